@@ -1,0 +1,118 @@
+package io.learnbridge.camel;
+
+import io.learnbridge.mapping.MappingCatalog;
+import io.learnbridge.mapping.MappingException;
+import io.learnbridge.mapping.MappingFile;
+import io.learnbridge.mapping.SourceMapper;
+import io.learnbridge.source.DropRejectedException;
+import io.learnbridge.ops.Settings;
+import io.learnbridge.source.CsvDrop;
+import io.learnbridge.source.DropChecksum;
+import io.learnbridge.store.DropClaim;
+import io.learnbridge.store.DropLedger;
+import io.learnbridge.store.StagedRow;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+import org.apache.camel.Exchange;
+import org.apache.camel.Variable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Bean {@code drops}: the store side of a drop's journey. {@link #claim} claims the content once,
+ * {@link #open} streams its rows in batches, {@link #stage} stages each mapped batch,
+ * {@link #finish} turns it into deliveries, {@link #fail} records a drop that cannot be read.
+ * The route moves the file only after {@code finish} or {@code fail} has committed.
+ */
+public final class DropIngest {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DropIngest.class);
+
+    private final DropLedger ledger;
+    private final MappingCatalog catalog;
+    private final Function<String, Optional<String>> properties;
+    private final Metrics metrics;
+    private final int batchSize;
+
+    public DropIngest(DropLedger ledger, MappingCatalog catalog, Function<String, Optional<String>> properties, Metrics metrics, int batchSize) {
+        this.ledger = ledger;
+        this.catalog = catalog;
+        this.properties = properties;
+        this.metrics = metrics;
+        this.batchSize = batchSize;
+    }
+
+    public DropClaim claim(Exchange exchange, @Variable("source") String source) throws IOException {
+        Path file = localFile(exchange);
+        String name = exchange.getIn().getHeader(Exchange.FILE_NAME, String.class);
+        DropClaim claim = ledger.claim(source, name, DropChecksum.sha256(file), Files.size(file));
+        if (claim.isDuplicate()) {
+            LOG.info("Drop {} of source {} has the same content as drop {}: skipped", name, source, claim.duplicateOf());
+            metrics.record(source, "duplicate-drop", 1);
+        } else {
+            LOG.info("Drop {} of source {} claimed as drop {}", name, source, claim.dropId());
+        }
+        return claim;
+    }
+
+    /** Opens the drop and checks its header against the source mapping before any row is staged. */
+    public CsvDrop open(Exchange exchange, @Variable("drop") DropClaim claim) throws IOException {
+        MappingFile mapping = catalog.source(claim.source());
+        CsvDrop drop = CsvDrop.open(localFile(exchange), claim.fileName(), claim.claimedAt(), mapping.csv(), batchSize);
+        try {
+            if (!drop.header().isEmpty()) {
+                SourceMapper.bindHeader(mapping, drop.header(), "the header of " + claim.fileName());
+            }
+            return drop;
+        } catch (MappingException e) {
+            drop.close();
+            throw new DropRejectedException(e.field(), e.describe());
+        } catch (RuntimeException e) {
+            drop.close();
+            throw e;
+        }
+    }
+
+    public void stage(List<StagedRow> rows, @Variable("drop") DropClaim claim) {
+        ledger.stage(claim, rows);
+        long rejected = rows.stream().filter(r -> !r.accepted()).count();
+        metrics.record(claim.source(), "accepted", (int) (rows.size() - rejected));
+        metrics.record(claim.source(), "rejected", (int) rejected);
+    }
+
+    public DropLedger.Summary finish(@Variable("drop") DropClaim claim) {
+        DropLedger.Summary summary = ledger.finish(claim, Settings.targetsOf(properties, claim.source()));
+        metrics.record(claim.source(), "conflict", summary.conflicts());
+        metrics.record(claim.source(), "duplicate", summary.duplicates());
+        LOG.info("Drop {} ({}) staged: {} accepted, {} unchanged repeats, {} conflicting, {} deliveries queued",
+                claim.dropId(), claim.fileName(), summary.accepted(), summary.duplicates(), summary.conflicts(), summary.deliveries());
+        return summary;
+    }
+
+    public void fail(Exchange exchange, @Variable("drop") DropClaim claim) {
+        Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        String field = cause instanceof DropRejectedException r ? r.field() : null;
+        String reason = cause == null ? "drop failed" : cause.getMessage();
+        ledger.fail(claim, field, reason);
+        metrics.record(claim.source(), "failed-drop", 1);
+        LOG.warn("Drop {} ({}) failed and moves to the failed folder: {}", claim.dropId(), claim.fileName(), reason);
+    }
+
+    /** The drop as a local file: the consumed file, or the local work copy of a remote one. */
+    private static Path localFile(Exchange exchange) {
+        String work = exchange.getIn().getHeader("CamelFileLocalWorkPath", String.class);
+        if (work != null) {
+            return Path.of(work);
+        }
+        File file = exchange.getIn().getBody(File.class);
+        if (file == null) {
+            throw new IllegalStateException("drop body is not a file; SFTP sources need localWorkDirectory so drops are streamed from disk");
+        }
+        return file.toPath();
+    }
+}

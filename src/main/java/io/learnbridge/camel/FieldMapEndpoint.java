@@ -1,0 +1,90 @@
+package io.learnbridge.camel;
+
+import io.learnbridge.mapping.MappingException;
+import io.learnbridge.mapping.MappingFile;
+import io.learnbridge.mapping.MappingResult;
+import io.learnbridge.mapping.SourceMapper;
+import io.learnbridge.mapping.TargetMapper;
+import io.learnbridge.source.DropRejectedException;
+import io.learnbridge.source.DropRows;
+import io.learnbridge.source.RowBatch;
+import io.learnbridge.store.Delivery;
+import io.learnbridge.worker.CanonicalRecord;
+import java.util.List;
+import org.apache.camel.Consumer;
+import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
+import org.apache.camel.Producer;
+import org.apache.camel.support.DefaultEndpoint;
+import org.apache.camel.support.DefaultProducer;
+
+/**
+ * Applies one mapping. A source mapping takes a {@link RowBatch} and gives the rows to stage; a
+ * target mapping takes a {@link Delivery} (or a {@link CanonicalRecord}) and gives the JSON
+ * payload, or throws {@link RecordRejectedException} when the record cannot be sent.
+ */
+final class FieldMapEndpoint extends DefaultEndpoint {
+
+    private final MappingFile source;
+    private final TargetMapper target;
+    private volatile Binding binding;
+
+    private record Binding(List<String> header, SourceMapper mapper) {
+    }
+
+    FieldMapEndpoint(String uri, FieldMapComponent component, MappingFile source, TargetMapper target) {
+        super(uri, component);
+        this.source = source;
+        this.target = target;
+    }
+
+    @Override
+    public boolean isRemote() {
+        return false;
+    }
+
+    @Override
+    public Producer createProducer() {
+        return new DefaultProducer(this) {
+            @Override
+            public void process(Exchange exchange) throws Exception {
+                if (source != null) {
+                    RowBatch batch = exchange.getIn().getMandatoryBody(RowBatch.class);
+                    exchange.getIn().setBody(DropRows.map(mapperFor(batch), batch));
+                } else {
+                    exchange.getIn().setBody(payload(exchange));
+                }
+            }
+
+            private String payload(Exchange exchange) throws Exception {
+                Object body = exchange.getIn().getBody();
+                CanonicalRecord record = body instanceof Delivery d ? CanonicalRecord.fromJson(d.canonical())
+                        : exchange.getIn().getMandatoryBody(CanonicalRecord.class);
+                MappingResult<com.fasterxml.jackson.databind.node.ObjectNode> result = target.map(record);
+                if (result instanceof MappingResult.Rejected<?> rejected) {
+                    throw new RecordRejectedException(target.mapping().file() + ": " + rejected.rejection().describe(), rejected.rejection().field());
+                }
+                return ((MappingResult.Accepted<com.fasterxml.jackson.databind.node.ObjectNode>) result).value().toString();
+            }
+        };
+    }
+
+    /** Binds the source mapping to a drop's header once (batches of one drop share the list). */
+    private SourceMapper mapperFor(RowBatch batch) {
+        Binding b = binding;
+        if (b == null || b.header() != batch.header()) {
+            try {
+                b = new Binding(batch.header(), SourceMapper.bindHeader(source, batch.header(), "the header of " + batch.fileName()));
+            } catch (MappingException e) {
+                throw new DropRejectedException(e.field(), e.describe());
+            }
+            binding = b;
+        }
+        return b.mapper();
+    }
+
+    @Override
+    public Consumer createConsumer(Processor processor) {
+        throw new UnsupportedOperationException("fieldmap endpoints only map: use them in 'to'");
+    }
+}

@@ -1,0 +1,87 @@
+package io.learnbridge.camel;
+
+import io.learnbridge.mapping.MappingCatalog;
+import io.learnbridge.mapping.MappingFiles;
+import io.learnbridge.ops.Replayer;
+import io.learnbridge.ops.Settings;
+import io.learnbridge.store.DeliveryQueue;
+import io.learnbridge.store.DropLedger;
+import io.learnbridge.store.ExceptionQueue;
+import io.learnbridge.store.Reconciliation;
+import io.learnbridge.store.Replays;
+import io.learnbridge.store.Store;
+import java.net.InetAddress;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import org.apache.camel.CamelConfiguration;
+import org.apache.camel.CamelContext;
+import org.apache.camel.health.HealthCheckRegistry;
+import org.apache.camel.spi.Registry;
+import org.apache.camel.support.service.ServiceSupport;
+
+/**
+ * Binds, once, the beans the routes use (listed in {@code routes/README.md}; their names are the
+ * contract with integration engineers). Settings are read and validated here, mappings compiled,
+ * the store opened and migrated: any problem stops startup with the file, line, field or key.
+ */
+public final class LearnBridgeConfiguration implements CamelConfiguration {
+
+    @Override
+    public void configure(CamelContext context) throws Exception {
+        Function<String, Optional<String>> properties = key -> context.getPropertiesComponent().resolveProperty(key);
+        Settings settings = Settings.read(properties);
+        MappingCatalog catalog = MappingCatalog.compileStrict(MappingFiles.load(settings.mappingsLocation()));
+        Store store = Store.open(settings.store().url(), settings.store().user(), settings.store().password(), settings.store().poolSize());
+        context.addService(new ServiceSupport() {
+            @Override
+            protected void doStop() {
+                store.close();
+            }
+        });
+        String instanceId = properties.apply("learnbridge.instanceId").filter(s -> !s.isBlank()).orElseGet(LearnBridgeConfiguration::hostName);
+        Metrics metrics = new Metrics(context);
+        DeliveryQueue deliveryQueue = new DeliveryQueue(store, instanceId, settings.delivery().lease());
+        deliveryQueue.releaseOwnClaims();
+        ExceptionQueue exceptions = new ExceptionQueue(store);
+        Replayer replayer = new Replayer(catalog, exceptions, new Replays(store), source -> Settings.targetsOf(properties, source));
+
+        Registry registry = context.getRegistry();
+        registry.bind("learnbridgeSettings", settings);
+        registry.bind("learnbridgeStore", store);
+        registry.bind("mappingCatalog", catalog);
+        registry.bind("learnbridgeMetrics", metrics);
+        registry.bind("fieldmap", new FieldMapComponent(catalog));
+        registry.bind("drops", new DropIngest(new DropLedger(store, instanceId, settings.drops().claimLease()), catalog, properties, metrics,
+                settings.drops().batchSize()));
+        Map<String, String> bearerTokens = new HashMap<>();
+        for (String target : catalog.targets().keySet()) {
+            properties.apply("learnbridge.targets." + target + ".bearerToken").map(String::strip).filter(t -> !t.isEmpty())
+                    .ifPresent(token -> bearerTokens.put(target, token));
+        }
+        registry.bind("deliveries", new DeliveryOutcomes(deliveryQueue, metrics, settings.delivery().batchSize(), bearerTokens));
+        int parallelism = properties.apply("learnbridge.delivery.parallelism").map(Integer::parseInt).orElse(8);
+        registry.bind("deliveryPool", context.getExecutorServiceManager().newFixedThreadPool(this, "learnbridge-delivery", parallelism));
+        registry.bind("deliveryRetry", new DeliveryRetry(settings.delivery().retryBudget(), settings.delivery().maxRetryAfter(), metrics));
+        registry.bind("exceptionsApi", new ExceptionsApi(exceptions, replayer, new Reconciliation(store)));
+        registry.bind("apiAuth", new ApiAuth(settings.apiToken()));
+        registry.bind("sandboxLms", new SandboxLms());
+
+        HealthCheckRegistry health = HealthCheckRegistry.get(context);
+        if (health != null) {
+            StoreHealthCheck check = new StoreHealthCheck(store);
+            check.setCamelContext(context);
+            health.register(check);
+        }
+        context.addStartupListener(new StartupCheck(catalog, properties));
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (Exception e) {
+            return "learnbridge";
+        }
+    }
+}

@@ -1,0 +1,118 @@
+package io.learnbridge.ops;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.learnbridge.mapping.MappingCatalog;
+import io.learnbridge.mapping.MappingException;
+import io.learnbridge.mapping.MappingFile;
+import io.learnbridge.mapping.MappingResult;
+import io.learnbridge.mapping.SourceMapper;
+import io.learnbridge.source.DropChecksum;
+import io.learnbridge.store.ExceptionEntry;
+import io.learnbridge.store.ExceptionQueue;
+import io.learnbridge.store.Replays;
+import io.learnbridge.worker.CanonicalField;
+import io.learnbridge.worker.CanonicalRecord;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * Replays exception-queue entries: the stored source record is mapped again with the current
+ * source mapping, so fixing a mapping file and replaying is the repair loop. An accepted record
+ * is queued for delivery again; one that is still rejected stays open with the new reason.
+ */
+public final class Replayer {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** What one replay did. */
+    public record Outcome(long id, boolean replayed, String message) {
+    }
+
+    private final MappingCatalog catalog;
+    private final ExceptionQueue queue;
+    private final Replays replays;
+    private final Function<String, List<String>> targetsOf;
+
+    public Replayer(MappingCatalog catalog, ExceptionQueue queue, Replays replays, Function<String, List<String>> targetsOf) {
+        this.catalog = catalog;
+        this.queue = queue;
+        this.replays = replays;
+        this.targetsOf = targetsOf;
+    }
+
+    public Outcome replay(long id) {
+        ExceptionEntry entry = queue.get(id).orElse(null);
+        if (entry == null) {
+            return new Outcome(id, false, "no exception " + id);
+        }
+        if (entry.status() != ExceptionEntry.Status.OPEN) {
+            return new Outcome(id, false, "exception " + id + " is " + entry.status() + " already");
+        }
+        if (entry.sourceRecord() == null) {
+            if (entry.kind() == ExceptionEntry.Kind.FAILED && entry.deliveryId() != null) {
+                replays.retryDelivery(entry, null);
+                return new Outcome(id, true, "delivery " + entry.deliveryId() + " queued again with its stored state");
+            }
+            return new Outcome(id, false, "exception " + id + " concerns the whole drop " + entry.fileName()
+                    + ": fix the cause, then put the file back into the drop folder (it is in the failed folder)");
+        }
+        MappingResult<CanonicalRecord> result;
+        try {
+            result = remap(entry);
+        } catch (MappingException | IllegalArgumentException e) {
+            String reason = e instanceof MappingException m ? m.describe() : e.getMessage();
+            replays.stillFailing(entry, entry.field(), reason);
+            return new Outcome(id, false, "still failing: " + reason);
+        }
+        if (result instanceof MappingResult.Rejected<CanonicalRecord> rejected) {
+            replays.stillFailing(entry, rejected.rejection().field(), rejected.rejection().describe());
+            return new Outcome(id, false, "still rejected: " + rejected.rejection().describe());
+        }
+        CanonicalRecord record = ((MappingResult.Accepted<CanonicalRecord>) result).value();
+        if (record.get(CanonicalField.EFFECTIVE_AT.fieldName()) == null) {
+            record = record.with(CanonicalField.EFFECTIVE_AT.fieldName(), java.time.Instant.now().toString());
+        }
+        String canonical = record.toJson();
+        if (entry.kind() == ExceptionEntry.Kind.REJECTED) {
+            replays.acceptRejectedRow(entry, record.workerId(), DropChecksum.sha256(canonical), canonical, targetsOf.apply(entry.source()));
+            return new Outcome(id, true, "worker " + record.workerId() + " accepted and queued for " + targetsOf.apply(entry.source()));
+        }
+        replays.retryDelivery(entry, canonical);
+        return new Outcome(id, true, "worker " + record.workerId() + " queued again for " + entry.target());
+    }
+
+    /** Replays every open entry the filter selects (a drop, a target, a source). */
+    public List<Outcome> replayAll(ExceptionQueue.Filter filter) {
+        List<Outcome> outcomes = new ArrayList<>();
+        for (ExceptionEntry entry : queue.list(filter)) {
+            outcomes.add(replay(entry.id()));
+        }
+        return outcomes;
+    }
+
+    private MappingResult<CanonicalRecord> remap(ExceptionEntry entry) throws MappingException {
+        MappingFile mapping = catalog.source(entry.source());
+        JsonNode stored;
+        try {
+            stored = JSON.readTree(entry.sourceRecord());
+        } catch (Exception e) {
+            throw new IllegalArgumentException("the stored source record cannot be read: " + e.getMessage());
+        }
+        if (mapping.format() == MappingFile.Format.JSON) {
+            return io.learnbridge.mapping.JsonSourceRow.bind(mapping).map(io.learnbridge.mapping.JsonSourceRow.row(mapping, stored));
+        }
+        List<String> columns = new ArrayList<>();
+        List<String> values = new ArrayList<>();
+        stored.fields().forEachRemaining(e -> {
+            columns.add(e.getKey());
+            values.add(e.getValue().isNull() ? null : e.getValue().asText());
+        });
+        if (entry.line() != null && entry.stage().equals("map") && stored.has("#" + (columns.size()))) {
+            throw new IllegalArgumentException("the stored row has more fields than its header; fix the file and drop it again");
+        }
+        SourceMapper mapper = SourceMapper.bindHeader(mapping, columns, "the stored source record");
+        return mapper.map(values::get);
+    }
+}

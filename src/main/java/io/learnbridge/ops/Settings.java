@@ -1,0 +1,98 @@
+package io.learnbridge.ops;
+
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * LearnBridge's typed settings ({@code learnbridge.*}), read once at startup from Camel's
+ * properties (application.properties, a settings file, system properties, environment variables
+ * such as {@code LEARNBRIDGE_TARGETS_LMS_BEARERTOKEN}) and validated, failing with the key's name.
+ */
+public record Settings(
+        Store store,
+        String mappingsLocation,
+        Drops drops,
+        Delivery delivery,
+        String apiToken) {
+
+    public record Store(String url, String user, String password, int poolSize) {
+    }
+
+    public record Drops(int batchSize, Duration claimLease) {
+    }
+
+    public record Delivery(int batchSize, Duration retryBudget, Duration maxRetryAfter, Duration lease) {
+    }
+
+    /** Reads and validates every setting; {@code lookup} answers empty for a missing key. */
+    public static Settings read(Function<String, Optional<String>> lookup) {
+        Reader r = new Reader(lookup);
+        Settings settings = new Settings(
+                new Store(r.text("learnbridge.store.url"), r.optional("learnbridge.store.user").orElse(null),
+                        r.optional("learnbridge.store.password").orElse(null), r.integer("learnbridge.store.poolSize", 1, 200)),
+                r.text("learnbridge.mappings.location"),
+                new Drops(r.integer("learnbridge.drops.batchSize", 1, 100_000), r.duration("learnbridge.drops.claimLease")),
+                new Delivery(r.integer("learnbridge.delivery.batchSize", 1, 10_000), r.duration("learnbridge.delivery.retryBudget"),
+                        r.duration("learnbridge.delivery.maxRetryAfter"), r.duration("learnbridge.delivery.lease")),
+                r.optional("learnbridge.api.token").filter(s -> !s.isBlank()).orElse(null));
+        if (settings.delivery.lease().compareTo(settings.delivery.retryBudget()) <= 0) {
+            throw new SettingsException("learnbridge.delivery.lease", "must be longer than learnbridge.delivery.retryBudget, "
+                    + "or a delivery still being retried would be claimed a second time");
+        }
+        return settings;
+    }
+
+    /** The targets a source's accepted records go to: {@code learnbridge.sources.<name>.targets}. */
+    public static List<String> targetsOf(Function<String, Optional<String>> lookup, String source) {
+        String key = "learnbridge.sources." + source + ".targets";
+        String value = lookup.apply(key).orElseThrow(() -> new SettingsException(key, "missing: name the targets of source " + source + " (comma separated)"));
+        List<String> targets = new ArrayList<>();
+        Arrays.stream(value.split(",")).map(String::strip).filter(s -> !s.isEmpty()).forEach(targets::add);
+        if (targets.isEmpty()) {
+            throw new SettingsException(key, "names no target");
+        }
+        return List.copyOf(targets);
+    }
+
+    private record Reader(Function<String, Optional<String>> lookup) {
+
+        Optional<String> optional(String key) {
+            return lookup.apply(key).map(String::strip);
+        }
+
+        String text(String key) {
+            return optional(key).filter(s -> !s.isEmpty()).orElseThrow(() -> new SettingsException(key, "missing"));
+        }
+
+        int integer(String key, int min, int max) {
+            String value = text(key);
+            try {
+                int n = Integer.parseInt(value);
+                if (n < min || n > max) {
+                    throw new SettingsException(key, "must be between " + min + " and " + max + ", found " + n);
+                }
+                return n;
+            } catch (NumberFormatException e) {
+                throw new SettingsException(key, "must be a whole number, found '" + value + "'");
+            }
+        }
+
+        Duration duration(String key) {
+            String value = text(key);
+            try {
+                Duration d = Duration.parse(value);
+                if (d.isNegative() || d.isZero()) {
+                    throw new SettingsException(key, "must be positive");
+                }
+                return d;
+            } catch (DateTimeParseException e) {
+                throw new SettingsException(key, "must be an ISO-8601 duration such as PT10M, found '" + value + "'");
+            }
+        }
+    }
+}

@@ -1,0 +1,168 @@
+package io.learnbridge.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The outbox of deliveries. A delivery route claims a batch (status SENDING with a lease), and
+ * records each outcome; a claim whose lease runs out (the instance died) is claimed again, which
+ * is safe because deliveries are upserts keyed by worker id.
+ */
+public final class DeliveryQueue {
+
+    private final Store store;
+    private final String instanceId;
+    private final Duration lease;
+
+    /** @param lease longer than the longest retry budget of a delivery */
+    public DeliveryQueue(Store store, String instanceId, Duration lease) {
+        this.store = store;
+        this.instanceId = instanceId;
+        this.lease = lease;
+    }
+
+    /** At startup: this instance's claims from before a crash or stop go back to pending. */
+    public int releaseOwnClaims() {
+        return store.tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "update delivery set status = 'PENDING', lease_until = null where status = 'SENDING' and claimed_by = ?")) {
+                ps.setString(1, instanceId);
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    /** Inserts one pending delivery per accepted row of a drop (or of one line) for a target. */
+    static int enqueueAccepted(Connection c, String source, long dropId, String target, Integer line) throws SQLException {
+        Instant now = Instant.now();
+        try (PreparedStatement ps = c.prepareStatement("""
+                insert into delivery (source, drop_id, line, worker_id, target, canonical, status, attempts, created_at, updated_at)
+                select ?, drop_id, line, worker_id, ?, canonical, 'PENDING', 0, ?, ?
+                from drop_row where drop_id = ? and status = 'ACCEPTED'""" + (line == null ? "" : " and line = ?"))) {
+            ps.setString(1, source);
+            ps.setString(2, target);
+            Sql.setTime(ps, 3, now);
+            Sql.setTime(ps, 4, now);
+            ps.setLong(5, dropId);
+            if (line != null) {
+                ps.setInt(6, line);
+            }
+            return ps.executeUpdate();
+        }
+    }
+
+    /** Claims up to {@code max} deliveries for a target, oldest first. */
+    public List<Delivery> claim(String target, int max) {
+        Instant now = Instant.now();
+        return store.tx(c -> {
+            List<Delivery> candidates = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("""
+                    select id, source, drop_id, line, worker_id, target, canonical, attempts from delivery
+                    where target = ? and (status = 'PENDING' or (status = 'SENDING' and lease_until < ?))
+                    order by id limit ?""")) {
+                ps.setString(1, target);
+                Sql.setTime(ps, 2, now);
+                ps.setInt(3, max);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        candidates.add(new Delivery(rs.getLong("id"), rs.getString("source"), Sql.getLong(rs, "drop_id"),
+                                Sql.getInt(rs, "line"), rs.getString("worker_id"), rs.getString("target"),
+                                rs.getString("canonical"), rs.getInt("attempts")));
+                    }
+                }
+            }
+            if (candidates.isEmpty()) {
+                return candidates;
+            }
+            List<Delivery> claimed = new ArrayList<>(candidates.size());
+            try (PreparedStatement ps = c.prepareStatement("""
+                    update delivery set status = 'SENDING', lease_until = ?, claimed_by = ?, attempts = attempts + 1, updated_at = ?
+                    where id = ? and (status = 'PENDING' or (status = 'SENDING' and lease_until < ?))""")) {
+                for (Delivery d : candidates) {
+                    Sql.setTime(ps, 1, now.plus(lease));
+                    ps.setString(2, instanceId);
+                    Sql.setTime(ps, 3, now);
+                    ps.setLong(4, d.id());
+                    Sql.setTime(ps, 5, now);
+                    ps.addBatch();
+                }
+                int[] counts = ps.executeBatch();
+                for (int i = 0; i < counts.length; i++) {
+                    if (counts[i] != 0) {
+                        claimed.add(candidates.get(i));
+                    }
+                }
+            }
+            return claimed;
+        });
+    }
+
+    public void delivered(long deliveryId, int httpStatus) {
+        store.tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "update delivery set status = 'DELIVERED', http_status = ?, lease_until = null, updated_at = ? where id = ?")) {
+                ps.setInt(1, httpStatus);
+                Sql.setTime(ps, 2, Instant.now());
+                ps.setLong(3, deliveryId);
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    /**
+     * A delivery that cannot succeed (permanent) or ran out of retries: FAILED, and into the
+     * exception queue with its context, in one transaction. Returns the exception id.
+     */
+    public long failed(Delivery delivery, ExceptionEntry context) {
+        return store.tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "update delivery set status = 'FAILED', http_status = ?, lease_until = null, updated_at = ? where id = ?")) {
+                Sql.setInt(ps, 1, context.httpStatus());
+                Sql.setTime(ps, 2, Instant.now());
+                ps.setLong(3, delivery.id());
+                ps.executeUpdate();
+            }
+            String fileName = null;
+            String sourceRecord = null;
+            if (delivery.dropId() != null) {
+                try (PreparedStatement ps = c.prepareStatement("""
+                        select f.file_name, r.source_record from drop_file f left join drop_row r on r.drop_id = f.id and r.line = ?
+                        where f.id = ?""")) {
+                    Sql.setInt(ps, 1, delivery.line());
+                    ps.setLong(2, delivery.dropId());
+                    try (ResultSet rs = ps.executeQuery()) {
+                        if (rs.next()) {
+                            fileName = rs.getString(1);
+                            sourceRecord = rs.getString(2);
+                        }
+                    }
+                }
+            }
+            ExceptionEntry entry = new ExceptionEntry(null, ExceptionEntry.Kind.FAILED, ExceptionEntry.Status.OPEN, "deliver",
+                    delivery.source(), delivery.dropId(), fileName, delivery.line(), delivery.workerId(), context.field(),
+                    delivery.target(), delivery.id(), context.reason(), context.errorClass(), context.attempts(),
+                    context.httpStatus(), context.responseExcerpt(), sourceRecord, null, null, 0);
+            return ExceptionQueue.add(c, entry);
+        });
+    }
+
+    /** Counts by status for one target, e.g. for tests and the health of a backlog. */
+    public int count(String target, String status) {
+        return store.tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("select count(*) from delivery where target = ? and status = ?")) {
+                ps.setString(1, target);
+                ps.setString(2, status);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getInt(1);
+                }
+            }
+        });
+    }
+}

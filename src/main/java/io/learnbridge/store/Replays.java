@@ -1,0 +1,76 @@
+package io.learnbridge.store;
+
+import java.sql.PreparedStatement;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * The store side of replay: what happens when a re-mapped record is accepted again. The
+ * re-mapping itself is done by {@code ops.Replayer} with the current mapping files.
+ */
+public final class Replays {
+
+    private final Store store;
+
+    public Replays(Store store) {
+        this.store = store;
+    }
+
+    /** A rejected drop row is now accepted: stage it as accepted and enqueue it for its targets. */
+    public void acceptRejectedRow(ExceptionEntry entry, String workerId, String contentHash, String canonical, List<String> targets) {
+        store.tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "update drop_row set status = 'ACCEPTED', worker_id = ?, content_hash = ?, canonical = ? where drop_id = ? and line = ?")) {
+                ps.setString(1, workerId);
+                ps.setString(2, contentHash);
+                ps.setString(3, canonical);
+                ps.setLong(4, entry.dropId());
+                ps.setInt(5, entry.line());
+                ps.executeUpdate();
+            }
+            for (String target : targets) {
+                try (PreparedStatement ps = c.prepareStatement("delete from delivery where drop_id = ? and line = ? and target = ? and status = 'FAILED'")) {
+                    ps.setLong(1, entry.dropId());
+                    ps.setInt(2, entry.line());
+                    ps.setString(3, target);
+                    ps.executeUpdate();
+                }
+                DeliveryQueue.enqueueAccepted(c, entry.source(), entry.dropId(), target, entry.line());
+            }
+            ExceptionQueue.markReplayed(c, entry.id());
+            return null;
+        });
+    }
+
+    /** A failed delivery goes out again with the re-mapped canonical state. */
+    public void retryDelivery(ExceptionEntry entry, String canonical) {
+        store.tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    update delivery set status = 'PENDING', attempts = 0, lease_until = null, canonical = coalesce(?, canonical), updated_at = ?
+                    where id = ?""")) {
+                ps.setString(1, canonical);
+                Sql.setTime(ps, 2, Instant.now());
+                ps.setLong(3, entry.deliveryId());
+                ps.executeUpdate();
+            }
+            if (entry.dropId() != null && entry.line() != null && canonical != null) {
+                try (PreparedStatement ps = c.prepareStatement("update drop_row set canonical = ? where drop_id = ? and line = ?")) {
+                    ps.setString(1, canonical);
+                    ps.setLong(2, entry.dropId());
+                    ps.setInt(3, entry.line());
+                    ps.executeUpdate();
+                }
+            }
+            ExceptionQueue.markReplayed(c, entry.id());
+            return null;
+        });
+    }
+
+    /** The replay did not get further: keep the entry open with the new reason. */
+    public void stillFailing(ExceptionEntry entry, String field, String reason) {
+        store.tx(c -> {
+            ExceptionQueue.stillFailing(c, entry.id(), field, reason);
+            return null;
+        });
+    }
+}

@@ -1,0 +1,100 @@
+package io.learnbridge.store;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.sql.Connection;
+import java.sql.SQLException;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+
+/**
+ * The JDBC store: an embedded H2 file by default, PostgreSQL when more than one instance runs.
+ * Opening it applies the versioned migrations in {@code db/migration}. Every write that other
+ * work depends on is committed before it is acknowledged (H2 runs with {@code WRITE_DELAY=0}).
+ */
+public final class Store implements AutoCloseable {
+
+    private final HikariDataSource dataSource;
+
+    private Store(HikariDataSource dataSource) {
+        this.dataSource = dataSource;
+    }
+
+    public static Store open(String jdbcUrl, String user, String password, int poolSize) {
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(jdbcUrl);
+        if (user != null && !user.isEmpty()) {
+            config.setUsername(user);
+        }
+        if (password != null && !password.isEmpty()) {
+            config.setPassword(password);
+        }
+        config.setMaximumPoolSize(poolSize);
+        config.setPoolName("learnbridge-store");
+        config.setConnectionTimeout(5_000);
+        config.setInitializationFailTimeout(-1);
+        HikariDataSource ds = new HikariDataSource(config);
+        try {
+            Flyway.configure().dataSource(ds).locations("classpath:db/migration").load().migrate();
+        } catch (RuntimeException e) {
+            ds.close();
+            throw new StoreException("cannot open the store at " + redact(jdbcUrl) + ": " + e.getMessage(), e);
+        }
+        return new Store(ds);
+    }
+
+    /** The URL without credentials, for messages. */
+    public static String redact(String jdbcUrl) {
+        return jdbcUrl.replaceAll("(?i)(password=)[^;&]*", "$1***");
+    }
+
+    public DataSource dataSource() {
+        return dataSource;
+    }
+
+    /** Runs work in one transaction: committed when it returns, rolled back when it throws. */
+    public <T> T tx(SqlWork<T> work) {
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                T result = work.run(c);
+                c.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw new StoreException("store error: " + e.getMessage(), e);
+        }
+    }
+
+    /** True when a connection can be made and answers a query (for the health check). */
+    public boolean isReachable() {
+        try (Connection c = dataSource.getConnection()) {
+            return c.isValid(2);
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public void close() {
+        dataSource.close();
+    }
+
+    /** A unit of work against one connection. */
+    @FunctionalInterface
+    public interface SqlWork<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    static boolean isUniqueViolation(SQLException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException s && "23505".equals(s.getSQLState())) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,109 @@
+package io.learnbridge.worker;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * One worker in LearnBridge's own shape: canonical field name to text value (dates as ISO-8601,
+ * {@code effectiveAt} as an instant), custom fields under {@code attributes.<name>}. Empty values
+ * are absent. Immutable.
+ */
+public final class CanonicalRecord {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Map<String, String> values;
+
+    public CanonicalRecord(Map<String, String> values) {
+        Map<String, String> copy = new LinkedHashMap<>();
+        values.forEach((k, v) -> {
+            if (v != null) {
+                copy.put(k, v);
+            }
+        });
+        this.values = Collections.unmodifiableMap(copy);
+    }
+
+    public String workerId() {
+        return values.get(CanonicalField.WORKER_ID.fieldName());
+    }
+
+    public String get(String field) {
+        return values.get(field);
+    }
+
+    public Map<String, String> values() {
+        return values;
+    }
+
+    public CanonicalRecord with(String field, String value) {
+        Map<String, String> copy = new LinkedHashMap<>(values);
+        copy.put(field, value);
+        return new CanonicalRecord(copy);
+    }
+
+    /** JSON with custom fields nested under {@code attributes}. */
+    public ObjectNode toJsonNode() {
+        ObjectNode node = JSON.createObjectNode();
+        ObjectNode attributes = null;
+        for (Map.Entry<String, String> e : values.entrySet()) {
+            if (CanonicalField.isAttribute(e.getKey())) {
+                if (attributes == null) {
+                    attributes = node.putObject("attributes");
+                }
+                attributes.put(e.getKey().substring(CanonicalField.ATTRIBUTES_PREFIX.length()), e.getValue());
+            } else {
+                node.put(e.getKey(), e.getValue());
+            }
+        }
+        return node;
+    }
+
+    public String toJson() {
+        try {
+            return JSON.writeValueAsString(toJsonNode());
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static CanonicalRecord fromJson(String json) {
+        try {
+            JsonNode node = JSON.readTree(json);
+            Map<String, String> values = new LinkedHashMap<>();
+            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                if (e.getKey().equals("attributes") && e.getValue().isObject()) {
+                    e.getValue().fields().forEachRemaining(a ->
+                            values.put(CanonicalField.ATTRIBUTES_PREFIX + a.getKey(), a.getValue().asText()));
+                } else if (!e.getValue().isNull()) {
+                    values.put(e.getKey(), e.getValue().asText());
+                }
+            }
+            return new CanonicalRecord(values);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("not a canonical record: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof CanonicalRecord other && values.equals(other.values);
+    }
+
+    @Override
+    public int hashCode() {
+        return values.hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return "CanonicalRecord[workerId=" + workerId() + ", fields=" + values.keySet() + "]";
+    }
+}
