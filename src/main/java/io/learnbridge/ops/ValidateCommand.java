@@ -1,13 +1,142 @@
 package io.learnbridge.ops;
 
+import io.learnbridge.camel.LearnBridgeConfiguration;
+import io.learnbridge.mapping.MappingCases;
+import io.learnbridge.mapping.MappingCatalog;
+import io.learnbridge.mapping.MappingException;
+import io.learnbridge.mapping.MappingFiles;
+import io.learnbridge.mapping.MappingSchemas;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.Callable;
+import org.apache.camel.main.Main;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-/** Placeholder until the full validate lands later in this change. */
-@Command(name = "validate", mixinStandardHelpOptions = true, description = "Check routes, mappings and their cases, and settings.")
+/**
+ * {@code validate}: checks every route file (against the Camel YAML DSL schema, then by loading
+ * it), every mapping (schema, compilation, example cases) and the settings. Prints one
+ * {@code file:line: message} per problem; exit 0 when everything is valid, 1 otherwise.
+ */
+@Command(name = "validate", mixinStandardHelpOptions = true,
+        description = "Check routes, mappings and their example cases, and settings; print file:line: message per problem.")
 final class ValidateCommand implements Callable<Integer> {
+
+    @Option(names = "--settings", description = "A properties file that overrides application.properties.")
+    Path settings;
+
+    @Option(names = "--no-load", description = "Skip loading the routes into Camel (schema checks only).")
+    boolean noLoad;
+
+    PrintStream out = System.out;
+
     @Override
     public Integer call() {
-        return 0;
+        List<String> problems = problems();
+        problems.forEach(out::println);
+        out.println(problems.isEmpty() ? "valid: routes, mappings, example cases and settings" : problems.size() + " problem(s)");
+        return problems.isEmpty() ? 0 : 1;
+    }
+
+    List<String> problems() {
+        CliSettings lookup = new CliSettings(settings);
+        List<String> problems = new ArrayList<>();
+        try {
+            Settings.read(lookup);
+        } catch (SettingsException e) {
+            problems.add(settingsLocation() + ": " + e.getMessage());
+        }
+        String mappingsLocation = lookup.apply("learnbridge.mappings.location").orElse("classpath:mappings");
+        MappingCatalog catalog = null;
+        try {
+            MappingFiles files = MappingFiles.load(mappingsLocation);
+            problems.addAll(new MappingSchemas(files).check(files));
+            catalog = MappingCatalog.compile(files);
+            catalog.problems().stream().map(MappingException::describe).forEach(problems::add);
+            MappingCases.runAll(catalog).stream().filter(r -> !r.passed()).map(MappingCases.Result::describe).forEach(problems::add);
+        } catch (RuntimeException e) {
+            problems.add(mappingsLocation + ":1: " + e.getMessage());
+        }
+        if (catalog != null) {
+            MappingCatalog compiled = catalog;
+            java.util.Set<String> sources = new java.util.TreeSet<>();
+            lookup.keys("learnbridge.sources.").forEach(key -> sources.add(key.substring("learnbridge.sources.".length()).split("\\.")[0]));
+            for (String source : sources) {
+                if (!compiled.sources().containsKey(source)) {
+                    problems.add(settingsLocation() + ": learnbridge.sources." + source + ".*: source '" + source + "' has no valid mapping sources/" + source + ".mapping.yaml");
+                }
+                try {
+                    Settings.targetsOf(lookup, source).stream().filter(t -> !compiled.targets().containsKey(t)).forEach(t ->
+                            problems.add(settingsLocation() + ": learnbridge.sources." + source + ".targets: target '" + t + "' has no mapping targets/" + t + ".mapping.yaml"));
+                } catch (SettingsException e) {
+                    problems.add(settingsLocation() + ": " + e.getMessage());
+                }
+            }
+        }
+        String routesPattern = lookup.apply("camel.main.routesIncludePattern").orElse("classpath:routes/*.camel.yaml");
+        RouteSchemaValidator validator = new RouteSchemaValidator();
+        int routeFiles = 0;
+        for (String pattern : routesPattern.split(",")) {
+            String folder = pattern.strip().replaceFirst("/[^/]*\\*[^/]*$", "").replaceFirst("^file:", "");
+            try {
+                MappingFiles files = MappingFiles.load(folder);
+                for (Map.Entry<String, String> e : files.files().entrySet()) {
+                    if (e.getKey().endsWith(".camel.yaml") && !e.getKey().contains("/")) {
+                        routeFiles++;
+                        problems.addAll(validator.validate(files.displayPath(e.getKey()), e.getValue()));
+                    }
+                }
+            } catch (RuntimeException e) {
+                problems.add(folder + ":1: " + e.getMessage());
+            }
+        }
+        if (routeFiles == 0) {
+            problems.add(routesPattern + ":1: no route files (*.camel.yaml) found");
+        }
+        if (problems.isEmpty() && !noLoad) {
+            String loadProblem = load();
+            if (loadProblem != null) {
+                problems.add(routesPattern + ":1: routes do not load: " + loadProblem);
+            }
+        }
+        return problems;
+    }
+
+    /** Builds the CamelContext with the routes, without starting them or any server. */
+    private String load() {
+        Main main = new Main();
+        main.configure().addConfiguration(LearnBridgeConfiguration.class);
+        Properties override = settings == null ? new Properties() : SettingsFiles.load(settings);
+        override.put("camel.main.autoStartup", "false");
+        override.put("camel.server.enabled", "false");
+        override.put("camel.management.enabled", "false");
+        override.put("camel.metrics.enabled", "false");
+        main.setOverrideProperties(override);
+        try {
+            main.start();
+            return null;
+        } catch (Exception e) {
+            StringBuilder sb = new StringBuilder();
+            for (Throwable t = e; t != null && sb.length() < 2000; t = t.getCause()) {
+                if (t.getMessage() != null && (sb.length() == 0 || !sb.toString().contains(t.getMessage()))) {
+                    sb.append(sb.length() == 0 ? "" : " <- ").append(t.getMessage());
+                }
+            }
+            return sb.toString();
+        } finally {
+            try {
+                main.stop();
+            } catch (RuntimeException ignored) {
+                // stopping a context that failed to start
+            }
+        }
+    }
+
+    private String settingsLocation() {
+        return settings == null ? "application.properties" : settings.toString();
     }
 }

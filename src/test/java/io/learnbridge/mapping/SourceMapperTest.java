@@ -1,0 +1,50 @@
+package io.learnbridge.mapping;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.learnbridge.worker.CanonicalRecord;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class SourceMapperTest {
+
+    private static final MappingCatalog CATALOG = MappingCatalog.compileStrict(MappingFiles.of("m", Map.of(
+            "sources/hr.mapping.yaml", """
+                    fields:
+                      workerId: {from: Id, trim: true}
+                      givenName: {combine: {from: [First, Middle], separator: " "}}
+                      employmentStatus: {from: Status, default: ACTIVE}
+                      attributes.badge: Badge
+                    """)));
+
+    @Test
+    void columnsAreBoundByHeaderNameWhateverTheirOrder() {
+        SourceMapper mapper = SourceMapper.bindHeader(CATALOG.source("hr"), List.of("Badge", "Status", "Middle", "First", "Id"), "test");
+        String[] row = {"blue", "", "Q", "Ada", " E1 "};
+        MappingResult<CanonicalRecord> result = mapper.map(slot -> row[slot]);
+        assertThat(result).isInstanceOf(MappingResult.Accepted.class);
+        CanonicalRecord record = ((MappingResult.Accepted<CanonicalRecord>) result).value();
+        assertThat(record.values()).containsExactly(
+                Map.entry("workerId", "E1"), Map.entry("givenName", "Ada Q"), Map.entry("employmentStatus", "ACTIVE"), Map.entry("attributes.badge", "blue"));
+        assertThat(record.toJson()).isEqualTo("{\"workerId\":\"E1\",\"givenName\":\"Ada Q\",\"employmentStatus\":\"ACTIVE\",\"attributes\":{\"badge\":\"blue\"}}");
+    }
+
+    @Test
+    void aMissingColumnIsReportedWithTheMappingLine() {
+        assertThatThrownBy(() -> SourceMapper.bindHeader(CATALOG.source("hr"), List.of("Id", "First", "Middle", "Status"), "the header of x.csv"))
+                .isInstanceOf(MappingException.class)
+                .extracting(e -> ((MappingException) e).describe())
+                .isEqualTo("m/sources/hr.mapping.yaml:5: attributes.badge: input 'Badge' is not in the header of x.csv");
+    }
+
+    @Test
+    void anInvalidCanonicalStatusIsRejectedEvenWithoutALookup() {
+        SourceMapper mapper = SourceMapper.bindHeader(CATALOG.source("hr"), List.of("Id", "First", "Middle", "Status", "Badge"), "t");
+        String[] row = {"E1", "A", "", "RETIRED", ""};
+        MappingResult<CanonicalRecord> result = mapper.map(slot -> row[slot]);
+        assertThat(result).isInstanceOfSatisfying(MappingResult.Rejected.class,
+                r -> assertThat(r.rejection().describe()).isEqualTo("employmentStatus (from 'Status'): value 'RETIRED' is not an employment status (ACTIVE, LEAVE_OF_ABSENCE, TERMINATED)"));
+    }
+}
