@@ -1,6 +1,6 @@
 package io.learnbridge.camel;
 
-import io.learnbridge.mapping.MappingCatalog;
+import io.learnbridge.mapping.Mappings;
 import io.learnbridge.mapping.MappingException;
 import io.learnbridge.mapping.MappingFile;
 import io.learnbridge.mapping.SourceMapper;
@@ -34,14 +34,14 @@ public final class DropIngest {
     private static final Logger LOG = LoggerFactory.getLogger(DropIngest.class);
 
     private final DropLedger ledger;
-    private final MappingCatalog catalog;
+    private final Mappings mappings;
     private final Function<String, Optional<String>> properties;
     private final Metrics metrics;
     private final int batchSize;
 
-    public DropIngest(DropLedger ledger, MappingCatalog catalog, Function<String, Optional<String>> properties, Metrics metrics, int batchSize) {
+    public DropIngest(DropLedger ledger, Mappings mappings, Function<String, Optional<String>> properties, Metrics metrics, int batchSize) {
         this.ledger = ledger;
-        this.catalog = catalog;
+        this.mappings = mappings;
         this.properties = properties;
         this.metrics = metrics;
         this.batchSize = batchSize;
@@ -62,7 +62,7 @@ public final class DropIngest {
 
     /** Opens the drop and checks its header against the source mapping before any row is staged. */
     public CsvDrop open(Exchange exchange, @Variable("drop") DropClaim claim) throws IOException {
-        MappingFile mapping = catalog.source(claim.source());
+        MappingFile mapping = mappings.get().source(claim.source());
         CsvDrop drop = CsvDrop.open(localFile(exchange), claim.fileName(), claim.claimedAt(), mapping.csv(), batchSize);
         try {
             if (!drop.header().isEmpty()) {

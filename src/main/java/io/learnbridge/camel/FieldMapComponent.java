@@ -1,6 +1,6 @@
 package io.learnbridge.camel;
 
-import io.learnbridge.mapping.MappingCatalog;
+import io.learnbridge.mapping.Mappings;
 import java.util.Map;
 import org.apache.camel.Endpoint;
 import org.apache.camel.support.DefaultComponent;
@@ -12,10 +12,10 @@ import org.apache.camel.support.DefaultComponent;
  */
 public final class FieldMapComponent extends DefaultComponent {
 
-    private final MappingCatalog catalog;
+    private final Mappings mappings;
 
-    public FieldMapComponent(MappingCatalog catalog) {
-        this.catalog = catalog;
+    public FieldMapComponent(Mappings mappings) {
+        this.mappings = mappings;
     }
 
     @Override
@@ -24,8 +24,14 @@ public final class FieldMapComponent extends DefaultComponent {
         String folder = slash < 0 ? "" : remaining.substring(0, slash);
         String name = slash < 0 ? remaining : remaining.substring(slash + 1);
         return switch (folder) {
-            case "sources" -> new FieldMapEndpoint(uri, this, catalog.source(name), null);
-            case "targets" -> new FieldMapEndpoint(uri, this, null, catalog.target(name));
+            case "sources" -> {
+                mappings.get().source(name);
+                yield new FieldMapEndpoint(uri, this, mappings, name, true);
+            }
+            case "targets" -> {
+                mappings.get().target(name);
+                yield new FieldMapEndpoint(uri, this, mappings, name, false);
+            }
             default -> throw new IllegalArgumentException("fieldmap endpoint " + uri + ": use fieldmap:sources/<name> or fieldmap:targets/<name>");
         };
     }

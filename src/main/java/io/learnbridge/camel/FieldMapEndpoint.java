@@ -3,6 +3,7 @@ package io.learnbridge.camel;
 import io.learnbridge.mapping.MappingException;
 import io.learnbridge.mapping.MappingFile;
 import io.learnbridge.mapping.MappingResult;
+import io.learnbridge.mapping.Mappings;
 import io.learnbridge.mapping.SourceMapper;
 import io.learnbridge.mapping.TargetMapper;
 import io.learnbridge.source.DropRejectedException;
@@ -25,17 +26,19 @@ import org.apache.camel.support.DefaultProducer;
  */
 final class FieldMapEndpoint extends DefaultEndpoint {
 
-    private final MappingFile source;
-    private final TargetMapper target;
+    private final Mappings mappings;
+    private final String name;
+    private final boolean source;
     private volatile Binding binding;
 
-    private record Binding(List<String> header, SourceMapper mapper) {
+    private record Binding(List<String> header, MappingFile mapping, SourceMapper mapper) {
     }
 
-    FieldMapEndpoint(String uri, FieldMapComponent component, MappingFile source, TargetMapper target) {
+    FieldMapEndpoint(String uri, FieldMapComponent component, Mappings mappings, String name, boolean source) {
         super(uri, component);
+        this.mappings = mappings;
+        this.name = name;
         this.source = source;
-        this.target = target;
     }
 
     @Override
@@ -48,7 +51,7 @@ final class FieldMapEndpoint extends DefaultEndpoint {
         return new DefaultProducer(this) {
             @Override
             public void process(Exchange exchange) throws Exception {
-                if (source != null) {
+                if (source) {
                     RowBatch batch = exchange.getIn().getMandatoryBody(RowBatch.class);
                     exchange.getIn().setBody(DropRows.map(mapperFor(batch), batch));
                 } else {
@@ -60,6 +63,7 @@ final class FieldMapEndpoint extends DefaultEndpoint {
                 Object body = exchange.getIn().getBody();
                 CanonicalRecord record = body instanceof Delivery d ? CanonicalRecord.fromJson(d.canonical())
                         : exchange.getIn().getMandatoryBody(CanonicalRecord.class);
+                TargetMapper target = mappings.get().target(name);
                 MappingResult<com.fasterxml.jackson.databind.node.ObjectNode> result = target.map(record);
                 if (result instanceof MappingResult.Rejected<?> rejected) {
                     throw new RecordRejectedException(target.mapping().file() + ": " + rejected.rejection().describe(), rejected.rejection().field());
@@ -72,9 +76,10 @@ final class FieldMapEndpoint extends DefaultEndpoint {
     /** Binds the source mapping to a drop's header once (batches of one drop share the list). */
     private SourceMapper mapperFor(RowBatch batch) {
         Binding b = binding;
-        if (b == null || b.header() != batch.header()) {
+        MappingFile mapping = mappings.get().source(name);
+        if (b == null || b.header() != batch.header() || b.mapping() != mapping) {
             try {
-                b = new Binding(batch.header(), SourceMapper.bindHeader(source, batch.header(), "the header of " + batch.fileName()));
+                b = new Binding(batch.header(), mapping, SourceMapper.bindHeader(mapping, batch.header(), "the header of " + batch.fileName()));
             } catch (MappingException e) {
                 throw new DropRejectedException(e.field(), e.describe());
             }

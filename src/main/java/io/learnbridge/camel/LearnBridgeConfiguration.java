@@ -1,7 +1,7 @@
 package io.learnbridge.camel;
 
 import io.learnbridge.mapping.MappingCatalog;
-import io.learnbridge.mapping.MappingFiles;
+import io.learnbridge.mapping.Mappings;
 import io.learnbridge.ops.Replayer;
 import io.learnbridge.ops.Settings;
 import io.learnbridge.store.DeliveryQueue;
@@ -32,7 +32,8 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
     public void configure(CamelContext context) throws Exception {
         Function<String, Optional<String>> properties = key -> context.getPropertiesComponent().resolveProperty(key);
         Settings settings = Settings.read(properties);
-        MappingCatalog catalog = MappingCatalog.compileStrict(MappingFiles.load(settings.mappingsLocation()));
+        Mappings mappings = Mappings.load(settings.mappingsLocation());
+        MappingCatalog catalog = mappings.get();
         Store store = Store.open(settings.store().url(), settings.store().user(), settings.store().password(), settings.store().poolSize());
         context.addService(new ServiceSupport() {
             @Override
@@ -45,15 +46,15 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         DeliveryQueue deliveryQueue = new DeliveryQueue(store, instanceId, settings.delivery().lease());
         deliveryQueue.releaseOwnClaims();
         ExceptionQueue exceptions = new ExceptionQueue(store);
-        Replayer replayer = new Replayer(catalog, exceptions, new Replays(store), source -> Settings.targetsOf(properties, source));
+        Replayer replayer = new Replayer(mappings::reload, exceptions, new Replays(store), source -> Settings.targetsOf(properties, source));
 
         Registry registry = context.getRegistry();
         registry.bind("learnbridgeSettings", settings);
         registry.bind("learnbridgeStore", store);
-        registry.bind("mappingCatalog", catalog);
+        registry.bind("mappings", mappings);
         registry.bind("learnbridgeMetrics", metrics);
-        registry.bind("fieldmap", new FieldMapComponent(catalog));
-        registry.bind("drops", new DropIngest(new DropLedger(store, instanceId, settings.drops().claimLease()), catalog, properties, metrics,
+        registry.bind("fieldmap", new FieldMapComponent(mappings));
+        registry.bind("drops", new DropIngest(new DropLedger(store, instanceId, settings.drops().claimLease()), mappings, properties, metrics,
                 settings.drops().batchSize()));
         Map<String, String> bearerTokens = new HashMap<>();
         for (String target : catalog.targets().keySet()) {

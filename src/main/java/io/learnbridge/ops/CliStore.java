@@ -29,8 +29,8 @@ final class CliStore implements AutoCloseable {
     }
 
     Replayer replayer() {
-        MappingCatalog catalog = MappingCatalog.compileStrict(MappingFiles.load(settings.mappingsLocation()));
-        return new Replayer(catalog, exceptions(), new Replays(store), source -> Settings.targetsOf(lookup, source));
+        return new Replayer(() -> MappingCatalog.compileStrict(MappingFiles.load(settings.mappingsLocation())), exceptions(),
+                new Replays(store), source -> Settings.targetsOf(lookup, source));
     }
 
     @Override

@@ -16,6 +16,7 @@ import io.learnbridge.worker.CanonicalRecord;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Replays exception-queue entries: the stored source record is mapped again with the current
@@ -30,19 +31,30 @@ public final class Replayer {
     public record Outcome(long id, boolean replayed, String message) {
     }
 
-    private final MappingCatalog catalog;
+    private final Supplier<MappingCatalog> mappings;
     private final ExceptionQueue queue;
     private final Replays replays;
     private final Function<String, List<String>> targetsOf;
 
-    public Replayer(MappingCatalog catalog, ExceptionQueue queue, Replays replays, Function<String, List<String>> targetsOf) {
-        this.catalog = catalog;
+    /** @param mappings compiles the current mapping files (replay always uses what is on disk now) */
+    public Replayer(Supplier<MappingCatalog> mappings, ExceptionQueue queue, Replays replays, Function<String, List<String>> targetsOf) {
+        this.mappings = mappings;
         this.queue = queue;
         this.replays = replays;
         this.targetsOf = targetsOf;
     }
 
     public Outcome replay(long id) {
+        MappingCatalog catalog;
+        try {
+            catalog = mappings.get();
+        } catch (MappingException e) {
+            return new Outcome(id, false, "not replayed: the mappings do not compile: " + e.describe());
+        }
+        return replay(catalog, id);
+    }
+
+    private Outcome replay(MappingCatalog catalog, long id) {
         ExceptionEntry entry = queue.get(id).orElse(null);
         if (entry == null) {
             return new Outcome(id, false, "no exception " + id);
@@ -60,7 +72,7 @@ public final class Replayer {
         }
         MappingResult<CanonicalRecord> result;
         try {
-            result = remap(entry);
+            result = remap(catalog, entry);
         } catch (MappingException | IllegalArgumentException e) {
             String reason = e instanceof MappingException m ? m.describe() : e.getMessage();
             replays.stillFailing(entry, entry.field(), reason);
@@ -85,14 +97,21 @@ public final class Replayer {
 
     /** Replays every open entry the filter selects (a drop, a target, a source). */
     public List<Outcome> replayAll(ExceptionQueue.Filter filter) {
+        List<ExceptionEntry> entries = queue.list(filter);
+        MappingCatalog catalog;
+        try {
+            catalog = mappings.get();
+        } catch (MappingException e) {
+            return entries.stream().map(en -> new Outcome(en.id(), false, "not replayed: the mappings do not compile: " + e.describe())).toList();
+        }
         List<Outcome> outcomes = new ArrayList<>();
-        for (ExceptionEntry entry : queue.list(filter)) {
-            outcomes.add(replay(entry.id()));
+        for (ExceptionEntry entry : entries) {
+            outcomes.add(replay(catalog, entry.id()));
         }
         return outcomes;
     }
 
-    private MappingResult<CanonicalRecord> remap(ExceptionEntry entry) throws MappingException {
+    private static MappingResult<CanonicalRecord> remap(MappingCatalog catalog, ExceptionEntry entry) throws MappingException {
         MappingFile mapping = catalog.source(entry.source());
         JsonNode stored;
         try {

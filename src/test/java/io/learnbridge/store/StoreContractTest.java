@@ -1,0 +1,584 @@
+package io.learnbridge.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
+
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.flywaydb.core.Flyway;
+
+/**
+ * What the rest of LearnBridge relies on from the store, proven on every database it supports:
+ * each test runs on a new H2 file and on a new PostgreSQL database.
+ */
+class StoreContractTest {
+
+    private static final Duration LONG_LEASE = Duration.ofMinutes(10);
+    /** A lease that has always run out by the time anyone looks at it. */
+    private static final Duration EXPIRED_LEASE = Duration.ZERO;
+    private static final List<String> TARGETS = List.of("lms", "lxp");
+
+    // --- migrations ---------------------------------------------------------------------------
+
+    @OnEveryDatabase
+    void migrationsApplyOnAnEmptyDatabaseAndReopeningIsANoOp(TestDatabase db) {
+        assertThat(flyway(db).info().applied()).as("a new database has no migrations").isEmpty();
+
+        Store first = db.open();
+        List<String> applied = appliedMigrations(db);
+        assertThat(applied).singleElement().asString().startsWith("1 spine: Success");
+        assertThat(flyway(db).info().pending()).isEmpty();
+        DropLedger ledger = new DropLedger(first, "a", LONG_LEASE);
+        DropClaim claim = ledger.claim("hr", "workers.csv", "sum-1", 10);
+        ledger.stage(claim, List.of(accepted(2, "E1", "h1")));
+        ledger.finish(claim, TARGETS);
+        first.close();
+
+        Store reopened = db.open();
+        assertThat(appliedMigrations(db)).as("re-opening applies nothing again").isEqualTo(applied);
+        assertThat(new Reconciliation(reopened).forDrop(claim.dropId()))
+                .hasValueSatisfying(r -> assertThat(r.received()).isEqualTo(1));
+        assertThat(new DeliveryQueue(reopened, "a", LONG_LEASE).count("lms", "PENDING")).isEqualTo(1);
+    }
+
+    // --- drops ledger: claims -----------------------------------------------------------------
+
+    @OnEveryDatabase
+    void sameContentClaimedAgainAfterItWasStagedIsADuplicateOfTheFirstDrop(Store store) {
+        DropLedger ledger = new DropLedger(store, "a", LONG_LEASE);
+        DropClaim first = ledger.claim("hr", "workers.csv", "sum-1", 10);
+        ledger.stage(first, List.of(accepted(2, "E1", "h1")));
+        ledger.finish(first, TARGETS);
+
+        DropClaim again = ledger.claim("hr", "workers.csv", "sum-1", 10);
+        DropClaim renamed = new DropLedger(store, "b", LONG_LEASE).claim("hr", "workers-copy.csv", "sum-1", 10);
+
+        assertThat(first.isDuplicate()).isFalse();
+        assertThat(again.isDuplicate()).isTrue();
+        assertThat(again.duplicateOf()).isEqualTo(first.dropId());
+        assertThat(renamed.isDuplicate()).as("same content under another name").isTrue();
+        assertThat(renamed.duplicateOf()).isEqualTo(first.dropId());
+        assertThat(new DeliveryQueue(store, "a", LONG_LEASE).count("lms", "PENDING")).as("nothing staged twice").isEqualTo(1);
+    }
+
+    @OnEveryDatabase
+    void differentContentIsANewDrop(Store store) {
+        DropLedger ledger = new DropLedger(store, "a", LONG_LEASE);
+        DropClaim first = ledger.claim("hr", "workers.csv", "sum-1", 10);
+        ledger.finish(first, TARGETS);
+
+        DropClaim second = ledger.claim("hr", "workers.csv", "sum-2", 10);
+
+        assertThat(second.isDuplicate()).isFalse();
+        assertThat(second.dropId()).isNotEqualTo(first.dropId());
+    }
+
+    @OnEveryDatabase
+    void anotherInstancesStagingClaimInsideItsLeaseIsBusy(Store store) {
+        new DropLedger(store, "a", LONG_LEASE).claim("hr", "workers.csv", "sum-1", 10);
+
+        DropLedger other = new DropLedger(store, "b", LONG_LEASE);
+
+        assertThatThrownBy(() -> other.claim("hr", "workers.csv", "sum-1", 10))
+                .isInstanceOf(DropBusyException.class)
+                .hasMessageContaining("workers.csv");
+    }
+
+    @OnEveryDatabase
+    void anotherInstancesStagingClaimIsTakenOverAfterItsLeaseWithoutItsPartialRows(Store store) {
+        DropLedger crashed = new DropLedger(store, "a", LONG_LEASE);
+        DropClaim abandoned = crashed.claim("hr", "workers.csv", "sum-1", 10);
+        crashed.stage(abandoned, List.of(accepted(2, "E1", "h1"), rejected(3, "email", "not an email address")));
+
+        DropLedger taker = new DropLedger(store, "b", EXPIRED_LEASE);
+        DropClaim taken = taker.claim("hr", "workers-retry.csv", "sum-1", 10);
+
+        assertThat(taken.isDuplicate()).isFalse();
+        assertThat(taken.dropId()).isEqualTo(abandoned.dropId());
+        assertThat(taken.fileName()).isEqualTo("workers-retry.csv");
+        assertThat(rowStatuses(store, taken.dropId())).as("the old partial rows are gone").isEmpty();
+        assertThat(exceptions(store, taken.dropId())).as("and so are their rejections").isEmpty();
+        assertThat(claimedBy(store, taken.dropId())).isEqualTo("b");
+        taker.stage(taken, List.of(accepted(2, "E1", "h1"), accepted(3, "E2", "h2")));
+        assertThat(taker.finish(taken, TARGETS).accepted()).isEqualTo(2);
+    }
+
+    @OnEveryDatabase
+    void theSameInstanceTakesItsOwnStagingClaimBackAtOnce(Store store) {
+        DropClaim beforeRestart = new DropLedger(store, "a", LONG_LEASE).claim("hr", "workers.csv", "sum-1", 10);
+        new DropLedger(store, "a", LONG_LEASE).stage(beforeRestart, List.of(accepted(2, "E1", "h1")));
+
+        DropLedger afterRestart = new DropLedger(store, "a", LONG_LEASE);
+        DropClaim again = afterRestart.claim("hr", "workers.csv", "sum-1", 10);
+
+        assertThat(again.isDuplicate()).isFalse();
+        assertThat(again.dropId()).isEqualTo(beforeRestart.dropId());
+        assertThat(rowStatuses(store, again.dropId())).isEmpty();
+    }
+
+    @OnEveryDatabase
+    void aFailedDropCanBeClaimedAgain(Store store) {
+        DropLedger ledger = new DropLedger(store, "a", LONG_LEASE);
+        DropClaim failed = ledger.claim("hr", "workers.csv", "sum-1", 10);
+        ledger.stage(failed, List.of(accepted(2, "E1", "h1")));
+        ledger.fail(failed, "email", "column email is missing from the header");
+        assertThat(exceptions(store, failed.dropId()))
+                .singleElement()
+                .satisfies(e -> assertThat(e.reason()).isEqualTo("column email is missing from the header"));
+
+        DropClaim again = new DropLedger(store, "b", LONG_LEASE).claim("hr", "workers.csv", "sum-1", 10);
+
+        assertThat(again.isDuplicate()).isFalse();
+        assertThat(again.dropId()).isEqualTo(failed.dropId());
+        ledger.stage(again, List.of(accepted(2, "E1", "h1")));
+        assertThat(ledger.finish(again, TARGETS).deliveries()).isEqualTo(2);
+    }
+
+    @OnEveryDatabase
+    void whenInstancesClaimTheSameNewContentAtOnceExactlyOneGetsIt(Store store) throws Exception {
+        int instances = 4;
+        CyclicBarrier together = new CyclicBarrier(instances);
+        ExecutorService pool = Executors.newFixedThreadPool(instances);
+        try {
+            List<Future<DropClaim>> claims = new ArrayList<>();
+            for (int i = 0; i < instances; i++) {
+                DropLedger ledger = new DropLedger(store, "instance-" + i, LONG_LEASE);
+                claims.add(pool.submit(() -> {
+                    together.await();
+                    return ledger.claim("hr", "workers.csv", "sum-1", 10);
+                }));
+            }
+            List<DropClaim> won = new ArrayList<>();
+            List<Throwable> busy = new ArrayList<>();
+            for (Future<DropClaim> f : claims) {
+                try {
+                    won.add(f.get(30, TimeUnit.SECONDS));
+                } catch (ExecutionException e) {
+                    busy.add(e.getCause());
+                }
+            }
+            assertThat(won).singleElement().satisfies(c -> assertThat(c.isDuplicate()).isFalse());
+            assertThat(busy).hasSize(instances - 1).allSatisfy(t -> assertThat(t).isInstanceOf(DropBusyException.class));
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    // --- drops ledger: stage and finish -------------------------------------------------------
+
+    @OnEveryDatabase
+    void acceptedRowsBecomeOnePendingDeliveryPerTarget(Store store) {
+        DropLedger ledger = new DropLedger(store, "a", LONG_LEASE);
+        DropClaim claim = ledger.claim("hr", "workers.csv", "sum-1", 10);
+        ledger.stage(claim, List.of(accepted(2, "E1", "h1"), accepted(3, "E2", "h2")));
+        ledger.stage(claim, List.of(accepted(4, "E3", "h3")));
+
+        DropLedger.Summary summary = ledger.finish(claim, TARGETS);
+
+        assertThat(summary).isEqualTo(new DropLedger.Summary(3, 0, 0, 6));
+        DeliveryQueue lms = new DeliveryQueue(store, "a", LONG_LEASE);
+        assertThat(lms.count("lms", "PENDING")).isEqualTo(3);
+        assertThat(lms.count("lxp", "PENDING")).isEqualTo(3);
+        assertThat(lms.claim("lms", 10)).extracting(Delivery::workerId, Delivery::line, Delivery::dropId, Delivery::source)
+                .containsExactly(tuple("E1", 2, claim.dropId(), "hr"), tuple("E2", 3, claim.dropId(), "hr"), tuple("E3", 4, claim.dropId(), "hr"));
+    }
+
+    @OnEveryDatabase
+    void twoDifferentRowsForOneWorkerAreBothConflictsAndNeitherIsDelivered(Store store) {
+        DropLedger ledger = new DropLedger(store, "a", LONG_LEASE);
+        DropClaim claim = ledger.claim("hr", "workers.csv", "sum-1", 10);
+        ledger.stage(claim, List.of(accepted(2, "E1", "h1"), accepted(3, "E2", "h2"), accepted(5, "E1", "h1-changed")));
+
+        DropLedger.Summary summary = ledger.finish(claim, TARGETS);
+
+        assertThat(summary.conflicts()).isEqualTo(2);
+        assertThat(rowStatuses(store, claim.dropId())).containsExactly(Map.entry(2, "CONFLICT"), Map.entry(3, "ACCEPTED"), Map.entry(5, "CONFLICT"));
+        assertThat(exceptions(store, claim.dropId()))
+                .extracting(ExceptionEntry::line, ExceptionEntry::workerId, ExceptionEntry::stage, ExceptionEntry::kind)
+                .containsExactly(tuple(2, "E1", "dedupe", ExceptionEntry.Kind.REJECTED), tuple(5, "E1", "dedupe", ExceptionEntry.Kind.REJECTED));
+        assertThat(exceptions(store, claim.dropId())).allSatisfy(e -> {
+            assertThat(e.reason()).contains("lines [2, 5]");
+            assertThat(e.sourceRecord()).isEqualTo(sourceRecord(e.line(), "E1"));
+        });
+        assertThat(new DeliveryQueue(store, "a", LONG_LEASE).claim("lms", 10)).extracting(Delivery::workerId).containsExactly("E2");
+    }
+
+    @OnEveryDatabase
+    void identicalRepeatsOfAWorkerAreUnchangedDuplicatesDeliveredOnce(Store store) {
+        DropLedger ledger = new DropLedger(store, "a", LONG_LEASE);
+        DropClaim claim = ledger.claim("hr", "workers.csv", "sum-1", 10);
+        ledger.stage(claim, List.of(accepted(2, "E1", "h1"), accepted(3, "E1", "h1"), accepted(4, "E1", "h1")));
+
+        DropLedger.Summary summary = ledger.finish(claim, TARGETS);
+
+        assertThat(summary).isEqualTo(new DropLedger.Summary(1, 2, 0, 2));
+        assertThat(rowStatuses(store, claim.dropId())).containsExactly(Map.entry(2, "ACCEPTED"), Map.entry(3, "DUPLICATE"), Map.entry(4, "DUPLICATE"));
+        assertThat(new DeliveryQueue(store, "a", LONG_LEASE).claim("lms", 10)).extracting(Delivery::line).containsExactly(2);
+        assertThat(exceptions(store, claim.dropId())).isEmpty();
+    }
+
+    @OnEveryDatabase
+    void rejectedRowsAreInTheExceptionQueueWithLineFieldReasonAndSourceRecord(Store store) {
+        DropLedger ledger = new DropLedger(store, "a", LONG_LEASE);
+        DropClaim claim = ledger.claim("hr", "workers.csv", "sum-1", 10);
+        ledger.stage(claim, List.of(accepted(2, "E1", "h1"), rejected(3, "email", "not an email address")));
+
+        ledger.finish(claim, TARGETS);
+
+        assertThat(exceptions(store, claim.dropId())).singleElement().satisfies(e -> {
+            assertThat(e.kind()).isEqualTo(ExceptionEntry.Kind.REJECTED);
+            assertThat(e.status()).isEqualTo(ExceptionEntry.Status.OPEN);
+            assertThat(e.stage()).isEqualTo("map");
+            assertThat(e.source()).isEqualTo("hr");
+            assertThat(e.fileName()).isEqualTo("workers.csv");
+            assertThat(e.line()).isEqualTo(3);
+            assertThat(e.field()).isEqualTo("email");
+            assertThat(e.reason()).isEqualTo("not an email address");
+            assertThat(e.sourceRecord()).isEqualTo(sourceRecord(3, null));
+            assertThat(e.createdAt()).isNotNull();
+        });
+        assertThat(rowStatuses(store, claim.dropId())).containsEntry(3, "REJECTED");
+        assertThat(new DeliveryQueue(store, "a", LONG_LEASE).count("lms", "PENDING")).isEqualTo(1);
+    }
+
+    // --- delivery queue -----------------------------------------------------------------------
+
+    @OnEveryDatabase
+    void claimingMarksDeliveriesSendingAndCountsTheAttempt(Store store) {
+        stagedDrop(store, "sum-1", "E1", "E2", "E3");
+        DeliveryQueue queue = new DeliveryQueue(store, "a", EXPIRED_LEASE);
+
+        List<Delivery> first = queue.claim("lms", 2);
+
+        assertThat(first).extracting(Delivery::workerId, Delivery::attempts).containsExactly(tuple("E1", 0), tuple("E2", 0));
+        assertThat(queue.count("lms", "SENDING")).isEqualTo(2);
+        assertThat(queue.count("lms", "PENDING")).isEqualTo(1);
+        assertThat(queue.claim("lms", 2)).as("the lease ran out: claimed again, after one attempt")
+                .extracting(Delivery::workerId, Delivery::attempts).containsExactly(tuple("E1", 1), tuple("E2", 1));
+        assertThat(queue.claim("lms", 1)).extracting(Delivery::workerId, Delivery::attempts).containsExactly(tuple("E1", 2));
+    }
+
+    @OnEveryDatabase
+    void aClaimedDeliveryIsNotClaimedAgainWhileItsLeaseHolds(Store store) {
+        stagedDrop(store, "sum-1", "E1", "E2", "E3");
+        DeliveryQueue a = new DeliveryQueue(store, "a", LONG_LEASE);
+        DeliveryQueue b = new DeliveryQueue(store, "b", LONG_LEASE);
+
+        List<Delivery> byA = a.claim("lms", 2);
+        List<Delivery> byB = b.claim("lms", 10);
+
+        assertThat(byA).extracting(Delivery::workerId).containsExactly("E1", "E2");
+        assertThat(byB).extracting(Delivery::workerId).containsExactly("E3");
+        assertThat(a.claim("lms", 10)).isEmpty();
+        assertThat(b.claim("lxp", 10)).as("other targets are not affected").hasSize(3);
+    }
+
+    @OnEveryDatabase
+    void instancesClaimingAtTheSameTimeNeverGetTheSameDelivery(Store store) throws Exception {
+        String[] workers = new String[120];
+        for (int i = 0; i < workers.length; i++) {
+            workers[i] = "E" + i;
+        }
+        stagedDrop(store, "sum-1", workers);
+        int instances = 3;
+        CyclicBarrier together = new CyclicBarrier(instances);
+        ExecutorService pool = Executors.newFixedThreadPool(instances);
+        try {
+            List<Future<List<Long>>> claimed = new ArrayList<>();
+            for (int i = 0; i < instances; i++) {
+                DeliveryQueue queue = new DeliveryQueue(store, "instance-" + i, LONG_LEASE);
+                claimed.add(pool.submit(() -> {
+                    together.await();
+                    List<Long> ids = new ArrayList<>();
+                    while (queue.count("lms", "PENDING") > 0) {
+                        queue.claim("lms", 7).forEach(d -> ids.add(d.id()));
+                    }
+                    return ids;
+                }));
+            }
+            List<Long> all = new ArrayList<>();
+            for (Future<List<Long>> f : claimed) {
+                all.addAll(f.get(30, TimeUnit.SECONDS));
+            }
+            assertThat(all).as("every delivery claimed exactly once").hasSize(workers.length).doesNotHaveDuplicates();
+            assertThat(new DeliveryQueue(store, "x", LONG_LEASE).count("lms", "SENDING")).isEqualTo(workers.length);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @OnEveryDatabase
+    void releaseOwnClaimsReturnsOnlyThisInstancesSendingDeliveriesToPending(Store store) {
+        stagedDrop(store, "sum-1", "E1", "E2", "E3");
+        DeliveryQueue restarted = new DeliveryQueue(store, "a", LONG_LEASE);
+        DeliveryQueue other = new DeliveryQueue(store, "b", LONG_LEASE);
+        restarted.claim("lms", 2);
+        other.claim("lms", 1);
+
+        int released = restarted.releaseOwnClaims();
+
+        assertThat(released).isEqualTo(2);
+        assertThat(restarted.count("lms", "PENDING")).isEqualTo(2);
+        assertThat(restarted.count("lms", "SENDING")).as("the other instance keeps its claim").isEqualTo(1);
+        assertThat(other.claim("lms", 10)).extracting(Delivery::workerId, Delivery::attempts).containsExactly(tuple("E1", 1), tuple("E2", 1));
+    }
+
+    @OnEveryDatabase
+    void aDeliveredDeliveryIsDoneAndNeverClaimedAgain(Store store) {
+        stagedDrop(store, "sum-1", "E1");
+        DeliveryQueue queue = new DeliveryQueue(store, "a", EXPIRED_LEASE);
+        Delivery d = queue.claim("lms", 1).get(0);
+
+        queue.delivered(d.id(), 200);
+
+        assertThat(queue.count("lms", "DELIVERED")).isEqualTo(1);
+        assertThat(queue.count("lms", "SENDING")).isZero();
+        assertThat(queue.claim("lms", 10)).as("even with its lease long gone").isEmpty();
+    }
+
+    @OnEveryDatabase
+    void aFailedDeliveryIsFailedAndInTheExceptionQueueWithItsContext(Store store) {
+        DropClaim claim = stagedDrop(store, "sum-1", "E1", "E2");
+        DeliveryQueue queue = new DeliveryQueue(store, "a", LONG_LEASE);
+        Delivery d = queue.claim("lms", 10).get(1);
+
+        long id = queue.failed(d, failure(3, 422, "{\"error\":\"unknown org unit\"}"));
+
+        assertThat(queue.count("lms", "FAILED")).isEqualTo(1);
+        assertThat(queue.claim("lms", 10)).isEmpty();
+        assertThat(new ExceptionQueue(store).get(id)).hasValueSatisfying(e -> {
+            assertThat(e.kind()).isEqualTo(ExceptionEntry.Kind.FAILED);
+            assertThat(e.status()).isEqualTo(ExceptionEntry.Status.OPEN);
+            assertThat(e.stage()).isEqualTo("deliver");
+            assertThat(e.source()).isEqualTo("hr");
+            assertThat(e.dropId()).isEqualTo(claim.dropId());
+            assertThat(e.fileName()).as("joined from the drop").isEqualTo("workers.csv");
+            assertThat(e.line()).isEqualTo(3);
+            assertThat(e.workerId()).isEqualTo("E2");
+            assertThat(e.target()).isEqualTo("lms");
+            assertThat(e.deliveryId()).isEqualTo(d.id());
+            assertThat(e.attempts()).isEqualTo(3);
+            assertThat(e.httpStatus()).isEqualTo(422);
+            assertThat(e.responseExcerpt()).isEqualTo("{\"error\":\"unknown org unit\"}");
+            assertThat(e.reason()).isEqualTo("target rejected the record");
+            assertThat(e.errorClass()).isEqualTo("PermanentDeliveryException");
+            assertThat(e.sourceRecord()).isEqualTo(sourceRecord(3, "E2"));
+        });
+    }
+
+    // --- reconciliation -----------------------------------------------------------------------
+
+    @OnEveryDatabase
+    void everyReceivedRowIsAccountedForAtEveryTargetAndSettledOnlyWhenNothingIsPending(Store store) {
+        DropLedger ledger = new DropLedger(store, "a", LONG_LEASE);
+        DropClaim claim = ledger.claim("hr", "workers.csv", "sum-1", 10);
+        ledger.stage(claim, List.of(accepted(2, "E1", "h1"), accepted(3, "E2", "h2"), accepted(4, "E3", "h3"),
+                accepted(5, "E3", "h3"), rejected(6, "email", "not an email address")));
+        Reconciliation reconciliation = new Reconciliation(store);
+        assertThat(reconciliation.forDrop(claim.dropId())).hasValueSatisfying(r -> assertThat(r.settled()).as("still staging").isFalse());
+        ledger.finish(claim, TARGETS);
+        DeliveryQueue queue = new DeliveryQueue(store, "a", LONG_LEASE);
+        List<Delivery> lms = queue.claim("lms", 10);
+        queue.delivered(lms.get(0).id(), 200);
+        queue.failed(lms.get(1), failure(1, 400, "bad"));
+
+        Reconciliation.Report report = reconciliation.forDrop(claim.dropId()).orElseThrow();
+
+        assertThat(report.received()).isEqualTo(5);
+        assertThat(report.unchanged()).isEqualTo(1);
+        assertThat(report.rejected()).isEqualTo(1);
+        assertThat(report.targets()).containsExactly(
+                new Reconciliation.TargetCounts("lms", 1, 1, 1),
+                new Reconciliation.TargetCounts("lxp", 0, 0, 3));
+        assertThat(report.balanced()).isTrue();
+        assertThat(report.settled()).isFalse();
+
+        queue.delivered(lms.get(2).id(), 200);
+        queue.claim("lxp", 10).forEach(d -> queue.delivered(d.id(), 201));
+
+        Reconciliation.Report done = reconciliation.forDrop(claim.dropId()).orElseThrow();
+        assertThat(done.targets()).containsExactly(
+                new Reconciliation.TargetCounts("lms", 2, 1, 0),
+                new Reconciliation.TargetCounts("lxp", 3, 0, 0));
+        assertThat(done.balanced()).isTrue();
+        assertThat(done.settled()).isTrue();
+        assertThat(reconciliation.recent(10)).extracting(Reconciliation.Report::dropId).containsExactly(claim.dropId());
+        assertThat(reconciliation.forDrop(claim.dropId() + 1000)).isEmpty();
+    }
+
+    // --- replays ------------------------------------------------------------------------------
+
+    @OnEveryDatabase
+    void aReplayedRejectedRowIsAcceptedWithANewPendingDeliveryAndItsExceptionIsReplayed(Store store) {
+        DropLedger ledger = new DropLedger(store, "a", LONG_LEASE);
+        DropClaim claim = ledger.claim("hr", "workers.csv", "sum-1", 10);
+        ledger.stage(claim, List.of(accepted(2, "E1", "h1"), rejected(3, "email", "not an email address")));
+        ledger.finish(claim, TARGETS);
+        ExceptionEntry rejection = exceptions(store, claim.dropId()).get(0);
+
+        new Replays(store).acceptRejectedRow(rejection, "E2", "h2", "{\"workerId\":\"E2\",\"fixed\":true}", TARGETS);
+
+        assertThat(rowStatuses(store, claim.dropId())).containsEntry(3, "ACCEPTED");
+        DeliveryQueue queue = new DeliveryQueue(store, "a", LONG_LEASE);
+        assertThat(queue.claim("lms", 10)).extracting(Delivery::workerId, Delivery::line, Delivery::canonical, Delivery::attempts)
+                .containsExactly(tuple("E1", 2, canonical("E1"), 0), tuple("E2", 3, "{\"workerId\":\"E2\",\"fixed\":true}", 0));
+        assertThat(queue.count("lxp", "PENDING")).isEqualTo(2);
+        assertThat(new ExceptionQueue(store).get(rejection.id())).hasValueSatisfying(e -> {
+            assertThat(e.status()).isEqualTo(ExceptionEntry.Status.REPLAYED);
+            assertThat(e.replayedAt()).isNotNull();
+            assertThat(e.replayCount()).isEqualTo(1);
+        });
+        Reconciliation.Report report = new Reconciliation(store).forDrop(claim.dropId()).orElseThrow();
+        assertThat(report.rejected()).isZero();
+        assertThat(report.balanced()).isTrue();
+    }
+
+    @OnEveryDatabase
+    void aRetriedFailedDeliveryIsPendingAgainWithNoAttemptsAndTheNewState(Store store) {
+        DropClaim claim = stagedDrop(store, "sum-1", "E1", "E2");
+        DeliveryQueue queue = new DeliveryQueue(store, "a", LONG_LEASE);
+        Delivery d = queue.claim("lms", 10).get(0);
+        long id = queue.failed(d, failure(5, 503, "unavailable"));
+        ExceptionEntry failure = new ExceptionQueue(store).get(id).orElseThrow();
+
+        new Replays(store).retryDelivery(failure, "{\"workerId\":\"E1\",\"remapped\":true}");
+
+        assertThat(queue.count("lms", "FAILED")).isZero();
+        assertThat(queue.claim("lms", 10)).extracting(Delivery::id, Delivery::attempts, Delivery::canonical)
+                .containsExactly(tuple(d.id(), 0, "{\"workerId\":\"E1\",\"remapped\":true}"));
+        assertThat(new ExceptionQueue(store).get(id)).hasValueSatisfying(e -> assertThat(e.status()).isEqualTo(ExceptionEntry.Status.REPLAYED));
+        assertThat(new ExceptionQueue(store).countOpen()).isZero();
+        Reconciliation.Report report = new Reconciliation(store).forDrop(claim.dropId()).orElseThrow();
+        assertThat(report.targets()).contains(new Reconciliation.TargetCounts("lms", 0, 0, 2));
+        assertThat(report.balanced()).isTrue();
+    }
+
+    // --- exception queue ----------------------------------------------------------------------
+
+    @OnEveryDatabase
+    void exceptionsAreListedByStatusDropTargetAndSource(Store store) {
+        ExceptionQueue queue = new ExceptionQueue(store);
+        long hrDrop1 = queue.add(ExceptionEntry.rejected("map", "hr", 1L, "a.csv", 2, "E1", "email", "bad email", "{}"));
+        long hrDrop2 = queue.add(ExceptionEntry.rejected("map", "hr", 2L, "b.csv", 3, "E2", "hireDate", "bad date", "{}"));
+        long crmDrop3 = queue.add(ExceptionEntry.rejected("map", "crm", 3L, "c.csv", 4, "E3", "email", "bad email", "{}"));
+        long lmsFailure = queue.add(failedEntry("hr", 1L, "lms"));
+        long lxpFailure = queue.add(failedEntry("hr", 2L, "lxp"));
+        store.tx(c -> {
+            ExceptionQueue.markReplayed(c, hrDrop2);
+            return null;
+        });
+
+        assertThat(ids(queue, ExceptionQueue.Filter.open())).containsExactly(hrDrop1, crmDrop3, lmsFailure, lxpFailure);
+        assertThat(ids(queue, new ExceptionQueue.Filter(ExceptionEntry.Status.REPLAYED, null, null, null, 100))).containsExactly(hrDrop2);
+        assertThat(ids(queue, new ExceptionQueue.Filter(null, null, null, null, 100))).containsExactly(hrDrop1, hrDrop2, crmDrop3, lmsFailure, lxpFailure);
+        assertThat(ids(queue, new ExceptionQueue.Filter(null, 1L, null, null, 100))).containsExactly(hrDrop1, lmsFailure);
+        assertThat(ids(queue, new ExceptionQueue.Filter(null, null, "lxp", null, 100))).containsExactly(lxpFailure);
+        assertThat(ids(queue, new ExceptionQueue.Filter(null, null, null, "crm", 100))).containsExactly(crmDrop3);
+        assertThat(ids(queue, new ExceptionQueue.Filter(ExceptionEntry.Status.OPEN, 2L, "lxp", "hr", 100))).containsExactly(lxpFailure);
+        assertThat(ids(queue, new ExceptionQueue.Filter(null, null, null, "hr", 2))).as("limited, oldest first").containsExactly(hrDrop1, hrDrop2);
+        assertThat(queue.countOpen()).isEqualTo(4);
+    }
+
+    // --- helpers ------------------------------------------------------------------------------
+
+    private static StagedRow accepted(int line, String workerId, String contentHash) {
+        return new StagedRow(line, workerId, true, contentHash, sourceRecord(line, workerId), canonical(workerId), null, null);
+    }
+
+    private static StagedRow rejected(int line, String field, String reason) {
+        return new StagedRow(line, null, false, null, sourceRecord(line, null), null, field, reason);
+    }
+
+    private static String sourceRecord(int line, String workerId) {
+        return "{\"line\":" + line + ",\"id\":" + (workerId == null ? "null" : "\"" + workerId + "\"") + "}";
+    }
+
+    private static String canonical(String workerId) {
+        return "{\"workerId\":\"" + workerId + "\"}";
+    }
+
+    /** A finished drop "workers.csv" with one accepted row per worker, from line 2, for lms and lxp. */
+    private static DropClaim stagedDrop(Store store, String checksum, String... workerIds) {
+        DropLedger ledger = new DropLedger(store, "a", LONG_LEASE);
+        DropClaim claim = ledger.claim("hr", "workers.csv", checksum, 10);
+        List<StagedRow> rows = new ArrayList<>();
+        for (int i = 0; i < workerIds.length; i++) {
+            rows.add(accepted(i + 2, workerIds[i], "h-" + workerIds[i]));
+        }
+        ledger.stage(claim, rows);
+        ledger.finish(claim, TARGETS);
+        return claim;
+    }
+
+    /** What a delivery route knows when it gives up on a delivery. */
+    private static ExceptionEntry failure(int attempts, int httpStatus, String responseExcerpt) {
+        return new ExceptionEntry(null, ExceptionEntry.Kind.FAILED, ExceptionEntry.Status.OPEN, "deliver", null, null, null, null, null,
+                null, null, null, "target rejected the record", "PermanentDeliveryException", attempts, httpStatus, responseExcerpt,
+                null, null, null, 0);
+    }
+
+    private static ExceptionEntry failedEntry(String source, Long dropId, String target) {
+        return new ExceptionEntry(null, ExceptionEntry.Kind.FAILED, ExceptionEntry.Status.OPEN, "deliver", source, dropId, "x.csv", 2, "E1",
+                null, target, null, "target down", "RetryableDeliveryException", 5, 503, "unavailable", "{}", null, null, 0);
+    }
+
+    private static List<Long> ids(ExceptionQueue queue, ExceptionQueue.Filter filter) {
+        return queue.list(filter).stream().map(ExceptionEntry::id).toList();
+    }
+
+    private static List<ExceptionEntry> exceptions(Store store, long dropId) {
+        return new ExceptionQueue(store).list(new ExceptionQueue.Filter(null, dropId, null, null, 1000));
+    }
+
+    /** line -> status of every staged row of a drop. */
+    private static Map<Integer, String> rowStatuses(Store store, long dropId) {
+        return store.tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("select line, status from drop_row where drop_id = ?")) {
+                ps.setLong(1, dropId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    Map<Integer, String> out = new TreeMap<>();
+                    while (rs.next()) {
+                        out.put(rs.getInt(1), rs.getString(2));
+                    }
+                    return out;
+                }
+            }
+        });
+    }
+
+    private static String claimedBy(Store store, long dropId) {
+        return store.tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("select claimed_by from drop_file where id = ?")) {
+                ps.setLong(1, dropId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getString(1);
+                }
+            }
+        });
+    }
+
+    private static Flyway flyway(TestDatabase db) {
+        return Flyway.configure().dataSource(db.jdbcUrl(), null, null).locations("classpath:db/migration").load();
+    }
+
+    private static List<String> appliedMigrations(TestDatabase db) {
+        return Arrays.stream(flyway(db).info().applied())
+                .map(m -> m.getVersion() + " " + m.getDescription() + ": " + m.getState().getDisplayName()
+                        + " (rank " + m.getInstalledRank() + ", at " + m.getInstalledOn().toInstant() + ")")
+                .toList();
+    }
+}
