@@ -27,9 +27,11 @@ public final class DeliveryOutcomes {
     private final Metrics metrics;
     private final int batchSize;
     private final Map<String, String> bearerTokens;
+    private final DeliveryRetry retry;
 
-    /** @param bearerTokens target name to bearer token ({@code learnbridge.targets.<name>.bearerToken}) */
-    public DeliveryOutcomes(DeliveryQueue queue, Metrics metrics, int batchSize, Map<String, String> bearerTokens) {
+    /** @param bearerTokens target name to bearer token ({@code learnbridge.targets.<name>.token}) */
+    public DeliveryOutcomes(DeliveryQueue queue, Metrics metrics, int batchSize, Map<String, String> bearerTokens, DeliveryRetry retry) {
+        this.retry = retry;
         this.queue = queue;
         this.metrics = metrics;
         this.batchSize = batchSize;
@@ -54,6 +56,7 @@ public final class DeliveryOutcomes {
     }
 
     public void delivered(@Variable("delivery") Delivery delivery, @Header(Exchange.HTTP_RESPONSE_CODE) Integer status) {
+        retry.outcome(delivery.id());
         queue.delivered(delivery.id(), status == null ? 0 : status);
         metrics.delivery(delivery.target(), "delivered");
     }
@@ -67,8 +70,7 @@ public final class DeliveryOutcomes {
             throw new IllegalStateException("delivery poll failed: " + failure, failure);
         }
         DeliveryErrors.Verdict verdict = DeliveryErrors.classify(failure);
-        Integer redeliveries = exchange.getIn().getHeader(Exchange.REDELIVERY_COUNTER, Integer.class);
-        int attempts = 1 + (redeliveries == null ? 0 : redeliveries);
+        int attempts = retry.outcome(delivery.id());
         String reason = verdict.retryable() ? verdict.reason() + "; gave up after " + attempts + " attempts (retry budget spent)" : verdict.reason();
         String field = failure instanceof RecordRejectedException r ? r.field() : null;
         ExceptionEntry context = new ExceptionEntry(null, ExceptionEntry.Kind.FAILED, ExceptionEntry.Status.OPEN, "deliver",

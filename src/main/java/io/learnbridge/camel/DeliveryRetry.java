@@ -11,14 +11,29 @@ import org.apache.camel.Predicate;
  */
 public final class DeliveryRetry implements Predicate {
 
+    /** Variable: when the first attempt started (set by the route); the retry budget counts from it. */
+    public static final String STARTED_AT = "deliveryStartedAt";
+
     private final Duration budget;
     private final Duration maxRetryAfter;
     private final Metrics metrics;
+    /**
+     * Failed attempts per delivery id while it is being retried. Kept here because Camel evaluates
+     * retryWhile on a copy of the exchange (a variable set here is gone by the dead-letter step)
+     * and the dead-letter channel sees the original message, without CamelRedeliveryCounter.
+     */
+    private final java.util.Map<Long, Integer> attempts = new java.util.concurrent.ConcurrentHashMap<>();
 
     public DeliveryRetry(Duration budget, Duration maxRetryAfter, Metrics metrics) {
         this.budget = budget;
         this.maxRetryAfter = maxRetryAfter;
         this.metrics = metrics;
+    }
+
+    /** Attempts made for a delivery that now has an outcome (at least 1); forgets it. */
+    public int outcome(long deliveryId) {
+        Integer failures = attempts.remove(deliveryId);
+        return failures == null ? 1 : failures;
     }
 
     @Override
@@ -29,7 +44,12 @@ public final class DeliveryRetry implements Predicate {
             return false;
         }
         DeliveryErrors.Verdict verdict = DeliveryErrors.classify(failure);
-        long elapsed = System.currentTimeMillis() - exchange.getClock().getCreated();
+        io.learnbridge.store.Delivery delivery = exchange.getVariable("delivery", io.learnbridge.store.Delivery.class);
+        if (delivery != null) {
+            attempts.merge(delivery.id(), 1, Integer::sum);
+        }
+        java.util.Date started = exchange.getVariable(STARTED_AT, java.util.Date.class);
+        long elapsed = System.currentTimeMillis() - (started == null ? exchange.getClock().getCreated() : started.getTime());
         if (!verdict.retryable() || elapsed >= budget.toMillis()) {
             return false;
         }
@@ -39,7 +59,6 @@ public final class DeliveryRetry implements Predicate {
         } else {
             exchange.getIn().removeHeader(Exchange.REDELIVERY_DELAY);
         }
-        io.learnbridge.store.Delivery delivery = exchange.getVariable("delivery", io.learnbridge.store.Delivery.class);
         String target = delivery == null ? "unknown" : delivery.target();
         metrics.delivery(target, "retried");
         return true;

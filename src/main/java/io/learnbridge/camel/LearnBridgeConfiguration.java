@@ -58,13 +58,14 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
                 settings.drops().batchSize()));
         Map<String, String> bearerTokens = new HashMap<>();
         for (String target : catalog.targets().keySet()) {
-            properties.apply("learnbridge.targets." + target + ".bearerToken").map(String::strip).filter(t -> !t.isEmpty())
+            properties.apply("learnbridge.targets." + target + ".token").map(String::strip).filter(t -> !t.isEmpty())
                     .ifPresent(token -> bearerTokens.put(target, token));
         }
-        registry.bind("deliveries", new DeliveryOutcomes(deliveryQueue, metrics, settings.delivery().batchSize(), bearerTokens));
+        DeliveryRetry retry = new DeliveryRetry(settings.delivery().retryBudget(), settings.delivery().maxRetryAfter(), metrics);
+        registry.bind("deliveryRetry", retry);
+        registry.bind("deliveries", new DeliveryOutcomes(deliveryQueue, metrics, settings.delivery().batchSize(), bearerTokens, retry));
         int parallelism = properties.apply("learnbridge.delivery.parallelism").map(Integer::parseInt).orElse(8);
         registry.bind("deliveryPool", context.getExecutorServiceManager().newFixedThreadPool(this, "learnbridge-delivery", parallelism));
-        registry.bind("deliveryRetry", new DeliveryRetry(settings.delivery().retryBudget(), settings.delivery().maxRetryAfter(), metrics));
         registry.bind("exceptionsApi", new ExceptionsApi(exceptions, replayer, new Reconciliation(store)));
         registry.bind("apiAuth", new ApiAuth(settings.apiToken()));
         registry.bind("sandboxLms", new SandboxLms());

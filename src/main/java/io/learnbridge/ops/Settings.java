@@ -11,7 +11,7 @@ import java.util.function.Function;
 /**
  * LearnBridge's typed settings ({@code learnbridge.*}), read once at startup from Camel's
  * properties (application.properties, a settings file, system properties, environment variables
- * such as {@code LEARNBRIDGE_TARGETS_LMS_BEARERTOKEN}) and validated, failing with the key's name.
+ * such as {@code LEARNBRIDGE_TARGETS_LMS_TOKEN}) and validated, failing with the key's name.
  */
 public record Settings(
         Store store,

@@ -55,13 +55,18 @@ public final class Store implements AutoCloseable {
     /** Runs work in one transaction: committed when it returns, rolled back when it throws. */
     public <T> T tx(SqlWork<T> work) {
         try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
             try {
+                c.setAutoCommit(false);
                 T result = work.run(c);
                 c.commit();
                 return result;
             } catch (SQLException | RuntimeException e) {
-                c.rollback();
+                evictIfBroken(c);
+                try {
+                    c.rollback();
+                } catch (SQLException rollback) {
+                    e.addSuppressed(rollback);
+                }
                 throw e;
             }
         } catch (SQLException e) {
@@ -72,9 +77,27 @@ public final class Store implements AutoCloseable {
     /** True when a connection can be made and answers a query (for the health check). */
     public boolean isReachable() {
         try (Connection c = dataSource.getConnection()) {
-            return c.isValid(2);
+            boolean valid = c.isValid(2);
+            if (!valid) {
+                dataSource.evictConnection(c);
+            }
+            return valid;
         } catch (SQLException e) {
             return false;
+        }
+    }
+
+    /**
+     * The pool only evicts connections on SQL states it knows (08xxx); a dead H2 session answers
+     * others, and would then be handed out again forever after the database comes back.
+     */
+    private void evictIfBroken(Connection c) {
+        try {
+            if (!c.isValid(1)) {
+                dataSource.evictConnection(c);
+            }
+        } catch (SQLException e) {
+            dataSource.evictConnection(c);
         }
     }
 

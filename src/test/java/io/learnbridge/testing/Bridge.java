@@ -59,6 +59,7 @@ public final class Bridge implements AutoCloseable {
             properties.put("learnbridge.api.token", "test-token");
             properties.put("learnbridge.instanceId", "test-instance");
             properties.put("camel.main.shutdownTimeout", "5");
+            properties.put("camel.main.routesIncludePattern", "classpath:routes/*.camel.yaml");
         }
 
         public Builder property(String key, String value) {
