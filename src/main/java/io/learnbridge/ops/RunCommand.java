@@ -1,6 +1,7 @@
 package io.learnbridge.ops;
 
 import io.learnbridge.camel.LearnBridgeConfiguration;
+import io.learnbridge.mapping.MappingException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.apache.camel.main.Main;
@@ -15,10 +16,32 @@ final class RunCommand implements Callable<Integer> {
     Path settings;
 
     @Override
-    public Integer call() throws Exception {
+    public Integer call() {
         Main main = newMain(settings);
-        main.run();
-        return main.getExitCode();
+        try {
+            main.run();
+            return main.getExitCode();
+        } catch (Exception e) {
+            System.err.println("LearnBridge did not start: " + reason(e));
+            return 1;
+        }
+    }
+
+    /** The one line an operator needs: file:line: field: message for mappings, the key for settings. */
+    static String reason(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof MappingException m) {
+                return m.describe();
+            }
+            if (t instanceof SettingsException || t.getMessage() != null && t.getMessage().startsWith("LearnBridge refuses to start")) {
+                return t.getMessage();
+            }
+        }
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return e.getMessage() + (root == e ? "" : " (cause: " + root + ")");
     }
 
     /** A camel-main configured with LearnBridge's beans and the given settings file. */

@@ -1,0 +1,69 @@
+package io.learnbridge.source;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.learnbridge.store.Reconciliation;
+import io.learnbridge.testing.Bridge;
+import io.learnbridge.testing.HrCsv;
+import io.learnbridge.testing.SftpLmsWorld;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.apache.camel.component.file.remote.SftpEndpoint;
+import org.h2.tools.Server;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** RELIABILITY.md guards for files and SFTP, as regression tests. */
+class DropGuardsTest {
+
+    @TempDir
+    Path home;
+
+    @Test
+    void aDropIsNotMovedWhileTheStoreIsDownAndIsProcessedOnceAfterwards() throws Exception {
+        Server h2 = Server.createTcpServer("-tcpPort", "0", "-ifNotExists", "-baseDir", home.resolve("h2").toString()).start();
+        int port = h2.getPort();
+        try (Bridge bridge = Bridge.builder(home).property("learnbridge.store.url", "jdbc:h2:tcp://127.0.0.1:" + port + "/learnbridge").start()) {
+            h2.stop();
+            Path drop = bridge.drop("while-down.csv", HrCsv.create().workers(1, 5).build());
+            // several polls fail while the store is down; the file must stay where it is
+            await().pollDelay(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() -> true);
+            assertThat(drop).exists();
+            assertThat(bridge.dropFolder().resolve(".done")).doesNotExist();
+            assertThat(bridge.dropFolder().resolve(".failed")).doesNotExist();
+
+            h2 = Server.createTcpServer("-tcpPort", String.valueOf(port), "-ifNotExists", "-baseDir", home.resolve("h2").toString()).start();
+            await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(bridge.dropFolder().resolve(".done/while-down.csv")));
+            await().atMost(Duration.ofSeconds(30)).until(() -> new Reconciliation(bridge.store()).forDrop(1).map(Reconciliation.Report::settled).orElse(false));
+            assertThat(new Reconciliation(bridge.store()).recent(10)).singleElement().satisfies(r -> {
+                assertThat(r.received()).isEqualTo(5);
+                assertThat(r.targets()).singleElement().satisfies(t -> assertThat(t.delivered()).isEqualTo(5));
+            });
+        } finally {
+            h2.stop();
+        }
+    }
+
+    @Test
+    void theSftpSourceRunsWithEveryGuardOfTheTrapsTable() throws Exception {
+        try (SftpLmsWorld world = new SftpLmsWorld(home)) {
+            Bridge bridge = world.start(world.bridge());
+            SftpEndpoint endpoint = (SftpEndpoint) bridge.context().getRoute("source-hris").getEndpoint();
+            var config = endpoint.getConfiguration();
+            assertThat(config.getStrictHostKeyChecking()).isEqualTo("yes");
+            assertThat(config.isUseUserKnownHostsFile()).isFalse();
+            assertThat(config.getKnownHostsFile()).isEqualTo(world.sftp.knownHostsFile().toString());
+            assertThat(config.getPrivateKeyFile()).isEqualTo(world.sftp.privateKeyFile().toString());
+            assertThat(config.getPassword()).isNull();
+            assertThat(config.getPreferredAuthentications()).isEqualTo("publickey");
+            assertThat(config.isStreamDownload()).isFalse();
+            assertThat(endpoint.getLocalWorkDirectory()).isNotBlank();
+            assertThat(endpoint.getReadLock()).isEqualTo("changed");
+            assertThat(endpoint.getReadLockTimeout()).isPositive();
+            assertThat(config.isThrowExceptionOnConnectFailed()).isTrue();
+            assertThat(endpoint.getMoveFailed()).as("failed drops are moved by the route after they are recorded, never by Camel").isNull();
+        }
+    }
+}
