@@ -1,0 +1,125 @@
+package io.learnbridge.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.learnbridge.store.ExceptionEntry;
+import io.learnbridge.store.ExceptionQueue;
+import io.learnbridge.store.Reconciliation;
+import io.learnbridge.testing.Bridge;
+import io.learnbridge.testing.HrCsv;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The runnable jar's commands, run in this JVM as an operator would run them. */
+class CommandsTest {
+
+    @TempDir
+    Path home;
+
+    record Run(int exitCode, String out) {
+    }
+
+    private static synchronized Run cli(String... args) {
+        PrintStream original = System.out;
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(buffer, true, StandardCharsets.UTF_8));
+        try {
+            int code = LearnBridgeCli.execute(args);
+            return new Run(code, buffer.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(original);
+        }
+    }
+
+    @Test
+    void validateAcceptsTheShippedRoutesMappingsAndSettings() {
+        Run run = cli("validate", "--no-load");
+        assertThat(run.out()).contains("valid: routes, mappings, example cases and settings");
+        assertThat(run.exitCode()).isZero();
+    }
+
+    @Test
+    void validateListsEveryProblemAsFileLineMessageAndExitsNonZero() throws Exception {
+        Path mappings = copy(Path.of("mappings"), home.resolve("mappings"));
+        Path routes = copy(Path.of("routes"), home.resolve("routes"));
+        Path lms = mappings.resolve("targets/lms.mapping.yaml");
+        Files.writeString(lms, Files.readString(lms).replace("  jobTitle: jobTitle", "  jobTitle: jobTitel"));
+        Path ingest = routes.resolve("ingest-drops.camel.yaml");
+        Files.writeString(ingest, Files.readString(ingest).replace("              - bean:\n                  id: stage-batch", "              - been:\n                  id: stage-batch"));
+        Path settings = Files.writeString(home.resolve("settings.properties"),
+                "learnbridge.mappings.location=" + mappings + "\ncamel.main.routesIncludePattern=file:" + routes + "/*.camel.yaml\n");
+
+        Run run = cli("validate", "--no-load", "--settings", settings.toString());
+
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.out()).contains(lms + ":26: jobTitle: reads unknown canonical field 'jobTitel'");
+        assertThat(run.out()).containsPattern(java.util.regex.Pattern.quote(ingest.toString()) + ":\\d+: .*unknown key 'been' \\(did you mean 'bean'\\?\\)");
+        assertThat(run.out()).contains("problem(s)");
+    }
+
+    @Test
+    void previewPrintsCanonicalRecordsPayloadsAndRejectionsAsJsonLines() throws Exception {
+        Path csv = Files.writeString(home.resolve("preview.csv"), HrCsv.create().worker(1)
+                .row(HrCsv.id(2), "Bad", "Email", "nope", "", "ENG-1", "Engineer", "London", "Eng", "A", "01/15/2020").build());
+        Run run = cli("preview", "--source", "hris", "--file", csv.toString());
+        assertThat(run.exitCode()).isZero();
+        String[] lines = run.out().strip().split("\n");
+        assertThat(lines).hasSize(2);
+        assertThat(lines[0]).startsWith("{\"line\":2,\"canonical\":{\"workerId\":\"E000001\"").contains("\"targets\":{\"lms\":{\"externalId\":\"E000001\"");
+        assertThat(lines[1]).startsWith("{\"line\":3,\"rejected\":{\"field\":\"email\"");
+    }
+
+    @Test
+    void exceptionsCanBeListedAndReplayedFromTheCommandLineAfterAMappingFix() throws Exception {
+        Path mappings = copy(Path.of("mappings"), home.resolve("mappings"));
+        String storeUrl = "jdbc:h2:file:" + home.resolve("store/learnbridge").toAbsolutePath() + ";WRITE_DELAY=0;AUTO_SERVER=TRUE";
+        Path settings = Files.writeString(home.resolve("settings.properties"),
+                "learnbridge.mappings.location=" + mappings + "\nlearnbridge.store.url=" + storeUrl + "\n");
+        try (Bridge bridge = Bridge.builder(home.resolve("bridge")).property("learnbridge.store.url", storeUrl)
+                .property("learnbridge.mappings.location", mappings.toString()).start()) {
+            bridge.drop("day1.csv", HrCsv.create().worker(1)
+                    .row(HrCsv.id(2), "New", "Status", "n@example.com", "", "ENG-1", "Engineer", "London", "Eng", "C", "01/15/2020").build());
+            await().atMost(Duration.ofSeconds(30)).until(() -> new Reconciliation(bridge.store()).forDrop(1).map(Reconciliation.Report::settled).orElse(false));
+
+            Run list = cli("exceptions", "list", "--settings", settings.toString());
+            assertThat(list.exitCode()).isZero();
+            assertThat(list.out()).contains("REJECTED OPEN     hris day1.csv:3").contains("'C' is not in value table employment-status");
+            long id = new ExceptionQueue(bridge.store()).list(ExceptionQueue.Filter.open()).get(0).id();
+
+            assertThat(cli("exceptions", "replay", String.valueOf(id), "--settings", settings.toString()).out()).contains("still rejected");
+            Path table = mappings.resolve("lookups/employment-status.yaml");
+            Files.writeString(table, Files.readString(table) + "  C: ACTIVE\n");
+            Run replay = cli("exceptions", "replay", String.valueOf(id), "--settings", settings.toString());
+            assertThat(replay.out()).contains(id + "  replayed: worker E000002 accepted and queued for [lms]");
+            assertThat(replay.exitCode()).isZero();
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> new Reconciliation(bridge.store()).forDrop(1)
+                    .map(r -> r.settled() && r.rejected() == 0 && r.targets().get(0).delivered() == 2).orElse(false));
+            assertThat(new ExceptionQueue(bridge.store()).get(id).orElseThrow().status()).isEqualTo(ExceptionEntry.Status.REPLAYED);
+            Run drops = cli("drops", "1", "--settings", settings.toString());
+            assertThat(drops.out()).contains("received 2, unchanged 0, rejected 0").contains("-> lms: delivered 2, failed 0, pending 0").contains("balanced, settled");
+        }
+    }
+
+    private static Path copy(Path source, Path target) throws Exception {
+        try (Stream<Path> files = Files.walk(source)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                Path to = target.resolve(source.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(to);
+                } else {
+                    Files.copy(p, to);
+                }
+            }
+        }
+        return target;
+    }
+}
