@@ -1,0 +1,42 @@
+package io.learnbridge.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/** The README's settings table and application.properties name the same keys (one source of truth, checked). */
+class ReadmeSettingsTest {
+
+    private static final Pattern ROW_KEY = Pattern.compile("^\\| `(learnbridge\\.[^`]+)`", Pattern.MULTILINE);
+
+    @Test
+    void everyLearnBridgeSettingIsDocumentedAndEveryDocumentedSettingExists() throws Exception {
+        Properties properties = new Properties();
+        try (Reader reader = Files.newBufferedReader(Path.of("src/main/resources/application.properties"))) {
+            properties.load(reader);
+        }
+        Set<String> inProperties = new TreeSet<>();
+        for (String key : properties.stringPropertyNames()) {
+            if (key.startsWith("learnbridge.")) {
+                inProperties.add(key.replaceFirst("^learnbridge\\.sources\\.[^.]+\\.", "learnbridge.sources.<source>.")
+                        .replaceFirst("^learnbridge\\.targets\\.[^.]+\\.", "learnbridge.targets.<target>."));
+            }
+        }
+        Set<String> inReadme = new TreeSet<>();
+        Matcher m = ROW_KEY.matcher(Files.readString(Path.of("README.md")));
+        while (m.find()) {
+            inReadme.add(m.group(1));
+        }
+        assertThat(inReadme).as("settings table rows of README.md").containsAll(inProperties);
+        inReadme.removeIf(k -> k.startsWith("learnbridge.sources.<source>.host"));
+        assertThat(inProperties).as("learnbridge.* keys of application.properties").containsAll(inReadme);
+    }
+}
