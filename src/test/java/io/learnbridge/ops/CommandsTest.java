@@ -8,13 +8,13 @@ import io.learnbridge.store.ExceptionQueue;
 import io.learnbridge.store.Reconciliation;
 import io.learnbridge.testing.Bridge;
 import io.learnbridge.testing.HrCsv;
+import io.learnbridge.testing.TestFiles;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,8 +48,8 @@ class CommandsTest {
 
     @Test
     void validateListsEveryProblemAsFileLineMessageAndExitsNonZero() throws Exception {
-        Path mappings = copy(Path.of("mappings"), home.resolve("mappings"));
-        Path routes = copy(Path.of("routes"), home.resolve("routes"));
+        Path mappings = TestFiles.copyTree(Path.of("mappings"), home.resolve("mappings"));
+        Path routes = TestFiles.copyTree(Path.of("routes"), home.resolve("routes"));
         Path lms = mappings.resolve("targets/lms.mapping.yaml");
         Files.writeString(lms, Files.readString(lms).replace("  jobTitle: jobTitle", "  jobTitle: jobTitel"));
         Path ingest = routes.resolve("ingest-drops.camel.yaml");
@@ -79,7 +79,7 @@ class CommandsTest {
 
     @Test
     void exceptionsCanBeListedAndReplayedFromTheCommandLineAfterAMappingFix() throws Exception {
-        Path mappings = copy(Path.of("mappings"), home.resolve("mappings"));
+        Path mappings = TestFiles.copyTree(Path.of("mappings"), home.resolve("mappings"));
         String storeUrl = "jdbc:h2:file:" + home.resolve("store/learnbridge").toAbsolutePath() + ";WRITE_DELAY=0;AUTO_SERVER=TRUE";
         Path settings = Files.writeString(home.resolve("settings.properties"),
                 "learnbridge.mappings.location=" + mappings + "\nlearnbridge.store.url=" + storeUrl + "\n");
@@ -107,19 +107,5 @@ class CommandsTest {
             Run drops = cli("drops", "1", "--settings", settings.toString());
             assertThat(drops.out()).contains("received 2, unchanged 0, rejected 0").contains("-> lms: delivered 2, failed 0, pending 0").contains("balanced, settled");
         }
-    }
-
-    private static Path copy(Path source, Path target) throws Exception {
-        try (Stream<Path> files = Files.walk(source)) {
-            for (Path p : (Iterable<Path>) files::iterator) {
-                Path to = target.resolve(source.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(to);
-                } else {
-                    Files.copy(p, to);
-                }
-            }
-        }
-        return target;
     }
 }

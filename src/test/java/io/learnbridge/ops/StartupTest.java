@@ -8,10 +8,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.learnbridge.mapping.MappingException;
 import io.learnbridge.testing.Bridge;
+import io.learnbridge.testing.TestFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.stream.Stream;
 import org.h2.tools.Server;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,7 +37,7 @@ class StartupTest {
 
     @Test
     void refusesToStartWithABrokenMappingNamingFileLineAndField() throws Exception {
-        Path mappings = copyMappings();
+        Path mappings = TestFiles.copyTree(Path.of("mappings"), home.resolve("mappings"));
         Path hris = mappings.resolve("sources/hris.mapping.yaml");
         Files.writeString(hris, Files.readString(hris).replace("  givenName:\n", "  givenNam:\n"));
         assertThatThrownBy(() -> Bridge.builder(home).property("learnbridge.mappings.location", mappings.toString()).start().close())
@@ -76,21 +76,5 @@ class StartupTest {
             }
         }
         return "MISSING";
-    }
-
-    private Path copyMappings() throws Exception {
-        Path target = home.resolve("mappings");
-        Path source = Path.of("mappings");
-        try (Stream<Path> files = Files.walk(source)) {
-            for (Path p : (Iterable<Path>) files::iterator) {
-                Path to = target.resolve(source.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(to);
-                } else {
-                    Files.copy(p, to);
-                }
-            }
-        }
-        return target;
     }
 }
