@@ -47,4 +47,30 @@ class SourceMapperTest {
         assertThat(result).isInstanceOfSatisfying(MappingResult.Rejected.class,
                 r -> assertThat(r.rejection().describe()).isEqualTo("employmentStatus (from 'Status'): value 'RETIRED' is not an employment status (ACTIVE, LEAVE_OF_ABSENCE, TERMINATED)"));
     }
+
+    @Test
+    void aJsonSourceReadsFieldsByJsonPath() throws Exception {
+        MappingCatalog catalog = MappingCatalog.compileStrict(MappingFiles.of("m", Map.of(
+                "sources/hook.mapping.yaml", """
+                        format: json
+                        fields:
+                          workerId: $.employee.id
+                          email: {from: "$.employee.emails[0].address", case: lower}
+                          orgUnit: employee.org.name
+                        """)));
+        MappingFile mapping = catalog.source("hook");
+        var document = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                "{\"employee\":{\"id\":42,\"emails\":[{\"address\":\"A@B.COM\"}],\"org\":{\"name\":\"Sales\"}}}");
+        MappingResult<CanonicalRecord> result = JsonSourceRow.bind(mapping).map(JsonSourceRow.row(mapping, document));
+        assertThat(result).isInstanceOfSatisfying(MappingResult.Accepted.class, a -> assertThat(((CanonicalRecord) a.value()).values())
+                .containsExactly(Map.entry("workerId", "42"), Map.entry("email", "a@b.com"), Map.entry("orgUnit", "Sales")));
+    }
+
+    @Test
+    void anUnsupportedJsonPathIsAMappingError() {
+        assertThatThrownBy(() -> MappingCatalog.compileStrict(MappingFiles.of("m", Map.of(
+                "sources/hook.mapping.yaml", "format: json\nfields:\n  workerId: $.employees[*].id\n"))))
+                .isInstanceOf(MappingException.class)
+                .hasMessageContaining("array indexes must be numbers");
+    }
 }
