@@ -76,7 +76,7 @@ public final class DeliveryOutcomes {
         ExceptionEntry context = new ExceptionEntry(null, ExceptionEntry.Kind.FAILED, ExceptionEntry.Status.OPEN, "deliver",
                 delivery.source(), delivery.dropId(), null, delivery.line(), delivery.workerId(), field, delivery.target(),
                 delivery.id(), reason, failure == null ? null : failure.getClass().getName(), attempts, verdict.httpStatus(),
-                verdict.responseExcerpt(), null, null, null, 0);
+                verdict.responseExcerpt(), null, null, null, 0, delivery.eventId(), null);
         long id = queue.failed(delivery, context);
         metrics.delivery(delivery.target(), "failed");
         LOG.warn("Delivery {} of worker {} to {} failed: {} (exception {})", delivery.id(), delivery.workerId(), delivery.target(), reason, id);

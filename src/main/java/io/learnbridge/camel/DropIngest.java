@@ -89,8 +89,10 @@ public final class DropIngest {
         DropLedger.Summary summary = ledger.finish(claim, Settings.targetsOf(properties, claim.source()));
         metrics.record(claim.source(), "conflict", summary.conflicts());
         metrics.record(claim.source(), "duplicate", summary.duplicates());
-        LOG.info("Drop {} ({}) staged: {} accepted, {} unchanged repeats, {} conflicting, {} deliveries queued",
-                claim.dropId(), claim.fileName(), summary.accepted(), summary.duplicates(), summary.conflicts(), summary.deliveries());
+        metrics.record(claim.source(), "superseded", summary.superseded());
+        LOG.info("Drop {} ({}) staged: {} accepted, {} unchanged repeats, {} conflicting, {} superseded by newer changes, {} deliveries queued",
+                claim.dropId(), claim.fileName(), summary.accepted(), summary.duplicates(), summary.conflicts(), summary.superseded(),
+                summary.deliveries());
         return summary;
     }
 

@@ -10,7 +10,15 @@ import io.learnbridge.store.ExceptionQueue;
 import io.learnbridge.store.Reconciliation;
 import io.learnbridge.store.Replays;
 import io.learnbridge.store.Store;
+import io.learnbridge.source.EventProcessor;
+import io.learnbridge.source.kafka.KafkaIngest;
+import io.learnbridge.source.webhook.WebhookIngest;
+import io.learnbridge.source.webhook.WebhookSource;
+import io.learnbridge.store.EventInbox;
 import java.net.InetAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -45,6 +53,9 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         Metrics metrics = new Metrics(context);
         DeliveryQueue deliveryQueue = new DeliveryQueue(store, instanceId, settings.delivery().lease());
         deliveryQueue.releaseOwnClaims();
+        Duration eventLease = Duration.parse(properties.apply("learnbridge.events.lease").orElse("PT1M"));
+        EventInbox inbox = new EventInbox(store, instanceId, eventLease);
+        inbox.releaseOwnClaims();
         ExceptionQueue exceptions = new ExceptionQueue(store);
         Replayer replayer = new Replayer(mappings::reload, exceptions, new Replays(store), source -> Settings.targetsOf(properties, source));
 
@@ -66,6 +77,19 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         registry.bind("deliveries", new DeliveryOutcomes(deliveryQueue, metrics, settings.delivery().batchSize(), bearerTokens, retry));
         int parallelism = properties.apply("learnbridge.delivery.parallelism").map(Integer::parseInt).orElse(8);
         registry.bind("deliveryPool", context.getExecutorServiceManager().newFixedThreadPool(this, "learnbridge-delivery", parallelism));
+        Function<String, List<String>> targetsOf = source -> Settings.targetsOf(properties, source);
+        registry.bind("events", new EventProcessor(inbox, mappings, targetsOf, metrics,
+                properties.apply("learnbridge.events.batchSize").map(Integer::parseInt).orElse(100)));
+        registry.bind("kafkaIngest", new KafkaIngest(inbox, metrics,
+                properties.apply("learnbridge.kafka.maxRecordBytes").map(Integer::parseInt).orElse(256 * 1024)));
+        Map<String, WebhookSource> webhookSources = new HashMap<>();
+        for (String key : context.getPropertiesComponent().loadProperties(k -> k.startsWith("learnbridge.sources.") && k.endsWith(".webhook.verifier"))
+                .stringPropertyNames()) {
+            String source = key.substring("learnbridge.sources.".length(), key.length() - ".webhook.verifier".length());
+            webhookSources.put(source, WebhookSource.read(source, properties));
+            targetsOf.apply(source);
+        }
+        registry.bind("webhooks", new WebhookIngest(webhookSources, inbox, metrics, Clock.systemUTC()));
         registry.bind("exceptionsApi", new ExceptionsApi(exceptions, replayer, new Reconciliation(store)));
         registry.bind("apiAuth", new ApiAuth(settings.apiToken()));
         registry.bind("sandboxLms", new SandboxLms());

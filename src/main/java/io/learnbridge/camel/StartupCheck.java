@@ -19,7 +19,7 @@ import org.apache.camel.model.RouteDefinition;
  */
 final class StartupCheck implements StartupListener {
 
-    static final List<String> CORE_ROUTES = List.of("ingest-drop", "delivery-failed");
+    static final List<String> CORE_ROUTES = List.of("ingest-drop", "delivery-failed", "process-events");
 
     private final MappingCatalog catalog;
     private final Function<String, Optional<String>> properties;
@@ -50,7 +50,11 @@ final class StartupCheck implements StartupListener {
                 }
             }
             for (String source : names(context, "learnbridge.sources.")) {
-                if (!ids.contains("source-" + source)) {
+                boolean webhook = properties.apply("learnbridge.sources." + source + ".webhook.verifier").isPresent();
+                if (webhook && !ids.contains("webhook-receive")) {
+                    problems.add("source '" + source + "' takes webhooks (learnbridge.sources." + source + ".webhook.*) but route 'webhook-receive' is not loaded");
+                }
+                if (!webhook && !ids.contains("source-" + source)) {
                     problems.add("source '" + source + "' is configured (learnbridge.sources." + source + ".*) but route 'source-" + source + "' is not loaded");
                 }
                 if (!catalog.sources().containsKey(source)) {

@@ -26,8 +26,8 @@ final class DropsCommand implements Callable<Integer> {
                 return id == null ? 0 : 1;
             }
             for (Reconciliation.Report r : reports) {
-                System.out.printf("drop %d  %s %s  %s  received %d, unchanged %d, rejected %d%n", r.dropId(), r.source(), r.fileName(), r.status(),
-                        r.received(), r.unchanged(), r.rejected());
+                System.out.printf("drop %d  %s %s  %s  received %d, unchanged %d, superseded %d, rejected %d%n", r.dropId(), r.source(), r.fileName(),
+                        r.status(), r.received(), r.unchanged(), r.superseded(), r.rejected());
                 for (Reconciliation.TargetCounts t : r.targets()) {
                     System.out.printf("    -> %s: delivered %d, failed %d, pending %d%n", t.target(), t.delivered(), t.failed(), t.pending());
                 }

@@ -11,6 +11,7 @@ import io.learnbridge.source.DropChecksum;
 import io.learnbridge.store.ExceptionEntry;
 import io.learnbridge.store.ExceptionQueue;
 import io.learnbridge.store.Replays;
+import io.learnbridge.store.WorkerStates;
 import io.learnbridge.worker.CanonicalField;
 import io.learnbridge.worker.CanonicalRecord;
 import java.util.ArrayList;
@@ -67,6 +68,10 @@ public final class Replayer {
                 replays.retryDelivery(entry, null);
                 return new Outcome(id, true, "delivery " + entry.deliveryId() + " queued again with its stored state");
             }
+            if (entry.eventId() != null) {
+                return new Outcome(id, false, "exception " + id + " (" + entry.origin() + ") has no usable record to replay: "
+                        + "have the sender send the change again");
+            }
             return new Outcome(id, false, "exception " + id + " concerns the whole drop " + entry.fileName()
                     + ": fix the cause, then put the file back into the drop folder (it is in the failed folder)");
         }
@@ -87,6 +92,12 @@ public final class Replayer {
             record = record.with(CanonicalField.EFFECTIVE_AT.fieldName(), java.time.Instant.now().toString());
         }
         String canonical = record.toJson();
+        if (entry.kind() == ExceptionEntry.Kind.REJECTED && entry.eventId() != null) {
+            WorkerStates.Outcome outcome = replays.acceptRejectedEvent(entry, record.workerId(), canonical, targetsOf.apply(entry.source()));
+            return new Outcome(id, true, outcome == WorkerStates.Outcome.APPLIED
+                    ? "worker " + record.workerId() + " accepted and queued for " + targetsOf.apply(entry.source())
+                    : "worker " + record.workerId() + " accepted, but a newer change is stored already: superseded, nothing sent");
+        }
         if (entry.kind() == ExceptionEntry.Kind.REJECTED) {
             replays.acceptRejectedRow(entry, record.workerId(), DropChecksum.sha256(canonical), canonical, targetsOf.apply(entry.source()));
             return new Outcome(id, true, "worker " + record.workerId() + " accepted and queued for " + targetsOf.apply(entry.source()));

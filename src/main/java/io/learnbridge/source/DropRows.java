@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.learnbridge.mapping.MappingResult;
 import io.learnbridge.mapping.SourceMapper;
 import io.learnbridge.store.StagedRow;
+import io.learnbridge.store.WorkerStates;
 import io.learnbridge.worker.CanonicalField;
 import io.learnbridge.worker.CanonicalRecord;
 import java.util.ArrayList;
@@ -31,7 +32,7 @@ public final class DropRows {
         for (RowBatch.RawRow row : batch.rows()) {
             String sourceRecord = sourceRecord(batch.header(), row.fields());
             if (row.fields().length != columns) {
-                out.add(new StagedRow(row.line(), null, false, null, sourceRecord, null, null,
+                out.add(new StagedRow(row.line(), null, false, null, sourceRecord, null, null, null,
                         "row has " + row.fields().length + " fields but the header has " + columns));
                 continue;
             }
@@ -43,10 +44,11 @@ public final class DropRows {
                     record = record.with(CanonicalField.EFFECTIVE_AT.fieldName(), defaultEffectiveAt);
                 }
                 String canonical = record.toJson();
-                out.add(new StagedRow(row.line(), record.workerId(), true, DropChecksum.sha256(canonical), sourceRecord, canonical, null, null));
+                out.add(new StagedRow(row.line(), record.workerId(), true, DropChecksum.sha256(canonical), sourceRecord, canonical,
+                        WorkerStates.parseInstant(record.get(CanonicalField.EFFECTIVE_AT.fieldName())), null, null));
             } else {
                 MappingResult.Rejected<CanonicalRecord> rejected = (MappingResult.Rejected<CanonicalRecord>) result;
-                out.add(new StagedRow(row.line(), null, false, null, sourceRecord, null,
+                out.add(new StagedRow(row.line(), null, false, null, sourceRecord, null, null,
                         rejected.rejection().field(), rejected.rejection().describe()));
             }
         }

@@ -78,15 +78,39 @@ public final class DeliveryQueue {
         }
     }
 
+    /** Inserts one pending delivery of an applied event for a target (none if it is queued already). */
+    static int enqueueEvent(Connection c, String source, long eventId, String workerId, String target, String canonical) throws SQLException {
+        Instant now = Instant.now();
+        try (PreparedStatement ps = c.prepareStatement("""
+                insert into delivery (source, event_id, worker_id, target, canonical, status, attempts, created_at, updated_at)
+                select ?, ?, ?, ?, ?, 'PENDING', 0, ?, ?
+                from (select 1 as one) x where not exists (select 1 from delivery where event_id = ? and target = ?)""")) {
+            ps.setString(1, source);
+            ps.setLong(2, eventId);
+            ps.setString(3, workerId);
+            ps.setString(4, target);
+            ps.setString(5, canonical);
+            Sql.setTime(ps, 6, now);
+            Sql.setTime(ps, 7, now);
+            ps.setLong(8, eventId);
+            ps.setString(9, target);
+            return ps.executeUpdate();
+        }
+    }
+
     /** Claims up to {@code max} deliveries for a target, oldest first. */
     public List<Delivery> claim(String target, int max) {
         Instant now = Instant.now();
         return store.tx(c -> {
             List<Delivery> candidates = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("""
-                    select id, source, drop_id, line, worker_id, target, canonical, attempts from delivery
-                    where target = ? and (status = 'PENDING' or (status = 'SENDING' and lease_until < ?))
-                    order by id limit ?""")) {
+                    select d.id, d.source, d.drop_id, d.line, d.worker_id, d.target, coalesce(w.canonical, d.canonical) as canonical,
+                        d.attempts, d.event_id
+                    from delivery d left join worker_state w on w.worker_id = d.worker_id
+                    where d.target = ? and (d.status = 'PENDING' or (d.status = 'SENDING' and d.lease_until < ?))
+                    order by d.id limit ?""")) {
+                // the worker's newest state, not the change that queued the delivery: a late retry or
+                // replay can never write older data over newer (deliver state, not events)
                 ps.setString(1, target);
                 Sql.setTime(ps, 2, now);
                 ps.setInt(3, max);
@@ -94,7 +118,7 @@ public final class DeliveryQueue {
                     while (rs.next()) {
                         candidates.add(new Delivery(rs.getLong("id"), rs.getString("source"), Sql.getLong(rs, "drop_id"),
                                 Sql.getInt(rs, "line"), rs.getString("worker_id"), rs.getString("target"),
-                                rs.getString("canonical"), rs.getInt("attempts")));
+                                rs.getString("canonical"), rs.getInt("attempts"), Sql.getLong(rs, "event_id")));
                     }
                 }
             }
@@ -165,10 +189,22 @@ public final class DeliveryQueue {
                     }
                 }
             }
+            String origin = null;
+            if (delivery.eventId() != null) {
+                try (PreparedStatement ps = c.prepareStatement("select origin, body from inbound_event where id = ?")) {
+                    ps.setLong(1, delivery.eventId());
+                    try (ResultSet rs = ps.executeQuery()) {
+                        if (rs.next()) {
+                            origin = rs.getString(1);
+                            sourceRecord = rs.getString(2);
+                        }
+                    }
+                }
+            }
             ExceptionEntry entry = new ExceptionEntry(null, ExceptionEntry.Kind.FAILED, ExceptionEntry.Status.OPEN, "deliver",
                     delivery.source(), delivery.dropId(), fileName, delivery.line(), delivery.workerId(), context.field(),
                     delivery.target(), delivery.id(), context.reason(), context.errorClass(), context.attempts(),
-                    context.httpStatus(), context.responseExcerpt(), sourceRecord, null, null, 0);
+                    context.httpStatus(), context.responseExcerpt(), sourceRecord, null, null, 0, delivery.eventId(), origin);
             return ExceptionQueue.add(c, entry);
         });
     }

@@ -115,7 +115,7 @@ public final class DropLedger {
         store.tx(c -> {
             List<ExceptionEntry> rejections = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement(
-                    "insert into drop_row (drop_id, line, worker_id, status, content_hash, source_record, canonical) values (?, ?, ?, ?, ?, ?, ?)")) {
+                    "insert into drop_row (drop_id, line, worker_id, status, content_hash, source_record, canonical, effective_at) values (?, ?, ?, ?, ?, ?, ?, ?)")) {
                 for (StagedRow row : rows) {
                     ps.setLong(1, claim.dropId());
                     ps.setInt(2, row.line());
@@ -124,6 +124,7 @@ public final class DropLedger {
                     ps.setString(5, row.contentHash());
                     ps.setString(6, row.sourceRecord());
                     ps.setString(7, row.canonical());
+                    Sql.setTime(ps, 8, row.effectiveAt());
                     ps.addBatch();
                     if (!row.accepted()) {
                         rejections.add(ExceptionEntry.rejected("map", claim.source(), claim.dropId(), claim.fileName(), row.line(),
@@ -138,13 +139,14 @@ public final class DropLedger {
     }
 
     /** What {@link #finish} found, for logs and metrics. */
-    public record Summary(int accepted, int duplicates, int conflicts, int deliveries) {
+    public record Summary(int accepted, int duplicates, int conflicts, int superseded, int deliveries) {
     }
 
     /**
      * Settles a fully staged drop in one transaction: rows for one worker that disagree are all
      * rejected as conflicts, identical repeats are counted as unchanged, and each remaining
-     * accepted row becomes one pending delivery per target.
+     * accepted row either is superseded (a newer change for the worker is stored already) or
+     * becomes the worker's state and one pending delivery per target.
      */
     public Summary finish(DropClaim claim, List<String> targets) {
         return store.tx(c -> {
@@ -197,6 +199,7 @@ public final class DropLedger {
                 ps.setLong(1, dropId);
                 duplicates = ps.executeUpdate();
             }
+            int superseded = WorkerStates.applyDrop(c, dropId, claim.source());
             int deliveries = 0;
             for (String target : targets) {
                 deliveries += DeliveryQueue.enqueueAccepted(c, claim.source(), dropId, target, null);
@@ -210,7 +213,7 @@ public final class DropLedger {
                 }
             }
             setStatus(c, dropId, "STAGED", null);
-            return new Summary(accepted, duplicates, entries.size(), deliveries);
+            return new Summary(accepted, duplicates, entries.size(), superseded, deliveries);
         });
     }
 

@@ -32,8 +32,8 @@ public final class ExceptionQueue {
     static long add(Connection c, ExceptionEntry e) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""
                 insert into exception_record (kind, status, stage, source, drop_id, file_name, line, worker_id, field, target,
-                    delivery_id, reason, error_class, attempts, http_status, response_excerpt, source_record, created_at)
-                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", new String[] {"id"})) {
+                    delivery_id, reason, error_class, attempts, http_status, response_excerpt, source_record, created_at, event_id, origin)
+                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", new String[] {"id"})) {
             bind(ps, e);
             ps.executeUpdate();
             try (ResultSet keys = ps.getGeneratedKeys()) {
@@ -50,8 +50,8 @@ public final class ExceptionQueue {
         }
         try (PreparedStatement ps = c.prepareStatement("""
                 insert into exception_record (kind, status, stage, source, drop_id, file_name, line, worker_id, field, target,
-                    delivery_id, reason, error_class, attempts, http_status, response_excerpt, source_record, created_at)
-                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
+                    delivery_id, reason, error_class, attempts, http_status, response_excerpt, source_record, created_at, event_id, origin)
+                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
             for (ExceptionEntry e : entries) {
                 bind(ps, e);
                 ps.addBatch();
@@ -79,6 +79,8 @@ public final class ExceptionQueue {
         ps.setString(16, Sql.truncate(e.responseExcerpt(), 2000));
         ps.setString(17, e.sourceRecord());
         Sql.setTime(ps, 18, e.createdAt() == null ? Instant.now() : e.createdAt());
+        Sql.setLong(ps, 19, e.eventId());
+        ps.setString(20, Sql.truncate(e.origin(), 300));
     }
 
     public List<ExceptionEntry> list(Filter filter) {
@@ -184,6 +186,8 @@ public final class ExceptionQueue {
                 rs.getString("source_record"),
                 Sql.time(rs, "created_at"),
                 Sql.time(rs, "replayed_at"),
-                rs.getInt("replay_count"));
+                rs.getInt("replay_count"),
+                Sql.getLong(rs, "event_id"),
+                rs.getString("origin"));
     }
 }

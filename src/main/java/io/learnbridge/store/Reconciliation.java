@@ -10,7 +10,7 @@ import java.util.Optional;
 
 /**
  * The reconciliation report of a drop, derived from the store (never from counters that could
- * drift): for every target, received = delivered + unchanged + rejected + failed + pending.
+ * drift): for every target, received = delivered + unchanged + superseded + rejected + failed + pending.
  */
 public final class Reconciliation {
 
@@ -20,11 +20,11 @@ public final class Reconciliation {
 
     /** The report of one drop. */
     public record Report(long dropId, String source, String fileName, String status, int received, int unchanged,
-                         int rejected, List<TargetCounts> targets) {
+                         int superseded, int rejected, List<TargetCounts> targets) {
 
         /** True when every received row is accounted for at every target. */
         public boolean balanced() {
-            return targets.stream().allMatch(t -> received == unchanged + rejected + t.delivered() + t.failed() + t.pending());
+            return targets.stream().allMatch(t -> received == unchanged + superseded + rejected + t.delivered() + t.failed() + t.pending());
         }
 
         /** True when nothing is pending any more. */
@@ -82,7 +82,7 @@ public final class Reconciliation {
             byTarget.forEach((t, n) -> targets.add(new TargetCounts(t, n[0], n[1], n[2])));
             int received = rows.values().stream().mapToInt(Integer::intValue).sum();
             int rejected = rows.getOrDefault("REJECTED", 0) + rows.getOrDefault("CONFLICT", 0);
-            return Optional.of(new Report(dropId, source, fileName, status, received, rows.getOrDefault("DUPLICATE", 0), rejected, targets));
+            return Optional.of(new Report(dropId, source, fileName, status, received, rows.getOrDefault("DUPLICATE", 0), rows.getOrDefault("SUPERSEDED", 0), rejected, targets));
         });
     }
 

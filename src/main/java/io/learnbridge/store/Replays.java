@@ -28,6 +28,9 @@ public final class Replays {
                 ps.setInt(5, entry.line());
                 ps.executeUpdate();
             }
+            // the worker's state follows unless a newer change arrived since; either way the
+            // delivery sends the newest state
+            WorkerStates.apply(c, workerId, WorkerStates.effectiveAtOf(canonical), canonical, entry.source());
             for (String target : targets) {
                 try (PreparedStatement ps = c.prepareStatement("delete from delivery where drop_id = ? and line = ? and target = ? and status = 'FAILED'")) {
                     ps.setLong(1, entry.dropId());
@@ -42,9 +45,29 @@ public final class Replays {
         });
     }
 
+    /** A rejected webhook or Kafka event is now accepted: apply it and queue it for its targets. */
+    public WorkerStates.Outcome acceptRejectedEvent(ExceptionEntry entry, String workerId, String canonical, List<String> targets) {
+        return store.tx(c -> {
+            java.time.Instant effectiveAt = WorkerStates.effectiveAtOf(canonical);
+            WorkerStates.Outcome outcome = WorkerStates.apply(c, workerId, effectiveAt, canonical, entry.source());
+            if (outcome == WorkerStates.Outcome.APPLIED) {
+                for (String target : targets) {
+                    DeliveryQueue.enqueueEvent(c, entry.source(), entry.eventId(), workerId, target, canonical);
+                }
+            }
+            EventInbox.finish(c, entry.eventId(), outcome.name(), workerId, effectiveAt);
+            ExceptionQueue.markReplayed(c, entry.id());
+            return outcome;
+        });
+    }
+
     /** A failed delivery goes out again with the re-mapped canonical state. */
     public void retryDelivery(ExceptionEntry entry, String canonical) {
         store.tx(c -> {
+            if (canonical != null && entry.workerId() != null) {
+                // the re-mapped record becomes the worker's state unless a newer change arrived since
+                WorkerStates.apply(c, entry.workerId(), WorkerStates.effectiveAtOf(canonical), canonical, entry.source());
+            }
             try (PreparedStatement ps = c.prepareStatement("""
                     update delivery set status = 'PENDING', attempts = 0, lease_until = null, canonical = coalesce(?, canonical), updated_at = ?
                     where id = ?""")) {

@@ -105,7 +105,7 @@ class CommandsTest {
                     .map(r -> r.settled() && r.rejected() == 0 && r.targets().get(0).delivered() == 2).orElse(false));
             assertThat(new ExceptionQueue(bridge.store()).get(id).orElseThrow().status()).isEqualTo(ExceptionEntry.Status.REPLAYED);
             Run drops = cli("drops", "1", "--settings", settings.toString());
-            assertThat(drops.out()).contains("received 2, unchanged 0, rejected 0").contains("-> lms: delivered 2, failed 0, pending 0").contains("balanced, settled");
+            assertThat(drops.out()).contains("received 2, unchanged 0, superseded 0, rejected 0").contains("-> lms: delivered 2, failed 0, pending 0").contains("balanced, settled");
         }
     }
 }

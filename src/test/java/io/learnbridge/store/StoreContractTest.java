@@ -188,7 +188,7 @@ class StoreContractTest {
 
         DropLedger.Summary summary = ledger.finish(claim, TARGETS);
 
-        assertThat(summary).isEqualTo(new DropLedger.Summary(3, 0, 0, 6));
+        assertThat(summary).isEqualTo(new DropLedger.Summary(3, 0, 0, 0, 6));
         DeliveryQueue lms = new DeliveryQueue(store, "a", LONG_LEASE);
         assertThat(lms.count("lms", "PENDING")).isEqualTo(3);
         assertThat(lms.count("lxp", "PENDING")).isEqualTo(3);
@@ -224,7 +224,7 @@ class StoreContractTest {
 
         DropLedger.Summary summary = ledger.finish(claim, TARGETS);
 
-        assertThat(summary).isEqualTo(new DropLedger.Summary(1, 2, 0, 2));
+        assertThat(summary).isEqualTo(new DropLedger.Summary(1, 2, 0, 0, 2));
         assertThat(rowStatuses(store, claim.dropId())).containsExactly(Map.entry(2, "ACCEPTED"), Map.entry(3, "DUPLICATE"), Map.entry(4, "DUPLICATE"));
         assertThat(new DeliveryQueue(store, "a", LONG_LEASE).claim("lms", 10)).extracting(Delivery::line).containsExactly(2);
         assertThat(exceptions(store, claim.dropId())).isEmpty();
@@ -495,11 +495,11 @@ class StoreContractTest {
     // --- helpers ------------------------------------------------------------------------------
 
     private static StagedRow accepted(int line, String workerId, String contentHash) {
-        return new StagedRow(line, workerId, true, contentHash, sourceRecord(line, workerId), canonical(workerId), null, null);
+        return new StagedRow(line, workerId, true, contentHash, sourceRecord(line, workerId), canonical(workerId), null, null, null);
     }
 
     private static StagedRow rejected(int line, String field, String reason) {
-        return new StagedRow(line, null, false, null, sourceRecord(line, null), null, field, reason);
+        return new StagedRow(line, null, false, null, sourceRecord(line, null), null, null, field, reason);
     }
 
     private static String sourceRecord(int line, String workerId) {
@@ -527,12 +527,12 @@ class StoreContractTest {
     private static ExceptionEntry failure(int attempts, int httpStatus, String responseExcerpt) {
         return new ExceptionEntry(null, ExceptionEntry.Kind.FAILED, ExceptionEntry.Status.OPEN, "deliver", null, null, null, null, null,
                 null, null, null, "target rejected the record", "PermanentDeliveryException", attempts, httpStatus, responseExcerpt,
-                null, null, null, 0);
+                null, null, null, 0, null, null);
     }
 
     private static ExceptionEntry failedEntry(String source, Long dropId, String target) {
         return new ExceptionEntry(null, ExceptionEntry.Kind.FAILED, ExceptionEntry.Status.OPEN, "deliver", source, dropId, "x.csv", 2, "E1",
-                null, target, null, "target down", "RetryableDeliveryException", 5, 503, "unavailable", "{}", null, null, 0);
+                null, target, null, "target down", "RetryableDeliveryException", 5, 503, "unavailable", "{}", null, null, 0, null, null);
     }
 
     private static List<Long> ids(ExceptionQueue queue, ExceptionQueue.Filter filter) {

@@ -1,0 +1,86 @@
+package io.learnbridge.source;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.learnbridge.camel.Metrics;
+import io.learnbridge.mapping.JsonSourceRow;
+import io.learnbridge.mapping.MappingException;
+import io.learnbridge.mapping.MappingFile;
+import io.learnbridge.mapping.MappingResult;
+import io.learnbridge.mapping.Mappings;
+import io.learnbridge.store.EventInbox;
+import io.learnbridge.store.WorkerStates;
+import io.learnbridge.worker.CanonicalField;
+import io.learnbridge.worker.CanonicalRecord;
+import java.util.List;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Bean {@code events}: processes stored webhook and Kafka events, oldest first. Each event's
+ * JSON goes through its source's mapping; an accepted record becomes the worker's state and is
+ * queued for the source's targets (or is superseded by a newer change), a rejected one goes to
+ * the exception queue with its body, where it can be replayed after the mapping is fixed.
+ */
+public final class EventProcessor {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EventProcessor.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final EventInbox inbox;
+    private final Mappings mappings;
+    private final Function<String, List<String>> targetsOf;
+    private final Metrics metrics;
+    private final int batchSize;
+
+    public EventProcessor(EventInbox inbox, Mappings mappings, Function<String, List<String>> targetsOf, Metrics metrics, int batchSize) {
+        this.inbox = inbox;
+        this.mappings = mappings;
+        this.targetsOf = targetsOf;
+        this.metrics = metrics;
+        this.batchSize = batchSize;
+    }
+
+    public List<EventInbox.Event> claim() {
+        return inbox.claim(batchSize);
+    }
+
+    public void process(EventInbox.Event event) {
+        MappingResult<CanonicalRecord> result;
+        try {
+            MappingFile mapping = mappings.get().source(event.source());
+            JsonNode document = JSON.readTree(event.body());
+            result = JsonSourceRow.bind(mapping).map(JsonSourceRow.row(mapping, document));
+        } catch (MappingException e) {
+            reject(event, e.field(), e.describe());
+            return;
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            reject(event, null, "the stored event is not JSON: " + e.getOriginalMessage());
+            return;
+        }
+        if (result instanceof MappingResult.Rejected<CanonicalRecord> rejected) {
+            reject(event, rejected.rejection().field(), rejected.rejection().describe());
+            return;
+        }
+        CanonicalRecord record = ((MappingResult.Accepted<CanonicalRecord>) result).value();
+        String effective = record.get(CanonicalField.EFFECTIVE_AT.fieldName());
+        if (effective == null) {
+            effective = event.receivedAt().toString();
+            record = record.with(CanonicalField.EFFECTIVE_AT.fieldName(), effective);
+        }
+        WorkerStates.Outcome outcome = inbox.apply(event, record.workerId(), WorkerStates.parseInstant(effective), record.toJson(),
+                targetsOf.apply(event.source()));
+        metrics.record(event.source(), outcome == WorkerStates.Outcome.APPLIED ? "accepted" : "superseded", 1);
+        if (outcome == WorkerStates.Outcome.SUPERSEDED) {
+            LOG.info("Event {} ({}) for worker {} is older than the worker's stored state: superseded, not delivered",
+                    event.id(), event.origin(), record.workerId());
+        }
+    }
+
+    private void reject(EventInbox.Event event, String field, String reason) {
+        long id = inbox.rejectMapped(event, null, field, reason);
+        metrics.record(event.source(), "rejected", 1);
+        LOG.warn("Event {} ({}) of source {} rejected: {} (exception {})", event.id(), event.origin(), event.source(), reason, id);
+    }
+}

@@ -1,0 +1,138 @@
+package io.learnbridge.source.webhook;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.learnbridge.camel.Metrics;
+import io.learnbridge.source.DropChecksum;
+import io.learnbridge.store.EventInbox;
+import io.learnbridge.store.StoreException;
+import java.io.IOException;
+import java.time.Clock;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Bean {@code webhooks}: the whole request path of {@code POST /webhooks/{source}}. It checks the
+ * size, verifies the signature on the raw bytes, applies the source's rate limit, checks the body
+ * is a JSON object, stores it durably and answers 202 with a receipt. Nothing else happens on the
+ * request thread; the stored event is processed by route {@code process-events}. A redelivered
+ * event (same event id) is acknowledged again and stored once.
+ */
+public final class WebhookIngest {
+
+    private static final Logger LOG = LoggerFactory.getLogger(WebhookIngest.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Map<String, WebhookSource> sources;
+    private final EventInbox inbox;
+    private final Metrics metrics;
+    private final Clock clock;
+
+    public WebhookIngest(Map<String, WebhookSource> sources, EventInbox inbox, Metrics metrics, Clock clock) {
+        this.sources = Map.copyOf(sources);
+        this.inbox = inbox;
+        this.metrics = metrics;
+        this.clock = clock;
+    }
+
+    public void receive(Exchange exchange) {
+        Message in = exchange.getIn();
+        String name = in.getHeader("source", String.class);
+        WebhookSource source = name == null ? null : sources.get(name);
+        if (source == null) {
+            throw new WebhookRefusal(404, "no webhook source '" + name + "'", null);
+        }
+        byte[] received = in.getBody(byte[].class);
+        byte[] body = received == null ? new byte[0] : received;
+        if (body.length > source.maxBodyBytes()) {
+            metrics.record(source.name(), "webhook-too-large", 1);
+            throw new WebhookRefusal(413, "body of " + body.length + " bytes is over the limit of " + source.maxBodyBytes() + " bytes", null);
+        }
+        Optional<String> eventId;
+        try {
+            eventId = source.verifier().verify(new WebhookRequest(body, header -> in.getHeader(header, String.class)), clock.instant());
+        } catch (WebhookRejectedException e) {
+            metrics.record(source.name(), "webhook-unauthenticated", 1);
+            LOG.info("Webhook to source {} refused ({}): {}", source.name(), e.status(), e.reason());
+            throw new WebhookRefusal(e.status(), e.reason(), null);
+        }
+        if (!source.rateLimiter().acquirePermission()) {
+            metrics.record(source.name(), "webhook-rate-limited", 1);
+            throw new WebhookRefusal(429, "over the rate limit of source " + source.name(), 1);
+        }
+        JsonNode document = json(body);
+        if (document == null || !document.isObject()) {
+            metrics.record(source.name(), "webhook-bad-json", 1);
+            throw new WebhookRefusal(400, "body is not a JSON object", null);
+        }
+        String eventKey = eventId.map(id -> "id:" + id)
+                .or(() -> pointer(document, source.eventIdPointer()).map(id -> "id:" + id))
+                .orElseGet(() -> "sha256:" + DropChecksum.sha256(body));
+        String origin = "webhook " + eventKey;
+        EventInbox.Receipt receipt = inbox.receive(source.name(), EventInbox.Channel.WEBHOOK, eventKey, origin,
+                new String(body, java.nio.charset.StandardCharsets.UTF_8));
+        metrics.record(source.name(), receipt.duplicate() ? "webhook-duplicate" : "received", 1);
+        in.setHeader(Exchange.HTTP_RESPONSE_CODE, 202);
+        in.setHeader(Exchange.CONTENT_TYPE, "application/json");
+        in.setBody("{\"receipt\":\"" + receipt.eventId() + "\",\"duplicate\":" + receipt.duplicate() + "}");
+    }
+
+    /** The answer to a refused or failed request: its status, never a stack trace. */
+    public void refuse(Exchange exchange) {
+        Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        Message in = exchange.getIn();
+        int status;
+        String message;
+        Integer retryAfter = null;
+        if (cause instanceof WebhookRefusal refusal) {
+            status = refusal.status();
+            message = refusal.getMessage();
+            retryAfter = refusal.retryAfterSeconds();
+        } else if (cause instanceof StoreException) {
+            // nothing was stored: the sender must retry
+            status = 503;
+            message = "the store is unavailable; nothing was stored, retry later";
+            retryAfter = 5;
+            LOG.warn("Webhook answered 503, store unavailable: {}", cause.getMessage());
+        } else {
+            status = 500;
+            message = "internal error; nothing was stored, retry later";
+            LOG.error("Webhook failed", cause);
+        }
+        in.removeHeaders("*", "Camel*");
+        in.setHeader(Exchange.HTTP_RESPONSE_CODE, status);
+        in.setHeader(Exchange.CONTENT_TYPE, "application/json");
+        if (retryAfter != null) {
+            in.setHeader("Retry-After", retryAfter);
+        }
+        in.setBody("{\"error\":" + quote(message) + "}");
+    }
+
+    private static JsonNode json(byte[] body) {
+        try {
+            return JSON.readTree(body);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static Optional<String> pointer(JsonNode document, String pointer) {
+        if (pointer == null) {
+            return Optional.empty();
+        }
+        JsonNode value = document.at(pointer);
+        return value.isMissingNode() || value.isNull() || value.asText().isEmpty() ? Optional.empty() : Optional.of(value.asText());
+    }
+
+    private static String quote(String s) {
+        try {
+            return JSON.writeValueAsString(s);
+        } catch (IOException e) {
+            return "\"\"";
+        }
+    }
+}

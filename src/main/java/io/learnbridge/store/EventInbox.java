@@ -1,0 +1,206 @@
+package io.learnbridge.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The inbox of webhook requests and Kafka records. A source stores each event here before it
+ * acknowledges it (202, or the offset commit), de-duplicated by its event key; events are then
+ * processed from the store, never on the request or poll thread. A claim has a lease, so the
+ * events of an instance that died are processed by another one.
+ */
+public final class EventInbox {
+
+    /** How an event arrived. */
+    public enum Channel { WEBHOOK, KAFKA }
+
+    /** The answer to the sender: the stored event's id, and whether it was stored already. */
+    public record Receipt(long eventId, boolean duplicate) {
+    }
+
+    /** A stored event, as claimed for processing. */
+    public record Event(long id, String source, Channel channel, String origin, String body, Instant receivedAt) {
+    }
+
+    private final Store store;
+    private final String instanceId;
+    private final Duration lease;
+
+    public EventInbox(Store store, String instanceId, Duration lease) {
+        this.store = store;
+        this.instanceId = instanceId;
+        this.lease = lease;
+    }
+
+    /** Stores an event for processing, once per event key. */
+    public Receipt receive(String source, Channel channel, String eventKey, String origin, String body) {
+        return insert(source, channel, eventKey, origin, body, "RECEIVED", null, null);
+    }
+
+    /**
+     * Stores an event that cannot be processed (a poison record: not JSON, not UTF-8, too big, a
+     * tombstone) as REJECTED, with an exception-queue entry naming where it came from, once per key.
+     */
+    public Receipt reject(String source, Channel channel, String eventKey, String origin, String body, String field, String reason) {
+        return insert(source, channel, eventKey, origin, body, "REJECTED", field, reason);
+    }
+
+    private Receipt insert(String source, Channel channel, String eventKey, String origin, String body, String status,
+                           String field, String reason) {
+        Instant now = Instant.now();
+        return store.tx(c -> {
+            Long existing = find(c, source, eventKey);
+            if (existing != null) {
+                return new Receipt(existing, true);
+            }
+            long id;
+            try (PreparedStatement ps = c.prepareStatement("""
+                    insert into inbound_event (source, channel, event_key, origin, body, status, received_at, processed_at)
+                    values (?, ?, ?, ?, ?, ?, ?, ?)""", new String[] {"id"})) {
+                ps.setString(1, source);
+                ps.setString(2, channel.name());
+                ps.setString(3, Sql.truncate(eventKey, 300));
+                ps.setString(4, Sql.truncate(origin, 300));
+                ps.setString(5, body);
+                ps.setString(6, status);
+                Sql.setTime(ps, 7, now);
+                Sql.setTime(ps, 8, reason == null ? null : now);
+                ps.executeUpdate();
+                try (ResultSet keys = ps.getGeneratedKeys()) {
+                    keys.next();
+                    id = keys.getLong(1);
+                }
+            } catch (SQLException e) {
+                if (!Store.isUniqueViolation(e)) {
+                    throw e;
+                }
+                // stored concurrently by another request or instance
+                c.rollback();
+                Long winner = find(c, source, eventKey);
+                if (winner == null) {
+                    throw e;
+                }
+                return new Receipt(winner, true);
+            }
+            if (reason != null) {
+                ExceptionQueue.add(c, ExceptionEntry.rejectedEvent("parse", source, id, origin, null, field, reason, body.isEmpty() ? null : body));
+            }
+            return new Receipt(id, false);
+        });
+    }
+
+    private static Long find(Connection c, String source, String eventKey) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select id from inbound_event where source = ? and event_key = ?")) {
+            ps.setString(1, source);
+            ps.setString(2, Sql.truncate(eventKey, 300));
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : null;
+            }
+        }
+    }
+
+    /** At startup: this instance's claims from before a crash or stop are processed again. */
+    public int releaseOwnClaims() {
+        return store.tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "update inbound_event set status = 'RECEIVED', lease_until = null where status = 'PROCESSING' and claimed_by = ?")) {
+                ps.setString(1, instanceId);
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    /** Claims up to {@code max} received events, oldest first. */
+    public List<Event> claim(int max) {
+        Instant now = Instant.now();
+        return store.tx(c -> {
+            List<Event> candidates = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("""
+                    select id, source, channel, origin, body, received_at from inbound_event
+                    where status = 'RECEIVED' or (status = 'PROCESSING' and lease_until < ?)
+                    order by id limit ?""")) {
+                Sql.setTime(ps, 1, now);
+                ps.setInt(2, max);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        candidates.add(new Event(rs.getLong("id"), rs.getString("source"), Channel.valueOf(rs.getString("channel")),
+                                rs.getString("origin"), rs.getString("body"), Sql.time(rs, "received_at")));
+                    }
+                }
+            }
+            List<Event> claimed = new ArrayList<>(candidates.size());
+            try (PreparedStatement ps = c.prepareStatement("""
+                    update inbound_event set status = 'PROCESSING', lease_until = ?, claimed_by = ?
+                    where id = ? and (status = 'RECEIVED' or (status = 'PROCESSING' and lease_until < ?))""")) {
+                for (Event e : candidates) {
+                    Sql.setTime(ps, 1, now.plus(lease));
+                    ps.setString(2, instanceId);
+                    ps.setLong(3, e.id());
+                    Sql.setTime(ps, 4, now);
+                    if (ps.executeUpdate() == 1) {
+                        claimed.add(e);
+                    }
+                }
+            }
+            return claimed;
+        });
+    }
+
+    /**
+     * A mapped event: it becomes the worker's state and is queued for each target, unless a newer
+     * change for the worker is stored already (then it is SUPERSEDED and queued nowhere).
+     */
+    public WorkerStates.Outcome apply(Event event, String workerId, Instant effectiveAt, String canonical, List<String> targets) {
+        return store.tx(c -> {
+            WorkerStates.Outcome outcome = WorkerStates.apply(c, workerId, effectiveAt, canonical, event.source());
+            if (outcome == WorkerStates.Outcome.APPLIED) {
+                for (String target : targets) {
+                    DeliveryQueue.enqueueEvent(c, event.source(), event.id(), workerId, target, canonical);
+                }
+            }
+            finish(c, event.id(), outcome.name(), workerId, effectiveAt);
+            return outcome;
+        });
+    }
+
+    /** An event the source mapping rejects: REJECTED, and into the exception queue with its body. */
+    public long rejectMapped(Event event, String workerId, String field, String reason) {
+        return store.tx(c -> {
+            finish(c, event.id(), "REJECTED", workerId, null);
+            return ExceptionQueue.add(c, ExceptionEntry.rejectedEvent("map", event.source(), event.id(), event.origin(), workerId, field,
+                    reason, event.body()));
+        });
+    }
+
+    static void finish(Connection c, long eventId, String status, String workerId, Instant effectiveAt) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                update inbound_event set status = ?, worker_id = ?, effective_at = ?, lease_until = null, processed_at = ? where id = ?""")) {
+            ps.setString(1, status);
+            ps.setString(2, workerId);
+            Sql.setTime(ps, 3, effectiveAt);
+            Sql.setTime(ps, 4, Instant.now());
+            ps.setLong(5, eventId);
+            ps.executeUpdate();
+        }
+    }
+
+    /** Events of a source by status (RECEIVED, PROCESSING, APPLIED, SUPERSEDED, REJECTED). */
+    public int count(String source, String status) {
+        return store.tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("select count(*) from inbound_event where source = ? and status = ?")) {
+                ps.setString(1, source);
+                ps.setString(2, status);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getInt(1);
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,135 @@
+package io.learnbridge.store;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.Optional;
+
+/**
+ * The newest known state of each worker, whatever channel it came from. A change replaces the
+ * stored state only if its {@code effectiveAt} is not older; an older change is superseded and
+ * never delivered. Deliveries send this state (see {@link DeliveryQueue#claim}), so changes for a
+ * worker land in effective-date order however they arrive.
+ */
+public final class WorkerStates {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** What applying a change did. */
+    public enum Outcome { APPLIED, SUPERSEDED }
+
+    /** A worker's stored state. */
+    public record State(String workerId, Instant effectiveAt, String canonical, String source) {
+    }
+
+    private final Store store;
+
+    public WorkerStates(Store store) {
+        this.store = store;
+    }
+
+    public Optional<State> get(String workerId) {
+        return store.tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("select worker_id, effective_at, canonical, source from worker_state where worker_id = ?")) {
+                ps.setString(1, workerId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next()
+                            ? Optional.of(new State(rs.getString(1), Sql.time(rs, "effective_at"), rs.getString(3), rs.getString(4)))
+                            : Optional.empty();
+                }
+            }
+        });
+    }
+
+    /** Applies one change for a worker (in the caller's transaction) unless a newer one is stored. */
+    static Outcome apply(Connection c, String workerId, Instant effectiveAt, String canonical, String source) throws SQLException {
+        Instant stored = null;
+        boolean exists = false;
+        try (PreparedStatement ps = c.prepareStatement("select effective_at from worker_state where worker_id = ? for update")) {
+            ps.setString(1, workerId);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    exists = true;
+                    stored = Sql.time(rs, "effective_at");
+                }
+            }
+        }
+        if (exists && stored.isAfter(effectiveAt)) {
+            return Outcome.SUPERSEDED;
+        }
+        String sql = exists
+                ? "update worker_state set effective_at = ?, canonical = ?, source = ?, updated_at = ? where worker_id = ?"
+                : "insert into worker_state (effective_at, canonical, source, updated_at, worker_id) values (?, ?, ?, ?, ?)";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            Sql.setTime(ps, 1, effectiveAt);
+            ps.setString(2, canonical);
+            ps.setString(3, source);
+            Sql.setTime(ps, 4, Instant.now());
+            ps.setString(5, workerId);
+            ps.executeUpdate();
+        }
+        return Outcome.APPLIED;
+    }
+
+    /**
+     * Applies the accepted rows of a drop (at most one per worker by then) in the caller's
+     * transaction: rows older than the stored state become SUPERSEDED, the others become the
+     * stored state. Returns how many rows were superseded.
+     */
+    static int applyDrop(Connection c, long dropId, String source) throws SQLException {
+        Instant now = Instant.now();
+        int superseded;
+        try (PreparedStatement ps = c.prepareStatement("""
+                update drop_row set status = 'SUPERSEDED' where drop_id = ? and status = 'ACCEPTED' and exists (
+                    select 1 from worker_state w where w.worker_id = drop_row.worker_id and w.effective_at > drop_row.effective_at)""")) {
+            ps.setLong(1, dropId);
+            superseded = ps.executeUpdate();
+        }
+        try (PreparedStatement ps = c.prepareStatement("""
+                update worker_state set
+                    canonical = (select r.canonical from drop_row r where r.drop_id = ? and r.status = 'ACCEPTED' and r.worker_id = worker_state.worker_id),
+                    effective_at = (select coalesce(r.effective_at, ?) from drop_row r where r.drop_id = ? and r.status = 'ACCEPTED' and r.worker_id = worker_state.worker_id),
+                    source = ?, updated_at = ?
+                where exists (select 1 from drop_row r where r.drop_id = ? and r.status = 'ACCEPTED' and r.worker_id = worker_state.worker_id)""")) {
+            ps.setLong(1, dropId);
+            Sql.setTime(ps, 2, now);
+            ps.setLong(3, dropId);
+            ps.setString(4, source);
+            Sql.setTime(ps, 5, now);
+            ps.setLong(6, dropId);
+            ps.executeUpdate();
+        }
+        try (PreparedStatement ps = c.prepareStatement("""
+                insert into worker_state (worker_id, effective_at, canonical, source, updated_at)
+                select r.worker_id, coalesce(r.effective_at, ?), r.canonical, ?, ? from drop_row r
+                where r.drop_id = ? and r.status = 'ACCEPTED'
+                and not exists (select 1 from worker_state w where w.worker_id = r.worker_id)""")) {
+            Sql.setTime(ps, 1, now);
+            ps.setString(2, source);
+            Sql.setTime(ps, 3, now);
+            ps.setLong(4, dropId);
+            ps.executeUpdate();
+        }
+        return superseded;
+    }
+
+    /** The {@code effectiveAt} of a canonical record in its JSON form; now when it has none. */
+    static Instant effectiveAtOf(String canonical) {
+        try {
+            JsonNode value = JSON.readTree(canonical).get("effectiveAt");
+            return value == null || value.isNull() ? Instant.now() : parseInstant(value.asText());
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("canonical record is not JSON: " + e.getMessage(), e);
+        }
+    }
+
+    /** An ISO-8601 instant, with {@code Z} or an offset. */
+    public static Instant parseInstant(String text) {
+        return OffsetDateTime.parse(text).toInstant();
+    }
+}
