@@ -16,6 +16,7 @@ import io.learnbridge.store.ExceptionQueue;
 import io.learnbridge.store.Reconciliation;
 import io.learnbridge.testing.Bridge;
 import io.learnbridge.testing.HrCsv;
+import io.learnbridge.testing.LmsJournal;
 import io.learnbridge.testing.SftpLmsWorld;
 import java.io.IOException;
 import java.net.http.HttpResponse;

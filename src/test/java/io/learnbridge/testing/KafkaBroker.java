@@ -104,8 +104,7 @@ public final class KafkaBroker implements AutoCloseable {
             "kafka", "state.change.logger", "org.apache.kafka.server", "org.apache.kafka.controller",
             "org.apache.kafka.raft", "org.apache.kafka.metadata", "org.apache.kafka.image",
             "org.apache.kafka.storage", "org.apache.kafka.coordinator", "org.apache.kafka.snapshot",
-            "org.apache.kafka.queue", "org.apache.kafka.security", "org.apache.kafka.common.network.Selector",
-            "org.apache.kafka.common.utils.AppInfoParser", "org.apache.kafka.common.metrics");
+            "org.apache.kafka.queue", "org.apache.kafka.security", "org.apache.zookeeper");
 
     private final Server server;
     private KafkaProducer<String, byte[]> producer;

@@ -1,9 +1,8 @@
-package io.learnbridge.delivery;
+package io.learnbridge.testing;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
-import io.learnbridge.testing.SftpLmsWorld;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -16,24 +15,24 @@ import java.util.Map;
  * What the WireMock LMS saw, read from its request journal: every completed PUT to
  * {@code /lms/users/<workerId>} with its body, arrival time and the answer it got (status or fault).
  */
-final class LmsJournal {
+public final class LmsJournal {
 
     /** One PUT the LMS answered (a fault counts as answered: WireMock read the whole request first). */
-    record Put(String workerId, String url, String body, Instant at, int status, Fault fault) {
+    public record Put(String workerId, String url, String body, Instant at, int status, Fault fault) {
 
-        boolean succeeded() {
+        public boolean succeeded() {
             return fault == null && status >= 200 && status < 300;
         }
     }
 
     private final WireMockServer lms;
 
-    LmsJournal(WireMockServer lms) {
+    public LmsJournal(WireMockServer lms) {
         this.lms = lms;
     }
 
     /** Every answered PUT, oldest first. */
-    List<Put> puts() {
+    public List<Put> puts() {
         List<Put> puts = new ArrayList<>();
         for (ServeEvent event : lms.getAllServeEvents()) {
             if (!event.getRequest().getMethod().getName().equals("PUT") || event.getResponse() == null) {
@@ -48,7 +47,7 @@ final class LmsJournal {
     }
 
     /** Every answered PUT grouped by worker, each worker's oldest first. */
-    Map<String, List<Put>> putsByWorker() {
+    public Map<String, List<Put>> putsByWorker() {
         Map<String, List<Put>> byWorker = new LinkedHashMap<>();
         for (Put put : puts()) {
             byWorker.computeIfAbsent(put.workerId(), k -> new ArrayList<>()).add(put);
@@ -57,7 +56,7 @@ final class LmsJournal {
     }
 
     /** How many PUTs of each worker got the given HTTP status (faults excluded). */
-    Map<String, Long> countByWorker(int status) {
+    public Map<String, Long> countByWorker(int status) {
         Map<String, Long> counts = new LinkedHashMap<>();
         for (Put put : puts()) {
             if (put.fault() == null && put.status() == status) {
@@ -68,7 +67,7 @@ final class LmsJournal {
     }
 
     /** The gaps between a PUT answered with {@code status} and the same worker's next PUT. */
-    List<Duration> gapsAfter(int status) {
+    public List<Duration> gapsAfter(int status) {
         List<Duration> gaps = new ArrayList<>();
         for (List<Put> puts : putsByWorker().values()) {
             for (int i = 0; i + 1 < puts.size(); i++) {
