@@ -86,6 +86,9 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         for (String key : context.getPropertiesComponent().loadProperties(k -> k.startsWith("learnbridge.sources.") && k.endsWith(".webhook.verifier"))
                 .stringPropertyNames()) {
             String source = key.substring("learnbridge.sources.".length(), key.length() - ".webhook.verifier".length());
+            if (properties.apply(key).filter(v -> !v.isBlank()).isEmpty()) {
+                continue;
+            }
             webhookSources.put(source, WebhookSource.read(source, properties));
             targetsOf.apply(source);
         }

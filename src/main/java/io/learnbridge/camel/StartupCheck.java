@@ -50,7 +50,7 @@ final class StartupCheck implements StartupListener {
                 }
             }
             for (String source : names(context, "learnbridge.sources.")) {
-                boolean webhook = properties.apply("learnbridge.sources." + source + ".webhook.verifier").isPresent();
+                boolean webhook = properties.apply("learnbridge.sources." + source + ".webhook.verifier").filter(v -> !v.isBlank()).isPresent();
                 if (webhook && !ids.contains("webhook-receive")) {
                     problems.add("source '" + source + "' takes webhooks (learnbridge.sources." + source + ".webhook.*) but route 'webhook-receive' is not loaded");
                 }

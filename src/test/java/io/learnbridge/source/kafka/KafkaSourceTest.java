@@ -1,0 +1,156 @@
+package io.learnbridge.source.kafka;
+
+import static io.learnbridge.testing.EventWorld.event;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.learnbridge.store.EventInbox;
+import io.learnbridge.store.ExceptionEntry;
+import io.learnbridge.store.ExceptionQueue;
+import io.learnbridge.testing.Bridge;
+import io.learnbridge.testing.EventWorld;
+import io.learnbridge.testing.KafkaBroker;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Kafka source {@code hr-events} against a real KRaft broker in the test JVM: every record is
+ * stored before its offset is committed, poison records go to the exception queue with their
+ * partition and offset while every other record is delivered, and a new group starts at the
+ * earliest offset.
+ */
+class KafkaSourceTest {
+
+    private static final String SOURCE = EventWorld.SOURCE;
+    private static KafkaBroker broker;
+
+    @TempDir
+    Path home;
+
+    private EventWorld world;
+    private Bridge bridge;
+
+    @BeforeAll
+    static void startBroker() throws Exception {
+        broker = KafkaBroker.inJvm();
+    }
+
+    @AfterAll
+    static void stopBroker() throws Exception {
+        if (broker != null) {
+            broker.close();
+        }
+    }
+
+    @BeforeEach
+    void world() {
+        world = new EventWorld(home);
+    }
+
+    @AfterEach
+    void stop() {
+        if (bridge != null) {
+            bridge.close();
+        }
+        world.close();
+    }
+
+    private Bridge startBridge(String topic, String group) throws Exception {
+        return world.bridge()
+                .routes("classpath:routes/*.camel.yaml,classpath:test-routes/source-hr-events-kafka.camel.yaml")
+                .property("learnbridge.sources." + SOURCE + ".webhook.verifier", "")
+                .property("learnbridge.sources." + SOURCE + ".kafka.topic", topic)
+                .property("learnbridge.sources." + SOURCE + ".kafka.brokers", broker.bootstrapServers())
+                .property("learnbridge.sources." + SOURCE + ".kafka.groupId", group)
+                .property("learnbridge.delivery.parallelism", "16")
+                .start();
+    }
+
+    @Test
+    void fiveThousandEventsOverThreePartitionsAreEachDeliveredOnceAndANewGroupStartsAtTheEarliestOffset() throws Exception {
+        String topic = "workers-5k";
+        broker.createTopic(topic, 3);
+        Instant at = Instant.parse("2026-11-02T08:00:00Z");
+        for (int i = 0; i < 2500; i++) {
+            broker.send(topic, "K" + i, event("K" + i, "Engineer", at).getBytes(StandardCharsets.UTF_8));
+        }
+        bridge = startBridge(topic, "learnbridge-5k");
+        for (int i = 2500; i < 5000; i++) {
+            broker.send(topic, "K" + i, event("K" + i, "Engineer", at).getBytes(StandardCharsets.UTF_8));
+        }
+        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
+                .until(() -> world.journal().countByWorker(200).size() == 5000);
+        await().atMost(Duration.ofSeconds(20)).until(() -> broker.committedOffset("learnbridge-5k", topic) == 5000);
+        Map<String, Long> puts = world.journal().countByWorker(200);
+        assertThat(puts.values()).as("PUTs per worker").allMatch(n -> n == 1);
+        assertThat(broker.committedOffsets("learnbridge-5k", topic)).as("records in every partition").hasSize(3)
+                .allSatisfy((partition, offset) -> assertThat(offset).isPositive());
+        assertThat(inbox().count(SOURCE, "APPLIED")).isEqualTo(5000);
+    }
+
+    @Test
+    void poisonRecordsAreQueuedWithPartitionAndOffsetAndNoOtherRecordIsSkipped() throws Exception {
+        String topic = "workers-poison";
+        broker.createTopic(topic, 3);
+        Instant at = Instant.parse("2026-11-02T08:00:00Z");
+        byte[] oversized = new byte[300 * 1024];
+        Arrays.fill(oversized, (byte) 'x');
+        List<byte[]> poison = Arrays.asList(
+                "{\"worker\": {\"id\": ".getBytes(StandardCharsets.UTF_8),
+                new byte[] {'{', '"', 'a', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'},
+                oversized,
+                null,
+                event("P-bad", "Engineer", at).replace("\"status\":\"A\"", "\"status\":\"retired\"").getBytes(StandardCharsets.UTF_8));
+        int sent = 0;
+        for (int i = 0; i < 30; i++) {
+            broker.send(topic, "P" + i, event("P" + i, "Engineer", at).getBytes(StandardCharsets.UTF_8));
+            sent++;
+            if (i % 6 == 0 && i / 6 < poison.size()) {
+                broker.send(topic, "P" + i, poison.get(i / 6));
+                sent++;
+            }
+        }
+        bridge = startBridge(topic, "learnbridge-poison");
+        int records = sent;
+        await().atMost(Duration.ofSeconds(60)).until(() -> world.journal().countByWorker(200).size() == 30
+                && broker.committedOffset("learnbridge-poison", topic) == records);
+        List<ExceptionEntry> queued = new ExceptionQueue(bridge.store()).list(ExceptionQueue.Filter.open());
+        assertThat(queued).hasSize(5);
+        assertThat(queued).allSatisfy(e -> assertThat(e.origin()).matches("kafka topic workers-poison partition \\d offset \\d+"));
+        assertThat(queued).extracting(ExceptionEntry::reason).anyMatch(r -> r.startsWith("value is not JSON"))
+                .anyMatch(r -> r.equals("value is not valid UTF-8"))
+                .anyMatch(r -> r.contains("307200 bytes is over the limit"))
+                .anyMatch(r -> r.startsWith("tombstone (null value) for key P18"))
+                .anyMatch(r -> r.contains("employment-status"));
+        assertThat(world.journal().countByWorker(200).values()).allMatch(n -> n == 1);
+    }
+
+    @Test
+    void aRecordPolledAgainAfterACrashIsStoredOnce() throws Exception {
+        String topic = "workers-again";
+        broker.createTopic(topic, 1);
+        broker.send(topic, "A1", event("A1", "Engineer", Instant.parse("2026-11-02T08:00:00Z")).getBytes(StandardCharsets.UTF_8));
+        bridge = startBridge(topic, "learnbridge-again");
+        await().atMost(Duration.ofSeconds(30)).until(() -> world.journal().countByWorker(200).getOrDefault("A1", 0L) == 1);
+        EventInbox inbox = inbox();
+        // the record as a restarted consumer would see it again, had the commit been lost
+        EventInbox.Receipt again = inbox.receive(SOURCE, EventInbox.Channel.KAFKA, topic + "/0/0", "kafka topic " + topic + " partition 0 offset 0", "{}");
+        assertThat(again.duplicate()).isTrue();
+        assertThat(inbox.count(SOURCE, "APPLIED")).isEqualTo(1);
+    }
+
+    private EventInbox inbox() {
+        return new EventInbox(bridge.store(), "test-reader", Duration.ofMinutes(1));
+    }
+}
