@@ -201,6 +201,54 @@ class WebhookIngestTest {
         }
     }
 
+    @Test
+    void whileTheStoreIsDownWebhooksAreAnswered503WithRetryAfterAndNothingIsHalfAccepted() throws Exception {
+        bridge.close();
+        org.h2.tools.Server h2 = org.h2.tools.Server.createTcpServer("-tcpPort", "0", "-ifNotExists", "-baseDir", home.resolve("h2").toString()).start();
+        int port = h2.getPort();
+        try {
+            bridge = world.bridge().property("learnbridge.store.url", "jdbc:h2:tcp://127.0.0.1:" + port + "/learnbridge").start();
+            assertThat(world.postSigned(bridge, "before", event("S1", "Engineer", Instant.now())).statusCode()).isEqualTo(202);
+            h2.stop();
+            HttpResponse<String> down = world.postSigned(bridge, "during", event("S2", "Engineer", Instant.now()));
+            assertThat(down.statusCode()).isEqualTo(503);
+            assertThat(down.headers().firstValue("Retry-After")).hasValue("5");
+            assertThat(down.body()).contains("nothing was stored");
+            h2 = org.h2.tools.Server.createTcpServer("-tcpPort", String.valueOf(port), "-ifNotExists", "-baseDir", home.resolve("h2").toString()).start();
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                    .until(() -> world.postSigned(bridge, "during", event("S2", "Engineer", Instant.now())).statusCode() == 202);
+            await().atMost(Duration.ofSeconds(30)).until(() -> world.journal().countByWorker(200).keySet().containsAll(List.of("S1", "S2")));
+            assertThat(storedEvents()).as("the refused request left nothing behind; its retry is stored once").isEqualTo(2);
+        } finally {
+            bridge.close();
+            bridge = null;
+            h2.stop();
+        }
+    }
+
+    @Test
+    void aRejectedEventIsQueuedWithItsBodyAndReplayedAfterTheMappingIsFixed() throws Exception {
+        bridge.close();
+        Path mappings = io.learnbridge.testing.TestFiles.copyTree(Path.of("mappings"), home.resolve("mappings"));
+        bridge = world.bridge().property("learnbridge.mappings.location", mappings.toString()).start();
+        String retired = event("R1", "Engineer", Instant.parse("2026-11-20T09:00:00Z")).replace("\"status\":\"A\"", "\"status\":\"retired\"");
+        assertThat(world.postSigned(bridge, "retired-1", retired).statusCode()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(20)).until(() -> inbox().count(SOURCE, "REJECTED") == 1);
+        io.learnbridge.store.ExceptionEntry entry = new io.learnbridge.store.ExceptionQueue(bridge.store())
+                .list(io.learnbridge.store.ExceptionQueue.Filter.open()).get(0);
+        assertThat(entry.origin()).isEqualTo("webhook id:retired-1");
+        assertThat(entry.field()).isEqualTo("employmentStatus");
+        assertThat(entry.sourceRecord()).isEqualTo(retired);
+
+        Path table = mappings.resolve("lookups/employment-status.yaml");
+        java.nio.file.Files.writeString(table, java.nio.file.Files.readString(table) + "  RETIRED: TERMINATED\n");
+        HttpResponse<String> replay = bridge.api("POST", "/api/exceptions/" + entry.id() + "/replay");
+        assertThat(replay.statusCode()).isEqualTo(200);
+        assertThat(replay.body()).contains("accepted and queued");
+        await().atMost(Duration.ofSeconds(20)).until(() -> world.journal().countByWorker(200).getOrDefault("R1", 0L) == 1);
+        assertThat(world.journal().putsByWorker().get("R1").get(0).body()).as("a terminated worker is inactive in the LMS").contains("\"active\":false");
+    }
+
     private EventInbox inbox() {
         return new EventInbox(bridge.store(), "test-reader", Duration.ofMinutes(1));
     }
