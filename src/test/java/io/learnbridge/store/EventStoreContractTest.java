@@ -1,0 +1,117 @@
+package io.learnbridge.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * The event inbox and the worker state by effective date, on every database the store supports
+ * (a new H2 file and a new PostgreSQL database per test).
+ */
+class EventStoreContractTest {
+
+    private static final Duration LEASE = Duration.ofMinutes(1);
+    private static final List<String> TARGETS = List.of("lms", "lxp");
+    private static final Instant MONDAY = Instant.parse("2026-11-23T09:00:00Z");
+    private static final Instant FRIDAY = Instant.parse("2026-11-27T09:00:00Z");
+
+    @OnEveryDatabase
+    void anEventIsStoredOncePerKeyAndClaimedOnce(Store store) {
+        EventInbox inbox = new EventInbox(store, "a", LEASE);
+        EventInbox.Receipt first = inbox.receive("hook", EventInbox.Channel.WEBHOOK, "id:1", "webhook id:1", "{\"n\":1}");
+        EventInbox.Receipt again = inbox.receive("hook", EventInbox.Channel.WEBHOOK, "id:1", "webhook id:1", "{\"n\":1}");
+        EventInbox.Receipt otherSource = inbox.receive("other", EventInbox.Channel.WEBHOOK, "id:1", "webhook id:1", "{\"n\":1}");
+        assertThat(first.duplicate()).isFalse();
+        assertThat(again).isEqualTo(new EventInbox.Receipt(first.eventId(), true));
+        assertThat(otherSource.duplicate()).as("keys are per source").isFalse();
+
+        List<EventInbox.Event> claimed = inbox.claim(10);
+        assertThat(claimed).extracting(EventInbox.Event::id).containsExactly(first.eventId(), otherSource.eventId());
+        assertThat(new EventInbox(store, "b", LEASE).claim(10)).as("claimed by another instance").isEmpty();
+        assertThat(inbox.releaseOwnClaims()).isEqualTo(2);
+        assertThat(new EventInbox(store, "b", Duration.ZERO).claim(10)).hasSize(2);
+        assertThat(inbox.claim(10)).as("an expired lease is claimed again").hasSize(2);
+    }
+
+    @OnEveryDatabase
+    void aPoisonEventIsStoredRejectedWithItsOriginInTheExceptionQueueOnce(Store store) {
+        EventInbox inbox = new EventInbox(store, "a", LEASE);
+        EventInbox.Receipt receipt = inbox.reject("stream", EventInbox.Channel.KAFKA, "t/2/41", "kafka topic t partition 2 offset 41", "",
+                null, "value is not valid UTF-8");
+        inbox.reject("stream", EventInbox.Channel.KAFKA, "t/2/41", "kafka topic t partition 2 offset 41", "", null, "value is not valid UTF-8");
+        List<ExceptionEntry> queued = new ExceptionQueue(store).list(ExceptionQueue.Filter.open());
+        assertThat(queued).singleElement().satisfies(e -> {
+            assertThat(e.eventId()).isEqualTo(receipt.eventId());
+            assertThat(e.origin()).isEqualTo("kafka topic t partition 2 offset 41");
+            assertThat(e.reason()).isEqualTo("value is not valid UTF-8");
+            assertThat(e.sourceRecord()).isNull();
+            assertThat(e.where()).isEqualTo("stream kafka topic t partition 2 offset 41");
+        });
+        assertThat(inbox.claim(10)).as("a rejected event is not processed").isEmpty();
+        assertThat(inbox.count("stream", "REJECTED")).isEqualTo(1);
+    }
+
+    @OnEveryDatabase
+    void anOlderChangeIsSupersededAndDeliveriesSendTheNewestState(Store store) {
+        EventInbox inbox = new EventInbox(store, "a", LEASE);
+        inbox.receive("hook", EventInbox.Channel.WEBHOOK, "id:new", "webhook id:new", "{}");
+        inbox.receive("hook", EventInbox.Channel.WEBHOOK, "id:old", "webhook id:old", "{}");
+        List<EventInbox.Event> events = inbox.claim(10);
+
+        assertThat(inbox.apply(events.get(0), "E1", FRIDAY, state("E1", "friday"), TARGETS)).isEqualTo(WorkerStates.Outcome.APPLIED);
+        assertThat(inbox.apply(events.get(1), "E1", MONDAY, state("E1", "monday"), TARGETS)).isEqualTo(WorkerStates.Outcome.SUPERSEDED);
+        assertThat(inbox.count("hook", "APPLIED")).isEqualTo(1);
+        assertThat(inbox.count("hook", "SUPERSEDED")).isEqualTo(1);
+        assertThat(new WorkerStates(store).get("E1")).hasValueSatisfying(s -> {
+            assertThat(s.effectiveAt()).isEqualTo(FRIDAY);
+            assertThat(s.canonical()).contains("friday");
+        });
+        List<Delivery> lms = new DeliveryQueue(store, "a", LEASE).claim("lms", 10);
+        assertThat(lms).singleElement().satisfies(d -> {
+            assertThat(d.eventId()).isEqualTo(events.get(0).id());
+            assertThat(d.canonical()).contains("friday");
+        });
+        assertThat(inbox.apply(events.get(0), "E1", FRIDAY, state("E1", "friday"), TARGETS))
+                .as("the same event applied again (a crash before its status was written)").isEqualTo(WorkerStates.Outcome.APPLIED);
+        assertThat(new DeliveryQueue(store, "a", LEASE).count("lxp", "PENDING")).as("queued once per target").isEqualTo(1);
+    }
+
+    @OnEveryDatabase
+    void aDropRowOlderThanTheStoredStateIsSupersededAndANewerOneReplacesIt(Store store) {
+        EventInbox inbox = new EventInbox(store, "a", LEASE);
+        inbox.receive("hook", EventInbox.Channel.WEBHOOK, "id:1", "webhook id:1", "{}");
+        inbox.apply(inbox.claim(1).get(0), "E1", FRIDAY, state("E1", "webhook-friday"), List.of("lms"));
+        DeliveryQueue queue = new DeliveryQueue(store, "a", LEASE);
+        queue.delivered(queue.claim("lms", 10).get(0).id(), 200);
+
+        DropLedger ledger = new DropLedger(store, "a", LEASE);
+        DropClaim drop = ledger.claim("hr", "monday.csv", "sum-monday", 10);
+        ledger.stage(drop, List.of(row(2, "E1", MONDAY, "drop-monday"), row(3, "E2", MONDAY, "drop-monday")));
+        DropLedger.Summary summary = ledger.finish(drop, List.of("lms"));
+        assertThat(summary.superseded()).isEqualTo(1);
+        assertThat(summary.deliveries()).isEqualTo(1);
+        assertThat(new WorkerStates(store).get("E1").orElseThrow().canonical()).contains("webhook-friday");
+        assertThat(new WorkerStates(store).get("E2").orElseThrow().canonical()).contains("drop-monday");
+        assertThat(new Reconciliation(store).forDrop(drop.dropId())).hasValueSatisfying(r -> {
+            assertThat(r.superseded()).isEqualTo(1);
+            assertThat(r.balanced()).isTrue();
+        });
+
+        DropClaim later = ledger.claim("hr", "saturday.csv", "sum-saturday", 10);
+        ledger.stage(later, List.of(row(2, "E1", FRIDAY.plusSeconds(86_400), "drop-saturday")));
+        assertThat(ledger.finish(later, List.of("lms")).superseded()).isZero();
+        assertThat(new WorkerStates(store).get("E1").orElseThrow().canonical()).contains("drop-saturday");
+        assertThat(queue.claim("lms", 10)).extracting(Delivery::workerId, d -> d.canonical().contains("drop-saturday") || d.workerId().equals("E2"))
+                .containsOnly(org.assertj.core.groups.Tuple.tuple("E2", true), org.assertj.core.groups.Tuple.tuple("E1", true));
+    }
+
+    private static StagedRow row(int line, String workerId, Instant effectiveAt, String marker) {
+        return new StagedRow(line, workerId, true, marker + workerId, "{\"line\":" + line + "}", state(workerId, marker), effectiveAt, null, null);
+    }
+
+    private static String state(String workerId, String marker) {
+        return "{\"workerId\":\"" + workerId + "\",\"jobTitle\":\"" + marker + "\"}";
+    }
+}
