@@ -35,23 +35,27 @@ public final class LearnBridgeWebhookServer implements WebhookServer {
     private final String storeUser;
     private final String storePassword;
     private final int rateLimit;
+    private final boolean background;
     private final boolean keepStores;
 
     /**
-     * @param storeUrl null for a fresh embedded H2 file store per run under {@code dir} ({@code WRITE_DELAY=0})
+     * @param storeUrl   null for a fresh embedded H2 file store per run under {@code dir} ({@code WRITE_DELAY=0})
+     * @param background false to leave routes {@code process-events} and {@code deliver-*} stopped: only the intake runs
      */
-    public LearnBridgeWebhookServer(Path dir, String storeUrl, String storeUser, String storePassword, int rateLimit, boolean keepStores) {
+    public LearnBridgeWebhookServer(Path dir, String storeUrl, String storeUser, String storePassword, int rateLimit, boolean background,
+                                    boolean keepStores) {
         this.dir = dir;
         this.storeUrl = storeUrl;
         this.storeUser = storeUser;
         this.storePassword = storePassword;
         this.rateLimit = rateLimit;
+        this.background = background;
         this.keepStores = keepStores;
     }
 
     @Override
     public String name() {
-        return "learnbridge";
+        return background ? "learnbridge" : "lb-intake";
     }
 
     @Override
@@ -59,7 +63,8 @@ public final class LearnBridgeWebhookServer implements WebhookServer {
         return "the bridge in this JVM: POST /webhooks/" + SOURCE + " (platform-http/Vert.x, rest DSL, bean webhooks: size, Standard Webhooks "
                 + "signature, rate limit " + rateLimit + "/s, JSON, EventInbox.receive) into "
                 + (storeUrl == null ? "H2 file (WRITE_DELAY=0)" : Store.redact(storeUrl))
-                + "; events mapped and delivered to the sandbox LMS in the background";
+                + (background ? "; events mapped and delivered to the sandbox LMS in the background"
+                        : "; routes process-events and deliver-* not started: the intake alone");
     }
 
     @Override
@@ -89,7 +94,11 @@ public final class LearnBridgeWebhookServer implements WebhookServer {
         p.put("camel.server.port", String.valueOf(port));
         p.put("camel.management.host", "127.0.0.1");
         p.put("camel.management.port", String.valueOf(freePort()));
-        p.put("camel.main.shutdownTimeout", "10");
+        // in-flight deliveries to the sandbox LMS (on the same HTTP server) would hold a graceful stop until its timeout; the run is over
+        p.put("camel.main.shutdownTimeout", "3");
+        if (!background) {
+            p.put("camel.main.autoStartupExcludePattern", "process-events,deliver-*");
+        }
         Main main = new Main();
         main.configure().addConfiguration(LearnBridgeConfiguration.class);
         main.setOverrideProperties(p);

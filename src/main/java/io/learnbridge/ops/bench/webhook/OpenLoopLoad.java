@@ -109,7 +109,9 @@ public final class OpenLoopLoad {
         long cpuStart = -1;
         long generatorCpuStart = -1;
         long windowStart = 0;
-        boolean drained;
+        long cpuEnd;
+        long generatorCpuEnd;
+        boolean drained = false;
         try {
             long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(20);
             for (int i = 0; i < total; i++) {
@@ -146,11 +148,13 @@ public final class OpenLoopLoad {
                         inFlight));
             }
             drained = inFlight.tryAcquire(maxInFlight, DRAIN_SECONDS, TimeUnit.SECONDS);
+            // read before closing the client: a finished thread's CPU time can no longer be read
+            cpuEnd = processCpu();
+            generatorCpuEnd = cpu(generatorThreads);
         } finally {
-            client.close(CloseMode.IMMEDIATE);
+            // every request answered: close connections politely (an immediate close races the I/O reactor's own loop)
+            client.close(drained ? CloseMode.GRACEFUL : CloseMode.IMMEDIATE);
         }
-        long cpuEnd = processCpu();
-        long generatorCpuEnd = cpu(generatorThreads);
         if (!drained) {
             samples.add("no answer within " + DRAIN_SECONDS + " s after the last request was sent");
         }

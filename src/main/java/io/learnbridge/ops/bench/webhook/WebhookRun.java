@@ -1,0 +1,18 @@
+package io.learnbridge.ops.bench.webhook;
+
+import io.learnbridge.ops.bench.HeapWatch;
+
+/**
+ * One run of one server: the load's result, the requests of the run found in its store
+ * afterwards, the heap ({@code heap}: watched during the run; {@code heapAfterGcAtEnd}: used
+ * right after a full GC once the load ended, the server still up), the load average before and
+ * after, and what the server was still doing in the background when the load ended.
+ */
+public record WebhookRun(String server, int run, LoadResult load, long stored, HeapWatch.Peaks heap, long heapAfterGcAtEnd,
+                         double loadAverageStart, double loadAverageEnd, String background) {
+
+    /** Every acknowledged request, and only those, is in the store. */
+    public boolean acceptedAllStored() {
+        return load.accepted() == stored;
+    }
+}
