@@ -93,6 +93,7 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
             targetsOf.apply(source);
         }
         registry.bind("webhooks", new WebhookIngest(webhookSources, inbox, metrics, Clock.systemUTC()));
+        registry.bind("exceptionFeed", new ExceptionPublisher(new io.learnbridge.store.ExceptionFeed(store)));
         registry.bind("exceptionsApi", new ExceptionsApi(exceptions, replayer, new Reconciliation(store)));
         registry.bind("apiAuth", new ApiAuth(settings.apiToken()));
         registry.bind("sandboxLms", new SandboxLms());

@@ -150,6 +150,45 @@ class KafkaSourceTest {
         assertThat(inbox.count(SOURCE, "APPLIED")).isEqualTo(1);
     }
 
+    @Test
+    void theExceptionQueueIsPublishedToADeadLetterTopicInOrder() throws Exception {
+        String topic = "workers-dlt-in";
+        String deadLetters = "learnbridge-dead-letters";
+        broker.createTopic(topic, 1);
+        broker.createTopic(deadLetters, 1);
+        broker.send(topic, "G1", event("G1", "Engineer", Instant.parse("2026-11-02T08:00:00Z")).getBytes(StandardCharsets.UTF_8));
+        broker.send(topic, "G2", "not json".getBytes(StandardCharsets.UTF_8));
+        broker.send(topic, "G3", null);
+        bridge = world.bridge()
+                .routes("classpath:routes/*.camel.yaml,classpath:test-routes/source-hr-events-kafka.camel.yaml,"
+                        + "classpath:test-routes/exceptions-to-kafka.camel.yaml")
+                .property("learnbridge.sources." + SOURCE + ".webhook.verifier", "")
+                .property("learnbridge.sources." + SOURCE + ".kafka.topic", topic)
+                .property("learnbridge.sources." + SOURCE + ".kafka.brokers", broker.bootstrapServers())
+                .property("learnbridge.sources." + SOURCE + ".kafka.groupId", "learnbridge-dlt")
+                .property("learnbridge.exceptions.kafka.topic", deadLetters)
+                .property("learnbridge.exceptions.kafka.brokers", broker.bootstrapServers())
+                .start();
+        List<com.fasterxml.jackson.databind.JsonNode> published = new java.util.ArrayList<>();
+        try (var consumer = broker.consumer("dead-letter-reader")) {
+            consumer.subscribe(List.of(deadLetters));
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                for (var record : consumer.poll(Duration.ofMillis(200))) {
+                    published.add(new com.fasterxml.jackson.databind.ObjectMapper().readTree(new String(record.value(), StandardCharsets.UTF_8)));
+                }
+                return published.size() >= 2;
+            });
+        }
+        assertThat(published).hasSize(2);
+        assertThat(published).extracting(n -> n.path("origin").asText())
+                .containsExactly("kafka topic workers-dlt-in partition 0 offset 1", "kafka topic workers-dlt-in partition 0 offset 2");
+        assertThat(published).allSatisfy(n -> {
+            assertThat(n.path("kind").asText()).isEqualTo("REJECTED");
+            assertThat(n.has("sourceRecord")).as("personal data stays out unless asked for").isFalse();
+        });
+        assertThat(world.journal().countByWorker(200)).containsOnlyKeys("G1");
+    }
+
     private EventInbox inbox() {
         return new EventInbox(bridge.store(), "test-reader", Duration.ofMinutes(1));
     }
