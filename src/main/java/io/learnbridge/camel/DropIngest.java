@@ -34,6 +34,7 @@ public final class DropIngest {
     private static final Logger LOG = LoggerFactory.getLogger(DropIngest.class);
 
     private final DropLedger ledger;
+    private final DropPolicies policies;
     private final Mappings mappings;
     private final Function<String, Optional<String>> properties;
     private final Metrics metrics;
@@ -41,6 +42,7 @@ public final class DropIngest {
 
     public DropIngest(DropLedger ledger, Mappings mappings, Function<String, Optional<String>> properties, Metrics metrics, int batchSize) {
         this.ledger = ledger;
+        this.policies = new DropPolicies(properties);
         this.mappings = mappings;
         this.properties = properties;
         this.metrics = metrics;
@@ -86,12 +88,24 @@ public final class DropIngest {
     }
 
     public DropLedger.Summary finish(@Variable("drop") DropClaim claim) {
-        DropLedger.Summary summary = ledger.finish(claim, Settings.targetsOf(properties, claim.source()));
+        List<String> targets = Settings.targetsOf(properties, claim.source());
+        DropLedger.Summary summary = ledger.finish(claim, targets, policies.of(claim.source(), targets));
         metrics.record(claim.source(), "conflict", summary.conflicts());
         metrics.record(claim.source(), "duplicate", summary.duplicates());
+        metrics.record(claim.source(), "unchanged", summary.plan().unchanged());
+        if (summary.quarantined()) {
+            metrics.record(claim.source(), "quarantined-drop", 1);
+            LOG.warn("QUARANTINED drop {} ({}) of source {}: {}. Nothing is applied until an operator approves it: "
+                    + "'plan {}' shows what it would do; 'drops approve {} --checksum {}' applies it, 'drops reject' discards it",
+                    claim.dropId(), claim.fileName(), claim.source(), String.join("; ", summary.gateReasons()), claim.dropId(), claim.dropId(),
+                    claim.checksum());
+            return summary;
+        }
         metrics.record(claim.source(), "superseded", summary.superseded());
-        LOG.info("Drop {} ({}) staged: {} accepted, {} unchanged repeats, {} conflicting, {} superseded by newer changes, {} deliveries queued",
-                claim.dropId(), claim.fileName(), summary.accepted(), summary.duplicates(), summary.conflicts(), summary.superseded(),
+        LOG.info("Drop {} ({}) applied: {} accepted ({} joins, {} moves, {} updates, {} leaves, {} unchanged), {} repeats, {} conflicting, "
+                        + "{} superseded by newer changes, {} deliveries queued",
+                claim.dropId(), claim.fileName(), summary.accepted(), summary.plan().joins(), summary.plan().moves(), summary.plan().updates(),
+                summary.plan().leaves(), summary.plan().unchanged(), summary.duplicates(), summary.conflicts(), summary.superseded(),
                 summary.deliveries());
         return summary;
     }
@@ -103,6 +117,35 @@ public final class DropIngest {
         ledger.fail(claim, field, reason);
         metrics.record(claim.source(), "failed-drop", 1);
         LOG.warn("Drop {} ({}) failed and moves to the failed folder: {}", claim.dropId(), claim.fileName(), reason);
+    }
+
+    /** The notification of a quarantined drop (route drop-quarantined-alert). */
+    public String alert(@Variable("drop") DropClaim claim, Exchange exchange) {
+        DropLedger.Summary summary = exchange.getIn().getBody(DropLedger.Summary.class);
+        com.fasterxml.jackson.databind.node.ObjectNode node = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+        node.put("event", "drop.quarantined");
+        node.put("dropId", claim.dropId());
+        node.put("source", claim.source());
+        node.put("file", claim.fileName());
+        node.put("checksum", claim.checksum());
+        if (summary != null) {
+            node.putPOJO("reasons", summary.gateReasons());
+            node.put("joins", summary.plan().joins());
+            node.put("moves", summary.plan().moves());
+            node.put("updates", summary.plan().updates());
+            node.put("leaves", summary.plan().leaves());
+            node.put("activeWorkers", summary.plan().population());
+        }
+        return node.toString();
+    }
+
+    /** Releases held changes whose effective time has come (route release-held-changes). */
+    public int releaseDue() {
+        int released = ledger.releaseDue(source -> Settings.targetsOf(properties, source), 500);
+        if (released > 0) {
+            LOG.info("Released {} held changes whose effective time has come", released);
+        }
+        return released;
     }
 
     /** The drop as a local file: the consumed file, or the local work copy of a remote one. */

@@ -65,8 +65,8 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         registry.bind("mappings", mappings);
         registry.bind("learnbridgeMetrics", metrics);
         registry.bind("fieldmap", new FieldMapComponent(mappings));
-        registry.bind("drops", new DropIngest(new DropLedger(store, instanceId, settings.drops().claimLease()), mappings, properties, metrics,
-                settings.drops().batchSize()));
+        DropLedger ledger = new DropLedger(store, instanceId, settings.drops().claimLease());
+        registry.bind("drops", new DropIngest(ledger, mappings, properties, metrics, settings.drops().batchSize()));
         Map<String, String> bearerTokens = new HashMap<>();
         for (String target : catalog.targets().keySet()) {
             properties.apply("learnbridge.targets." + target + ".token").map(String::strip).filter(t -> !t.isEmpty())
@@ -94,6 +94,7 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         }
         registry.bind("webhooks", new WebhookIngest(webhookSources, inbox, metrics, Clock.systemUTC()));
         registry.bind("exceptionFeed", new ExceptionPublisher(new io.learnbridge.store.ExceptionFeed(store)));
+        registry.bind("dropsApi", new DropsApi(new io.learnbridge.store.Plans(store), ledger, targetsOf));
         registry.bind("exceptionsApi", new ExceptionsApi(exceptions, replayer, new Reconciliation(store)));
         registry.bind("apiAuth", new ApiAuth(settings.apiToken()));
         registry.bind("sandboxLms", new SandboxLms());

@@ -9,12 +9,34 @@ import picocli.CommandLine.Parameters;
 
 /** {@code drops [ID]}: the reconciliation of recent drops, or of one. */
 @Command(name = "drops", mixinStandardHelpOptions = true,
-        description = "Reconciliation per drop: received = delivered + unchanged + rejected + failed + pending, per target.")
+        subcommands = {DropDecisionCommands.Approve.class, DropDecisionCommands.Reject.class},
+        description = {"Reconciliation per drop: received = delivered + failed + pending + unchanged + superseded + rejected + quarantined + held "
+                + "+ discarded, per target.", "'drops approve|reject ID --checksum SHA' decides on a quarantined drop."})
 final class DropsCommand implements Callable<Integer> {
 
     @Option(names = "--settings") Path settings;
     @Option(names = "--limit") int limit = 20;
     @Parameters(index = "0", arity = "0..1") Long id;
+
+    private static String extra(Reconciliation.Report r) {
+        StringBuilder sb = new StringBuilder();
+        if (r.quarantined() > 0) {
+            sb.append(", quarantined ").append(r.quarantined());
+        }
+        if (r.held() > 0) {
+            sb.append(", held until their date ").append(r.held());
+        }
+        if (r.discarded() > 0) {
+            sb.append(", discarded ").append(r.discarded());
+        }
+        if (r.staging() > 0) {
+            sb.append(", staging ").append(r.staging());
+        }
+        if (r.inferredLeavers() > 0) {
+            sb.append(", inferred leavers ").append(r.inferredLeavers());
+        }
+        return sb.toString();
+    }
 
     @Override
     public Integer call() {
@@ -26,10 +48,17 @@ final class DropsCommand implements Callable<Integer> {
                 return id == null ? 0 : 1;
             }
             for (Reconciliation.Report r : reports) {
-                System.out.printf("drop %d  %s %s  %s  received %d, unchanged %d, superseded %d, rejected %d%n", r.dropId(), r.source(), r.fileName(),
-                        r.status(), r.received(), r.unchanged(), r.superseded(), r.rejected());
+                System.out.printf("drop %d  %s %s  %s  received %d, unchanged %d, superseded %d, rejected %d%s%n", r.dropId(), r.source(),
+                        r.fileName(), r.status(), r.received(), r.unchanged(), r.superseded(), r.rejected(), extra(r));
+                if (r.gateReasons() != null && "QUARANTINED".equals(r.status())) {
+                    System.out.println("    quarantined: " + r.gateReasons());
+                    System.out.println("    review: plan " + r.dropId() + "; then: drops approve " + r.dropId() + " --checksum " + r.checksum()
+                            + "  or  drops reject " + r.dropId() + " --checksum " + r.checksum());
+                }
                 for (Reconciliation.TargetCounts t : r.targets()) {
-                    System.out.printf("    -> %s: delivered %d, failed %d, pending %d%n", t.target(), t.delivered(), t.failed(), t.pending());
+                    System.out.printf("    -> %s: delivered %d, failed %d, pending %d%s%n", t.target(), t.delivered(), t.failed(), t.pending(),
+                            r.inferredLeavers() == 0 ? "" : String.format("; inferred leavers: delivered %d, failed %d, pending %d",
+                                    t.leaversDelivered(), t.leaversFailed(), t.leaversPending()));
                 }
                 System.out.println("    " + (r.balanced() ? "balanced" : "NOT BALANCED") + (r.settled() ? ", settled" : ", in progress"));
             }

@@ -33,6 +33,7 @@ public final class EventProcessor {
     private final Function<String, List<String>> targetsOf;
     private final Metrics metrics;
     private final int batchSize;
+    private final io.learnbridge.worker.ChangeDetector detector = new io.learnbridge.worker.ChangeDetector(false);
 
     public EventProcessor(EventInbox inbox, Mappings mappings, Function<String, List<String>> targetsOf, Metrics metrics, int batchSize) {
         this.inbox = inbox;
@@ -70,8 +71,12 @@ public final class EventProcessor {
             record = record.with(CanonicalField.EFFECTIVE_AT.fieldName(), effective);
         }
         WorkerStates.Outcome outcome = inbox.apply(event, record.workerId(), WorkerStates.parseInstant(effective), record.toJson(),
-                targetsOf.apply(event.source()));
-        metrics.record(event.source(), outcome == WorkerStates.Outcome.APPLIED ? "accepted" : "superseded", 1);
+                targetsOf.apply(event.source()), detector);
+        metrics.record(event.source(), switch (outcome) {
+            case APPLIED -> "accepted";
+            case SUPERSEDED -> "superseded";
+            case UNCHANGED -> "unchanged";
+        }, 1);
         if (outcome == WorkerStates.Outcome.SUPERSEDED) {
             LOG.info("Event {} ({}) for worker {} is older than the worker's stored state: superseded, not delivered",
                     event.id(), event.origin(), record.workerId());

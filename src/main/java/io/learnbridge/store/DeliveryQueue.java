@@ -41,21 +41,26 @@ public final class DeliveryQueue {
     /** Rows per insert-select when a whole drop is enqueued: one statement over 1M rows took 3x longer. */
     private static final int ENQUEUE_RANGE = 20_000;
 
-    /** Inserts one pending delivery per accepted row of a drop (or of one line) for a target. */
-    static int enqueueAccepted(Connection c, String source, long dropId, String target, Integer line) throws SQLException {
+    /**
+     * Inserts one pending delivery per applied row of a drop (or of one line) for a target;
+     * leavers inferred from a full snapshot have negative lines.
+     */
+    static int enqueueApplied(Connection c, String source, long dropId, String target, Integer line) throws SQLException {
         if (line != null) {
             return enqueueLines(c, source, dropId, target, line, line);
         }
+        int minLine;
         int maxLine;
-        try (PreparedStatement ps = c.prepareStatement("select coalesce(max(line), 0) from drop_row where drop_id = ?")) {
+        try (PreparedStatement ps = c.prepareStatement("select coalesce(min(line), 0), coalesce(max(line), 0) from drop_row where drop_id = ?")) {
             ps.setLong(1, dropId);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                maxLine = rs.getInt(1);
+                minLine = rs.getInt(1);
+                maxLine = rs.getInt(2);
             }
         }
         int queued = 0;
-        for (int from = 0; from <= maxLine; from += ENQUEUE_RANGE) {
+        for (int from = Math.min(0, minLine); from <= maxLine; from += ENQUEUE_RANGE) {
             queued += enqueueLines(c, source, dropId, target, from, Math.min(maxLine, from + ENQUEUE_RANGE - 1));
         }
         return queued;
@@ -66,7 +71,7 @@ public final class DeliveryQueue {
         try (PreparedStatement ps = c.prepareStatement("""
                 insert into delivery (source, drop_id, line, worker_id, target, canonical, status, attempts, created_at, updated_at)
                 select ?, drop_id, line, worker_id, ?, canonical, 'PENDING', 0, ?, ?
-                from drop_row where drop_id = ? and status = 'ACCEPTED' and line between ? and ?""")) {
+                from drop_row where drop_id = ? and status = 'APPLIED' and line between ? and ?""")) {
             ps.setString(1, source);
             ps.setString(2, target);
             Sql.setTime(ps, 3, now);

@@ -1,5 +1,10 @@
 package io.learnbridge.store;
 
+import io.learnbridge.gate.GatePolicy;
+import io.learnbridge.gate.PlanCounts;
+import io.learnbridge.gate.SafetyGate;
+import io.learnbridge.worker.ChangeDetector;
+
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -79,7 +84,8 @@ public final class DropLedger {
                 claimedBy = rs.getString("claimed_by");
             }
         }
-        if (status.equals("STAGED")) {
+        if (status.equals("STAGED") || status.equals("QUARANTINED") || status.equals("DISCARDED")) {
+            // settled, waiting for an operator, or rejected by one: the same content is never planned again
             return new DropClaim(id, source, fileName, checksum, claimedAt, id);
         }
         if (status.equals("STAGING") && !claimedBy.equals(instanceId) && claimedAt.plus(lease).isAfter(now)) {
@@ -139,58 +145,39 @@ public final class DropLedger {
     }
 
     /** What {@link #finish} found, for logs and metrics. */
-    public record Summary(int accepted, int duplicates, int conflicts, int superseded, int deliveries) {
+    public record Summary(int accepted, int duplicates, int conflicts, int superseded, int deliveries,
+                          PlanCounts plan, List<String> gateReasons) {
+
+        public boolean quarantined() {
+            return !gateReasons.isEmpty();
+        }
+    }
+
+    /** How a source's drops are planned and gated. */
+    public record Policy(boolean fullSnapshot, GatePolicy gate, ChangeDetector detector) {
+
+        /** A delta source with the default gate; a leave of absence stays active. */
+        public static final Policy DELTA = new Policy(false, GatePolicy.DEFAULT, new ChangeDetector(false));
+    }
+
+    /** {@link #finish(DropClaim, List, Policy)} for a delta source with the default gate. */
+    public Summary finish(DropClaim claim, List<String> targets) {
+        return finish(claim, targets, Policy.DELTA);
     }
 
     /**
      * Settles a fully staged drop in one transaction: rows for one worker that disagree are all
-     * rejected as conflicts, identical repeats are counted as unchanged, and each remaining
-     * accepted row either is superseded (a newer change for the worker is stored already) or
-     * becomes the worker's state and one pending delivery per target.
+     * rejected as conflicts, identical repeats are counted as unchanged, each remaining row is
+     * compared with the worker's state (and, for a full snapshot, absent workers become leavers),
+     * then the safety gate decides: within its limits the changes are applied and queued for every
+     * target; over any limit the whole drop is QUARANTINED and nothing is applied until an
+     * operator approves it ({@link #approve}).
      */
-    public Summary finish(DropClaim claim, List<String> targets) {
+    public Summary finish(DropClaim claim, List<String> targets, Policy policy) {
         return store.tx(c -> {
             long dropId = claim.dropId();
-            Map<String, List<Integer>> conflicts = new LinkedHashMap<>();
-            try (PreparedStatement ps = c.prepareStatement("""
-                    select a.worker_id, a.line from drop_row a where a.drop_id = ? and a.status = 'ACCEPTED' and exists (
-                        select 1 from drop_row b where b.drop_id = a.drop_id and b.worker_id = a.worker_id
-                        and b.status = 'ACCEPTED' and b.content_hash <> a.content_hash)
-                    order by a.worker_id, a.line""")) {
-                // exists, not "in (... group by ... having ...)": the grouped form holds every worker of a
-                // 1M-row drop in memory at once (about 435 bytes each, measured by the benchmark command)
-                ps.setLong(1, dropId);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        conflicts.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(rs.getInt(2));
-                    }
-                }
-            }
-            List<ExceptionEntry> entries = new ArrayList<>();
-            if (!conflicts.isEmpty()) {
-                try (PreparedStatement update = c.prepareStatement("update drop_row set status = 'CONFLICT' where drop_id = ? and line = ?");
-                     PreparedStatement read = c.prepareStatement("select source_record from drop_row where drop_id = ? and line = ?")) {
-                    for (Map.Entry<String, List<Integer>> e : conflicts.entrySet()) {
-                        for (int line : e.getValue()) {
-                            update.setLong(1, dropId);
-                            update.setInt(2, line);
-                            update.addBatch();
-                            read.setLong(1, dropId);
-                            read.setInt(2, line);
-                            String sourceRecord;
-                            try (ResultSet rs = read.executeQuery()) {
-                                rs.next();
-                                sourceRecord = rs.getString(1);
-                            }
-                            entries.add(ExceptionEntry.rejected("dedupe", claim.source(), dropId, claim.fileName(), line, e.getKey(), "workerId",
-                                    "worker " + e.getKey() + " appears on lines " + e.getValue() + " of this drop with different values; "
-                                            + "none of them was delivered (replay the line that is right)", sourceRecord));
-                        }
-                    }
-                    update.executeBatch();
-                }
-                ExceptionQueue.addAll(c, entries);
-            }
+            Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+            int conflicts = markConflicts(c, claim);
             int duplicates;
             try (PreparedStatement ps = c.prepareStatement("""
                     update drop_row set status = 'DUPLICATE' where drop_id = ? and status = 'ACCEPTED' and exists (
@@ -199,22 +186,187 @@ public final class DropLedger {
                 ps.setLong(1, dropId);
                 duplicates = ps.executeUpdate();
             }
-            int superseded = WorkerStates.applyDrop(c, dropId, claim.source());
-            int deliveries = 0;
-            for (String target : targets) {
-                deliveries += DeliveryQueue.enqueueAccepted(c, claim.source(), dropId, target, null);
+            int accepted = count(c, "select count(*) from drop_row where drop_id = ? and status = 'ACCEPTED'", dropId);
+            PlanCounts plan = DropPlanner.plan(c, dropId, claim.source(), policy.fullSnapshot(), policy.detector(), now);
+            List<String> reasons = SafetyGate.reasons(plan, policy.gate());
+            if (!reasons.isEmpty()) {
+                setStatus(c, dropId, "QUARANTINED", null);
+                setGateReasons(c, dropId, reasons);
+                return new Summary(accepted, duplicates, conflicts, countSuperseded(c, dropId), 0, plan, List.copyOf(reasons));
             }
-            int accepted;
-            try (PreparedStatement ps = c.prepareStatement("select count(*) from drop_row where drop_id = ? and status = 'ACCEPTED'")) {
+            int deliveries = DropPlanner.apply(c, dropId, claim.source(), targets, now);
+            setStatus(c, dropId, "STAGED", null);
+            return new Summary(accepted, duplicates, conflicts, countSuperseded(c, dropId), deliveries, plan, List.of());
+        });
+    }
+
+    /** What an operator's decision on a quarantined drop did. */
+    public record Decision(boolean done, String message, int deliveries) {
+    }
+
+    /**
+     * Applies a quarantined drop's plan exactly as it was planned. The approval names the drop's
+     * content checksum (so it approves what was reviewed) and works once: a second approval, or
+     * one for a drop that is not quarantined, changes nothing.
+     */
+    public Decision approve(long dropId, String checksum, String operator, List<String> targets) {
+        return decide(dropId, checksum, operator, true, targets);
+    }
+
+    /** Discards a quarantined drop: none of its changes is ever applied. Bound to the checksum, once. */
+    public Decision reject(long dropId, String checksum, String operator) {
+        return decide(dropId, checksum, operator, false, List.of());
+    }
+
+    private Decision decide(long dropId, String checksum, String operator, boolean approve, List<String> targets) {
+        return store.tx(c -> {
+            String source;
+            String status;
+            String stored;
+            try (PreparedStatement ps = c.prepareStatement("select source, status, checksum from drop_file where id = ? for update")) {
                 ps.setLong(1, dropId);
                 try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    accepted = rs.getInt(1);
+                    if (!rs.next()) {
+                        return new Decision(false, "no drop " + dropId, 0);
+                    }
+                    source = rs.getString(1);
+                    status = rs.getString(2);
+                    stored = rs.getString(3);
                 }
             }
-            setStatus(c, dropId, "STAGED", null);
-            return new Summary(accepted, duplicates, entries.size(), superseded, deliveries);
+            if (!"QUARANTINED".equals(status)) {
+                return new Decision(false, "drop " + dropId + " is " + status + ", not quarantined: nothing to " + (approve ? "approve" : "reject"), 0);
+            }
+            if (checksum == null || !stored.equalsIgnoreCase(checksum.strip())) {
+                return new Decision(false, "checksum does not match drop " + dropId + " (sha256 " + stored + "): nothing done", 0);
+            }
+            int deliveries = 0;
+            if (approve) {
+                deliveries = DropPlanner.apply(c, dropId, source, targets, Instant.now());
+                setStatus(c, dropId, "STAGED", null);
+            } else {
+                try (PreparedStatement ps = c.prepareStatement("update drop_row set status = 'DISCARDED' where drop_id = ? and status = 'PLANNED'")) {
+                    ps.setLong(1, dropId);
+                    ps.executeUpdate();
+                }
+                setStatus(c, dropId, "DISCARDED", null);
+            }
+            try (PreparedStatement ps = c.prepareStatement("update drop_file set decided_by = ?, decided_at = ? where id = ?")) {
+                ps.setString(1, Sql.truncate(operator, 200));
+                Sql.setTime(ps, 2, Instant.now());
+                ps.setLong(3, dropId);
+                ps.executeUpdate();
+            }
+            return new Decision(true, approve ? "drop " + dropId + " approved: " + deliveries + " deliveries queued"
+                    : "drop " + dropId + " rejected: its changes are discarded", deliveries);
         });
+    }
+
+    /**
+     * Releases held changes whose effective time has come: each becomes the worker's state
+     * (unless a newer change arrived meanwhile) and is queued for its source's targets.
+     */
+    public int releaseDue(java.util.function.Function<String, List<String>> targetsOf, int max) {
+        return store.tx(c -> {
+            record Held(long dropId, int line, String source, String workerId, Instant effectiveAt, String canonical, String status) {
+            }
+            List<Held> due = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("""
+                    select r.drop_id, r.line, f.source, r.worker_id, r.effective_at, r.canonical, r.employment_status
+                    from drop_row r join drop_file f on f.id = r.drop_id
+                    where r.status = 'PENDING' and r.effective_at <= ? order by r.effective_at, r.drop_id, r.line limit ?""")) {
+                Sql.setTime(ps, 1, Instant.now());
+                ps.setInt(2, max);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        due.add(new Held(rs.getLong(1), rs.getInt(2), rs.getString(3), rs.getString(4), Sql.time(rs, "effective_at"),
+                                rs.getString(6), rs.getString(7)));
+                    }
+                }
+            }
+            for (Held held : due) {
+                WorkerStates.Outcome outcome = WorkerStates.apply(c, held.workerId(), held.effectiveAt(), held.canonical(), held.source(), held.status());
+                try (PreparedStatement ps = c.prepareStatement("update drop_row set status = ? where drop_id = ? and line = ?")) {
+                    ps.setString(1, outcome == WorkerStates.Outcome.APPLIED ? "APPLIED" : "SUPERSEDED");
+                    ps.setLong(2, held.dropId());
+                    ps.setInt(3, held.line());
+                    ps.executeUpdate();
+                }
+                if (outcome == WorkerStates.Outcome.APPLIED) {
+                    for (String target : targetsOf.apply(held.source())) {
+                        DeliveryQueue.enqueueApplied(c, held.source(), held.dropId(), target, held.line());
+                    }
+                }
+            }
+            return due.size();
+        });
+    }
+
+    private int markConflicts(Connection c, DropClaim claim) throws SQLException {
+        long dropId = claim.dropId();
+        Map<String, List<Integer>> conflicts = new LinkedHashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("""
+                select a.worker_id, a.line from drop_row a where a.drop_id = ? and a.status = 'ACCEPTED' and exists (
+                    select 1 from drop_row b where b.drop_id = a.drop_id and b.worker_id = a.worker_id
+                    and b.status = 'ACCEPTED' and b.content_hash <> a.content_hash)
+                order by a.worker_id, a.line""")) {
+            // exists, not "in (... group by ... having ...)": the grouped form holds every worker of a
+            // 1M-row drop in memory at once (about 435 bytes each, measured by the benchmark command)
+            ps.setLong(1, dropId);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    conflicts.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(rs.getInt(2));
+                }
+            }
+        }
+        List<ExceptionEntry> entries = new ArrayList<>();
+        if (!conflicts.isEmpty()) {
+            try (PreparedStatement update = c.prepareStatement("update drop_row set status = 'CONFLICT' where drop_id = ? and line = ?");
+                 PreparedStatement read = c.prepareStatement("select source_record from drop_row where drop_id = ? and line = ?")) {
+                for (Map.Entry<String, List<Integer>> e : conflicts.entrySet()) {
+                    for (int line : e.getValue()) {
+                        update.setLong(1, dropId);
+                        update.setInt(2, line);
+                        update.addBatch();
+                        read.setLong(1, dropId);
+                        read.setInt(2, line);
+                        String sourceRecord;
+                        try (ResultSet rs = read.executeQuery()) {
+                            rs.next();
+                            sourceRecord = rs.getString(1);
+                        }
+                        entries.add(ExceptionEntry.rejected("dedupe", claim.source(), dropId, claim.fileName(), line, e.getKey(), "workerId",
+                                "worker " + e.getKey() + " appears on lines " + e.getValue() + " of this drop with different values; "
+                                        + "none of them was delivered (replay the line that is right)", sourceRecord));
+                    }
+                }
+                update.executeBatch();
+            }
+            ExceptionQueue.addAll(c, entries);
+        }
+        return entries.size();
+    }
+
+    private static int countSuperseded(Connection c, long dropId) throws SQLException {
+        return count(c, "select count(*) from drop_row where drop_id = ? and status = 'SUPERSEDED'", dropId);
+    }
+
+    private static int count(Connection c, String sql, long dropId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setLong(1, dropId);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
+    private static void setGateReasons(Connection c, long dropId, List<String> reasons) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("update drop_file set gate_reasons = ? where id = ?")) {
+            ps.setString(1, Sql.truncate(String.join("; ", reasons), 4000));
+            ps.setLong(2, dropId);
+            ps.executeUpdate();
+        }
     }
 
     /** The drop as a whole is unusable (e.g. a mapped column is missing from its header). */

@@ -1,5 +1,7 @@
 package io.learnbridge.store;
 
+import io.learnbridge.worker.CanonicalRecord;
+import io.learnbridge.worker.ChangeDetector;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -157,7 +159,23 @@ public final class EventInbox {
      * change for the worker is stored already (then it is SUPERSEDED and queued nowhere).
      */
     public WorkerStates.Outcome apply(Event event, String workerId, Instant effectiveAt, String canonical, List<String> targets) {
+        return apply(event, workerId, effectiveAt, canonical, targets, null);
+    }
+
+    /**
+     * As {@link #apply(Event, String, Instant, String, List)}, through change detection: a change
+     * that leaves the worker as stored is UNCHANGED and sent nowhere.
+     */
+    public WorkerStates.Outcome apply(Event event, String workerId, Instant effectiveAt, String canonical, List<String> targets,
+                                      ChangeDetector detector) {
         return store.tx(c -> {
+            if (detector != null) {
+                String stored = storedState(c, workerId);
+                if (stored != null && detector.detect(CanonicalRecord.fromJson(stored), CanonicalRecord.fromJson(canonical)).isNoop()) {
+                    finish(c, event.id(), WorkerStates.Outcome.UNCHANGED.name(), workerId, effectiveAt);
+                    return WorkerStates.Outcome.UNCHANGED;
+                }
+            }
             WorkerStates.Outcome outcome = WorkerStates.apply(c, workerId, effectiveAt, canonical, event.source());
             if (outcome == WorkerStates.Outcome.APPLIED) {
                 for (String target : targets) {
@@ -167,6 +185,15 @@ public final class EventInbox {
             finish(c, event.id(), outcome.name(), workerId, effectiveAt);
             return outcome;
         });
+    }
+
+    private static String storedState(Connection c, String workerId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select canonical from worker_state where worker_id = ?")) {
+            ps.setString(1, workerId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        }
     }
 
     /** An event the source mapping rejects: REJECTED, and into the exception queue with its body. */

@@ -10,26 +10,37 @@ import java.util.Optional;
 
 /**
  * The reconciliation report of a drop, derived from the store (never from counters that could
- * drift): for every target, received = delivered + unchanged + superseded + rejected + failed + pending.
+ * drift): for every target, received = delivered + failed + pending + unchanged + superseded +
+ * rejected + quarantined + held + discarded. Leavers inferred from a full snapshot are not rows of
+ * the file; they are counted on their own, with their deliveries.
  */
 public final class Reconciliation {
 
-    /** Counts for one drop and target. */
-    public record TargetCounts(String target, int delivered, int failed, int pending) {
+    /** Counts for one drop and target: deliveries of the file's rows, and of inferred leavers. */
+    public record TargetCounts(String target, int delivered, int failed, int pending, int leaversDelivered, int leaversFailed,
+                               int leaversPending) {
     }
 
-    /** The report of one drop. */
-    public record Report(long dropId, String source, String fileName, String status, int received, int unchanged,
-                         int superseded, int rejected, List<TargetCounts> targets) {
+    /**
+     * The report of one drop. {@code quarantined}: rows planned but held back by the safety gate;
+     * {@code held}: changes dated in the future; {@code discarded}: rejected by an operator;
+     * {@code staging}: rows not yet planned (the drop is being staged).
+     */
+    public record Report(long dropId, String source, String fileName, String checksum, String status, String gateReasons,
+                         int received, int unchanged, int superseded, int rejected, int quarantined, int held, int discarded,
+                         int staging, int inferredLeavers, List<TargetCounts> targets) {
 
         /** True when every received row is accounted for at every target. */
         public boolean balanced() {
-            return targets.stream().allMatch(t -> received == unchanged + superseded + rejected + t.delivered() + t.failed() + t.pending());
+            int settled = unchanged + superseded + rejected + quarantined + held + discarded + staging;
+            return targets.isEmpty() ? received == settled
+                    : targets.stream().allMatch(t -> received == settled + t.delivered() + t.failed() + t.pending());
         }
 
-        /** True when nothing is pending any more. */
+        /** True when nothing is in flight any more (held changes wait for their date; quarantine for a human). */
         public boolean settled() {
-            return "STAGED".equals(status) && targets.stream().allMatch(t -> t.pending() == 0);
+            return ("STAGED".equals(status) || "DISCARDED".equals(status))
+                    && targets.stream().allMatch(t -> t.pending() == 0 && t.leaversPending() == 0);
         }
     }
 
@@ -44,7 +55,9 @@ public final class Reconciliation {
             String source;
             String fileName;
             String status;
-            try (PreparedStatement ps = c.prepareStatement("select source, file_name, status from drop_file where id = ?")) {
+            String checksum;
+            String gateReasons;
+            try (PreparedStatement ps = c.prepareStatement("select source, file_name, status, checksum, gate_reasons from drop_file where id = ?")) {
                 ps.setLong(1, dropId);
                 try (ResultSet rs = ps.executeQuery()) {
                     if (!rs.next()) {
@@ -53,36 +66,55 @@ public final class Reconciliation {
                     source = rs.getString(1);
                     fileName = rs.getString(2);
                     status = rs.getString(3);
+                    checksum = rs.getString(4);
+                    gateReasons = rs.getString(5);
                 }
             }
             Map<String, Integer> rows = new LinkedHashMap<>();
-            try (PreparedStatement ps = c.prepareStatement("select status, count(*) from drop_row where drop_id = ? group by status")) {
+            int leavers = 0;
+            try (PreparedStatement ps = c.prepareStatement(
+                    "select status, case when line > 0 then 1 else 0 end as in_file, count(*) from drop_row where drop_id = ? group by status, case when line > 0 then 1 else 0 end")) {
                 ps.setLong(1, dropId);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        rows.put(rs.getString(1), rs.getInt(2));
+                        if (rs.getInt(2) == 1) {
+                            rows.merge(rs.getString(1), rs.getInt(3), Integer::sum);
+                        } else {
+                            leavers += rs.getInt(3);
+                        }
                     }
                 }
             }
             Map<String, int[]> byTarget = new LinkedHashMap<>();
-            try (PreparedStatement ps = c.prepareStatement("select target, status, count(*) from delivery where drop_id = ? group by target, status order by target")) {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    select target, status, case when line > 0 then 1 else 0 end as in_file, count(*) from delivery where drop_id = ?
+                    group by target, status, case when line > 0 then 1 else 0 end order by target""")) {
                 ps.setLong(1, dropId);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        int[] counts = byTarget.computeIfAbsent(rs.getString(1), k -> new int[3]);
+                        int[] counts = byTarget.computeIfAbsent(rs.getString(1), k -> new int[6]);
+                        int offset = rs.getInt(3) == 1 ? 0 : 3;
                         switch (rs.getString(2)) {
-                            case "DELIVERED" -> counts[0] += rs.getInt(3);
-                            case "FAILED" -> counts[1] += rs.getInt(3);
-                            default -> counts[2] += rs.getInt(3);
+                            case "DELIVERED" -> counts[offset] += rs.getInt(4);
+                            case "FAILED" -> counts[offset + 1] += rs.getInt(4);
+                            default -> counts[offset + 2] += rs.getInt(4);
                         }
                     }
                 }
             }
             List<TargetCounts> targets = new ArrayList<>();
-            byTarget.forEach((t, n) -> targets.add(new TargetCounts(t, n[0], n[1], n[2])));
+            byTarget.forEach((t, n) -> targets.add(new TargetCounts(t, n[0], n[1], n[2], n[3], n[4], n[5])));
             int received = rows.values().stream().mapToInt(Integer::intValue).sum();
-            int rejected = rows.getOrDefault("REJECTED", 0) + rows.getOrDefault("CONFLICT", 0);
-            return Optional.of(new Report(dropId, source, fileName, status, received, rows.getOrDefault("DUPLICATE", 0), rows.getOrDefault("SUPERSEDED", 0), rejected, targets));
+            boolean quarantined = "QUARANTINED".equals(status);
+            return Optional.of(new Report(dropId, source, fileName, checksum, status, gateReasons, received,
+                    rows.getOrDefault("DUPLICATE", 0) + rows.getOrDefault("UNCHANGED", 0),
+                    rows.getOrDefault("SUPERSEDED", 0),
+                    rows.getOrDefault("REJECTED", 0) + rows.getOrDefault("CONFLICT", 0),
+                    quarantined ? rows.getOrDefault("PLANNED", 0) : 0,
+                    rows.getOrDefault("PENDING", 0),
+                    rows.getOrDefault("DISCARDED", 0),
+                    rows.getOrDefault("ACCEPTED", 0) + (quarantined ? 0 : rows.getOrDefault("PLANNED", 0)),
+                    leavers, targets));
         });
     }
 

@@ -20,7 +20,7 @@ public final class Replays {
     public void acceptRejectedRow(ExceptionEntry entry, String workerId, String contentHash, String canonical, List<String> targets) {
         store.tx(c -> {
             try (PreparedStatement ps = c.prepareStatement(
-                    "update drop_row set status = 'ACCEPTED', worker_id = ?, content_hash = ?, canonical = ? where drop_id = ? and line = ?")) {
+                    "update drop_row set status = 'APPLIED', worker_id = ?, content_hash = ?, canonical = ?, change_reason = 'replayed' where drop_id = ? and line = ?")) {
                 ps.setString(1, workerId);
                 ps.setString(2, contentHash);
                 ps.setString(3, canonical);
@@ -38,7 +38,7 @@ public final class Replays {
                     ps.setString(3, target);
                     ps.executeUpdate();
                 }
-                DeliveryQueue.enqueueAccepted(c, entry.source(), entry.dropId(), target, entry.line());
+                DeliveryQueue.enqueueApplied(c, entry.source(), entry.dropId(), target, entry.line());
             }
             ExceptionQueue.markReplayed(c, entry.id());
             return null;

@@ -18,7 +18,9 @@ final class Sql {
         if (instant == null) {
             ps.setNull(index, Types.TIMESTAMP_WITH_TIMEZONE);
         } else {
-            ps.setObject(index, OffsetDateTime.ofInstant(instant, ZoneOffset.UTC));
+            // truncated to what the databases keep (microseconds): they round, and a rounded-up
+            // "now" would make a change planned at that instant look future-dated
+            ps.setObject(index, OffsetDateTime.ofInstant(instant.truncatedTo(java.time.temporal.ChronoUnit.MICROS), ZoneOffset.UTC));
         }
     }
 

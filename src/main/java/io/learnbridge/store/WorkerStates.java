@@ -21,7 +21,7 @@ public final class WorkerStates {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** What applying a change did. */
-    public enum Outcome { APPLIED, SUPERSEDED }
+    public enum Outcome { APPLIED, SUPERSEDED, UNCHANGED }
 
     /** A worker's stored state. */
     public record State(String workerId, Instant effectiveAt, String canonical, String source) {
@@ -48,6 +48,11 @@ public final class WorkerStates {
 
     /** Applies one change for a worker (in the caller's transaction) unless a newer one is stored. */
     static Outcome apply(Connection c, String workerId, Instant effectiveAt, String canonical, String source) throws SQLException {
+        return apply(c, workerId, effectiveAt, canonical, source, statusOf(canonical));
+    }
+
+    static Outcome apply(Connection c, String workerId, Instant effectiveAt, String canonical, String source, String employmentStatus)
+            throws SQLException {
         Instant stored = null;
         boolean exists = false;
         try (PreparedStatement ps = c.prepareStatement("select effective_at from worker_state where worker_id = ? for update")) {
@@ -63,56 +68,65 @@ public final class WorkerStates {
             return Outcome.SUPERSEDED;
         }
         String sql = exists
-                ? "update worker_state set effective_at = ?, canonical = ?, source = ?, updated_at = ? where worker_id = ?"
-                : "insert into worker_state (effective_at, canonical, source, updated_at, worker_id) values (?, ?, ?, ?, ?)";
+                ? "update worker_state set effective_at = ?, canonical = ?, source = ?, updated_at = ?, employment_status = ? where worker_id = ?"
+                : "insert into worker_state (effective_at, canonical, source, updated_at, employment_status, worker_id, home_source) "
+                        + "values (?, ?, ?, ?, ?, ?, ?)";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             Sql.setTime(ps, 1, effectiveAt);
             ps.setString(2, canonical);
             ps.setString(3, source);
             Sql.setTime(ps, 4, Instant.now());
-            ps.setString(5, workerId);
+            ps.setString(5, employmentStatus);
+            ps.setString(6, workerId);
+            if (!exists) {
+                ps.setString(7, source);
+            }
             ps.executeUpdate();
         }
         return Outcome.APPLIED;
     }
 
     /**
-     * Applies the accepted rows of a drop (at most one per worker by then) in the caller's
-     * transaction: rows older than the stored state become SUPERSEDED, the others become the
-     * stored state. Returns how many rows were superseded.
+     * Applies the PLANNED rows of a drop (at most one per worker) in the caller's transaction:
+     * rows older than the stored state become SUPERSEDED, the others become the stored state.
+     * Returns how many rows were superseded.
      */
     static int applyDrop(Connection c, long dropId, String source) throws SQLException {
         Instant now = Instant.now();
         int superseded;
         try (PreparedStatement ps = c.prepareStatement("""
-                update drop_row set status = 'SUPERSEDED' where drop_id = ? and status = 'ACCEPTED' and exists (
+                update drop_row set status = 'SUPERSEDED', change_reason = 'older than the stored state'
+                where drop_id = ? and status = 'PLANNED' and exists (
                     select 1 from worker_state w where w.worker_id = drop_row.worker_id and w.effective_at > drop_row.effective_at)""")) {
             ps.setLong(1, dropId);
             superseded = ps.executeUpdate();
         }
         try (PreparedStatement ps = c.prepareStatement("""
                 update worker_state set
-                    canonical = (select r.canonical from drop_row r where r.drop_id = ? and r.status = 'ACCEPTED' and r.worker_id = worker_state.worker_id),
-                    effective_at = (select coalesce(r.effective_at, ?) from drop_row r where r.drop_id = ? and r.status = 'ACCEPTED' and r.worker_id = worker_state.worker_id),
+                    canonical = (select r.canonical from drop_row r where r.drop_id = ? and r.status = 'PLANNED' and r.worker_id = worker_state.worker_id),
+                    effective_at = (select coalesce(r.effective_at, ?) from drop_row r where r.drop_id = ? and r.status = 'PLANNED' and r.worker_id = worker_state.worker_id),
+                    employment_status = (select r.employment_status from drop_row r where r.drop_id = ? and r.status = 'PLANNED' and r.worker_id = worker_state.worker_id),
                     source = ?, updated_at = ?
-                where exists (select 1 from drop_row r where r.drop_id = ? and r.status = 'ACCEPTED' and r.worker_id = worker_state.worker_id)""")) {
+                where exists (select 1 from drop_row r where r.drop_id = ? and r.status = 'PLANNED' and r.worker_id = worker_state.worker_id)""")) {
             ps.setLong(1, dropId);
             Sql.setTime(ps, 2, now);
             ps.setLong(3, dropId);
-            ps.setString(4, source);
-            Sql.setTime(ps, 5, now);
-            ps.setLong(6, dropId);
+            ps.setLong(4, dropId);
+            ps.setString(5, source);
+            Sql.setTime(ps, 6, now);
+            ps.setLong(7, dropId);
             ps.executeUpdate();
         }
         try (PreparedStatement ps = c.prepareStatement("""
-                insert into worker_state (worker_id, effective_at, canonical, source, updated_at)
-                select r.worker_id, coalesce(r.effective_at, ?), r.canonical, ?, ? from drop_row r
-                where r.drop_id = ? and r.status = 'ACCEPTED'
+                insert into worker_state (worker_id, effective_at, canonical, source, updated_at, employment_status, home_source)
+                select r.worker_id, coalesce(r.effective_at, ?), r.canonical, ?, ?, r.employment_status, ? from drop_row r
+                where r.drop_id = ? and r.status = 'PLANNED'
                 and not exists (select 1 from worker_state w where w.worker_id = r.worker_id)""")) {
             Sql.setTime(ps, 1, now);
             ps.setString(2, source);
             Sql.setTime(ps, 3, now);
-            ps.setLong(4, dropId);
+            ps.setString(4, source);
+            ps.setLong(5, dropId);
             ps.executeUpdate();
         }
         return superseded;
@@ -123,6 +137,16 @@ public final class WorkerStates {
         try {
             JsonNode value = JSON.readTree(canonical).get("effectiveAt");
             return value == null || value.isNull() ? Instant.now() : parseInstant(value.asText());
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("canonical record is not JSON: " + e.getMessage(), e);
+        }
+    }
+
+    /** The employment status of a canonical record in its JSON form (ACTIVE when it has none). */
+    static String statusOf(String canonical) {
+        try {
+            JsonNode value = JSON.readTree(canonical).get("employmentStatus");
+            return value == null || value.isNull() ? "ACTIVE" : value.asText();
         } catch (java.io.IOException e) {
             throw new IllegalArgumentException("canonical record is not JSON: " + e.getMessage(), e);
         }

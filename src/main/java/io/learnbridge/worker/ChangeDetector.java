@@ -31,6 +31,10 @@ public final class ChangeDetector {
         this.leaveOfAbsenceDeactivates = leaveOfAbsenceDeactivates;
     }
 
+    public boolean leaveOfAbsenceDeactivates() {
+        return leaveOfAbsenceDeactivates;
+    }
+
     /** @param before the last known state, or null for a worker never seen */
     public Change detect(CanonicalRecord before, CanonicalRecord after) {
         Map<String, Change.Diff> diff = diff(before, after);

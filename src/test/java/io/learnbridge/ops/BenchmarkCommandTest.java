@@ -39,9 +39,11 @@ final class BenchmarkCommandTest {
 
         try (Connection c = DriverManager.getConnection(BenchStores.url(dir, LearnBridgePipeline.storeName(1)), "", "")) {
             assertThat(count(c, "select count(*) from drop_row")).isEqualTo(2000);
-            long accepted = count(c, "select count(*) from drop_row where status = 'ACCEPTED'");
+            long accepted = count(c, "select count(*) from drop_row where status in ('APPLIED', 'UNCHANGED')");
             assertThat(accepted).isBetween(1990L, 1999L);
-            assertThat(count(c, "select count(*) from delivery where target = 'lms'")).isEqualTo(accepted);
+            long firstSeenTerminated = count(c, "select count(*) from drop_row where status = 'UNCHANGED' and employment_status = 'TERMINATED'");
+            assertThat(count(c, "select count(*) from drop_row where status = 'UNCHANGED'")).isEqualTo(firstSeenTerminated);
+            assertThat(count(c, "select count(*) from delivery where target = 'lms'")).isEqualTo(accepted - firstSeenTerminated);
             assertThat(count(c, "select count(*) from exception_record where stage = 'map'")).isEqualTo(2000 - accepted);
             assertThat(count(c, "select count(*) from drop_file where status = 'STAGED'")).isEqualTo(1);
         }

@@ -29,10 +29,11 @@ final class WebhookBenchmarkCommandTest {
     Path dir;
 
     @Test
-    void tinyLoadIsAcknowledgedAndStoredByTheBridgeAndTheFloor() {
-        String output = runCli("benchmark-webhooks", "--rate", "50", "--seconds", "2", "--warmup-seconds", "1", "--dir", dir.toString());
+    void tinyLoadIsAcknowledgedAndStoredByTheBridgeItsIntakeAloneAndTheFloor() {
+        String output = runCli("benchmark-webhooks", "--rate", "50", "--seconds", "2", "--warmup-seconds", "1", "--also-intake-only",
+                "--dir", dir.toString());
 
-        for (String server : new String[] {"learnbridge", "floor"}) {
+        for (String server : new String[] {"learnbridge", "lb-intake", "floor"}) {
             assertThat(output).containsPattern("run 1/1 " + server + " +[\\d.,]+ 202s/s  latency ms p50 [\\d.]+ p90 [\\d.]+ p99 [\\d.]+ "
                     + "p99\\.9 [\\d.]+ max [\\d.]+  errors 0 ");
             assertThat(output).containsPattern("\n" + server + " +1 +50 +[\\d.,]+ +[\\d.]+ +[\\d.]+ +[\\d.]+ +[\\d.]+ +[\\d.]+ +0 ");
@@ -42,7 +43,8 @@ final class WebhookBenchmarkCommandTest {
             assertThat(Long.parseLong(stored.group(1))).isEqualTo(150).isEqualTo(Long.parseLong(stored.group(2)));
         }
         assertThat(output).containsPattern("Ratios, learnbridge / floor \\(medians\\): throughput \\d+\\.\\d\\dx .* p99 \\d+\\.\\d\\dx");
-        assertThat(output).contains("deliveries to the sandbox LMS");
+        assertThat(output).containsPattern("learnbridge .*\n +in the background when the load ended: events .*APPLIED.*; deliveries to the sandbox LMS");
+        assertThat(output).containsPattern("lb-intake .*\n +in the background when the load ended: events 150 RECEIVED; deliveries to the sandbox LMS none yet");
         assertThat(output).doesNotContain("PROBLEM", "MISMATCH");
     }
 

@@ -100,7 +100,7 @@ class EventStoreContractTest {
         });
 
         DropClaim later = ledger.claim("hr", "saturday.csv", "sum-saturday", 10);
-        ledger.stage(later, List.of(row(2, "E1", FRIDAY.plusSeconds(86_400), "drop-saturday")));
+        ledger.stage(later, List.of(row(2, "E1", FRIDAY.plusSeconds(3_600), "drop-saturday")));
         assertThat(ledger.finish(later, List.of("lms")).superseded()).isZero();
         assertThat(new WorkerStates(store).get("E1").orElseThrow().canonical()).contains("drop-saturday");
         assertThat(queue.claim("lms", 10)).extracting(Delivery::workerId, d -> d.canonical().contains("drop-saturday") || d.workerId().equals("E2"))

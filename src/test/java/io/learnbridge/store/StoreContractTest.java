@@ -39,10 +39,11 @@ class StoreContractTest {
 
         Store first = db.open();
         List<String> applied = appliedMigrations(db);
-        assertThat(applied).hasSize(3);
+        assertThat(applied).hasSize(4);
         assertThat(applied.get(0)).startsWith("1 spine: Success");
         assertThat(applied.get(1)).startsWith("2 events: Success");
         assertThat(applied.get(2)).startsWith("3 exception feed: Success");
+        assertThat(applied.get(3)).startsWith("4 changes: Success");
         assertThat(flyway(db).info().pending()).isEmpty();
         DropLedger ledger = new DropLedger(first, "a", LONG_LEASE);
         DropClaim claim = ledger.claim("hr", "workers.csv", "sum-1", 10);
@@ -191,7 +192,10 @@ class StoreContractTest {
 
         DropLedger.Summary summary = ledger.finish(claim, TARGETS);
 
-        assertThat(summary).isEqualTo(new DropLedger.Summary(3, 0, 0, 0, 6));
+        assertThat(summary.accepted()).isEqualTo(3);
+        assertThat(summary.plan().joins()).isEqualTo(3);
+        assertThat(summary.deliveries()).isEqualTo(6);
+        assertThat(summary.quarantined()).isFalse();
         DeliveryQueue lms = new DeliveryQueue(store, "a", LONG_LEASE);
         assertThat(lms.count("lms", "PENDING")).isEqualTo(3);
         assertThat(lms.count("lxp", "PENDING")).isEqualTo(3);
@@ -208,7 +212,7 @@ class StoreContractTest {
         DropLedger.Summary summary = ledger.finish(claim, TARGETS);
 
         assertThat(summary.conflicts()).isEqualTo(2);
-        assertThat(rowStatuses(store, claim.dropId())).containsExactly(Map.entry(2, "CONFLICT"), Map.entry(3, "ACCEPTED"), Map.entry(5, "CONFLICT"));
+        assertThat(rowStatuses(store, claim.dropId())).containsExactly(Map.entry(2, "CONFLICT"), Map.entry(3, "APPLIED"), Map.entry(5, "CONFLICT"));
         assertThat(exceptions(store, claim.dropId()))
                 .extracting(ExceptionEntry::line, ExceptionEntry::workerId, ExceptionEntry::stage, ExceptionEntry::kind)
                 .containsExactly(tuple(2, "E1", "dedupe", ExceptionEntry.Kind.REJECTED), tuple(5, "E1", "dedupe", ExceptionEntry.Kind.REJECTED));
@@ -227,8 +231,10 @@ class StoreContractTest {
 
         DropLedger.Summary summary = ledger.finish(claim, TARGETS);
 
-        assertThat(summary).isEqualTo(new DropLedger.Summary(1, 2, 0, 0, 2));
-        assertThat(rowStatuses(store, claim.dropId())).containsExactly(Map.entry(2, "ACCEPTED"), Map.entry(3, "DUPLICATE"), Map.entry(4, "DUPLICATE"));
+        assertThat(summary.accepted()).isEqualTo(1);
+        assertThat(summary.duplicates()).isEqualTo(2);
+        assertThat(summary.deliveries()).isEqualTo(2);
+        assertThat(rowStatuses(store, claim.dropId())).containsExactly(Map.entry(2, "APPLIED"), Map.entry(3, "DUPLICATE"), Map.entry(4, "DUPLICATE"));
         assertThat(new DeliveryQueue(store, "a", LONG_LEASE).claim("lms", 10)).extracting(Delivery::line).containsExactly(2);
         assertThat(exceptions(store, claim.dropId())).isEmpty();
     }
@@ -404,8 +410,8 @@ class StoreContractTest {
         assertThat(report.unchanged()).isEqualTo(1);
         assertThat(report.rejected()).isEqualTo(1);
         assertThat(report.targets()).containsExactly(
-                new Reconciliation.TargetCounts("lms", 1, 1, 1),
-                new Reconciliation.TargetCounts("lxp", 0, 0, 3));
+                new Reconciliation.TargetCounts("lms", 1, 1, 1, 0, 0, 0),
+                new Reconciliation.TargetCounts("lxp", 0, 0, 3, 0, 0, 0));
         assertThat(report.balanced()).isTrue();
         assertThat(report.settled()).isFalse();
 
@@ -414,8 +420,8 @@ class StoreContractTest {
 
         Reconciliation.Report done = reconciliation.forDrop(claim.dropId()).orElseThrow();
         assertThat(done.targets()).containsExactly(
-                new Reconciliation.TargetCounts("lms", 2, 1, 0),
-                new Reconciliation.TargetCounts("lxp", 3, 0, 0));
+                new Reconciliation.TargetCounts("lms", 2, 1, 0, 0, 0, 0),
+                new Reconciliation.TargetCounts("lxp", 3, 0, 0, 0, 0, 0));
         assertThat(done.balanced()).isTrue();
         assertThat(done.settled()).isTrue();
         assertThat(reconciliation.recent(10)).extracting(Reconciliation.Report::dropId).containsExactly(claim.dropId());
@@ -434,7 +440,7 @@ class StoreContractTest {
 
         new Replays(store).acceptRejectedRow(rejection, "E2", "h2", "{\"workerId\":\"E2\",\"fixed\":true}", TARGETS);
 
-        assertThat(rowStatuses(store, claim.dropId())).containsEntry(3, "ACCEPTED");
+        assertThat(rowStatuses(store, claim.dropId())).containsEntry(3, "APPLIED");
         DeliveryQueue queue = new DeliveryQueue(store, "a", LONG_LEASE);
         assertThat(queue.claim("lms", 10)).extracting(Delivery::workerId, Delivery::line, Delivery::canonical, Delivery::attempts)
                 .containsExactly(tuple("E1", 2, canonical("E1"), 0), tuple("E2", 3, "{\"workerId\":\"E2\",\"fixed\":true}", 0));
@@ -465,7 +471,7 @@ class StoreContractTest {
         assertThat(new ExceptionQueue(store).get(id)).hasValueSatisfying(e -> assertThat(e.status()).isEqualTo(ExceptionEntry.Status.REPLAYED));
         assertThat(new ExceptionQueue(store).countOpen()).isZero();
         Reconciliation.Report report = new Reconciliation(store).forDrop(claim.dropId()).orElseThrow();
-        assertThat(report.targets()).contains(new Reconciliation.TargetCounts("lms", 0, 0, 2));
+        assertThat(report.targets()).contains(new Reconciliation.TargetCounts("lms", 0, 0, 2, 0, 0, 0));
         assertThat(report.balanced()).isTrue();
     }
 

@@ -127,8 +127,9 @@ public final class BenchReport {
                 if (each.storedRows() >= 0 && each.storedRows() != each.rows()) {
                     problems.add(name + " run " + each.run() + " has " + each.storedRows() + " rows in its store, read " + each.rows());
                 }
-                if (each.deliveries() >= 0 && each.deliveries() != each.accepted()) {
-                    problems.add(name + " run " + each.run() + " queued " + each.deliveries() + " deliveries for " + each.accepted() + " accepted rows");
+                if (each.deliveries() >= 0 && each.deliveries() + each.unchanged() != each.accepted()) {
+                    problems.add(name + " run " + each.run() + " queued " + each.deliveries() + " deliveries and found " + each.unchanged()
+                            + " unchanged for " + each.accepted() + " accepted rows");
                 }
             }
             if (reference == null) {

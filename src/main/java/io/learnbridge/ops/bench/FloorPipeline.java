@@ -97,7 +97,7 @@ public final class FloorPipeline implements BenchPipeline {
                 parse(csv, null, counts);
                 CpuClock.Span stage = CpuClock.now().since(start);
                 return new RunResult(name(), run, counts.rows, counts.accepted, counts.rows - counts.accepted, counts.canonicalChars,
-                        counts.canonicalDigest, stage, -1, -1, -1, -1, heap.stop(), null);
+                        counts.canonicalDigest, stage, -1, -1, -1, -1, 0, heap.stop(), null);
             }
         }
         BenchStores.delete(dir, storeName);
@@ -135,7 +135,7 @@ public final class FloorPipeline implements BenchPipeline {
             }
             long storedRows = count(c, "select count(*) from drop_row where drop_id = " + dropId);
             return new RunResult(name(), run, counts.rows, counts.accepted, counts.rows - counts.accepted, counts.canonicalChars,
-                    counts.canonicalDigest, stage, claimNanos, finishNanos, storedRows, deliveries, stageHeap, finishHeap);
+                    counts.canonicalDigest, stage, claimNanos, finishNanos, storedRows, deliveries, 0, stageHeap, finishHeap);
         } finally {
             if (!keepStores) {
                 BenchStores.delete(dir, storeName);

@@ -56,7 +56,7 @@ public final class LearnBridgePipeline implements BenchPipeline {
     @Override
     public String description() {
         return "CsvDrop -> DropRows.map (mappings/sources/" + SOURCE + ".mapping.yaml) -> DropLedger.stage into H2 (WRITE_DELAY=0), "
-                + "batches of " + batchSize + "; finish: DropLedger.finish (conflicts, repeats, 1 delivery per row to '" + TARGET + "')";
+                + "batches of " + batchSize + "; finish: DropLedger.finish (conflicts, repeats, change detection against the stored state, safety gate, 1 delivery per change to '" + TARGET + "')";
     }
 
     @Override
@@ -110,8 +110,9 @@ public final class LearnBridgePipeline implements BenchPipeline {
 
             long storedRows = count(store, "select count(*) from drop_row where drop_id = ?", claim.dropId());
             long deliveries = count(store, "select count(*) from delivery where drop_id = ?", claim.dropId());
+            long unchanged = count(store, "select count(*) from drop_row where drop_id = ? and status = 'UNCHANGED'", claim.dropId());
             return new RunResult(name(), run, rows, accepted, rows - accepted, canonicalChars, canonicalDigest, stage, claimNanos,
-                    finishNanos, storedRows, deliveries, stageHeap, finishHeap);
+                    finishNanos, storedRows, deliveries, unchanged, stageHeap, finishHeap);
         } finally {
             if (!keepStores) {
                 BenchStores.delete(dir, storeName);

@@ -6,11 +6,13 @@ package io.learnbridge.ops.bench;
  * before and after it, -1 when the pipeline has none. {@code canonicalChars} and
  * {@code canonicalDigest} are the total length and the sum of {@link String#hashCode()} of the
  * canonical JSON of accepted rows: equal values show the pipelines produced the same records.
- * {@code storedRows} and {@code deliveries} are counted in the store after the run, -1 without one.
+ * {@code storedRows} and {@code deliveries} are counted in the store after the run, -1 without one;
+ * {@code unchanged} are accepted rows that need no delivery (change detection: e.g. a worker first
+ * seen already terminated), 0 for a pipeline without change detection.
  * {@code stageHeap} covers claim and stage, {@code finishHeap} the finish (null without one).
  */
 public record RunResult(String pipeline, int run, long rows, long accepted, long rejected, long canonicalChars, long canonicalDigest,
-                        CpuClock.Span stage, long claimNanos, long finishNanos, long storedRows, long deliveries,
+                        CpuClock.Span stage, long claimNanos, long finishNanos, long storedRows, long deliveries, long unchanged,
                         HeapWatch.Peaks stageHeap, HeapWatch.Peaks finishHeap) {
 
     public double rowsPerSecond() {

@@ -10,18 +10,21 @@ import java.util.SortedMap;
  * the warm-up: {@code latencies} (sorted, nanoseconds from each request's scheduled send time to
  * its full response or failure, any status), {@code measured202} and the window from the first
  * measured scheduled send to the last measured completion, over which the process CPU time (all
- * threads) and the load generator's own CPU time (its pacer and I/O threads) were read.
+ * threads), the load generator's own CPU time (its pacer and I/O threads) and the JIT compilers'
+ * time ({@code jitMillis}, -1 when the JVM cannot tell) were read.
  *
  * <p>{@code statuses}: HTTP status to count; -1 = the request failed without a response
- * (connection error, timeout), 0 = no outcome before the drain timeout. {@code lateByCap} counts
- * requests that found {@code maxInFlight} requests outstanding at their scheduled time and went
- * out when one finished (still timed from the schedule); {@code lateByGenerator} counts requests
- * the pacer itself sent more than 1 ms late (a GC pause, a busy CPU).
+ * (connection error, timeout), 0 = no outcome before the drain timeout. Of the measured requests:
+ * {@code lateByCap} counts those that found {@code maxInFlight} requests outstanding at their
+ * scheduled time and went out when one finished (still timed from the schedule);
+ * {@code lateByGenerator} those the pacer itself sent more than 1 ms late (a GC pause, a busy
+ * CPU); {@code maxSendLagNanos} is the largest delay from schedule to send, {@code peakInFlight}
+ * the most requests outstanding when one was sent.
  */
 public record LoadResult(int rate, int warmupSeconds, int seconds, int maxInFlight, long sent, long measured, long[] latencies,
                          long measured202, long accepted, long duplicates, SortedMap<Integer, Long> statuses, List<String> errorSamples,
                          long lateByCap, long lateByGenerator, long maxSendLagNanos, int peakInFlight, long windowNanos,
-                         long processCpuNanos, long generatorCpuNanos) {
+                         long processCpuNanos, long generatorCpuNanos, long jitMillis) {
 
     /** Requests answered with anything but 202 (or not answered), warm-up included. */
     public long errors() {

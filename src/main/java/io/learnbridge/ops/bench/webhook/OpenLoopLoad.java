@@ -1,6 +1,7 @@
 package io.learnbridge.ops.bench.webhook;
 
 import com.sun.management.OperatingSystemMXBean;
+import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.net.URI;
@@ -48,6 +49,7 @@ public final class OpenLoopLoad {
     private static final long DRAIN_SECONDS = 60;
     private static final int ERROR_SAMPLES = 5;
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+    private static final CompilationMXBean JIT = ManagementFactory.getCompilationMXBean();
     private static final OperatingSystemMXBean OS =
             ManagementFactory.getOperatingSystemMXBean() instanceof OperatingSystemMXBean os ? os : null;
 
@@ -108,6 +110,8 @@ public final class OpenLoopLoad {
         int peakInFlight = 0;
         long cpuStart = -1;
         long generatorCpuStart = -1;
+        long jitStart = -1;
+        long jitEnd;
         long windowStart = 0;
         long cpuEnd;
         long generatorCpuEnd;
@@ -130,27 +134,34 @@ public final class OpenLoopLoad {
                     windowStart = due;
                     cpuStart = processCpu();
                     generatorCpuStart = cpu(generatorThreads);
+                    jitStart = jitMillis();
                 }
+                boolean measured = i >= firstMeasured;
                 boolean capped = !inFlight.tryAcquire();
                 if (capped) {
-                    lateByCap++;
+                    if (measured) {
+                        lateByCap++;
+                    }
                     if (!inFlight.tryAcquire(DRAIN_SECONDS, TimeUnit.SECONDS)) {
                         throw new IllegalStateException(maxInFlight + " requests outstanding for " + DRAIN_SECONDS + " s: the server stopped answering");
                     }
                 }
-                long lag = System.nanoTime() - due;
-                maxLag = Math.max(maxLag, lag);
-                if (!capped && lag > LATE_NANOS) {
-                    lateByGenerator++;
+                if (measured) {
+                    long lag = System.nanoTime() - due;
+                    maxLag = Math.max(maxLag, lag);
+                    if (!capped && lag > LATE_NANOS) {
+                        lateByGenerator++;
+                    }
+                    peakInFlight = Math.max(peakInFlight, maxInFlight - inFlight.availablePermits());
                 }
-                peakInFlight = Math.max(peakInFlight, maxInFlight - inFlight.availablePermits());
-                client.execute(request, new Outcome(i, due, i >= firstMeasured, latencies, statuses, lastMeasuredDone, duplicates, samples,
+                client.execute(request, new Outcome(i, due, measured, latencies, statuses, lastMeasuredDone, duplicates, samples,
                         inFlight));
             }
             drained = inFlight.tryAcquire(maxInFlight, DRAIN_SECONDS, TimeUnit.SECONDS);
             // read before closing the client: a finished thread's CPU time can no longer be read
             cpuEnd = processCpu();
             generatorCpuEnd = cpu(generatorThreads);
+            jitEnd = jitMillis();
         } finally {
             // every request answered: close connections politely (an immediate close races the I/O reactor's own loop)
             client.close(drained ? CloseMode.GRACEFUL : CloseMode.IMMEDIATE);
@@ -183,11 +194,16 @@ public final class OpenLoopLoad {
         return new LoadResult(rate, warmupSeconds, seconds, maxInFlight, total, total - firstMeasured, measuredLatencies, measured202,
                 statusCounts.getOrDefault(202, 0L), duplicates.get(), statusCounts, List.copyOf(samples), lateByCap, lateByGenerator, maxLag,
                 peakInFlight, window, cpuStart < 0 || cpuEnd < 0 ? -1 : cpuEnd - cpuStart,
-                generatorCpuStart < 0 || generatorCpuEnd < 0 ? -1 : generatorCpuEnd - generatorCpuStart);
+                generatorCpuStart < 0 || generatorCpuEnd < 0 ? -1 : generatorCpuEnd - generatorCpuStart,
+                jitStart < 0 || jitEnd < 0 ? -1 : jitEnd - jitStart);
     }
 
     private static long processCpu() {
         return OS == null ? -1 : OS.getProcessCpuTime();
+    }
+
+    private static long jitMillis() {
+        return JIT != null && JIT.isCompilationTimeMonitoringSupported() ? JIT.getTotalCompilationTime() : -1;
     }
 
     private static long cpu(List<Thread> threads) {

@@ -26,10 +26,11 @@ public final class WebhookReport {
     public void run(WebhookRun r, int runs) {
         LoadResult l = r.load();
         out.printf(Locale.ROOT, "run %d/%d %-12s %,8.1f 202s/s  latency ms p50 %s p90 %s p99 %s p99.9 %s max %s  errors %,d  late cap/gen %,d/%,d"
-                        + "  CPU/req %s us (server %s)  GC %d (%d ms, %d full)  heap after GC %.0f MB  load %.2f -> %.2f%n",
+                        + "  CPU/req %s us (server %s)  JIT %s ms  GC %d (%d ms, %d full)  heap after GC %.0f MB  load %.2f -> %.2f%n",
                 r.run(), runs, r.server(), l.achievedPerSecond(), ms(l.percentileMillis(50)), ms(l.percentileMillis(90)),
                 ms(l.percentileMillis(99)), ms(l.percentileMillis(99.9)), ms(l.maxMillis()), l.errors(), l.lateByCap(), l.lateByGenerator(),
-                micros(l.cpuMicrosPerRequest()), micros(l.serverCpuMicrosPerRequest()), r.heap().gcCount(), r.heap().gcMillis(),
+                micros(l.cpuMicrosPerRequest()), micros(l.serverCpuMicrosPerRequest()), l.jitMillis() < 0 ? "-" : String.valueOf(l.jitMillis()),
+                r.heap().gcCount(), r.heap().gcMillis(),
                 r.heap().fullGcCount(), r.heapAfterGcAtEnd() / MB, r.loadAverageStart(),
                 r.loadAverageEnd());
         if (!r.background().isEmpty()) {
@@ -82,7 +83,7 @@ public final class WebhookReport {
         List<String> problems = new ArrayList<>();
         for (WebhookRun r : results) {
             LoadResult l = r.load();
-            out.printf(Locale.ROOT, "  %-12s run %d: %s; %,d sent, %,d measured, %,d duplicates; peak in flight %d of %d, largest send lag %.1f ms%n",
+            out.printf(Locale.ROOT, "  %-12s run %d: %s; %,d sent, %,d measured, %,d duplicates; measured: peak in flight %d of %d, largest send lag %.1f ms%n",
                     r.server(), r.run(), l.statuses().entrySet().stream().map(WebhookReport::statusCount).collect(Collectors.joining(", ")),
                     l.sent(), l.measured(), l.duplicates(), l.peakInFlight(), l.maxInFlight(), l.maxSendLagNanos() / 1e6);
             l.errorSamples().forEach(s -> out.printf(Locale.ROOT, "      e.g. %s%n", s));
@@ -103,11 +104,14 @@ public final class WebhookReport {
         }
         problems.forEach(p -> out.println("  PROBLEM: " + p));
         out.println();
-        out.println("late cap = requests that found --max-in-flight requests outstanding at their scheduled time and waited for one to");
-        out.println("finish (the server did not keep up); late gen = requests the pacer sent over 1 ms late (GC pause, busy CPU); both are");
-        out.println("timed from their schedule. CPU/req = process CPU time (all threads: server, GC, JIT, the load generator) over the");
-        out.println("measured window, per measured request; server = the same minus the load generator's pacer and I/O threads. Heap after");
-        out.println("GC = heap used after a full GC once the load ended, server still up (the sandbox LMS keeps what it receives).");
+        out.println("late cap = measured requests that found --max-in-flight requests outstanding at their scheduled time and waited");
+        out.println("for one to finish (the server did not keep up); late gen = measured requests the pacer sent over 1 ms late (GC pause,");
+        out.println("busy CPU); both are timed from their schedule. CPU/req = process CPU time (all threads: server, GC, JIT, the load");
+        out.println("generator) over the measured window, per measured request; server = the same minus the load generator's pacer and");
+        out.println("I/O threads; JIT = compiler time in that window (elapsed, summed over compiler threads). GC = collections during the");
+        out.println("run, warm-up included. Heap after GC = heap used after a full GC once the load ended, server still up (the sandbox");
+        out.println("LMS keeps what it receives). The load generator shares this JVM and the CPUs with the server: when the server");
+        out.println("saturates them, answers are also read late (see late gen).");
         out.flush();
         return problems;
     }

@@ -1,0 +1,91 @@
+package io.learnbridge.store;
+
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A drop's plan as stored: counts by change kind and by status, and each worker's change with
+ * its field-by-field diff. Reading it writes nothing; it is what an operator reviews before
+ * approving a quarantined drop, and exactly what approval applies.
+ */
+public final class Plans {
+
+    /** One worker's change in a plan. {@code line} is negative for a leaver absent from a full snapshot. */
+    public record PlannedChange(int line, String workerId, String kind, String reason, String status, Instant effectiveAt,
+                                String diff, String canonical) {
+    }
+
+    /** A drop's plan; {@code changes} holds at most the requested number, {@code byKind} counts all of them. */
+    public record Plan(long dropId, String source, String fileName, String checksum, String status, List<String> gateReasons,
+                       Map<String, Integer> byKind, Map<String, Integer> byStatus, List<PlannedChange> changes) {
+    }
+
+    private final Store store;
+
+    public Plans(Store store) {
+        this.store = store;
+    }
+
+    public Optional<Plan> forDrop(long dropId, int limit) {
+        return store.tx(c -> {
+            String source;
+            String fileName;
+            String checksum;
+            String status;
+            String reasons;
+            try (PreparedStatement ps = c.prepareStatement("select source, file_name, checksum, status, gate_reasons from drop_file where id = ?")) {
+                ps.setLong(1, dropId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return Optional.empty();
+                    }
+                    source = rs.getString(1);
+                    fileName = rs.getString(2);
+                    checksum = rs.getString(3);
+                    status = rs.getString(4);
+                    reasons = rs.getString(5);
+                }
+            }
+            Map<String, Integer> byKind = new LinkedHashMap<>();
+            for (String kind : List.of("JOIN", "MOVE", "UPDATE", "LEAVE", "NOOP")) {
+                byKind.put(kind, 0);
+            }
+            Map<String, Integer> byStatus = new LinkedHashMap<>();
+            try (PreparedStatement ps = c.prepareStatement("""
+                    select coalesce(change_kind, 'NONE'), status, count(*) from drop_row where drop_id = ? group by change_kind, status""")) {
+                ps.setLong(1, dropId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        if (byKind.containsKey(rs.getString(1))) {
+                            byKind.merge(rs.getString(1), rs.getInt(3), Integer::sum);
+                        }
+                        byStatus.merge(rs.getString(2), rs.getInt(3), Integer::sum);
+                    }
+                }
+            }
+            List<PlannedChange> changes = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("""
+                    select line, worker_id, change_kind, change_reason, status, effective_at, diff, canonical from drop_row
+                    where drop_id = ? and change_kind is not null and change_kind <> 'NOOP'
+                    order by case when line > 0 then 0 else 1 end, abs(line) limit ?""")) {
+                ps.setLong(1, dropId);
+                ps.setInt(2, limit);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        changes.add(new PlannedChange(rs.getInt(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                                Sql.time(rs, "effective_at"), rs.getString(7), rs.getString(8)));
+                    }
+                }
+            }
+            List<String> gate = reasons == null ? List.of() : Arrays.asList(reasons.split("; "));
+            return Optional.of(new Plan(dropId, source, fileName, checksum, status, gate, byKind, byStatus, changes));
+        });
+    }
+}
