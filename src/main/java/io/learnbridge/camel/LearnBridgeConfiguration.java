@@ -79,7 +79,8 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         registry.bind("deliveryPool", context.getExecutorServiceManager().newFixedThreadPool(this, "learnbridge-delivery", parallelism));
         Function<String, List<String>> targetsOf = source -> Settings.targetsOf(properties, source);
         registry.bind("events", new EventProcessor(inbox, mappings, targetsOf, metrics,
-                properties.apply("learnbridge.events.batchSize").map(Integer::parseInt).orElse(100)));
+                properties.apply("learnbridge.events.batchSize").map(Integer::parseInt).orElse(100),
+                source -> new DropPolicies(properties).of(source, targetsOf.apply(source)).detector()));
         registry.bind("kafkaIngest", new KafkaIngest(inbox, metrics,
                 properties.apply("learnbridge.kafka.maxRecordBytes").map(Integer::parseInt).orElse(256 * 1024)));
         Map<String, WebhookSource> webhookSources = new HashMap<>();
@@ -94,6 +95,7 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         }
         registry.bind("webhooks", new WebhookIngest(webhookSources, inbox, metrics, Clock.systemUTC()));
         registry.bind("exceptionFeed", new ExceptionPublisher(new io.learnbridge.store.ExceptionFeed(store)));
+        registry.bind("workersApi", new WorkersApi(new io.learnbridge.store.WorkerHistory(store), mappings));
         registry.bind("dropsApi", new DropsApi(new io.learnbridge.store.Plans(store), ledger, targetsOf));
         registry.bind("exceptionsApi", new ExceptionsApi(exceptions, replayer, new Reconciliation(store)));
         registry.bind("apiAuth", new ApiAuth(settings.apiToken()));

@@ -33,9 +33,12 @@ public final class EventProcessor {
     private final Function<String, List<String>> targetsOf;
     private final Metrics metrics;
     private final int batchSize;
-    private final io.learnbridge.worker.ChangeDetector detector = new io.learnbridge.worker.ChangeDetector(false);
+    private final Function<String, io.learnbridge.worker.ChangeDetector> detectors;
 
-    public EventProcessor(EventInbox inbox, Mappings mappings, Function<String, List<String>> targetsOf, Metrics metrics, int batchSize) {
+    /** @param detectors each source's change detection (its leave-of-absence policy) */
+    public EventProcessor(EventInbox inbox, Mappings mappings, Function<String, List<String>> targetsOf, Metrics metrics, int batchSize,
+                          Function<String, io.learnbridge.worker.ChangeDetector> detectors) {
+        this.detectors = detectors;
         this.inbox = inbox;
         this.mappings = mappings;
         this.targetsOf = targetsOf;
@@ -71,7 +74,7 @@ public final class EventProcessor {
             record = record.with(CanonicalField.EFFECTIVE_AT.fieldName(), effective);
         }
         WorkerStates.Outcome outcome = inbox.apply(event, record.workerId(), WorkerStates.parseInstant(effective), record.toJson(),
-                targetsOf.apply(event.source()), detector);
+                targetsOf.apply(event.source()), detectors.apply(event.source()));
         metrics.record(event.source(), switch (outcome) {
             case APPLIED -> "accepted";
             case SUPERSEDED -> "superseded";

@@ -3,6 +3,8 @@ package io.learnbridge.ops;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.learnbridge.ops.bench.BenchStores;
+import io.learnbridge.ops.bench.HrisDiffGenerator;
+import io.learnbridge.ops.bench.LearnBridgeDiffPipeline;
 import io.learnbridge.ops.bench.LearnBridgePipeline;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -14,6 +16,8 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -64,6 +68,65 @@ final class BenchmarkCommandTest {
     @Test
     void nonPositiveRowCountIsAUsageError() throws Exception {
         assertThat(LearnBridgeCli.execute("benchmark", "--rows", "0", "--dir", dir.toString())).isEqualTo(2);
+    }
+
+    @Test
+    void diffOfASmallSnapshotFindsExactlyWhatTheGeneratorChanged() throws Exception {
+        String output = runCli("benchmark", "--rows", "2000", "--diff", "5", "--runs", "1", "--dir", dir.toString(), "--keep-stores");
+
+        HrisDiffGenerator.Generated day2 = HrisDiffGenerator.ensure(dir, 2000, 5);
+        assertThat(day2.created()).as("generated once by the run, then reused").isFalse();
+        HrisDiffGenerator.Intent intent = day2.intent();
+        assertThat(intent.changedRows()).isEqualTo(100);
+        assertThat(intent.newWorkers()).isEqualTo(10);
+        assertThat(intent.absent()).isEqualTo(10);
+        assertThat(intent.moves()).isPositive();
+        assertThat(intent.updates()).isPositive();
+        assertThat(intent.statusLeaves()).isPositive();
+        assertThat(intent.day2Rows()).isEqualTo(2000 + 10 - 10);
+
+        String expected = String.format(java.util.Locale.ROOT, "JOIN %,d  MOVE %,d  UPDATE %,d  LEAVE %,d  NOOP %,d",
+                intent.joins(), intent.moves(), intent.updates(), intent.leaves(), intent.noops());
+        assertThat(plan(output, "generator")).isEqualTo(expected);
+        assertThat(plan(output, "learnbridge")).isEqualTo(expected);
+        assertThat(plan(output, "floor")).isEqualTo(expected);
+        assertThat(plan(output, "floor\\+jdbc")).isEqualTo(expected);
+        assertThat(output).contains("diff agrees with the generator").doesNotContain("PROBLEM");
+        assertThat(output).containsPattern("run 1/1 learnbridge +first load +\\d+\\.\\d\\d s \\| day 2: claim [\\d.]+ s, stage +[\\d.]+ s +[\\d,]+ rows/s");
+        assertThat(output).containsPattern("(?m)^learnbridge +1 \\| +[\\d.]+ +[\\d,]+ +[\\d,]+ \\| +[\\d.]+ +[\\d,]+ +[\\d,]+ \\|");
+        assertThat(output).containsPattern("(?m)^learnbridge +\\| +\\d+ +\\d+ +\\d+ ");
+        assertThat(output).containsPattern("learnbridge +vs floor +stage\\+finish: wall +\\d+\\.\\d\\dx, CPU/row +\\d+\\.\\d\\dx");
+        assertThat(output).containsPattern("learnbridge +vs floor\\+jdbc +stage\\+finish: wall +\\d+\\.\\d\\dx");
+
+        try (Connection c = DriverManager.getConnection(BenchStores.url(dir, LearnBridgeDiffPipeline.storeName(1)), "", "")) {
+            long day2Drop = count(c, "select max(id) from drop_file");
+            assertThat(count(c, "select count(*) from drop_file where status = 'STAGED' and full_snapshot")).isEqualTo(2);
+            assertThat(count(c, "select count(*) from drop_row where drop_id = " + day2Drop + " and change_kind = 'JOIN'")).isEqualTo(intent.joins());
+            assertThat(count(c, "select count(*) from drop_row where drop_id = " + day2Drop + " and change_kind = 'MOVE'")).isEqualTo(intent.moves());
+            assertThat(count(c, "select count(*) from drop_row where drop_id = " + day2Drop + " and change_kind = 'UPDATE'"))
+                    .isEqualTo(intent.updates());
+            assertThat(count(c, "select count(*) from drop_row where drop_id = " + day2Drop + " and change_kind = 'LEAVE' and line < 0"))
+                    .as("leavers by absence").isEqualTo(intent.absent());
+            assertThat(count(c, "select count(*) from drop_row where drop_id = " + day2Drop + " and status = 'UNCHANGED'")).isEqualTo(intent.noops());
+            assertThat(count(c, "select count(*) from delivery where drop_id = " + day2Drop)).as("one delivery per change")
+                    .isEqualTo(intent.changes());
+            assertThat(count(c, "select count(*) from worker_state where employment_status in ('ACTIVE', 'LEAVE_OF_ABSENCE')"))
+                    .isEqualTo(intent.day1Active() + intent.joins() - intent.leaves());
+        }
+    }
+
+    @Test
+    void diffPercentOutOfRangeIsAUsageError() throws Exception {
+        assertThat(LearnBridgeCli.execute("benchmark", "--rows", "50", "--diff", "-1", "--dir", dir.toString())).isEqualTo(2);
+        assertThat(LearnBridgeCli.execute("benchmark", "--rows", "50", "--diff", "95", "--dir", dir.toString())).isEqualTo(2);
+    }
+
+    /** The plan counts printed for one pipeline (or the generator) in the diff report. */
+    private static String plan(String output, String name) {
+        Matcher m = Pattern.compile("(?m)^  " + name + " +(JOIN [\\d,]+  MOVE [\\d,]+  UPDATE [\\d,]+  LEAVE [\\d,]+  NOOP [\\d,]+)  changes")
+                .matcher(output);
+        assertThat(m.find()).as("plan line of %s in:%n%s", name, output).isTrue();
+        return m.group(1);
     }
 
     private static String runCli(String... args) {

@@ -73,6 +73,16 @@ class JoinersMoversLeaversTest {
         assertThat(report.inferredLeavers()).isEqualTo(1);
         assertThat(report.balanced()).isTrue();
 
+        java.net.http.HttpResponse<String> history = world.bridge().api("GET", "/api/workers/" + HrCsv.id(4) + "/history");
+        assertThat(history.statusCode()).isEqualTo(200);
+        com.fasterxml.jackson.databind.JsonNode trail = new com.fasterxml.jackson.databind.ObjectMapper().readTree(history.body());
+        assertThat(trail.path("changes")).extracting(c -> c.path("fileName").asText() + " " + c.path("kind").asText() + " " + c.path("status").asText())
+                .containsExactly("day1.csv JOIN APPLIED", "day2.csv MOVE APPLIED");
+        assertThat(trail.path("deliveries")).extracting(d -> d.path("target").asText() + " " + d.path("status").asText())
+                .containsExactly("lms DELIVERED", "lms DELIVERED");
+        assertThat(trail.path("lineage").path("hris").path("lms").path("department").asText())
+                .matches("orgUnit <- 'Department' \\(\\S*mappings/sources/hris.mapping.yaml:\\d+\\) \\[\\S*mappings/targets/lms.mapping.yaml:\\d+\\]");
+
         int beforeDay3 = world.journal().puts().size();
         Reconciliation.Report day3 = world.drop("day3.csv", day2.build().replace("day2", "day3") + "\n");
         assertThat(day3.status()).as("the same content again").isIn("STAGED");

@@ -155,13 +155,7 @@ public final class FloorPipeline implements BenchPipeline {
                 return;
             }
             List<String> header = records.next().getFields().stream().map(String::strip).toList();
-            int[] col = new int[COLUMNS.length];
-            for (int i = 0; i < COLUMNS.length; i++) {
-                col[i] = header.indexOf(COLUMNS[i]);
-                if (col[i] < 0) {
-                    throw new IOException(csv + ": no column '" + COLUMNS[i] + "' in the header");
-                }
-            }
+            int[] col = columns(header, csv);
             while (records.hasNext()) {
                 CsvRecord record = records.next();
                 counts.rows++;
@@ -182,30 +176,52 @@ public final class FloorPipeline implements BenchPipeline {
         }
     }
 
+    /** Positions of the mapped columns in {@code header}, in the order of {@link #CANONICAL}. */
+    static int[] columns(List<String> header, Path csv) throws IOException {
+        int[] col = new int[COLUMNS.length];
+        for (int i = 0; i < COLUMNS.length; i++) {
+            col[i] = header.indexOf(COLUMNS[i]);
+            if (col[i] < 0) {
+                throw new IOException(csv + ": no column '" + COLUMNS[i] + "' in the header");
+            }
+        }
+        return col;
+    }
+
+    /** Canonical field names, in the order {@link #mapValues} fills them (the order of the canonical JSON). */
+    static final String[] CANONICAL = {"workerId", "email", "givenName", "familyName", "managerId", "jobCode", "jobTitle", "location",
+        "orgUnit", "employmentStatus", "hireDate"};
+    static final int C_WORKER_ID = 0;
+    static final int C_MANAGER_ID = 4;
+    static final int C_ORG_UNIT = 8;
+    static final int C_STATUS = 9;
+    static final int C_HIRE_DATE = 10;
+
     /**
-     * Writes the canonical JSON of one row into {@code out} and returns true, or returns false
-     * with the rejected field in {@code mapped}.
+     * The {@code hris} mapping's rules, coded field by field: fills {@code v} with the canonical
+     * values of one row (null where absent; index as {@link #CANONICAL}) and returns null, or
+     * returns the field that rejects the row.
      */
-    private boolean map(CsvRecord r, int[] col, String effectiveAt, StringWriter out, Mapped mapped) throws IOException {
+    static String mapValues(CsvRecord r, int[] col, String[] v) {
         String workerId = strip(r.getField(col[0]));
         if (workerId == null || !WORKER_ID.matcher(workerId).matches()) {
-            return mapped.reject("workerId");
+            return "workerId";
         }
         String email = strip(r.getField(col[1]));
         if (email == null) {
-            return mapped.reject("email");
+            return "email";
         }
         email = email.toLowerCase(Locale.ROOT);
         if (!EMAIL.matcher(email).matches()) {
-            return mapped.reject("email");
+            return "email";
         }
         String givenName = strip(r.getField(col[2]));
         if (givenName == null) {
-            return mapped.reject("givenName");
+            return "givenName";
         }
         String familyName = strip(r.getField(col[3]));
         if (familyName == null) {
-            return mapped.reject("familyName");
+            return "familyName";
         }
         String jobCode = strip(r.getField(col[5]));
         String status = strip(r.getField(col[9]));
@@ -216,39 +232,59 @@ public final class FloorPipeline implements BenchPipeline {
             default -> "";
         };
         if (status == null || status.isEmpty()) {
-            return mapped.reject("employmentStatus");
+            return "employmentStatus";
         }
         String hireDate = strip(r.getField(col[10]));
         if (hireDate != null) {
             try {
                 hireDate = LocalDate.parse(hireDate, US_DATE).toString();
             } catch (DateTimeParseException e) {
-                return mapped.reject("hireDate");
+                return "hireDate";
             }
+        }
+        v[0] = workerId;
+        v[1] = email;
+        v[2] = givenName;
+        v[3] = familyName;
+        v[4] = strip(r.getField(col[4]));
+        v[5] = jobCode == null ? null : jobCode.toUpperCase(Locale.ROOT);
+        v[6] = strip(r.getField(col[6]));
+        v[7] = strip(r.getField(col[7]));
+        v[8] = strip(r.getField(col[8]));
+        v[9] = status;
+        v[10] = hireDate;
+        return null;
+    }
+
+    /** The canonical JSON of mapped values (as {@link #mapValues} fills them), the way the mapping writes it. */
+    static void writeCanonical(JsonGenerator g, String[] v, String effectiveAt) throws IOException {
+        g.writeStartObject();
+        for (int i = 0; i < CANONICAL.length; i++) {
+            writeIfPresent(g, CANONICAL[i], v[i]);
+        }
+        g.writeStringField("effectiveAt", effectiveAt);
+        g.writeEndObject();
+    }
+
+    /**
+     * Writes the canonical JSON of one row into {@code out} and returns true, or returns false
+     * with the rejected field in {@code mapped}.
+     */
+    private boolean map(CsvRecord r, int[] col, String effectiveAt, StringWriter out, Mapped mapped) throws IOException {
+        String rejected = mapValues(r, col, mapped.values);
+        if (rejected != null) {
+            return mapped.reject(rejected);
         }
         out.getBuffer().setLength(0);
         try (JsonGenerator g = json.createGenerator(out)) {
-            g.writeStartObject();
-            g.writeStringField("workerId", workerId);
-            g.writeStringField("email", email);
-            g.writeStringField("givenName", givenName);
-            g.writeStringField("familyName", familyName);
-            writeIfPresent(g, "managerId", strip(r.getField(col[4])));
-            writeIfPresent(g, "jobCode", jobCode == null ? null : jobCode.toUpperCase(Locale.ROOT));
-            writeIfPresent(g, "jobTitle", strip(r.getField(col[6])));
-            writeIfPresent(g, "location", strip(r.getField(col[7])));
-            writeIfPresent(g, "orgUnit", strip(r.getField(col[8])));
-            g.writeStringField("employmentStatus", status);
-            writeIfPresent(g, "hireDate", hireDate);
-            g.writeStringField("effectiveAt", effectiveAt);
-            g.writeEndObject();
+            writeCanonical(g, mapped.values, effectiveAt);
         }
-        mapped.workerId = workerId;
+        mapped.workerId = mapped.values[0];
         mapped.rejectedField = null;
         return true;
     }
 
-    private static String strip(String value) {
+    static String strip(String value) {
         String s = value.strip();
         return s.isEmpty() ? null : s;
     }
@@ -346,6 +382,7 @@ public final class FloorPipeline implements BenchPipeline {
 
     /** The outcome of mapping one row, reused from row to row. */
     private static final class Mapped {
+        final String[] values = new String[CANONICAL.length];
         String workerId;
         String rejectedField;
 

@@ -78,15 +78,40 @@ public final class HrisCsvGenerator {
 
     /** The header and {@code rows} data rows, streamed to {@code out}. */
     public static void write(Writer out, int rows) throws IOException {
-        Random random = new Random(20_260_131L);
-        String[] givenAscii = ascii(GIVEN);
-        String[] familyAscii = ascii(FAMILY);
         out.write(HEADER);
         out.write('\n');
+        Rows generated = new Rows();
         for (int n = 1; n <= rows; n++) {
+            writeRow(out, generated.next().fields());
+        }
+    }
+
+    /** One data row, quoted where needed, with its line break. */
+    static void writeRow(Writer out, String[] fields) throws IOException {
+        for (int i = 0; i < fields.length; i++) {
+            field(out, fields[i], i > 0);
+        }
+        out.write('\n');
+    }
+
+    /**
+     * The generated rows in order, the same for every row count (the file for {@code n} rows is the
+     * first {@code n} rows of any longer one). Each row comes with what the generator knows about
+     * it: whether the {@code hris} mapping rejects it, and its values before a rejection was
+     * injected, so a day-2 file ({@link HrisDiffGenerator}) can change or correct it.
+     */
+    static final class Rows {
+        private final Random random = new Random(20_260_131L);
+        private final String[] givenAscii = ascii(GIVEN);
+        private final String[] familyAscii = ascii(FAMILY);
+        private int n;
+
+        Row next() {
+            n++;
             int g = random.nextInt(GIVEN.length);
             int f = random.nextInt(FAMILY.length);
-            String[] job = JOBS[random.nextInt(JOBS.length)];
+            int jobIndex = random.nextInt(JOBS.length);
+            String[] job = JOBS[jobIndex];
             String email = givenAscii[g] + "." + familyAscii[f] + n + "@example.com";
             int shape = random.nextInt(100);
             if (shape < 5) {
@@ -97,29 +122,86 @@ public final class HrisCsvGenerator {
             String manager = n <= 10 || random.nextInt(100) == 0 ? "" : id(1 + random.nextInt(Math.max(1, n / 10)));
             String title = n % 10_007 == 0 ? "Researcher,\nInformation Theory" : job[1];
             LocalDate hired = FIRST_HIRE.plusDays(random.nextInt(HIRE_DAYS + 1));
-            String hireDate = String.format(Locale.ROOT, "%02d/%02d/%04d", hired.getMonthValue(), hired.getDayOfMonth(), hired.getYear());
+            String hireDate = usDate(hired);
             String status = status(random.nextInt(1000));
+            String location = LOCATIONS[random.nextInt(LOCATIONS.length)];
+            String department = DEPARTMENTS[random.nextInt(DEPARTMENTS.length)];
+            String[] valid = {id(n), GIVEN[g], FAMILY[f], email, manager, job[0], title, location, department, status, hireDate};
+            String[] fields = valid.clone();
             // About 0.2% of rows the mapping must reject, one reason each.
+            boolean rejected = true;
             if (n % 997 == 0) {
-                email = "";
+                fields[EMAIL] = "";
             } else if (n % 1_999 == 0) {
-                status = "X";
+                fields[STATUS] = "X";
             } else if (n % 4_999 == 0) {
-                hireDate = "02/30/2021";
+                fields[HIRE_DATE] = "02/30/2021";
+            } else {
+                rejected = false;
             }
-            field(out, id(n), false);
-            field(out, GIVEN[g], true);
-            field(out, FAMILY[f], true);
-            field(out, email, true);
-            field(out, manager, true);
-            field(out, job[0], true);
-            field(out, title, true);
-            field(out, LOCATIONS[random.nextInt(LOCATIONS.length)], true);
-            field(out, DEPARTMENTS[random.nextInt(DEPARTMENTS.length)], true);
-            field(out, status, true);
-            field(out, hireDate, true);
-            out.write('\n');
+            return new Row(n, fields, valid, rejected, jobIndex);
         }
+    }
+
+    /** Column positions in {@link #HEADER}. */
+    static final int EMPLOYEE_ID = 0;
+    static final int EMAIL = 3;
+    static final int MANAGER_ID = 4;
+    static final int JOB_CODE = 5;
+    static final int JOB_TITLE = 6;
+    static final int DEPARTMENT = 8;
+    static final int STATUS = 9;
+    static final int HIRE_DATE = 10;
+
+    /**
+     * One generated row: {@code n} (its worker number, {@code E0000042} for 42), the fields as
+     * written, the fields as they were before a rejection was injected ({@code valid}), and whether
+     * the mapping rejects the row.
+     */
+    record Row(int n, String[] fields, String[] valid, boolean rejected, int jobIndex) {
+
+        /** Accepted and active as the mapping and the change detector see it: A, L or LOA in any case (not T). */
+        boolean active() {
+            return !rejected && activeStatus(fields[STATUS]);
+        }
+    }
+
+    /** A status code the {@code hris} mapping maps to ACTIVE or LEAVE_OF_ABSENCE. */
+    static boolean activeStatus(String code) {
+        String s = code.strip().toUpperCase(Locale.ROOT);
+        return s.equals("A") || s.equals("L") || s.equals("LOA");
+    }
+
+    static String usDate(LocalDate date) {
+        return String.format(Locale.ROOT, "%02d/%02d/%04d", date.getMonthValue(), date.getDayOfMonth(), date.getYear());
+    }
+
+    static int jobs() {
+        return JOBS.length;
+    }
+
+    static String[] job(int index) {
+        return JOBS[index];
+    }
+
+    static String[] departments() {
+        return DEPARTMENTS.clone();
+    }
+
+    static String[] locations() {
+        return LOCATIONS.clone();
+    }
+
+    static String[] givenNames() {
+        return GIVEN.clone();
+    }
+
+    static String[] familyNames() {
+        return FAMILY.clone();
+    }
+
+    static String[] asciiNames(String[] names) {
+        return ascii(names);
     }
 
     public static String id(int n) {

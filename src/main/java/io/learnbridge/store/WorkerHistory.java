@@ -1,0 +1,83 @@
+package io.learnbridge.store;
+
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A worker's audit trail, from the store: every change received for the worker (drop rows and
+ * webhook or Kafka events, with what change detection made of them), every delivery to every
+ * target with its outcome, and the state as it stands.
+ */
+public final class WorkerHistory {
+
+    /** One change received for the worker. {@code line} is negative for a leaver absent from a full snapshot. */
+    public record ChangeEntry(String source, String channel, Long dropId, String fileName, Integer line, Long eventId, String origin,
+                              Instant receivedAt, Instant effectiveAt, String status, String kind, String reason, String diff) {
+    }
+
+    /** One delivery of the worker's state to a target. */
+    public record DeliveryEntry(long id, String target, String status, int attempts, Integer httpStatus, Long dropId, Integer line,
+                                Long eventId, Instant queuedAt, Instant updatedAt) {
+    }
+
+    /** The whole trail, oldest first. */
+    public record Trail(String workerId, WorkerStates.State state, List<ChangeEntry> changes, List<DeliveryEntry> deliveries) {
+    }
+
+    private final Store store;
+
+    public WorkerHistory(Store store) {
+        this.store = store;
+    }
+
+    public Optional<Trail> of(String workerId) {
+        Optional<WorkerStates.State> state = new WorkerStates(store).get(workerId);
+        return store.tx(c -> {
+            List<ChangeEntry> changes = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("""
+                    select f.source, f.id, f.file_name, f.claimed_at, r.line, r.status, r.change_kind, r.change_reason, r.diff, r.effective_at
+                    from drop_row r join drop_file f on f.id = r.drop_id where r.worker_id = ? order by f.id, r.line""")) {
+                ps.setString(1, workerId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        changes.add(new ChangeEntry(rs.getString(1), "DROP", rs.getLong(2), rs.getString(3), rs.getInt(5), null, null,
+                                Sql.time(rs, "claimed_at"), Sql.time(rs, "effective_at"), rs.getString(6), rs.getString(7), rs.getString(8),
+                                rs.getString(9)));
+                    }
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("""
+                    select source, channel, id, origin, received_at, effective_at, status from inbound_event where worker_id = ? order by id""")) {
+                ps.setString(1, workerId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        changes.add(new ChangeEntry(rs.getString(1), rs.getString(2), null, null, null, rs.getLong(3), rs.getString(4),
+                                Sql.time(rs, "received_at"), Sql.time(rs, "effective_at"), rs.getString(7), null, null, null));
+                    }
+                }
+            }
+            changes.sort(java.util.Comparator.comparing(ChangeEntry::receivedAt, java.util.Comparator.nullsFirst(java.util.Comparator.naturalOrder())));
+            List<DeliveryEntry> deliveries = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("""
+                    select id, target, status, attempts, http_status, drop_id, line, event_id, created_at, updated_at
+                    from delivery where worker_id = ? order by id""")) {
+                ps.setString(1, workerId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        deliveries.add(new DeliveryEntry(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getInt(4), Sql.getInt(rs, "http_status"),
+                                Sql.getLong(rs, "drop_id"), Sql.getInt(rs, "line"), Sql.getLong(rs, "event_id"), Sql.time(rs, "created_at"),
+                                Sql.time(rs, "updated_at")));
+                    }
+                }
+            }
+            if (state.isEmpty() && changes.isEmpty() && deliveries.isEmpty()) {
+                return Optional.empty();
+            }
+            return Optional.of(new Trail(workerId, state.orElse(null), changes, deliveries));
+        });
+    }
+}

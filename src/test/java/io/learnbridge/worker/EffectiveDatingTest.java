@@ -1,0 +1,108 @@
+package io.learnbridge.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.learnbridge.store.Plans;
+import io.learnbridge.store.Reconciliation;
+import io.learnbridge.testing.HrCsv;
+import io.learnbridge.testing.LmsJournal;
+import io.learnbridge.testing.SnapshotWorld;
+import io.learnbridge.testing.TestFiles;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Changes dated in the future (a hire next week, a leave at month end) are held, visible in the
+ * plan as PENDING, and reach the LMS only when their effective time comes.
+ */
+class EffectiveDatingTest {
+
+    private static final DateTimeFormatter US = DateTimeFormatter.ofPattern("MM/dd/yyyy");
+    private static final String HEADER = HrCsv.HEADER + ",Termination Date";
+
+    @TempDir
+    Path home;
+
+    private SnapshotWorld world;
+
+    @BeforeEach
+    void start() throws Exception {
+        Path mappings = TestFiles.copyTree(Path.of("mappings"), home.resolve("mappings"));
+        Path hris = mappings.resolve("sources/hris.mapping.yaml");
+        Files.writeString(hris, Files.readString(hris) + """
+                  terminationDate:
+                    from: Termination Date
+                    trim: true
+                    date:
+                      from: MM/dd/yyyy
+                """);
+        Files.delete(mappings.resolve("sources/hris.mapping.test.yaml"));
+        world = new SnapshotWorld(home);
+        world.start(world.bridge("delta").property("learnbridge.mappings.location", mappings.toString()));
+    }
+
+    @AfterEach
+    void stop() {
+        world.close();
+    }
+
+    @Test
+    void aFutureHireAndALeaveAtMonthEndAreHeldUntilTheirDate() throws Exception {
+        LocalDate today = LocalDate.now(ZoneOffset.UTC);
+        String nextWeek = today.plusDays(7).format(US);
+        String monthEnd = today.plusDays(10).format(US);
+        Reconciliation.Report day1 = world.drop("day1.csv", String.join("\n", HEADER,
+                row(1, "A", "01/15/2020", ""), row(2, "A", "01/15/2020", ""), row(3, "A", nextWeek, "")) + "\n");
+        assertThat(day1.held()).isEqualTo(1);
+        assertThat(day1.balanced()).isTrue();
+        assertThat(world.journal().puts()).extracting(LmsJournal.Put::workerId).containsExactlyInAnyOrder(HrCsv.id(1), HrCsv.id(2));
+        Plans.Plan plan1 = new Plans(world.bridge().store()).forDrop(day1.dropId(), 10).orElseThrow();
+        assertThat(plan1.changes()).filteredOn(c -> c.workerId().equals(HrCsv.id(3))).singleElement().satisfies(c -> {
+            assertThat(c.kind()).isEqualTo("JOIN");
+            assertThat(c.status()).isEqualTo("PENDING");
+            assertThat(c.effectiveAt()).isEqualTo(today.plusDays(7).atStartOfDay(ZoneOffset.UTC).toInstant());
+        });
+
+        Reconciliation.Report day2 = world.drop("day2.csv", String.join("\n", HEADER, row(2, "T", "01/15/2020", monthEnd)) + "\n");
+        assertThat(day2.held()).isEqualTo(1);
+        Plans.Plan plan2 = new Plans(world.bridge().store()).forDrop(day2.dropId(), 10).orElseThrow();
+        assertThat(plan2.changes()).singleElement().satisfies(c -> {
+            assertThat(c.kind()).isEqualTo("LEAVE");
+            assertThat(c.status()).isEqualTo("PENDING");
+            assertThat(c.effectiveAt()).as("after the last day worked").isEqualTo(today.plusDays(11).atStartOfDay(ZoneOffset.UTC).toInstant());
+        });
+        Thread.sleep(600);
+        assertThat(world.journal().puts()).as("nothing sent before the dates").hasSize(2);
+
+        // time passes: the held changes' dates come (set to now in the store; still later than the
+        // workers' stored states, as they would be on the day)
+        world.bridge().store().tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("update drop_row set effective_at = current_timestamp where status = 'PENDING'")) {
+                return ps.executeUpdate();
+            }
+        });
+        await().atMost(Duration.ofSeconds(20)).until(() -> world.journal().puts().size() == 4);
+        List<LmsJournal.Put> released = world.journal().puts().subList(2, 4);
+        assertThat(released).filteredOn(p -> p.workerId().equals(HrCsv.id(3))).singleElement()
+                .satisfies(p -> assertThat(p.body()).contains("\"active\":true"));
+        assertThat(released).filteredOn(p -> p.workerId().equals(HrCsv.id(2))).singleElement()
+                .satisfies(p -> assertThat(p.body()).contains("\"active\":false"));
+        assertThat(new Reconciliation(world.bridge().store()).forDrop(day1.dropId()).orElseThrow().held()).isZero();
+    }
+
+    private static String row(int n, String status, String hireDate, String terminationDate) {
+        return String.join(",", HrCsv.id(n), "Given" + n, "Family" + n, "worker" + n + "@example.com", "", "ENG-1", "Engineer", "London",
+                "Engineering", status, hireDate, terminationDate);
+    }
+}
