@@ -93,6 +93,11 @@ public final class DropIngest {
         metrics.record(claim.source(), "conflict", summary.conflicts());
         metrics.record(claim.source(), "duplicate", summary.duplicates());
         metrics.record(claim.source(), "unchanged", summary.plan().unchanged());
+        if (summary.warnings() > 0) {
+            metrics.record(claim.source(), "warning", summary.warnings());
+            LOG.warn("Drop {} ({}): {} changes carry a warning (e.g. a manager id that is not a known worker); 'plan {}' lists them",
+                    claim.dropId(), claim.fileName(), summary.warnings(), claim.dropId());
+        }
         if (summary.quarantined()) {
             metrics.record(claim.source(), "quarantined-drop", 1);
             LOG.warn("QUARANTINED drop {} ({}) of source {}: {}. Nothing is applied until an operator approves it: "

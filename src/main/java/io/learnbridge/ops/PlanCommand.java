@@ -30,6 +30,9 @@ final class PlanCommand implements Callable<Integer> {
             System.out.println("targets: " + String.join(", ", io.learnbridge.ops.Settings.targetsOf(cli.lookup, plan.source())));
             System.out.println("changes: " + plan.byKind());
             System.out.println("rows by status: " + plan.byStatus());
+            if (plan.warnings() > 0) {
+                System.out.println("warnings: " + plan.warnings());
+            }
             if (!plan.gateReasons().isEmpty()) {
                 System.out.println("gate: " + String.join("; ", plan.gateReasons()));
             }
@@ -37,6 +40,9 @@ final class PlanCommand implements Callable<Integer> {
                 System.out.printf("  %-6s %-10s %s  %s%s  %s%n", change.kind(), change.status(), change.workerId(),
                         change.line() > 0 ? "line " + change.line() : "(absent)",
                         change.effectiveAt() == null ? "" : "  effective " + change.effectiveAt(), change.reason());
+                if (change.warning() != null) {
+                    System.out.println("         WARNING: " + change.warning());
+                }
                 if (change.diff() != null && !change.diff().equals("{}")) {
                     System.out.println("         " + change.diff());
                 }

@@ -146,7 +146,7 @@ public final class DropLedger {
 
     /** What {@link #finish} found, for logs and metrics. */
     public record Summary(int accepted, int duplicates, int conflicts, int superseded, int deliveries,
-                          PlanCounts plan, List<String> gateReasons) {
+                          PlanCounts plan, List<String> gateReasons, int warnings) {
 
         public boolean quarantined() {
             return !gateReasons.isEmpty();
@@ -189,14 +189,15 @@ public final class DropLedger {
             int accepted = count(c, "select count(*) from drop_row where drop_id = ? and status = 'ACCEPTED'", dropId);
             PlanCounts plan = DropPlanner.plan(c, dropId, claim.source(), policy.fullSnapshot(), policy.detector(), now);
             List<String> reasons = SafetyGate.reasons(plan, policy.gate());
+            int warnings = count(c, "select count(*) from drop_row where drop_id = ? and warning is not null", dropId);
             if (!reasons.isEmpty()) {
                 setStatus(c, dropId, "QUARANTINED", null);
                 setGateReasons(c, dropId, reasons);
-                return new Summary(accepted, duplicates, conflicts, countSuperseded(c, dropId), 0, plan, List.copyOf(reasons));
+                return new Summary(accepted, duplicates, conflicts, countSuperseded(c, dropId), 0, plan, List.copyOf(reasons), warnings);
             }
             int deliveries = DropPlanner.apply(c, dropId, claim.source(), targets, now);
             setStatus(c, dropId, "STAGED", null);
-            return new Summary(accepted, duplicates, conflicts, countSuperseded(c, dropId), deliveries, plan, List.of());
+            return new Summary(accepted, duplicates, conflicts, countSuperseded(c, dropId), deliveries, plan, List.of(), warnings);
         });
     }
 

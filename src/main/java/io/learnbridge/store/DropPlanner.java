@@ -52,6 +52,16 @@ final class DropPlanner {
                 counts[ChangeKind.LEAVE.ordinal()] += planAbsent(c, dropId, source, detector);
             }
         }
+        try (PreparedStatement ps = c.prepareStatement("""
+                update drop_row set warning = 'manager ' || manager_id || ' is not a known worker'
+                where drop_id = ? and status = 'PLANNED' and manager_id is not null
+                and not exists (select 1 from worker_state w where w.worker_id = drop_row.manager_id)
+                and not exists (select 1 from drop_row m where m.drop_id = drop_row.drop_id and m.worker_id = drop_row.manager_id
+                    and m.status not in ('REJECTED', 'CONFLICT'))""")) {
+            // reported, not fatal: the change goes ahead with the id as HR sent it
+            ps.setLong(1, dropId);
+            ps.executeUpdate();
+        }
         try (PreparedStatement ps = c.prepareStatement("update drop_file set full_snapshot = ?, data_rows = ? where id = ?")) {
             ps.setBoolean(1, fullSnapshot);
             ps.setInt(2, rows);
@@ -84,7 +94,8 @@ final class DropPlanner {
             return;
         }
         try (PreparedStatement ps = c.prepareStatement("""
-                update drop_row set status = ?, change_kind = ?, change_reason = ?, diff = ?, employment_status = ?, effective_at = ?
+                update drop_row set status = ?, change_kind = ?, change_reason = ?, diff = ?, employment_status = ?, effective_at = ?,
+                    manager_id = ?
                 where drop_id = ? and line = ?""")) {
             for (Row row : page) {
                 CanonicalRecord after = CanonicalRecord.fromJson(row.canonical());
@@ -107,8 +118,9 @@ final class DropPlanner {
                 ps.setString(5, after.get(CanonicalField.EMPLOYMENT_STATUS.fieldName()) == null ? "ACTIVE"
                         : after.get(CanonicalField.EMPLOYMENT_STATUS.fieldName()));
                 Sql.setTime(ps, 6, effectiveAt);
-                ps.setLong(7, dropId);
-                ps.setInt(8, row.line());
+                ps.setString(7, after.get(CanonicalField.MANAGER_ID.fieldName()));
+                ps.setLong(8, dropId);
+                ps.setInt(9, row.line());
                 ps.addBatch();
             }
             ps.executeBatch();

@@ -19,12 +19,12 @@ public final class Plans {
 
     /** One worker's change in a plan. {@code line} is negative for a leaver absent from a full snapshot. */
     public record PlannedChange(int line, String workerId, String kind, String reason, String status, Instant effectiveAt,
-                                String diff, String canonical) {
+                                String diff, String canonical, String warning) {
     }
 
     /** A drop's plan; {@code changes} holds at most the requested number, {@code byKind} counts all of them. */
     public record Plan(long dropId, String source, String fileName, String checksum, String status, List<String> gateReasons,
-                       Map<String, Integer> byKind, Map<String, Integer> byStatus, List<PlannedChange> changes) {
+                       Map<String, Integer> byKind, Map<String, Integer> byStatus, int warnings, List<PlannedChange> changes) {
     }
 
     private final Store store;
@@ -70,9 +70,17 @@ public final class Plans {
                     }
                 }
             }
+            int warnings;
+            try (PreparedStatement ps = c.prepareStatement("select count(*) from drop_row where drop_id = ? and warning is not null")) {
+                ps.setLong(1, dropId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    warnings = rs.getInt(1);
+                }
+            }
             List<PlannedChange> changes = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("""
-                    select line, worker_id, change_kind, change_reason, status, effective_at, diff, canonical from drop_row
+                    select line, worker_id, change_kind, change_reason, status, effective_at, diff, canonical, warning from drop_row
                     where drop_id = ? and change_kind is not null and change_kind <> 'NOOP'
                     order by case when line > 0 then 0 else 1 end, abs(line) limit ?""")) {
                 ps.setLong(1, dropId);
@@ -80,12 +88,12 @@ public final class Plans {
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         changes.add(new PlannedChange(rs.getInt(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                                Sql.time(rs, "effective_at"), rs.getString(7), rs.getString(8)));
+                                Sql.time(rs, "effective_at"), rs.getString(7), rs.getString(8), rs.getString(9)));
                     }
                 }
             }
             List<String> gate = reasons == null ? List.of() : Arrays.asList(reasons.split("; "));
-            return Optional.of(new Plan(dropId, source, fileName, checksum, status, gate, byKind, byStatus, changes));
+            return Optional.of(new Plan(dropId, source, fileName, checksum, status, gate, byKind, byStatus, warnings, changes));
         });
     }
 }

@@ -68,7 +68,20 @@ public final class SnapshotWorld implements AutoCloseable {
         Reconciliation reconciliation = new Reconciliation(bridge.store());
         await("drop " + name + " settled or quarantined").atMost(Duration.ofSeconds(30)).until(() -> reconciliation.forDrop(id)
                 .map(r -> r.settled() || r.status().equals("QUARANTINED")).orElse(false));
+        // WireMock journals a request just after answering it: wait until it shows every delivered PUT
+        await("the LMS journal shows every delivered PUT").atMost(Duration.ofSeconds(10))
+                .until(() -> journal().puts().stream().filter(LmsJournal.Put::succeeded).count() >= delivered());
         return reconciliation.forDrop(id).orElseThrow();
+    }
+
+    private long delivered() {
+        return bridge.store().tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("select count(*) from delivery where status = 'DELIVERED'");
+                 ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        });
     }
 
     public long dropId(String fileName) {

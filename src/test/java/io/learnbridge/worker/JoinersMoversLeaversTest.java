@@ -90,6 +90,25 @@ class JoinersMoversLeaversTest {
     }
 
     @Test
+    void aManagerIdThatIsNotAKnownWorkerIsAReportedWarningNotACrash() throws Exception {
+        world.drop("day1.csv", HrCsv.create().workers(1, 2).build());
+        int before = world.journal().puts().size();
+        Reconciliation.Report day2 = world.drop("day2.csv", HrCsv.create().worker(1)
+                .row(HrCsv.id(2), "Given2", "Family2", "worker2@example.com", "E999999", "ENG-1", "Engineer", "London", "Engineering", "A", "01/15/2020")
+                .row(HrCsv.id(3), "Given3", "Family3", "worker3@example.com", HrCsv.id(1), "ENG-1", "Engineer", "London", "Engineering", "A", "01/15/2020")
+                .build());
+        assertThat(day2.status()).isEqualTo("STAGED");
+        Plans.Plan plan = new Plans(world.bridge().store()).forDrop(day2.dropId(), 10).orElseThrow();
+        assertThat(plan.warnings()).isEqualTo(1);
+        assertThat(plan.changes()).filteredOn(c -> c.warning() != null).singleElement().satisfies(c -> {
+            assertThat(c.workerId()).isEqualTo(HrCsv.id(2));
+            assertThat(c.warning()).isEqualTo("manager E999999 is not a known worker");
+        });
+        assertThat(world.putsAfter(before)).extracting(LmsJournal.Put::workerId).as("the change still goes out")
+                .containsExactlyInAnyOrder(HrCsv.id(2), HrCsv.id(3));
+    }
+
+    @Test
     void rehireReturnFromLeaveAndAnEmailChangeUpdateTheSameLearner() throws Exception {
         world.drop("day1.csv", HrCsv.create().workers(1, 3)
                 .row(HrCsv.id(4), "Given4", "Family4", "worker4@example.com", "", "ENG-1", "Engineer", "London", "Engineering", "T", "01/15/2020")
@@ -119,14 +138,20 @@ class JoinersMoversLeaversTest {
                 .row(HrCsv.id(3), "Given3", "Family3", "renamed3@example.com", "", "ENG-1", "Engineer", "London", "Engineering", "A", "01/15/2020")
                 .row(HrCsv.id(4), "Given4", "Family4", "worker4@example.com", "", "ENG-1", "Engineer", "London", "Engineering", "A", "01/15/2020")
                 .build().substring(HrCsv.HEADER.length() + 1);
-        Reconciliation.Report day3 = world.drop("day3.csv", HrCsv.create().worker(1).row(HrCsv.id(2), "Given2", "Family2", "worker2@example.com", "",
-                "ENG-1", "Engineer", "London", "Engineering", "T", "01/15/2020").build() + others);
+        Reconciliation.Report day3 = world.drop("day3.csv", HrCsv.create()
+                .row(HrCsv.id(1), "Given1", "Family1", "worker1@example.com", "", "ENG-1", "Engineer", "London", "Engineering", "L", "01/15/2020")
+                .row(HrCsv.id(2), "Given2", "Family2", "worker2@example.com", "", "ENG-1", "Engineer", "London", "Engineering", "T", "01/15/2020")
+                .build() + others);
         assertThat(day3.status()).isEqualTo("STAGED");
         before = world.journal().puts().size();
         Reconciliation.Report day4 = world.drop("day4.csv", HrCsv.create().workers(1, 2).build() + others);
         Plans.Plan rehire = new Plans(world.bridge().store()).forDrop(day4.dropId(), 100).orElseThrow();
         assertThat(rehire.changes()).filteredOn(c -> c.workerId().equals(HrCsv.id(2))).singleElement()
                 .satisfies(c -> assertThat(c.kind() + " " + c.reason()).isEqualTo("JOIN rehire"));
+        assertThat(rehire.changes()).filteredOn(c -> c.workerId().equals(HrCsv.id(1))).singleElement()
+                .satisfies(c -> assertThat(c.kind() + " " + c.reason()).isEqualTo("UPDATE return from leave"));
+        assertThat(world.putsAfter(before)).filteredOn(p -> p.workerId().equals(HrCsv.id(1))).singleElement()
+                .satisfies(p -> assertThat(p.body()).contains("\"active\":true"));
         assertThat(world.putsAfter(before)).filteredOn(p -> p.workerId().equals(HrCsv.id(2))).singleElement()
                 .satisfies(p -> {
                     assertThat(p.url()).endsWith("/" + HrCsv.id(2));

@@ -152,7 +152,7 @@ public final class DiffFloorPipeline implements DiffPipeline {
         }
         long changes = tally.kinds().changes();
         return new DiffRun(name(), run, firstLoadNanos, first.kinds(), first.kinds().changes(), tally.rows, tally.accepted, -1, stage,
-                stageHeap, finish, finishHeap, tally.kinds(), changes, 0, -1, 0, List.of(), stateBytes);
+                stageHeap, finish, finishHeap, tally.kinds(), changes, 0, -1, 0, List.of(), stateBytes, -1, -1);
     }
 
     private DiffRun runJdbc(int run, Path day1, Path day2) throws Exception {
@@ -173,6 +173,7 @@ public final class DiffFloorPipeline implements DiffPipeline {
                 diff(day1, 1, new HashMap<>(), first, day2At.minus(1, ChronoUnit.DAYS), changes::add);
             }
             long firstLoadNanos = System.nanoTime() - firstStart;
+            long firstLoadStoreBytes = BenchStores.size(dir, storeName);
 
             Tally tally = new Tally();
             Map<String, State> state;
@@ -201,7 +202,8 @@ public final class DiffFloorPipeline implements DiffPipeline {
                 finishHeap = heap.stop();
             }
             return new DiffRun(name(), run, firstLoadNanos, first.kinds(), first.kinds().changes(), tally.rows, tally.accepted, -1, stage,
-                    stageHeap, finish, finishHeap, tally.kinds(), deliveries, 0, -1, 0, List.of(), -1);
+                    stageHeap, finish, finishHeap, tally.kinds(), deliveries, 0, -1, 0, List.of(), -1, firstLoadStoreBytes,
+                    BenchStores.size(dir, storeName));
         } finally {
             if (!keepStores) {
                 BenchStores.delete(dir, storeName);

@@ -72,9 +72,12 @@ public final class DiffReport {
                 continue;
             }
             long state = (long) max(mine, DiffRun::stateBytes);
+            long workers = Math.max(1, intent.day1Active());
             out.printf(Locale.ROOT, "%-12s | %s | %s | %s%n", name, heapCells(mine, DiffRun::stageHeap), heapCells(mine, DiffRun::finishHeap),
-                    state < 0 ? "- (in the store)" : String.format(Locale.ROOT, "%.0f MB, %.0f B per stored worker", state / MB,
-                            state / (double) Math.max(1, intent.day1Active())));
+                    state >= 0 ? String.format(Locale.ROOT, "%.0f MB, %.0f B per stored worker", state / MB, state / (double) workers)
+                            : String.format(Locale.ROOT, "- (in the store: H2 file %.0f MB after the first load, %,.0f B per stored worker; "
+                                    + "%.0f MB after day 2)", max(mine, DiffRun::firstLoadStoreBytes) / MB,
+                                    max(mine, DiffRun::firstLoadStoreBytes) / workers, max(mine, DiffRun::storeBytes) / MB));
         }
         out.println();
         out.println("Ratios, " + ours + " / floor (medians; time and CPU per row: lower is better, 1.00 = as cheap as the floor):");
@@ -149,7 +152,7 @@ public final class DiffReport {
         out.println("Heap, three measures, each phase starting after a full GC: 'sampled' = largest heap used, read every 50 ms;");
         out.println("'pool peaks' = sum of each heap pool's exact peak (an upper bound); 'after GC' = largest heap used right after a");
         out.println("collection (live data plus old garbage: the closest to what the phase holds). 'state held in heap' = heap used");
-        out.println("after full GCs with the floor's day-1 state loaded, minus before.");
+        out.println("after full GCs with the floor's day-1 state loaded, minus before; for a store, the size of its file on disk.");
         out.flush();
         return problems;
     }

@@ -11,12 +11,15 @@ import java.util.List;
  * and {@code firstLoadNanos} are -1 when the pipeline has no such step. {@code deliveries} are the
  * deliveries queued by the finish, {@code held} changes it held as future-dated (PENDING),
  * {@code released} the deliveries queued later by releasing them. {@code stateBytes} is the heap
- * the stored state takes (a floor holding it in memory), -1 otherwise.
+ * the stored state takes (a floor holding it in memory), -1 otherwise; {@code firstLoadStoreBytes}
+ * and {@code storeBytes} the size of the pipeline's H2 file after the first load and after the run,
+ * -1 without a store.
  */
 public record DiffRun(String pipeline, int run, long firstLoadNanos, Kinds firstLoad, long firstLoadDeliveries,
                       long rows, long accepted, long claimNanos, CpuClock.Span stage, HeapWatch.Peaks stageHeap,
                       CpuClock.Span finish, HeapWatch.Peaks finishHeap, Kinds plan, long deliveries, long held,
-                      long releaseNanos, long released, List<String> gateReasons, long stateBytes) {
+                      long releaseNanos, long released, List<String> gateReasons, long stateBytes,
+                      long firstLoadStoreBytes, long storeBytes) {
 
     /** Counts of planned changes by kind. */
     public record Kinds(long join, long move, long update, long leave, long noop) {

@@ -87,6 +87,7 @@ public final class LearnBridgeDiffPipeline implements DiffPipeline {
             DropLedger.Summary first = ledger.finish(firstClaim, targets, policy);
             long firstLoadNanos = System.nanoTime() - firstStart;
             first.gateReasons().forEach(r -> reasons.add("first load quarantined: " + r));
+            long firstLoadStoreBytes = BenchStores.size(dir, storeName);
 
             long claimNanos;
             DropClaim claim;
@@ -128,7 +129,7 @@ public final class LearnBridgeDiffPipeline implements DiffPipeline {
             long queued = count(store, "select count(*) from delivery where drop_id = ?", claim.dropId());
             return new DiffRun(name(), run, firstLoadNanos, kinds(first.plan()), first.deliveries(), counted[0], counted[1], claimNanos,
                     stage, stageHeap, finish, finishHeap, kinds(summary.plan()), summary.deliveries(), held, releaseNanos,
-                    queued - summary.deliveries(), List.copyOf(reasons), -1);
+                    queued - summary.deliveries(), List.copyOf(reasons), -1, firstLoadStoreBytes, BenchStores.size(dir, storeName));
         } finally {
             if (!keepStores) {
                 BenchStores.delete(dir, storeName);
