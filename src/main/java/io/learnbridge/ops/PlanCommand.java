@@ -7,20 +7,73 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code plan DROP_ID}: what a drop would do (or did), per worker, without changing anything. */
+/**
+ * {@code plan DROP_ID}: what a received drop does (or, quarantined, would do), per worker;
+ * {@code plan --source S --file F}: what a file would do if it were dropped now, computed against
+ * the stored state in a transaction that is rolled back, so nothing is written.
+ */
 @Command(name = "plan", mixinStandardHelpOptions = true,
-        description = "A drop's change set: counts by change kind, each worker's change with its field-by-field diff, the gate's verdict. "
-                + "Reads only; every target of the source receives these changes.")
+        description = {"A drop's change set: counts by change kind, each worker's change with its field-by-field diff, the gate's verdict.",
+            "Every target of the source receives these changes. 'plan ID' reads a received drop; 'plan --source S --file F' plans a file "
+                    + "against the stored state without writing anything."})
 final class PlanCommand implements Callable<Integer> {
 
     @Option(names = "--settings") Path settings;
     @Option(names = "--limit", description = "Changes to list (default: ${DEFAULT-VALUE}).") int limit = 200;
-    @Parameters(index = "0", description = "Drop id (see 'drops').") long id;
+    @Option(names = "--source", description = "With --file: the source the file would be dropped into.") String source;
+    @Option(names = "--file", description = "A CSV file to plan without dropping it.") Path file;
+    @Parameters(index = "0", arity = "0..1", description = "Drop id (see 'drops').") Long id;
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
+        if ((id == null) == (file == null) || (file != null && source == null)) {
+            System.err.println("usage: plan DROP_ID  or  plan --source NAME --file FILE");
+            return 2;
+        }
         try (CliStore cli = new CliStore(settings)) {
-            var found = new Plans(cli.store).forDrop(id, limit);
+            if (file != null) {
+                return cli.store.rehearse(view -> rehearse(cli, view));
+            }
+            return print(cli, new Plans(cli.store).forDrop(id, limit), id);
+        }
+    }
+
+    /** Drops the file into a rehearsal of the store, plans it, prints the plan; all of it is rolled back. */
+    private int rehearse(CliStore cli, io.learnbridge.store.Store view) {
+        try {
+            io.learnbridge.mapping.MappingFile mapping = io.learnbridge.mapping.MappingCatalog
+                    .compileStrict(io.learnbridge.mapping.MappingFiles.load(cli.settings.mappingsLocation())).source(source);
+            java.util.List<String> targets = Settings.targetsOf(cli.lookup, source);
+            io.learnbridge.store.DropLedger ledger = new io.learnbridge.store.DropLedger(view, "plan-rehearsal", java.time.Duration.ofMinutes(1));
+            io.learnbridge.store.DropClaim claim = ledger.claim(source, file.getFileName().toString(),
+                    io.learnbridge.source.DropChecksum.sha256(file), java.nio.file.Files.size(file));
+            if (claim.isDuplicate()) {
+                System.out.println("this content was received already as drop " + claim.duplicateOf() + ": 'plan " + claim.duplicateOf()
+                        + "' shows what it did; dropping it again would change nothing");
+                return 0;
+            }
+            try (io.learnbridge.source.CsvDrop drop = io.learnbridge.source.CsvDrop.open(file, claim.fileName(), claim.claimedAt(), mapping.csv(), 500)) {
+                io.learnbridge.mapping.SourceMapper mapper = drop.header().isEmpty() ? null
+                        : io.learnbridge.mapping.SourceMapper.bindHeader(mapping, drop.header(), "the header of " + file.getFileName());
+                while (drop.hasNext()) {
+                    ledger.stage(claim, io.learnbridge.source.DropRows.map(mapper, drop.next()));
+                }
+            }
+            var summary = ledger.finish(claim, targets, new io.learnbridge.camel.DropPolicies(cli.lookup).of(source, targets));
+            System.out.println("DRY RUN: nothing is written; if " + file.getFileName() + " were dropped into source " + source + " now:");
+            System.out.println(summary.quarantined() ? "it would be QUARANTINED: " + String.join("; ", summary.gateReasons())
+                    : "it would be applied: " + summary.deliveries() + " deliveries to " + targets);
+            return print(cli, new Plans(view).forDrop(claim.dropId(), limit), claim.dropId());
+        } catch (io.learnbridge.mapping.MappingException e) {
+            System.out.println("the file cannot be planned: " + e.describe());
+            return 1;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private int print(CliStore cli, java.util.Optional<Plans.Plan> found, long id) {
+        {
             if (found.isEmpty()) {
                 System.out.println("no drop " + id);
                 return 1;

@@ -15,9 +15,34 @@ import org.flywaydb.core.Flyway;
 public final class Store implements AutoCloseable {
 
     private final HikariDataSource dataSource;
+    /** Set on a rehearsal view: every transaction runs on it and nothing is ever committed. */
+    private final Connection rehearsal;
 
     private Store(HikariDataSource dataSource) {
+        this(dataSource, null);
+    }
+
+    private Store(HikariDataSource dataSource, Connection rehearsal) {
         this.dataSource = dataSource;
+        this.rehearsal = rehearsal;
+    }
+
+    /**
+     * Runs {@code work} against a view of this store whose transactions all share one connection
+     * and are never committed: the work sees its own writes, and everything is rolled back at the
+     * end. For dry runs such as planning a file that has not been dropped.
+     */
+    public <T> T rehearse(java.util.function.Function<Store, T> work) {
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                return work.apply(new Store(dataSource, c));
+            } finally {
+                c.rollback();
+            }
+        } catch (SQLException e) {
+            throw new StoreException("store error: " + e.getMessage(), e);
+        }
     }
 
     public static Store open(String jdbcUrl, String user, String password, int poolSize) {
@@ -54,6 +79,13 @@ public final class Store implements AutoCloseable {
 
     /** Runs work in one transaction: committed when it returns, rolled back when it throws. */
     public <T> T tx(SqlWork<T> work) {
+        if (rehearsal != null) {
+            try {
+                return work.run(rehearsal);
+            } catch (SQLException e) {
+                throw new StoreException("store error: " + e.getMessage(), e);
+            }
+        }
         try (Connection c = dataSource.getConnection()) {
             try {
                 c.setAutoCommit(false);
@@ -103,6 +135,9 @@ public final class Store implements AutoCloseable {
 
     @Override
     public void close() {
+        if (rehearsal != null) {
+            return; // a rehearsal view borrows the store; the store's owner closes it
+        }
         dataSource.close();
     }
 
