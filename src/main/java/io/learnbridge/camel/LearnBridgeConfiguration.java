@@ -95,6 +95,9 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         }
         registry.bind("webhooks", new WebhookIngest(webhookSources, inbox, metrics, Clock.systemUTC()));
         registry.bind("exceptionFeed", new ExceptionPublisher(new io.learnbridge.store.ExceptionFeed(store)));
+        registry.bind("lrsDeliveries", new io.learnbridge.target.lrs.LrsDeliveries(deliveryQueue, mappings, metrics, properties,
+                Duration.ofMillis(properties.apply("learnbridge.delivery.initialBackoff").map(Long::parseLong).orElse(1000L)),
+                Duration.ofMillis(properties.apply("learnbridge.delivery.maxBackoff").map(Long::parseLong).orElse(60000L))));
         registry.bind("workersApi", new WorkersApi(new io.learnbridge.store.WorkerHistory(store), mappings));
         registry.bind("dropsApi", new DropsApi(new io.learnbridge.store.Plans(store), ledger, targetsOf));
         registry.bind("exceptionsApi", new ExceptionsApi(exceptions, replayer, new Reconciliation(store)));

@@ -5,5 +5,5 @@ package io.learnbridge.store;
  * route. {@code attempts} counts earlier claims that did not end in an outcome.
  */
 public record Delivery(long id, String source, Long dropId, Integer line, String workerId, String target,
-                       String canonical, int attempts, Long eventId) {
+                       String canonical, int attempts, Long eventId, String changeKind, java.time.Instant createdAt) {
 }

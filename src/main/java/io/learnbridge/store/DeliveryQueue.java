@@ -69,8 +69,8 @@ public final class DeliveryQueue {
     private static int enqueueLines(Connection c, String source, long dropId, String target, int fromLine, int toLine) throws SQLException {
         Instant now = Instant.now();
         try (PreparedStatement ps = c.prepareStatement("""
-                insert into delivery (source, drop_id, line, worker_id, target, canonical, status, attempts, created_at, updated_at)
-                select ?, drop_id, line, worker_id, ?, canonical, 'PENDING', 0, ?, ?
+                insert into delivery (source, drop_id, line, worker_id, target, canonical, status, attempts, created_at, updated_at, change_kind)
+                select ?, drop_id, line, worker_id, ?, canonical, 'PENDING', 0, ?, ?, coalesce(change_kind, 'UPDATE')
                 from drop_row where drop_id = ? and status = 'APPLIED' and line between ? and ?""")) {
             ps.setString(1, source);
             ps.setString(2, target);
@@ -85,10 +85,15 @@ public final class DeliveryQueue {
 
     /** Inserts one pending delivery of an applied event for a target (none if it is queued already). */
     static int enqueueEvent(Connection c, String source, long eventId, String workerId, String target, String canonical) throws SQLException {
+        return enqueueEvent(c, source, eventId, workerId, target, canonical, "UPDATE");
+    }
+
+    static int enqueueEvent(Connection c, String source, long eventId, String workerId, String target, String canonical, String changeKind)
+            throws SQLException {
         Instant now = Instant.now();
         try (PreparedStatement ps = c.prepareStatement("""
-                insert into delivery (source, event_id, worker_id, target, canonical, status, attempts, created_at, updated_at)
-                select ?, ?, ?, ?, ?, 'PENDING', 0, ?, ?
+                insert into delivery (source, event_id, worker_id, target, canonical, status, attempts, created_at, updated_at, change_kind)
+                select ?, ?, ?, ?, ?, 'PENDING', 0, ?, ?, ?
                 from (select 1 as one) x where not exists (select 1 from delivery where event_id = ? and target = ?)""")) {
             ps.setString(1, source);
             ps.setLong(2, eventId);
@@ -97,33 +102,47 @@ public final class DeliveryQueue {
             ps.setString(5, canonical);
             Sql.setTime(ps, 6, now);
             Sql.setTime(ps, 7, now);
-            ps.setLong(8, eventId);
-            ps.setString(9, target);
+            ps.setString(8, changeKind);
+            ps.setLong(9, eventId);
+            ps.setString(10, target);
             return ps.executeUpdate();
         }
     }
 
-    /** Claims up to {@code max} deliveries for a target, oldest first. */
+    /** Claims up to {@code max} deliveries for a target, oldest first, each with the worker's newest state. */
     public List<Delivery> claim(String target, int max) {
+        return claim(target, max, true);
+    }
+
+    /**
+     * Claims up to {@code max} deliveries for a target, oldest first. {@code latestState}: each with
+     * the worker's newest state (LMS and LXP targets: deliver state, not events); otherwise with the
+     * state of the change itself (an LRS records each change as an event).
+     */
+    public List<Delivery> claim(String target, int max, boolean latestState) {
         Instant now = Instant.now();
         return store.tx(c -> {
             List<Delivery> candidates = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("""
-                    select d.id, d.source, d.drop_id, d.line, d.worker_id, d.target, coalesce(w.canonical, d.canonical) as canonical,
-                        d.attempts, d.event_id
+                    select d.id, d.source, d.drop_id, d.line, d.worker_id, d.target,
+                        """ + (latestState ? "coalesce(w.canonical, d.canonical)" : "d.canonical") + """
+                         as canonical, d.attempts, d.event_id, d.change_kind, d.created_at
                     from delivery d left join worker_state w on w.worker_id = d.worker_id
-                    where d.target = ? and (d.status = 'PENDING' or (d.status = 'SENDING' and d.lease_until < ?))
+                    where d.target = ? and ((d.status = 'PENDING' and (d.not_before is null or d.not_before <= ?))
+                        or (d.status = 'SENDING' and d.lease_until < ?))
                     order by d.id limit ?""")) {
                 // the worker's newest state, not the change that queued the delivery: a late retry or
                 // replay can never write older data over newer (deliver state, not events)
                 ps.setString(1, target);
                 Sql.setTime(ps, 2, now);
-                ps.setInt(3, max);
+                Sql.setTime(ps, 3, now);
+                ps.setInt(4, max);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         candidates.add(new Delivery(rs.getLong("id"), rs.getString("source"), Sql.getLong(rs, "drop_id"),
                                 Sql.getInt(rs, "line"), rs.getString("worker_id"), rs.getString("target"),
-                                rs.getString("canonical"), rs.getInt("attempts"), Sql.getLong(rs, "event_id")));
+                                rs.getString("canonical"), rs.getInt("attempts"), Sql.getLong(rs, "event_id"), rs.getString("change_kind"),
+                                Sql.time(rs, "created_at")));
                     }
                 }
             }
@@ -150,6 +169,19 @@ public final class DeliveryQueue {
                 }
             }
             return claimed;
+        });
+    }
+
+    /** A transient failure: the delivery goes back to pending and is claimed again from {@code notBefore}. */
+    public void retryLater(long deliveryId, Instant notBefore) {
+        store.tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "update delivery set status = 'PENDING', lease_until = null, not_before = ?, updated_at = ? where id = ? and status = 'SENDING'")) {
+                Sql.setTime(ps, 1, notBefore);
+                Sql.setTime(ps, 2, Instant.now());
+                ps.setLong(3, deliveryId);
+                return ps.executeUpdate();
+            }
         });
     }
 

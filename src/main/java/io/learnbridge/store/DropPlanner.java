@@ -49,7 +49,7 @@ final class DropPlanner {
         }
         if (fullSnapshot) {
             if (unidentifiedRows(c, dropId) == 0) {
-                counts[ChangeKind.LEAVE.ordinal()] += planAbsent(c, dropId, source, detector);
+                counts[ChangeKind.LEAVE.ordinal()] += planAbsent(c, dropId, source, detector, now);
             }
         }
         try (PreparedStatement ps = c.prepareStatement("""
@@ -147,7 +147,8 @@ final class DropPlanner {
         return dated.isAfter(now) && dated.isAfter(effectiveAt) ? dated : effectiveAt;
     }
 
-    private static int planAbsent(Connection c, long dropId, String source, ChangeDetector detector) throws SQLException {
+    /** Leavers by absence take effect at the drop's planning time ({@code now}), like its other rows. */
+    private static int planAbsent(Connection c, long dropId, String source, ChangeDetector detector, Instant now) throws SQLException {
         List<String[]> absent = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("""
                 select w.worker_id, w.canonical from worker_state w
@@ -164,7 +165,6 @@ final class DropPlanner {
                 }
             }
         }
-        Instant now = Instant.now();
         try (PreparedStatement ps = c.prepareStatement("""
                 insert into drop_row (drop_id, line, worker_id, status, content_hash, source_record, canonical, effective_at,
                     change_kind, change_reason, diff, employment_status)

@@ -169,17 +169,21 @@ public final class EventInbox {
     public WorkerStates.Outcome apply(Event event, String workerId, Instant effectiveAt, String canonical, List<String> targets,
                                       ChangeDetector detector) {
         return store.tx(c -> {
+            String kind = "UPDATE";
             if (detector != null) {
                 String stored = storedState(c, workerId);
-                if (stored != null && detector.detect(CanonicalRecord.fromJson(stored), CanonicalRecord.fromJson(canonical)).isNoop()) {
+                io.learnbridge.worker.Change change = detector.detect(stored == null ? null : CanonicalRecord.fromJson(stored),
+                        CanonicalRecord.fromJson(canonical));
+                if (change.isNoop()) {
                     finish(c, event.id(), WorkerStates.Outcome.UNCHANGED.name(), workerId, effectiveAt);
                     return WorkerStates.Outcome.UNCHANGED;
                 }
+                kind = change.kind().name();
             }
             WorkerStates.Outcome outcome = WorkerStates.apply(c, workerId, effectiveAt, canonical, event.source());
             if (outcome == WorkerStates.Outcome.APPLIED) {
                 for (String target : targets) {
-                    DeliveryQueue.enqueueEvent(c, event.source(), event.id(), workerId, target, canonical);
+                    DeliveryQueue.enqueueEvent(c, event.source(), event.id(), workerId, target, canonical, kind);
                 }
             }
             finish(c, event.id(), outcome.name(), workerId, effectiveAt);

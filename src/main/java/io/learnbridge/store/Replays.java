@@ -69,7 +69,7 @@ public final class Replays {
                 WorkerStates.apply(c, entry.workerId(), WorkerStates.effectiveAtOf(canonical), canonical, entry.source());
             }
             try (PreparedStatement ps = c.prepareStatement("""
-                    update delivery set status = 'PENDING', attempts = 0, lease_until = null, canonical = coalesce(?, canonical), updated_at = ?
+                    update delivery set status = 'PENDING', attempts = 0, lease_until = null, not_before = null, canonical = coalesce(?, canonical), updated_at = ?
                     where id = ?""")) {
                 ps.setString(1, canonical);
                 Sql.setTime(ps, 2, Instant.now());

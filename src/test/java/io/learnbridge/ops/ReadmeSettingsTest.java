@@ -39,7 +39,8 @@ class ReadmeSettingsTest {
         // optional per-source settings: documented, with no value in the embedded defaults
         inReadme.removeIf(k -> k.startsWith("learnbridge.sources.<source>.host") || k.startsWith("learnbridge.sources.<source>.webhook.")
                 || k.startsWith("learnbridge.sources.<source>.kafka.") || k.startsWith("learnbridge.exceptions.kafka.")
-                || k.startsWith("learnbridge.sources.<source>.gate.") || k.startsWith("learnbridge.targets.<target>.gate."));
+                || k.startsWith("learnbridge.sources.<source>.gate.") || k.startsWith("learnbridge.targets.<target>.gate.")
+                || k.startsWith("learnbridge.targets.<target>.homePage"));
         assertThat(inProperties).as("learnbridge.* keys of application.properties").containsAll(inReadme);
     }
 }

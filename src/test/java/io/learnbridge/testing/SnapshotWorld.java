@@ -76,7 +76,7 @@ public final class SnapshotWorld implements AutoCloseable {
 
     private long delivered() {
         return bridge.store().tx(c -> {
-            try (PreparedStatement ps = c.prepareStatement("select count(*) from delivery where status = 'DELIVERED'");
+            try (PreparedStatement ps = c.prepareStatement("select count(*) from delivery where status = 'DELIVERED' and target = 'lms'");
                  ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getLong(1);

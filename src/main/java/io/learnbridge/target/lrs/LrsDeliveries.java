@@ -1,0 +1,164 @@
+package io.learnbridge.target.lrs;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.learnbridge.camel.Metrics;
+import io.learnbridge.mapping.MappingResult;
+import io.learnbridge.mapping.Mappings;
+import io.learnbridge.ops.SettingsException;
+import io.learnbridge.store.Delivery;
+import io.learnbridge.store.DeliveryQueue;
+import io.learnbridge.store.ExceptionEntry;
+import io.learnbridge.worker.CanonicalRecord;
+import io.learnbridge.worker.ChangeKind;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Bean {@code lrsDeliveries}: delivers one xAPI target's pending changes (route template
+ * {@code xapi-target}). Each change becomes its statement (the change's own state, not the
+ * worker's latest: statements are events) with the target mapping's fields as context
+ * extensions; statements go out in batches; a statement the LRS refuses or holds with other
+ * content (drift) goes to the exception queue with the LRS's answer, the others are delivered; a
+ * transient failure puts the batch back with exponential backoff until the attempts run out.
+ */
+public final class LrsDeliveries {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LrsDeliveries.class);
+
+    /** One target's settings ({@code learnbridge.targets.<t>.*}) and its client. */
+    private record Target(String name, XapiStatements statements, XapiClient client, int batchSize, Duration retryBudget) {
+    }
+
+    private final DeliveryQueue queue;
+    private final Mappings mappings;
+    private final Metrics metrics;
+    private final Function<String, Optional<String>> properties;
+    private final Duration initialBackoff;
+    private final Duration maxBackoff;
+    private final Map<String, Target> targets = new ConcurrentHashMap<>();
+
+    public LrsDeliveries(DeliveryQueue queue, Mappings mappings, Metrics metrics, Function<String, Optional<String>> properties,
+                         Duration initialBackoff, Duration maxBackoff) {
+        this.queue = queue;
+        this.mappings = mappings;
+        this.metrics = metrics;
+        this.properties = properties;
+        this.initialBackoff = initialBackoff;
+        this.maxBackoff = maxBackoff;
+    }
+
+    /** Claims and sends one batch; returns how many deliveries it settled or put back. */
+    public int deliver(String targetName) {
+        Target target = targets.computeIfAbsent(targetName, this::configure);
+        List<Delivery> batch = queue.claim(targetName, target.batchSize(), false);
+        if (batch.isEmpty()) {
+            return 0;
+        }
+        Map<String, Delivery> byStatement = new LinkedHashMap<>();
+        List<ObjectNode> statements = new ArrayList<>();
+        for (Delivery delivery : batch) {
+            try {
+                ObjectNode statement = statement(target, delivery);
+                byStatement.put(statement.path("id").asText(), delivery);
+                statements.add(statement);
+            } catch (IllegalArgumentException e) {
+                fail(delivery, "map", null, e.getMessage(), null);
+            }
+        }
+        Map<String, XapiClient.Outcome> outcomes = target.client().send(statements);
+        outcomes.forEach((id, outcome) -> settle(target, byStatement.get(id), outcome));
+        return batch.size();
+    }
+
+    private ObjectNode statement(Target target, Delivery delivery) {
+        CanonicalRecord worker = CanonicalRecord.fromJson(delivery.canonical());
+        ChangeKind kind = ChangeKind.valueOf(delivery.changeKind() == null ? "UPDATE" : delivery.changeKind());
+        MappingResult<ObjectNode> mapped = mappings.get().target(target.name()).map(worker);
+        if (mapped instanceof MappingResult.Rejected<ObjectNode> rejected) {
+            throw new IllegalArgumentException("the target mapping rejected the record: " + rejected.rejection().describe());
+        }
+        Map<String, String> extensions = new LinkedHashMap<>();
+        ((MappingResult.Accepted<ObjectNode>) mapped).value().fields().forEachRemaining(e -> {
+            JsonNode value = e.getValue();
+            extensions.put(e.getKey(), value == null || value.isNull() ? null : value.isTextual() ? value.asText() : value.toString());
+        });
+        // the change as HR sent it, not where this store keeps it: another installation (or a rebuilt
+        // store) sending the same change makes the same statement, never a colliding one
+        String changeKey = delivery.source() + "/" + worker.workerId() + "/" + worker.get(io.learnbridge.worker.CanonicalField.EFFECTIVE_AT.fieldName());
+        return target.statements().statement(target.name(), changeKey, kind, worker, extensions);
+    }
+
+    private void settle(Target target, Delivery delivery, XapiClient.Outcome outcome) {
+        if (outcome instanceof XapiClient.Stored stored) {
+            queue.delivered(delivery.id(), stored.status());
+            metrics.delivery(target.name(), "delivered");
+        } else if (outcome instanceof XapiClient.Refused refused) {
+            fail(delivery, "deliver", refused.status(), refused.reason(), "StatementRefused");
+        } else if (outcome instanceof XapiClient.Drift drift) {
+            fail(delivery, "deliver", 409, drift.reason(), "StatementDrift");
+        } else if (outcome instanceof XapiClient.Transient transientFailure) {
+            if (delivery.createdAt() == null || delivery.createdAt().plus(target.retryBudget()).isBefore(Instant.now())) {
+                fail(delivery, "deliver", transientFailure.status(), transientFailure.reason() + "; gave up after "
+                        + (delivery.attempts() + 1) + " attempts (retry budget " + target.retryBudget() + " spent)", "LrsUnavailable");
+            } else {
+                long backoff = Math.min(maxBackoff.toMillis(), initialBackoff.toMillis() << Math.min(20, delivery.attempts()));
+                queue.retryLater(delivery.id(), Instant.now().plusMillis(backoff));
+                metrics.delivery(target.name(), "retried");
+            }
+        }
+    }
+
+    private void fail(Delivery delivery, String stage, Integer status, String reason, String errorClass) {
+        ExceptionEntry context = new ExceptionEntry(null, ExceptionEntry.Kind.FAILED, ExceptionEntry.Status.OPEN, stage,
+                delivery.source(), delivery.dropId(), null, delivery.line(), delivery.workerId(), null, delivery.target(),
+                delivery.id(), reason, errorClass, delivery.attempts() + 1, status, reason, null, null, null, 0, delivery.eventId(), null);
+        long id = queue.failed(delivery, context);
+        metrics.delivery(delivery.target(), "failed");
+        LOG.warn("Delivery {} of worker {} to {} failed: {} (exception {})", delivery.id(), delivery.workerId(), delivery.target(), reason, id);
+    }
+
+    private Target configure(String name) {
+        String prefix = "learnbridge.targets." + name + ".";
+        String url = required(prefix + "url");
+        String homePage = required(prefix + "homePage");
+        String vocabulary = text(prefix + "vocabulary").orElse("https://learnbridge.io/xapi");
+        String version = text(prefix + "xapiVersion").orElse("1.0.3");
+        if (!version.equals("1.0.3") && !version.equals("2.0.0")) {
+            throw new SettingsException(prefix + "xapiVersion", "must be 1.0.3 or 2.0.0, found '" + version + "'");
+        }
+        String authorization = text(prefix + "username").map(user -> "Basic " + Base64.getEncoder().encodeToString(
+                (user + ":" + text(prefix + "password").orElse("")).getBytes(StandardCharsets.UTF_8))).orElse(null);
+        int batchSize = text(prefix + "batchSize").map(Integer::parseInt).orElse(50);
+        Duration retryBudget = Duration.parse(text("learnbridge.delivery.retryBudget").orElse("PT10M"));
+        XapiStatements statements;
+        try {
+            statements = new XapiStatements(new XapiStatements.Config(homePage, vocabulary));
+        } catch (IllegalArgumentException e) {
+            throw new SettingsException(prefix + "homePage", e.getMessage());
+        }
+        URI statementsUrl = URI.create((url.endsWith("/") ? url : url + "/") + "statements");
+        return new Target(name, statements, new XapiClient(new XapiClient.Config(statementsUrl, version, authorization, Duration.ofSeconds(30))),
+                batchSize, retryBudget);
+    }
+
+    private Optional<String> text(String key) {
+        return properties.apply(key).map(String::strip).filter(s -> !s.isEmpty());
+    }
+
+    private String required(String key) {
+        return text(key).orElseThrow(() -> new SettingsException(key, "missing"));
+    }
+}
