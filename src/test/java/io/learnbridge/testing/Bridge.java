@@ -45,6 +45,7 @@ public final class Bridge implements AutoCloseable {
     public static final class Builder {
         private final Path home;
         private final Map<String, String> properties = new LinkedHashMap<>();
+        private final java.util.List<Class<? extends org.apache.camel.CamelConfiguration>> configurations = new java.util.ArrayList<>();
 
         private Builder(Path home) {
             this.home = home;
@@ -67,6 +68,12 @@ public final class Bridge implements AutoCloseable {
             return this;
         }
 
+        /** Adds a Camel configuration after LearnBridge's own (e.g. to bind a bean a test needs). */
+        public Builder configuration(Class<? extends org.apache.camel.CamelConfiguration> configuration) {
+            configurations.add(configuration);
+            return this;
+        }
+
         /** Loads route files from the repository's routes/ plus the given extra files. */
         public Builder routes(String pattern) {
             properties.put("camel.main.routesIncludePattern", pattern);
@@ -82,6 +89,7 @@ public final class Bridge implements AutoCloseable {
             Files.createDirectories(home);
             Main main = new Main();
             main.configure().addConfiguration(LearnBridgeConfiguration.class);
+            configurations.forEach(main.configure()::addConfiguration);
             Properties override = new Properties();
             override.putAll(properties);
             main.setOverrideProperties(override);
