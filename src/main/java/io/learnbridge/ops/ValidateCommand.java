@@ -58,6 +58,11 @@ final class ValidateCommand implements Callable<Integer> {
             catalog = MappingCatalog.compile(files);
             catalog.problems().stream().map(MappingException::describe).forEach(problems::add);
             MappingCases.runAll(catalog).stream().filter(r -> !r.passed()).map(MappingCases.Result::describe).forEach(problems::add);
+            try {
+                SimulateCommand.deployed(mappingsLocation);
+            } catch (MappingException e) {
+                problems.add(e.describe());
+            }
         } catch (RuntimeException e) {
             problems.add(mappingsLocation + ":1: " + e.getMessage());
         }

@@ -1,0 +1,164 @@
+package io.learnbridge.target.moodle;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.learnbridge.target.moodle.MoodleResponses.Answer;
+import io.learnbridge.target.moodle.MoodleResponses.Failure;
+import io.learnbridge.target.moodle.MoodleResponses.Result;
+import io.learnbridge.target.moodle.MoodleResponses.Severity;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * One Moodle cohort per org unit, idnumber {@code org-<unit>}, created at system level the first
+ * time a worker joins the unit; a worker is added to their unit's cohort when they join or move,
+ * and taken out of the cohort of the unit Moodle still shows for them. Every step is safe to
+ * repeat: adding a member again is Moodle's warning 3 ("record already exists"), taken as done;
+ * removing a member that is not there does nothing. Cohort ids are cached per site.
+ */
+final class MoodleCohorts {
+
+    static final String PREFIX = "org-";
+    private static final int SEARCH_LIMIT = 200;
+
+    private final MoodleClient client;
+    private final Map<String, Long> ids = new ConcurrentHashMap<>();
+
+    MoodleCohorts(MoodleClient client) {
+        this.client = client;
+    }
+
+    static String idnumber(String unit) {
+        return PREFIX + unit;
+    }
+
+    /**
+     * Brings one user's cohort membership in step: into {@code newUnit}'s cohort when joining or
+     * when the unit changed, out of {@code oldUnit}'s when it differs. Blank units have no cohort.
+     * Returns the failure that stopped it, if any.
+     */
+    Optional<Failure> sync(long userId, String oldUnit, String newUnit, boolean joining) {
+        boolean moved = !oldUnit.equals(newUnit);
+        try {
+            if (!newUnit.isEmpty() && (joining || moved)) {
+                add(userId, newUnit, true);
+            }
+            if (!oldUnit.isEmpty() && moved) {
+                remove(userId, oldUnit);
+            }
+            return Optional.empty();
+        } catch (Refused refused) {
+            return Optional.of(refused.failure);
+        }
+    }
+
+    private void add(long userId, String unit, boolean retryIfVanished) {
+        ensure(unit);
+        String idnumber = idnumber(unit);
+        Result result = expect(client.call("core_cohort_add_cohort_members", new MoodleClient.Params()
+                .put("members[0][cohorttype][type]", "idnumber")
+                .put("members[0][cohorttype][value]", idnumber)
+                .put("members[0][usertype][type]", "id")
+                .put("members[0][usertype][value]", userId)));
+        for (MoodleResponses.Warning warning : result.warnings()) {
+            Optional<Failure> failure = MoodleResponses.failure(warning);
+            if (failure.isEmpty()) {
+                continue;
+            }
+            if (retryIfVanished && "2".equals(warning.warningcode()) && warning.message().startsWith("cohort ")) {
+                // the cached cohort was deleted in Moodle since: create it again, once
+                ids.remove(idnumber);
+                add(userId, unit, false);
+                return;
+            }
+            throw new Refused(failure.get().during("core_cohort_add_cohort_members"));
+        }
+    }
+
+    private void remove(long userId, String unit) {
+        String idnumber = idnumber(unit);
+        Long cohortId = ids.get(idnumber);
+        if (cohortId == null) {
+            Optional<Long> found = find(idnumber);
+            if (found.isEmpty()) {
+                return; // no such cohort: the user is in no cohort of that unit
+            }
+            cohortId = found.get();
+        }
+        Answer answer = client.call("core_cohort_delete_cohort_members", new MoodleClient.Params()
+                .put("members[0][cohortid]", cohortId)
+                .put("members[0][userid]", userId));
+        if (answer instanceof Failure failure && failure.severity() == Severity.RECORD && "invalidrecord".equals(failure.errorcode())) {
+            ids.remove(idnumber); // the cohort (or the user) is gone: nothing left to remove
+            return;
+        }
+        expect(answer);
+    }
+
+    private long ensure(String unit) {
+        String idnumber = idnumber(unit);
+        Long cached = ids.get(idnumber);
+        if (cached != null) {
+            return cached;
+        }
+        long id = find(idnumber).orElseGet(() -> create(unit));
+        ids.put(idnumber, id);
+        return id;
+    }
+
+    private Optional<Long> find(String idnumber) {
+        Result result = expect(client.call("core_cohort_search_cohorts", new MoodleClient.Params()
+                .put("query", idnumber)
+                .put("context[contextlevel]", "system")
+                .put("context[instanceid]", 0)
+                .put("includes", "all")
+                .put("limitfrom", 0)
+                .put("limitnum", SEARCH_LIMIT)));
+        // the search matches name, idnumber and description with LIKE: keep the exact idnumber only
+        for (JsonNode cohort : result.value().path("cohorts")) {
+            if (idnumber.equals(cohort.path("idnumber").asText())) {
+                long id = cohort.path("id").asLong();
+                ids.put(idnumber, id);
+                return Optional.of(id);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private long create(String unit) {
+        String idnumber = idnumber(unit);
+        Answer answer = client.call("core_cohort_create_cohorts", new MoodleClient.Params()
+                .put("cohorts[0][categorytype][type]", "system")
+                .put("cohorts[0][categorytype][value]", "")
+                .put("cohorts[0][name]", unit)
+                .put("cohorts[0][idnumber]", idnumber)
+                .put("cohorts[0][description]", "Workers of org unit " + unit + ", kept in step with HR by LearnBridge"));
+        if (answer instanceof Failure failure && failure.severity() == Severity.RECORD && failure.reason().contains("already exists")) {
+            // created meanwhile (another instance, or a cohort the search did not show): use it
+            return find(idnumber).orElseThrow(() -> new Refused(failure));
+        }
+        JsonNode created = expect(answer).value();
+        if (!created.isArray() || created.isEmpty() || !created.get(0).has("id")) {
+            throw new Refused(new Failure(Severity.RECORD, "unexpected", "core_cohort_create_cohorts answered without the new cohort's id",
+                    200, created.toString()));
+        }
+        return created.get(0).get("id").asLong();
+    }
+
+    private static Result expect(Answer answer) {
+        if (answer instanceof Failure failure) {
+            throw new Refused(failure);
+        }
+        return (Result) answer;
+    }
+
+    /** A step Moodle refused; carries its failure out of the nested calls. */
+    private static final class Refused extends RuntimeException {
+        private final transient Failure failure;
+
+        Refused(Failure failure) {
+            super(failure.reason(), null, false, false);
+            this.failure = failure;
+        }
+    }
+}

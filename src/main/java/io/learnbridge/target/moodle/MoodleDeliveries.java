@@ -1,0 +1,178 @@
+package io.learnbridge.target.moodle;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.learnbridge.camel.Metrics;
+import io.learnbridge.mapping.MappingResult;
+import io.learnbridge.mapping.Mappings;
+import io.learnbridge.ops.SettingsException;
+import io.learnbridge.store.Delivery;
+import io.learnbridge.store.DeliveryQueue;
+import io.learnbridge.store.ExceptionEntry;
+import io.learnbridge.target.moodle.MoodleResponses.Failure;
+import io.learnbridge.worker.CanonicalRecord;
+import io.learnbridge.worker.ChangeKind;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Bean {@code moodleDeliveries}: delivers one Moodle target's pending changes (route template
+ * {@code moodle-target}) through Moodle's web services. State, not events: each delivery is
+ * claimed with the worker's newest canonical state, mapped through
+ * {@code mappings/targets/<target>.mapping.yaml}, and the worker's Moodle account is made to match
+ * it ({@link MoodleUserSync}). Outcomes follow {@link MoodleResponses}: a refused record goes to the
+ * exception queue with Moodle's answer while the others are delivered; a configuration error
+ * (wrong token, missing capability) sends the batch there at once, with no retry; a transient
+ * failure puts the delivery back with exponential backoff until
+ * {@code learnbridge.delivery.retryBudget} is spent.
+ */
+public final class MoodleDeliveries {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MoodleDeliveries.class);
+    private static final Pattern AUTH_PLUGIN = Pattern.compile("[a-z0-9_]+");
+
+    /** One target's settings ({@code learnbridge.targets.<t>.*}) and its connection. */
+    private record Target(String name, MoodleUserSync sync, int batchSize, Duration retryBudget) {
+    }
+
+    private final DeliveryQueue queue;
+    private final Mappings mappings;
+    private final Metrics metrics;
+    private final Function<String, Optional<String>> properties;
+    private final Duration initialBackoff;
+    private final Duration maxBackoff;
+    private final Map<String, Target> targets = new ConcurrentHashMap<>();
+
+    public MoodleDeliveries(DeliveryQueue queue, Mappings mappings, Metrics metrics, Function<String, Optional<String>> properties,
+                            Duration initialBackoff, Duration maxBackoff) {
+        this.queue = queue;
+        this.mappings = mappings;
+        this.metrics = metrics;
+        this.properties = properties;
+        this.initialBackoff = initialBackoff;
+        this.maxBackoff = maxBackoff;
+    }
+
+    /** Claims and delivers one batch; returns how many deliveries it settled or put back. */
+    public int deliver(String targetName) {
+        Target target = targets.computeIfAbsent(targetName, this::configure);
+        List<Delivery> batch = queue.claim(targetName, target.batchSize(), true);
+        if (batch.isEmpty()) {
+            return 0;
+        }
+        // deliveries of one worker carry the same (newest) state: one change per worker, the newest kind
+        Map<String, List<Delivery>> byWorker = new LinkedHashMap<>();
+        Map<String, MoodleUserSync.Change> changes = new LinkedHashMap<>();
+        for (Delivery delivery : batch) {
+            CanonicalRecord worker = CanonicalRecord.fromJson(delivery.canonical());
+            MappingResult<ObjectNode> mapped = mappings.get().target(target.name()).map(worker);
+            if (mapped instanceof MappingResult.Rejected<ObjectNode> rejected) {
+                fail(delivery, "map", null, "the target mapping rejected the record: " + rejected.rejection().describe(), "MappingRejected");
+                continue;
+            }
+            ChangeKind kind = ChangeKind.valueOf(delivery.changeKind() == null ? "UPDATE" : delivery.changeKind());
+            byWorker.computeIfAbsent(delivery.workerId(), k -> new ArrayList<>()).add(delivery);
+            changes.put(delivery.workerId(), new MoodleUserSync.Change(delivery.workerId(), kind,
+                    ((MappingResult.Accepted<ObjectNode>) mapped).value()));
+        }
+        Map<String, MoodleUserSync.Outcome> outcomes = target.sync().apply(new ArrayList<>(changes.values()));
+        byWorker.forEach((workerId, deliveries) -> deliveries.forEach(d -> settle(target, d, outcomes.get(workerId))));
+        return batch.size();
+    }
+
+    private void settle(Target target, Delivery delivery, MoodleUserSync.Outcome outcome) {
+        if (outcome instanceof MoodleUserSync.Done done) {
+            queue.delivered(delivery.id(), 200);
+            metrics.delivery(target.name(), "delivered");
+            LOG.debug("Delivery {} of worker {} to {}: {}", delivery.id(), delivery.workerId(), target.name(), done.action());
+            return;
+        }
+        Failure failure = outcome instanceof MoodleUserSync.Failed failed ? failed.failure()
+                : new Failure(MoodleResponses.Severity.RECORD, "nooutcome", "no outcome for this worker (a bug)", null, null);
+        if (!failure.severity().retryable()) {
+            fail(delivery, "deliver", failure.httpStatus(), failure.reason(), failure.errorcode(), failure.excerpt());
+        } else if (delivery.createdAt() == null || delivery.createdAt().plus(target.retryBudget()).isBefore(Instant.now())) {
+            fail(delivery, "deliver", failure.httpStatus(), failure.reason() + "; gave up after " + (delivery.attempts() + 1)
+                    + " attempts (retry budget " + target.retryBudget() + " spent)", failure.errorcode(), failure.excerpt());
+        } else {
+            long backoff = Math.min(maxBackoff.toMillis(), initialBackoff.toMillis() << Math.min(20, delivery.attempts()));
+            queue.retryLater(delivery.id(), Instant.now().plusMillis(backoff));
+            metrics.delivery(target.name(), "retried");
+            LOG.info("Delivery {} of worker {} to {} will be retried in {} ms ({})", delivery.id(), delivery.workerId(), target.name(),
+                    backoff, failure.errorcode());
+        }
+    }
+
+    private void fail(Delivery delivery, String stage, Integer status, String reason, String errorClass) {
+        fail(delivery, stage, status, reason, errorClass, null);
+    }
+
+    private void fail(Delivery delivery, String stage, Integer status, String reason, String errorClass, String excerpt) {
+        ExceptionEntry context = new ExceptionEntry(null, ExceptionEntry.Kind.FAILED, ExceptionEntry.Status.OPEN, stage,
+                delivery.source(), delivery.dropId(), null, delivery.line(), delivery.workerId(), null, delivery.target(),
+                delivery.id(), reason, errorClass, delivery.attempts() + 1, status, excerpt == null ? reason : excerpt,
+                null, null, null, 0, delivery.eventId(), null);
+        long id = queue.failed(delivery, context);
+        metrics.delivery(delivery.target(), "failed");
+        // Moodle's messages quote names and emails: the log gets the error code, the exception queue the message
+        LOG.warn("Delivery {} of worker {} to {} failed: {} (exception {})", delivery.id(), delivery.workerId(), delivery.target(), errorClass, id);
+    }
+
+    private Target configure(String name) {
+        String prefix = "learnbridge.targets." + name + ".";
+        String url = required(prefix + "url");
+        URI site;
+        try {
+            site = URI.create(url);
+            if (site.getScheme() == null || !site.getScheme().startsWith("http") || site.getHost() == null) {
+                throw new IllegalArgumentException("not an http(s) URL");
+            }
+        } catch (IllegalArgumentException e) {
+            throw new SettingsException(prefix + "url", "must be the Moodle site's URL, such as https://moodle.example.com: " + e.getMessage());
+        }
+        String token = text(prefix + "token").orElseThrow(() -> new SettingsException(prefix + "token",
+                "missing: the Moodle web-service token (wstoken), from the environment"));
+        String auth = text(prefix + "auth").orElse("manual");
+        if (!AUTH_PLUGIN.matcher(auth).matches()) {
+            throw new SettingsException(prefix + "auth", "must name a Moodle authentication plugin such as manual or oauth2, found '" + auth + "'");
+        }
+        int batchSize = integer(prefix + "batchSize", 50, 1, 500);
+        Duration retryBudget = Duration.parse(text("learnbridge.delivery.retryBudget").orElse("PT10M"));
+        MoodleClient client = new MoodleClient(new MoodleClient.Config(site, token, Duration.ofSeconds(30)));
+        return new Target(name, new MoodleUserSync(client, auth), batchSize, retryBudget);
+    }
+
+    private int integer(String key, int defaultValue, int min, int max) {
+        Optional<String> value = text(key);
+        if (value.isEmpty()) {
+            return defaultValue;
+        }
+        try {
+            int n = Integer.parseInt(value.get());
+            if (n < min || n > max) {
+                throw new SettingsException(key, "must be between " + min + " and " + max + ", found " + n);
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new SettingsException(key, "must be a whole number, found '" + value.get() + "'");
+        }
+    }
+
+    private Optional<String> text(String key) {
+        return properties.apply(key).map(String::strip).filter(s -> !s.isEmpty());
+    }
+
+    private String required(String key) {
+        return text(key).orElseThrow(() -> new SettingsException(key, "missing"));
+    }
+}

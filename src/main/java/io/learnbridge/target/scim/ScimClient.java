@@ -1,0 +1,222 @@
+package io.learnbridge.target.scim;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.hc.client5.http.classic.methods.HttpGet;
+import org.apache.hc.client5.http.classic.methods.HttpPost;
+import org.apache.hc.client5.http.classic.methods.HttpPut;
+import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
+import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.core5.http.ContentType;
+import org.apache.hc.core5.http.Header;
+import org.apache.hc.core5.http.io.entity.EntityUtils;
+import org.apache.hc.core5.http.io.entity.StringEntity;
+import org.apache.hc.core5.util.Timeout;
+
+/**
+ * The three SCIM 2.0 calls a provisioning client needs for Users (RFC 7644): find by
+ * {@code externalId} (§3.4.2, a filtered GET), create (§3.3, POST) and replace (§3.5.1, PUT), over
+ * Apache HttpClient 5 (as camel-http) with Jackson. No automatic retries and no redirects: the
+ * caller decides on every failure ({@link Reply}). Thread-safe.
+ */
+public final class ScimClient implements AutoCloseable {
+
+    static final ContentType SCIM_JSON = ContentType.create("application/scim+json", StandardCharsets.UTF_8);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int EXCERPT = 500;
+
+    /**
+     * How to reach a SCIM service provider.
+     *
+     * @param baseUrl       the SCIM base URL, e.g. {@code https://lxp.example.com/scim/v2} (Users are under {@code /Users})
+     * @param authorization the whole Authorization header value ({@code Bearer ...}), or null
+     */
+    public record Config(URI baseUrl, String authorization, Duration connectTimeout, Duration responseTimeout) {
+    }
+
+    /**
+     * One answer. {@code status} is null when there was none (no connection, timeout); {@code body}
+     * is the parsed JSON body or null; {@code detail} says what happened in one line (the SCIM error's
+     * {@code scimType} and {@code detail} when the service sent one); {@code retryAfter} is the
+     * service's {@code Retry-After}, or null.
+     */
+    public record Reply(Integer status, JsonNode body, String detail, Duration retryAfter) {
+
+        public boolean ok() {
+            return status != null && status >= 200 && status < 300;
+        }
+
+        /** Worth another attempt later: no answer, 408, 429 or 5xx (RFC 7644 §3.12). */
+        public boolean isTransient() {
+            return status == null || status == 408 || status == 429 || status >= 500;
+        }
+
+        /**
+         * The service as a whole is unavailable (no answer, 429, 502, 503, 504), so the rest of a
+         * batch would fail the same way; a 500 may be about one resource only.
+         */
+        public boolean serviceUnavailable() {
+            return status == null || status == 429 || status == 502 || status == 503 || status == 504;
+        }
+
+        /** 401 or 403: the bridge's credentials or permissions are wrong; no record would get through. */
+        public boolean refusedCredentials() {
+            return status != null && (status == 401 || status == 403);
+        }
+    }
+
+    private final Config config;
+    private final CloseableHttpClient http;
+    private final AtomicInteger requests = new AtomicInteger();
+
+    public ScimClient(Config config) {
+        this.config = config;
+        Timeout connect = Timeout.of(config.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        Timeout response = Timeout.of(config.responseTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        this.http = HttpClients.custom()
+                .disableAutomaticRetries()
+                .disableRedirectHandling()
+                .disableCookieManagement()
+                .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
+                        .setDefaultConnectionConfig(ConnectionConfig.custom().setConnectTimeout(connect).setSocketTimeout(response).build())
+                        .build())
+                .setDefaultRequestConfig(RequestConfig.custom().setConnectionRequestTimeout(connect).setResponseTimeout(response).build())
+                .build();
+    }
+
+    /** GET /Users?filter=externalId eq "&lt;externalId&gt;": a ListResponse (RFC 7644 §3.4.2). */
+    public Reply findByExternalId(String externalId) {
+        return send(new HttpGet(users("?filter=" + encode("externalId eq " + literal(externalId)))), null);
+    }
+
+    /** POST /Users: 201 with the created resource. */
+    public Reply create(ObjectNode user) {
+        return send(new HttpPost(users("")), user);
+    }
+
+    /** PUT /Users/{id}: 200 with the replaced resource. */
+    public Reply replace(String id, ObjectNode user) {
+        return send(new HttpPut(users("/" + encode(id))), user);
+    }
+
+    /** Requests sent so far. */
+    public int requests() {
+        return requests.get();
+    }
+
+    /**
+     * A filter's comparison value: a JSON string (RFC 7644 §3.4.2.2, "compValue"), so a quote or a
+     * backslash in a worker id cannot change the filter.
+     */
+    static String literal(String value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private URI users(String rest) {
+        String base = config.baseUrl().toString();
+        return URI.create((base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + "/Users" + rest);
+    }
+
+    private static String encode(String text) {
+        return URLEncoder.encode(text, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    private Reply send(HttpUriRequestBase request, ObjectNode body) {
+        request.setHeader("Accept", "application/scim+json, application/json");
+        if (config.authorization() != null) {
+            request.setHeader("Authorization", config.authorization());
+        }
+        if (body != null) {
+            request.setEntity(new StringEntity(body.toString(), SCIM_JSON));
+        }
+        requests.incrementAndGet();
+        try {
+            return http.execute(request, response -> {
+                String text = response.getEntity() == null ? "" : EntityUtils.toString(response.getEntity(), StandardCharsets.UTF_8);
+                JsonNode json = parse(text);
+                return new Reply(response.getCode(), json, detail(response.getCode(), response.getReasonPhrase(), json, text),
+                        retryAfter(response.getFirstHeader("Retry-After")));
+            });
+        } catch (IOException e) {
+            return new Reply(null, null, "no answer from " + config.baseUrl() + ": " + e.getClass().getSimpleName() + ": " + e.getMessage(), null);
+        }
+    }
+
+    private static JsonNode parse(String text) {
+        if (text.isBlank()) {
+            return null;
+        }
+        try {
+            return JSON.readTree(text);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** "HTTP 409 uniqueness: User userName '...' is already taken by ..." from a SCIM error (RFC 7644 §3.12), else the body's start. */
+    private static String detail(int status, String reasonPhrase, JsonNode json, String text) {
+        StringBuilder sb = new StringBuilder("HTTP ").append(status);
+        if (json != null && json.isObject() && (json.has("detail") || json.has("scimType"))) {
+            if (json.hasNonNull("scimType")) {
+                sb.append(' ').append(json.get("scimType").asText());
+            }
+            if (json.hasNonNull("detail")) {
+                sb.append(": ").append(oneLine(json.get("detail").asText()));
+            }
+        } else if (status >= 300 && !text.isBlank()) {
+            sb.append(": ").append(oneLine(text));
+        } else if (reasonPhrase != null && !reasonPhrase.isBlank()) {
+            sb.append(' ').append(reasonPhrase);
+        }
+        return sb.toString();
+    }
+
+    private static String oneLine(String text) {
+        String line = text.replaceAll("\\s+", " ").strip();
+        return line.length() <= EXCERPT ? line : line.substring(0, EXCERPT) + "…";
+    }
+
+    /** {@code Retry-After} as seconds or an HTTP date; null when absent or unreadable. */
+    static Duration retryAfter(Header header) {
+        if (header == null || header.getValue() == null || header.getValue().isBlank()) {
+            return null;
+        }
+        String value = header.getValue().strip();
+        try {
+            return Duration.ofSeconds(Math.max(0, Long.parseLong(value)));
+        } catch (NumberFormatException e) {
+            try {
+                Duration wait = Duration.between(Instant.now(), ZonedDateTime.parse(value, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant());
+                return wait.isNegative() ? Duration.ZERO : wait;
+            } catch (DateTimeParseException ignored) {
+                return null;
+            }
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        http.close();
+    }
+}

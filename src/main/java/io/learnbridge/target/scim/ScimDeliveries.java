@@ -1,0 +1,333 @@
+package io.learnbridge.target.scim;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.learnbridge.camel.Metrics;
+import io.learnbridge.mapping.MappingResult;
+import io.learnbridge.mapping.Mappings;
+import io.learnbridge.ops.SettingsException;
+import io.learnbridge.store.Delivery;
+import io.learnbridge.store.DeliveryQueue;
+import io.learnbridge.store.ExceptionEntry;
+import io.learnbridge.worker.CanonicalRecord;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Bean {@code scimDeliveries}: delivers one SCIM 2.0 target's pending deliveries (route template
+ * {@code scim-target}). Each delivery sends the worker's newest state (deliver state, not events)
+ * through the target mapping: the user is found by {@code externalId} (the worker id); not found,
+ * it is created (POST), found, it is replaced (PUT) with the state written over what the service
+ * holds, so attributes the mapping does not list are kept, and nothing is sent when nothing
+ * changed. A leaver is {@code active: false}, never deleted; a leaver the service never had is not
+ * created. The manager's worker id is resolved to the manager's SCIM id; a manager not in the
+ * service yet is linked on a later attempt.
+ *
+ * <p>Failures: 401/403 fail the delivery and the rest of its batch into the exception queue (the
+ * credentials are wrong, nothing would get through); 400, 409 and other 4xx fail the delivery with
+ * the service's SCIM error; no answer, 408, 429 and 5xx put it back with exponential backoff (or
+ * the service's {@code Retry-After}) until {@code learnbridge.delivery.retryBudget} is spent, and
+ * when the whole service is unavailable (no answer, 429, 502-504) the rest of the batch goes back
+ * unsent.
+ */
+public final class ScimDeliveries implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ScimDeliveries.class);
+
+    /** One target's settings ({@code learnbridge.targets.<t>.*}) and its client. */
+    private record Target(String name, ScimClient client, int batchSize, Duration retryBudget, Duration maxRetryAfter) {
+    }
+
+    /** What became of one delivery. */
+    private sealed interface Outcome permits Written, Retry, Failed {
+    }
+
+    /** The service holds the state: {@code wrote} false when nothing had to be sent. */
+    private record Written(int status, boolean wrote, String pendingManager) implements Outcome {
+    }
+
+    /** Try again later; {@code haltBatch}: the service is unavailable, the rest of the batch would fail alike. */
+    private record Retry(Integer status, String reason, Duration retryAfter, boolean haltBatch) implements Outcome {
+    }
+
+    /** Permanent; {@code haltBatch}: the credentials were refused, the rest of the batch would be too. */
+    private record Failed(String stage, Integer status, String reason, String errorClass, String excerpt, boolean haltBatch)
+            implements Outcome {
+    }
+
+    private final DeliveryQueue queue;
+    private final Mappings mappings;
+    private final Metrics metrics;
+    private final Function<String, Optional<String>> properties;
+    private final Duration initialBackoff;
+    private final Duration maxBackoff;
+    private final Map<String, Target> targets = new ConcurrentHashMap<>();
+
+    public ScimDeliveries(DeliveryQueue queue, Mappings mappings, Metrics metrics, Function<String, Optional<String>> properties,
+                          Duration initialBackoff, Duration maxBackoff) {
+        this.queue = queue;
+        this.mappings = mappings;
+        this.metrics = metrics;
+        this.properties = properties;
+        this.initialBackoff = initialBackoff;
+        this.maxBackoff = maxBackoff;
+    }
+
+    /** Claims one batch (each delivery with the worker's newest state) and settles every delivery of it; returns the batch size. */
+    public int deliver(String targetName) {
+        Target target = targets.computeIfAbsent(targetName, this::configure);
+        List<Delivery> batch = queue.claim(targetName, target.batchSize(), true);
+        // worker id -> SCIM id of users seen in this batch: managers are looked up once
+        Map<String, String> scimIds = new HashMap<>();
+        for (int i = 0; i < batch.size(); i++) {
+            Delivery delivery = batch.get(i);
+            Outcome outcome;
+            try {
+                outcome = deliverOne(target, delivery, scimIds);
+            } catch (IllegalArgumentException e) {
+                outcome = new Failed("map", null, e.getMessage(), "TargetMappingRejected", null, false);
+            }
+            settle(target, delivery, outcome);
+            if (outcome instanceof Failed failed && failed.haltBatch()) {
+                for (Delivery rest : batch.subList(i + 1, batch.size())) {
+                    settle(target, rest, new Failed(failed.stage(), failed.status(), failed.reason()
+                            + " (not sent: the credentials were refused for an earlier record of the batch)", failed.errorClass(), failed.excerpt(), false));
+                }
+                break;
+            }
+            if (outcome instanceof Retry retry && retry.haltBatch()) {
+                batch.subList(i + 1, batch.size()).forEach(rest -> settle(target, rest, retry));
+                break;
+            }
+        }
+        return batch.size();
+    }
+
+    private Outcome deliverOne(Target target, Delivery delivery, Map<String, String> scimIds) {
+        CanonicalRecord worker = CanonicalRecord.fromJson(delivery.canonical());
+        MappingResult<ObjectNode> mapped = mappings.get().target(target.name()).map(worker);
+        if (mapped instanceof MappingResult.Rejected<ObjectNode> rejected) {
+            return new Failed("map", null, "the target mapping rejected the record: " + rejected.rejection().describe(),
+                    "TargetMappingRejected", null, false);
+        }
+        ScimUser user = ScimUser.fromMapping(((MappingResult.Accepted<ObjectNode>) mapped).value());
+        String externalId = user.externalId();
+        if (externalId == null) {
+            return new Failed("map", null, "the target mapping gives no externalId: the SCIM user cannot be found again",
+                    "TargetMappingRejected", null, false);
+        }
+        ScimClient client = target.client();
+
+        String managerId = null;
+        String pendingManager = null;
+        if (user.managerByWorkerId() && user.managerWorkerId() != null) {
+            managerId = scimIds.get(user.managerWorkerId());
+            if (managerId == null) {
+                ScimClient.Reply manager = client.findByExternalId(user.managerWorkerId());
+                if (!manager.ok()) {
+                    return failure(target, manager, "look up the manager of");
+                }
+                List<JsonNode> found = resources(manager);
+                if (found.size() == 1) {
+                    managerId = found.get(0).path("id").asText();
+                    scimIds.put(user.managerWorkerId(), managerId);
+                } else {
+                    pendingManager = found.isEmpty() ? "manager " + user.managerWorkerId() + " is not a user in " + target.name()
+                            : found.size() + " users of " + target.name() + " have the manager's externalId " + user.managerWorkerId();
+                }
+            }
+        }
+
+        ScimClient.Reply lookup = client.findByExternalId(externalId);
+        if (!lookup.ok()) {
+            return failure(target, lookup, "look up");
+        }
+        List<JsonNode> existing = resources(lookup);
+        if (existing.size() > 1) {
+            return new Failed("deliver", lookup.status(), existing.size() + " users of " + target.name() + " have externalId " + externalId
+                    + ": merge or delete the extra ones in the service, then replay", "ScimAmbiguousUser", null, false);
+        }
+        if (existing.isEmpty()) {
+            if (user.inactive()) {
+                // a leaver the service never had: there is nothing to deactivate, and nothing to provision
+                return new Written(lookup.status(), false, null);
+            }
+            ScimClient.Reply created = client.create(user.forCreate(managerId));
+            if (!created.ok()) {
+                return failure(target, created, "create");
+            }
+            String createdId = created.body() == null ? null : created.body().path("id").asText(null);
+            if (createdId != null) {
+                scimIds.put(externalId, createdId);
+            }
+            return new Written(created.status(), true, pendingManager);
+        }
+        ObjectNode current = (ObjectNode) existing.get(0);
+        String id = current.path("id").asText();
+        scimIds.put(externalId, id);
+        ObjectNode merged = user.mergedInto(current, managerId);
+        if (merged.equals(ScimUser.writable(current))) {
+            return new Written(lookup.status(), false, pendingManager);
+        }
+        ScimClient.Reply replaced = client.replace(id, merged);
+        if (replaced.status() != null && replaced.status() == 404) {
+            return new Retry(404, "user " + id + " was deleted from " + target.name() + " between the lookup and the replace", null, false);
+        }
+        if (!replaced.ok()) {
+            return failure(target, replaced, "replace");
+        }
+        return new Written(replaced.status(), true, pendingManager);
+    }
+
+    /** The users of a ListResponse (RFC 7644 §3.4.2). */
+    private static List<JsonNode> resources(ScimClient.Reply reply) {
+        JsonNode resources = reply.body() == null ? null : reply.body().get("Resources");
+        if (resources == null || !resources.isArray()) {
+            return List.of();
+        }
+        java.util.ArrayList<JsonNode> users = new java.util.ArrayList<>();
+        resources.forEach(r -> {
+            if (r.isObject()) {
+                users.add(r);
+            }
+        });
+        return users;
+    }
+
+    /** The one place that says what a SCIM answer means for the delivery. */
+    private static Outcome failure(Target target, ScimClient.Reply reply, String action) {
+        String excerpt = reply.body() == null ? reply.detail() : oneLine(reply.body().toString());
+        if (reply.refusedCredentials()) {
+            return new Failed("deliver", reply.status(), target.name() + " refused LearnBridge's credentials to " + action + " the user ("
+                    + reply.detail() + "): check learnbridge.targets." + target.name() + ".token and its permissions, then replay",
+                    "ScimCredentialsRefused", excerpt, true);
+        }
+        if (reply.isTransient()) {
+            return new Retry(reply.status(), "could not " + action + " the user in " + target.name() + " (" + reply.detail() + ")",
+                    reply.retryAfter(), reply.serviceUnavailable());
+        }
+        String errorClass = reply.status() == 409 ? "ScimConflict" : "ScimRefused";
+        return new Failed("deliver", reply.status(), target.name() + " refused to " + action + " the user (" + reply.detail() + ")",
+                errorClass, excerpt, false);
+    }
+
+    private void settle(Target target, Delivery delivery, Outcome outcome) {
+        if (outcome instanceof Written written && written.pendingManager() == null) {
+            queue.delivered(delivery.id(), written.status());
+            metrics.delivery(target.name(), "delivered");
+            LOG.debug("Delivery {} of worker {} to {}: {}", delivery.id(), delivery.workerId(), target.name(),
+                    written.wrote() ? "written (HTTP " + written.status() + ")" : "already up to date");
+        } else if (outcome instanceof Written written) {
+            retry(target, delivery, new Retry(written.status(), "the user is written without its manager link: " + written.pendingManager(),
+                    null, false), "ScimManagerMissing");
+        } else if (outcome instanceof Retry retry) {
+            retry(target, delivery, retry, "ScimUnavailable");
+        } else if (outcome instanceof Failed failed) {
+            fail(delivery, failed);
+        }
+    }
+
+    private void retry(Target target, Delivery delivery, Retry retry, String errorClassWhenSpent) {
+        if (delivery.createdAt() == null || delivery.createdAt().plus(target.retryBudget()).isBefore(Instant.now())) {
+            fail(delivery, new Failed("deliver", retry.status(), retry.reason() + "; gave up after " + (delivery.attempts() + 1)
+                    + " attempts (retry budget " + target.retryBudget() + " spent)", errorClassWhenSpent, null, false));
+            return;
+        }
+        long delay = retry.retryAfter() != null ? Math.min(retry.retryAfter().toMillis(), target.maxRetryAfter().toMillis())
+                : Math.min(maxBackoff.toMillis(), initialBackoff.toMillis() << Math.min(20, delivery.attempts()));
+        queue.retryLater(delivery.id(), Instant.now().plusMillis(delay));
+        metrics.delivery(target.name(), "retried");
+        LOG.debug("Delivery {} of worker {} to {} retried in {} ms: {}", delivery.id(), delivery.workerId(), target.name(), delay, retry.reason());
+    }
+
+    private void fail(Delivery delivery, Failed failed) {
+        ExceptionEntry context = new ExceptionEntry(null, ExceptionEntry.Kind.FAILED, ExceptionEntry.Status.OPEN, failed.stage(),
+                delivery.source(), delivery.dropId(), null, delivery.line(), delivery.workerId(), null, delivery.target(),
+                delivery.id(), failed.reason(), failed.errorClass(), delivery.attempts() + 1, failed.status(),
+                failed.excerpt() == null ? failed.reason() : failed.excerpt(), null, null, null, 0, delivery.eventId(), null);
+        long id = queue.failed(delivery, context);
+        metrics.delivery(delivery.target(), "failed");
+        // the reason may quote personal data (a taken userName): it is in the exception queue, not the log
+        LOG.warn("Delivery {} of worker {} to {} failed: {}{} (exception {})", delivery.id(), delivery.workerId(), delivery.target(),
+                failed.errorClass(), failed.status() == null ? "" : " HTTP " + failed.status(), id);
+    }
+
+    private Target configure(String name) {
+        String prefix = "learnbridge.targets." + name + ".";
+        String url = required(prefix + "url");
+        URI baseUrl;
+        try {
+            baseUrl = new URI(url);
+        } catch (URISyntaxException e) {
+            throw new SettingsException(prefix + "url", "is not a URL: " + e.getMessage());
+        }
+        if (!"https".equalsIgnoreCase(baseUrl.getScheme()) && !"http".equalsIgnoreCase(baseUrl.getScheme()) || baseUrl.getHost() == null) {
+            throw new SettingsException(prefix + "url", "must be the SCIM service's http(s) base URL, e.g. https://lxp.example.com/scim/v2");
+        }
+        String token = text(prefix + "token").orElseThrow(() -> new SettingsException(prefix + "token",
+                "missing: the SCIM service's bearer token (from the environment or a settings file)"));
+        int batchSize = positive(prefix + "batchSize", 50);
+        Duration retryBudget = duration("learnbridge.delivery.retryBudget", "PT10M");
+        Duration maxRetryAfter = duration("learnbridge.delivery.maxRetryAfter", "PT2M");
+        Duration connectTimeout = Duration.ofMillis(positive("camel.component.http.connectTimeout", 5000));
+        Duration responseTimeout = Duration.ofMillis(positive("camel.component.http.responseTimeout", 30000));
+        ScimClient client = new ScimClient(new ScimClient.Config(baseUrl, "Bearer " + token, connectTimeout, responseTimeout));
+        LOG.info("SCIM target {}: {} (batches of {})", name, baseUrl, batchSize);
+        return new Target(name, client, batchSize, retryBudget, maxRetryAfter);
+    }
+
+    private int positive(String key, int fallback) {
+        Optional<String> value = text(key);
+        try {
+            int n = value.map(Integer::parseInt).orElse(fallback);
+            if (n > 0) {
+                return n;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw new SettingsException(key, "must be a positive whole number, found '" + value.orElse("") + "'");
+    }
+
+    private Duration duration(String key, String fallback) {
+        String value = text(key).orElse(fallback);
+        try {
+            return Duration.parse(value);
+        } catch (DateTimeParseException e) {
+            throw new SettingsException(key, "must be an ISO-8601 duration such as PT10M, found '" + value + "'");
+        }
+    }
+
+    private Optional<String> text(String key) {
+        return properties.apply(key).map(String::strip).filter(s -> !s.isEmpty());
+    }
+
+    private String required(String key) {
+        return text(key).orElseThrow(() -> new SettingsException(key, "missing"));
+    }
+
+    private static String oneLine(String text) {
+        String line = text.replaceAll("\\s+", " ").strip();
+        return line.length() <= 500 ? line : line.substring(0, 500) + "…";
+    }
+
+    @Override
+    public void close() throws IOException {
+        for (Target target : targets.values()) {
+            target.client().close();
+        }
+        targets.clear();
+    }
+}
