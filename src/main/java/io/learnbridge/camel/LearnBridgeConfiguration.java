@@ -98,6 +98,17 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         registry.bind("lrsDeliveries", new io.learnbridge.target.lrs.LrsDeliveries(deliveryQueue, mappings, metrics, properties,
                 Duration.ofMillis(properties.apply("learnbridge.delivery.initialBackoff").map(Long::parseLong).orElse(1000L)),
                 Duration.ofMillis(properties.apply("learnbridge.delivery.maxBackoff").map(Long::parseLong).orElse(60000L))));
+        io.learnbridge.target.scim.ScimDeliveries scimDeliveries = new io.learnbridge.target.scim.ScimDeliveries(deliveryQueue, mappings,
+                metrics, properties,
+                Duration.ofMillis(properties.apply("learnbridge.delivery.initialBackoff").map(Long::parseLong).orElse(1000L)),
+                Duration.ofMillis(properties.apply("learnbridge.delivery.maxBackoff").map(Long::parseLong).orElse(60000L)));
+        registry.bind("scimDeliveries", scimDeliveries);
+        context.addService(new ServiceSupport() {
+            @Override
+            protected void doStop() throws Exception {
+                scimDeliveries.close(); // the SCIM targets' HTTP connection pools
+            }
+        });
         registry.bind("workersApi", new WorkersApi(new io.learnbridge.store.WorkerHistory(store), mappings));
         registry.bind("dropsApi", new DropsApi(new io.learnbridge.store.Plans(store), ledger, targetsOf));
         registry.bind("exceptionsApi", new ExceptionsApi(exceptions, replayer, new Reconciliation(store)));

@@ -175,7 +175,11 @@ public final class ScimDeliveries implements AutoCloseable {
             return new Written(created.status(), true, pendingManager);
         }
         ObjectNode current = (ObjectNode) existing.get(0);
-        String id = current.path("id").asText();
+        String id = current.path("id").asText("");
+        if (id.isBlank()) {
+            return new Failed("deliver", lookup.status(), target.name() + " listed the user with externalId " + externalId
+                    + " without an id: it cannot be replaced", "ScimRefused", null, false);
+        }
         scimIds.put(externalId, id);
         ObjectNode merged = user.mergedInto(current, managerId);
         if (merged.equals(ScimUser.writable(current))) {

@@ -163,6 +163,23 @@ class ScimTargetTest {
     }
 
     @Test
+    void aWorkerListedBeforeTheirNewManagerIsLinkedToTheManagerOnceTheManagerIsCreated() throws Exception {
+        startBridge(scim.token());
+
+        world.drop("day1.csv", HrCsv.create()
+                .row(HrCsv.id(2), "Grace", "Hopper", "grace@example.com", HrCsv.id(1), "ENG-1", "Engineer", "London", "Engineering", "A", "01/15/2020")
+                .row(HrCsv.id(1), "Ada", "Lovelace", "ada@example.com", "", "ENG-1", "Head of Engineering", "London", "Engineering", "A", "01/15/2020")
+                .build());
+
+        JsonNode ada = user(HrCsv.id(1));
+        JsonNode grace = user(HrCsv.id(2));
+        assertThat(writes()).containsExactly("POST /Users 201", "POST /Users 201", "PUT /Users/" + grace.path("id").asText() + " 200");
+        assertThat(grace.path(ENTERPRISE).path("manager").path("value").asText()).isEqualTo(ada.path("id").asText());
+        assertThat(countLxp("DELIVERED")).isEqualTo(2);
+        assertThat(new ExceptionQueue(world.bridge().store()).countOpen()).isZero();
+    }
+
+    @Test
     void aUserNameTakenByAnotherUserIsAConflictInTheExceptionQueueWhileTheOthersAreDelivered() throws Exception {
         HttpResponse<String> other = scimSend("POST", "/Users", "{\"schemas\":[\"" + CORE + "\"],\"userName\":\"Worker2@example.com\",\"externalId\":\"CONTRACTOR-7\"}");
         assertThat(other.statusCode()).as(other.body()).isEqualTo(201);
