@@ -98,6 +98,9 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         registry.bind("lrsDeliveries", new io.learnbridge.target.lrs.LrsDeliveries(deliveryQueue, mappings, metrics, properties,
                 Duration.ofMillis(properties.apply("learnbridge.delivery.initialBackoff").map(Long::parseLong).orElse(1000L)),
                 Duration.ofMillis(properties.apply("learnbridge.delivery.maxBackoff").map(Long::parseLong).orElse(60000L))));
+        registry.bind("moodleDeliveries", new io.learnbridge.target.moodle.MoodleDeliveries(deliveryQueue, mappings, metrics, properties,
+                Duration.ofMillis(properties.apply("learnbridge.delivery.initialBackoff").map(Long::parseLong).orElse(1000L)),
+                Duration.ofMillis(properties.apply("learnbridge.delivery.maxBackoff").map(Long::parseLong).orElse(60000L))));
         io.learnbridge.target.scim.ScimDeliveries scimDeliveries = new io.learnbridge.target.scim.ScimDeliveries(deliveryQueue, mappings,
                 metrics, properties,
                 Duration.ofMillis(properties.apply("learnbridge.delivery.initialBackoff").map(Long::parseLong).orElse(1000L)),

@@ -40,7 +40,7 @@ class ReadmeSettingsTest {
         inReadme.removeIf(k -> k.startsWith("learnbridge.sources.<source>.host") || k.startsWith("learnbridge.sources.<source>.webhook.")
                 || k.startsWith("learnbridge.sources.<source>.kafka.") || k.startsWith("learnbridge.exceptions.kafka.")
                 || k.startsWith("learnbridge.sources.<source>.gate.") || k.startsWith("learnbridge.targets.<target>.gate.")
-                || k.startsWith("learnbridge.targets.<target>.homePage"));
+                || k.startsWith("learnbridge.targets.<target>.homePage") || k.startsWith("learnbridge.targets.<target>.auth"));
         assertThat(inProperties).as("learnbridge.* keys of application.properties").containsAll(inReadme);
     }
 }

@@ -45,6 +45,11 @@ final class MoodleUserSync {
             return text(fields, "department");
         }
 
+        /** Cohorts follow the department: a mapping that does not list it leaves cohorts alone. */
+        boolean keepsCohorts() {
+            return fields.has("department");
+        }
+
         /** 1 or 0 from the mapping (the worker's state); without it a leave suspends and a join reactivates. */
         Integer suspended() {
             JsonNode value = fields.get("suspended");
@@ -138,8 +143,9 @@ final class MoodleUserSync {
             create(creates);
             List<Existing> ready = new ArrayList<>();
             for (Existing user : existing) {
-                Optional<Failure> failure = cohorts.sync(user.id(), user.department(), user.change().department(),
-                        user.change().kind() == ChangeKind.JOIN);
+                Change change = user.change();
+                Optional<Failure> failure = !change.keepsCohorts() ? Optional.empty()
+                        : cohorts.sync(user.id(), user.department(), change.department(), change.kind() == ChangeKind.JOIN);
                 if (failure.isPresent()) {
                     fail(user.change(), failure.get());
                 } else {
@@ -201,7 +207,8 @@ final class MoodleUserSync {
                                 + text(change.fields(), "username"), 200, result.value().toString()));
                         continue;
                     }
-                    Optional<Failure> failure = cohorts.sync(id, "", change.department(), true);
+                    Optional<Failure> failure = !change.keepsCohorts() ? Optional.empty()
+                            : cohorts.sync(id, "", change.department(), true);
                     if (failure.isPresent()) {
                         fail(change, failure.get());
                     } else {
