@@ -145,6 +145,9 @@ class XapiTargetTest {
                 return ps.executeUpdate();
             }
         });
+        // a batch read before the change may still be in flight: wait until the LRS (still down) saw the refused statement
+        await().atMost(Duration.ofSeconds(30)).until(() -> !proxy.findAll(com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor(urlPathMatching("/.*"))
+                .withRequestBody(com.github.tomakehurst.wiremock.client.WireMock.containing("not-a-date"))).isEmpty());
         proxy.removeStub(down);
         await().atMost(Duration.ofSeconds(60)).until(() -> countLrs("DELIVERED") + countLrs("FAILED") == 50);
         assertThat(newStatements()).hasSize(49);
