@@ -8,13 +8,11 @@ import io.learnbridge.mapping.Mappings;
 import io.learnbridge.ops.SettingsException;
 import io.learnbridge.store.Delivery;
 import io.learnbridge.store.DeliveryQueue;
-import io.learnbridge.store.ExceptionEntry;
 import io.learnbridge.worker.CanonicalRecord;
 import io.learnbridge.worker.ChangeKind;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -23,8 +21,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Bean {@code lrsDeliveries}: delivers one xAPI target's pending changes (route template
@@ -32,11 +28,10 @@ import org.slf4j.LoggerFactory;
  * worker's latest: statements are events) with the target mapping's fields as context
  * extensions; statements go out in batches; a statement the LRS refuses or holds with other
  * content (drift) goes to the exception queue with the LRS's answer, the others are delivered; a
- * transient failure puts the batch back with exponential backoff until the attempts run out.
+ * transient failure puts the batch back with exponential backoff until the retry budget is spent
+ * ({@link io.learnbridge.target.TargetOutcomes}).
  */
 public final class LrsDeliveries {
-
-    private static final Logger LOG = LoggerFactory.getLogger(LrsDeliveries.class);
 
     /** One target's settings ({@code learnbridge.targets.<t>.*}) and its client. */
     private record Target(String name, XapiStatements statements, XapiClient client, int batchSize, Duration retryBudget) {
@@ -44,20 +39,16 @@ public final class LrsDeliveries {
 
     private final DeliveryQueue queue;
     private final Mappings mappings;
-    private final Metrics metrics;
     private final Function<String, Optional<String>> properties;
-    private final Duration initialBackoff;
-    private final Duration maxBackoff;
+    private final io.learnbridge.target.TargetOutcomes outcomes;
     private final Map<String, Target> targets = new ConcurrentHashMap<>();
 
     public LrsDeliveries(DeliveryQueue queue, Mappings mappings, Metrics metrics, Function<String, Optional<String>> properties,
                          Duration initialBackoff, Duration maxBackoff) {
         this.queue = queue;
         this.mappings = mappings;
-        this.metrics = metrics;
         this.properties = properties;
-        this.initialBackoff = initialBackoff;
-        this.maxBackoff = maxBackoff;
+        this.outcomes = new io.learnbridge.target.TargetOutcomes(queue, metrics, initialBackoff, maxBackoff);
     }
 
     /** Claims and sends one batch; returns how many deliveries it settled or put back. */
@@ -78,8 +69,8 @@ public final class LrsDeliveries {
                 fail(delivery, "map", null, e.getMessage(), null);
             }
         }
-        Map<String, XapiClient.Outcome> outcomes = target.client().send(statements);
-        outcomes.forEach((id, outcome) -> settle(target, byStatement.get(id), outcome));
+        Map<String, XapiClient.Outcome> answers = target.client().send(statements);
+        answers.forEach((id, outcome) -> settle(target, byStatement.get(id), outcome));
         return batch.size();
     }
 
@@ -103,31 +94,23 @@ public final class LrsDeliveries {
 
     private void settle(Target target, Delivery delivery, XapiClient.Outcome outcome) {
         if (outcome instanceof XapiClient.Stored stored) {
-            queue.delivered(delivery.id(), stored.status());
-            metrics.delivery(target.name(), "delivered");
+            outcomes.delivered(delivery, stored.status());
         } else if (outcome instanceof XapiClient.Refused refused) {
             fail(delivery, "deliver", refused.status(), refused.reason(), "StatementRefused");
         } else if (outcome instanceof XapiClient.Drift drift) {
             fail(delivery, "deliver", 409, drift.reason(), "StatementDrift");
         } else if (outcome instanceof XapiClient.Transient transientFailure) {
-            if (delivery.createdAt() == null || delivery.createdAt().plus(target.retryBudget()).isBefore(Instant.now())) {
+            if (io.learnbridge.target.TargetOutcomes.budgetSpent(delivery, target.retryBudget())) {
                 fail(delivery, "deliver", transientFailure.status(), transientFailure.reason() + "; gave up after "
                         + (delivery.attempts() + 1) + " attempts (retry budget " + target.retryBudget() + " spent)", "LrsUnavailable");
             } else {
-                long backoff = Math.min(maxBackoff.toMillis(), initialBackoff.toMillis() << Math.min(20, delivery.attempts()));
-                queue.retryLater(delivery.id(), Instant.now().plusMillis(backoff));
-                metrics.delivery(target.name(), "retried");
+                outcomes.retryLater(delivery, outcomes.backoff(delivery.attempts()));
             }
         }
     }
 
     private void fail(Delivery delivery, String stage, Integer status, String reason, String errorClass) {
-        ExceptionEntry context = new ExceptionEntry(null, ExceptionEntry.Kind.FAILED, ExceptionEntry.Status.OPEN, stage,
-                delivery.source(), delivery.dropId(), null, delivery.line(), delivery.workerId(), null, delivery.target(),
-                delivery.id(), reason, errorClass, delivery.attempts() + 1, status, reason, null, null, null, 0, delivery.eventId(), null);
-        long id = queue.failed(delivery, context);
-        metrics.delivery(delivery.target(), "failed");
-        LOG.warn("Delivery {} of worker {} to {} failed: {} (exception {})", delivery.id(), delivery.workerId(), delivery.target(), reason, id);
+        outcomes.fail(delivery, stage, status, reason, errorClass, null);
     }
 
     private Target configure(String name) {

@@ -7,13 +7,11 @@ import io.learnbridge.mapping.Mappings;
 import io.learnbridge.ops.SettingsException;
 import io.learnbridge.store.Delivery;
 import io.learnbridge.store.DeliveryQueue;
-import io.learnbridge.store.ExceptionEntry;
 import io.learnbridge.target.moodle.MoodleResponses.Failure;
 import io.learnbridge.worker.CanonicalRecord;
 import io.learnbridge.worker.ChangeKind;
 import java.net.URI;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,8 +47,7 @@ public final class MoodleDeliveries {
     private final Mappings mappings;
     private final Metrics metrics;
     private final Function<String, Optional<String>> properties;
-    private final Duration initialBackoff;
-    private final Duration maxBackoff;
+    private final io.learnbridge.target.TargetOutcomes outcomes;
     private final Map<String, Target> targets = new ConcurrentHashMap<>();
 
     public MoodleDeliveries(DeliveryQueue queue, Mappings mappings, Metrics metrics, Function<String, Optional<String>> properties,
@@ -59,8 +56,7 @@ public final class MoodleDeliveries {
         this.mappings = mappings;
         this.metrics = metrics;
         this.properties = properties;
-        this.initialBackoff = initialBackoff;
-        this.maxBackoff = maxBackoff;
+        this.outcomes = new io.learnbridge.target.TargetOutcomes(queue, metrics, initialBackoff, maxBackoff);
     }
 
     /** Claims and delivers one batch; returns how many deliveries it settled or put back. */
@@ -101,15 +97,14 @@ public final class MoodleDeliveries {
                 : new Failure(MoodleResponses.Severity.RECORD, "nooutcome", "no outcome for this worker (a bug)", null, null);
         if (!failure.severity().retryable()) {
             fail(delivery, "deliver", failure.httpStatus(), failure.reason(), failure.errorcode(), failure.excerpt());
-        } else if (delivery.createdAt() == null || delivery.createdAt().plus(target.retryBudget()).isBefore(Instant.now())) {
+        } else if (io.learnbridge.target.TargetOutcomes.budgetSpent(delivery, target.retryBudget())) {
             fail(delivery, "deliver", failure.httpStatus(), failure.reason() + "; gave up after " + (delivery.attempts() + 1)
                     + " attempts (retry budget " + target.retryBudget() + " spent)", failure.errorcode(), failure.excerpt());
         } else {
-            long backoff = Math.min(maxBackoff.toMillis(), initialBackoff.toMillis() << Math.min(20, delivery.attempts()));
-            queue.retryLater(delivery.id(), Instant.now().plusMillis(backoff));
-            metrics.delivery(target.name(), "retried");
+            Duration backoff = outcomes.backoff(delivery.attempts());
+            outcomes.retryLater(delivery, backoff);
             LOG.info("Delivery {} of worker {} to {} will be retried in {} ms ({})", delivery.id(), delivery.workerId(), target.name(),
-                    backoff, failure.errorcode());
+                    backoff.toMillis(), failure.errorcode());
         }
     }
 
@@ -118,14 +113,8 @@ public final class MoodleDeliveries {
     }
 
     private void fail(Delivery delivery, String stage, Integer status, String reason, String errorClass, String excerpt) {
-        ExceptionEntry context = new ExceptionEntry(null, ExceptionEntry.Kind.FAILED, ExceptionEntry.Status.OPEN, stage,
-                delivery.source(), delivery.dropId(), null, delivery.line(), delivery.workerId(), null, delivery.target(),
-                delivery.id(), reason, errorClass, delivery.attempts() + 1, status, excerpt == null ? reason : excerpt,
-                null, null, null, 0, delivery.eventId(), null);
-        long id = queue.failed(delivery, context);
-        metrics.delivery(delivery.target(), "failed");
         // Moodle's messages quote names and emails: the log gets the error code, the exception queue the message
-        LOG.warn("Delivery {} of worker {} to {} failed: {} (exception {})", delivery.id(), delivery.workerId(), delivery.target(), errorClass, id);
+        outcomes.fail(delivery, stage, status, reason, errorClass, excerpt);
     }
 
     private Target configure(String name) {

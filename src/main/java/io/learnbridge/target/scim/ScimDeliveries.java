@@ -8,13 +8,11 @@ import io.learnbridge.mapping.Mappings;
 import io.learnbridge.ops.SettingsException;
 import io.learnbridge.store.Delivery;
 import io.learnbridge.store.DeliveryQueue;
-import io.learnbridge.store.ExceptionEntry;
 import io.learnbridge.worker.CanonicalRecord;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
-import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.HashMap;
 import java.util.List;
@@ -71,8 +69,7 @@ public final class ScimDeliveries implements AutoCloseable {
     private final Mappings mappings;
     private final Metrics metrics;
     private final Function<String, Optional<String>> properties;
-    private final Duration initialBackoff;
-    private final Duration maxBackoff;
+    private final io.learnbridge.target.TargetOutcomes outcomes;
     private final Map<String, Target> targets = new ConcurrentHashMap<>();
 
     public ScimDeliveries(DeliveryQueue queue, Mappings mappings, Metrics metrics, Function<String, Optional<String>> properties,
@@ -81,8 +78,7 @@ public final class ScimDeliveries implements AutoCloseable {
         this.mappings = mappings;
         this.metrics = metrics;
         this.properties = properties;
-        this.initialBackoff = initialBackoff;
-        this.maxBackoff = maxBackoff;
+        this.outcomes = new io.learnbridge.target.TargetOutcomes(queue, metrics, initialBackoff, maxBackoff);
     }
 
     /** Claims one batch (each delivery with the worker's newest state) and settles every delivery of it; returns the batch size. */
@@ -244,28 +240,20 @@ public final class ScimDeliveries implements AutoCloseable {
     }
 
     private void retry(Target target, Delivery delivery, Retry retry, String errorClassWhenSpent) {
-        if (delivery.createdAt() == null || delivery.createdAt().plus(target.retryBudget()).isBefore(Instant.now())) {
+        if (io.learnbridge.target.TargetOutcomes.budgetSpent(delivery, target.retryBudget())) {
             fail(delivery, new Failed("deliver", retry.status(), retry.reason() + "; gave up after " + (delivery.attempts() + 1)
                     + " attempts (retry budget " + target.retryBudget() + " spent)", errorClassWhenSpent, null, false));
             return;
         }
         long delay = retry.retryAfter() != null ? Math.min(retry.retryAfter().toMillis(), target.maxRetryAfter().toMillis())
-                : Math.min(maxBackoff.toMillis(), initialBackoff.toMillis() << Math.min(20, delivery.attempts()));
-        queue.retryLater(delivery.id(), Instant.now().plusMillis(delay));
-        metrics.delivery(target.name(), "retried");
+                : outcomes.backoff(delivery.attempts()).toMillis();
+        outcomes.retryLater(delivery, Duration.ofMillis(delay));
         LOG.debug("Delivery {} of worker {} to {} retried in {} ms: {}", delivery.id(), delivery.workerId(), target.name(), delay, retry.reason());
     }
 
     private void fail(Delivery delivery, Failed failed) {
-        ExceptionEntry context = new ExceptionEntry(null, ExceptionEntry.Kind.FAILED, ExceptionEntry.Status.OPEN, failed.stage(),
-                delivery.source(), delivery.dropId(), null, delivery.line(), delivery.workerId(), null, delivery.target(),
-                delivery.id(), failed.reason(), failed.errorClass(), delivery.attempts() + 1, failed.status(),
-                failed.excerpt() == null ? failed.reason() : failed.excerpt(), null, null, null, 0, delivery.eventId(), null);
-        long id = queue.failed(delivery, context);
-        metrics.delivery(delivery.target(), "failed");
         // the reason may quote personal data (a taken userName): it is in the exception queue, not the log
-        LOG.warn("Delivery {} of worker {} to {} failed: {}{} (exception {})", delivery.id(), delivery.workerId(), delivery.target(),
-                failed.errorClass(), failed.status() == null ? "" : " HTTP " + failed.status(), id);
+        outcomes.fail(delivery, failed.stage(), failed.status(), failed.reason(), failed.errorClass(), failed.excerpt());
     }
 
     private Target configure(String name) {

@@ -1,0 +1,67 @@
+package io.learnbridge.target;
+
+import io.learnbridge.camel.Metrics;
+import io.learnbridge.store.Delivery;
+import io.learnbridge.store.DeliveryQueue;
+import io.learnbridge.store.ExceptionEntry;
+import java.time.Duration;
+import java.time.Instant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * How a store-driven target (LRS, SCIM, Moodle) settles a claimed delivery, in one place:
+ * delivered; put back with exponential backoff while the retry budget lasts; or failed into the
+ * exception queue with its context. Logs name ids and error classes, never the target's message,
+ * which may quote personal data (it is kept in the exception queue).
+ */
+public final class TargetOutcomes {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TargetOutcomes.class);
+
+    private final DeliveryQueue queue;
+    private final Metrics metrics;
+    private final Duration initialBackoff;
+    private final Duration maxBackoff;
+
+    public TargetOutcomes(DeliveryQueue queue, Metrics metrics, Duration initialBackoff, Duration maxBackoff) {
+        this.queue = queue;
+        this.metrics = metrics;
+        this.initialBackoff = initialBackoff;
+        this.maxBackoff = maxBackoff;
+    }
+
+    public void delivered(Delivery delivery, int status) {
+        queue.delivered(delivery.id(), status);
+        metrics.delivery(delivery.target(), "delivered");
+    }
+
+    /** True when the delivery has been queued longer than the retry budget. */
+    public static boolean budgetSpent(Delivery delivery, Duration retryBudget) {
+        return delivery.createdAt() == null || delivery.createdAt().plus(retryBudget).isBefore(Instant.now());
+    }
+
+    /** The exponential backoff before the next attempt of a delivery claimed {@code attempts} times before. */
+    public Duration backoff(int attempts) {
+        return Duration.ofMillis(Math.min(maxBackoff.toMillis(), initialBackoff.toMillis() << Math.min(20, attempts)));
+    }
+
+    /** Puts the delivery back to be claimed again after {@code delay}. */
+    public void retryLater(Delivery delivery, Duration delay) {
+        queue.retryLater(delivery.id(), Instant.now().plus(delay));
+        metrics.delivery(delivery.target(), "retried");
+    }
+
+    /** Fails the delivery into the exception queue; {@code excerpt} defaults to the reason. Returns the exception id. */
+    public long fail(Delivery delivery, String stage, Integer status, String reason, String errorClass, String excerpt) {
+        ExceptionEntry context = new ExceptionEntry(null, ExceptionEntry.Kind.FAILED, ExceptionEntry.Status.OPEN, stage,
+                delivery.source(), delivery.dropId(), null, delivery.line(), delivery.workerId(), null, delivery.target(),
+                delivery.id(), reason, errorClass, delivery.attempts() + 1, status, excerpt == null ? reason : excerpt,
+                null, null, null, 0, delivery.eventId(), null);
+        long id = queue.failed(delivery, context);
+        metrics.delivery(delivery.target(), "failed");
+        LOG.warn("Delivery {} of worker {} to {} failed: {}{} (exception {})", delivery.id(), delivery.workerId(), delivery.target(),
+                errorClass, status == null ? "" : " HTTP " + status, id);
+        return id;
+    }
+}
