@@ -54,7 +54,8 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         DeliveryQueue deliveryQueue = new DeliveryQueue(store, instanceId, settings.delivery().lease());
         deliveryQueue.releaseOwnClaims();
         Duration eventLease = Duration.parse(properties.apply("learnbridge.events.lease").orElse("PT1M"));
-        EventInbox inbox = new EventInbox(store, instanceId, eventLease);
+        TargetKinds kinds = new TargetKinds(properties);
+        EventInbox inbox = new EventInbox(store, instanceId, eventLease, kinds);
         inbox.releaseOwnClaims();
         ExceptionQueue exceptions = new ExceptionQueue(store);
         Replayer replayer = new Replayer(mappings::reload, exceptions, new Replays(store), source -> Settings.targetsOf(properties, source));
@@ -65,7 +66,7 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         registry.bind("mappings", mappings);
         registry.bind("learnbridgeMetrics", metrics);
         registry.bind("fieldmap", new FieldMapComponent(mappings));
-        DropLedger ledger = new DropLedger(store, instanceId, settings.drops().claimLease());
+        DropLedger ledger = new DropLedger(store, instanceId, settings.drops().claimLease(), kinds);
         registry.bind("drops", new DropIngest(ledger, mappings, properties, metrics, settings.drops().batchSize()));
         Map<String, String> bearerTokens = new HashMap<>();
         for (String target : catalog.targets().keySet()) {

@@ -31,7 +31,7 @@ final class DropDecisionCommands {
                     System.out.println("no drop " + id);
                     return 1;
                 }
-                DropLedger ledger = new DropLedger(cli.store, "cli", Duration.ofMinutes(10));
+                DropLedger ledger = new DropLedger(cli.store, "cli", Duration.ofMinutes(10), new io.learnbridge.camel.TargetKinds(cli.lookup));
                 DropLedger.Decision decision = decide(cli, ledger, report.get().source());
                 System.out.println(decision.message());
                 return decision.done() ? 0 : 1;

@@ -56,7 +56,8 @@ final class DropsCommand implements Callable<Integer> {
                             + "  or  drops reject " + r.dropId() + " --checksum " + r.checksum());
                 }
                 for (Reconciliation.TargetCounts t : r.targets()) {
-                    System.out.printf("    -> %s: delivered %d, failed %d, pending %d%s%n", t.target(), t.delivered(), t.failed(), t.pending(),
+                    System.out.printf("    -> %s: delivered %d, failed %d, pending %d%s%s%n", t.target(), t.delivered(), t.failed(), t.pending(),
+                            t.notTaken() == 0 ? "" : ", not taken (change kind) " + t.notTaken(),
                             r.inferredLeavers() == 0 ? "" : String.format("; inferred leavers: delivered %d, failed %d, pending %d",
                                     t.leaversDelivered(), t.leaversFailed(), t.leaversPending()));
                 }

@@ -46,8 +46,14 @@ public final class DeliveryQueue {
      * leavers inferred from a full snapshot have negative lines.
      */
     static int enqueueApplied(Connection c, String source, long dropId, String target, Integer line) throws SQLException {
+        return enqueueApplied(c, source, dropId, target, line, null);
+    }
+
+    /** As above, for a target that takes only some change kinds ({@code kinds}; null: all). */
+    static int enqueueApplied(Connection c, String source, long dropId, String target, Integer line, java.util.Set<String> kinds)
+            throws SQLException {
         if (line != null) {
-            return enqueueLines(c, source, dropId, target, line, line);
+            return enqueueLines(c, source, dropId, target, line, line, kinds);
         }
         int minLine;
         int maxLine;
@@ -61,17 +67,20 @@ public final class DeliveryQueue {
         }
         int queued = 0;
         for (int from = Math.min(0, minLine); from <= maxLine; from += ENQUEUE_RANGE) {
-            queued += enqueueLines(c, source, dropId, target, from, Math.min(maxLine, from + ENQUEUE_RANGE - 1));
+            queued += enqueueLines(c, source, dropId, target, from, Math.min(maxLine, from + ENQUEUE_RANGE - 1), kinds);
         }
         return queued;
     }
 
-    private static int enqueueLines(Connection c, String source, long dropId, String target, int fromLine, int toLine) throws SQLException {
+    private static int enqueueLines(Connection c, String source, long dropId, String target, int fromLine, int toLine,
+                                    java.util.Set<String> kinds) throws SQLException {
         Instant now = Instant.now();
+        String filter = kinds == null ? "" : kinds.isEmpty() ? " and 1 = 0"
+                : " and coalesce(change_kind, 'UPDATE') in (" + String.join(", ", java.util.Collections.nCopies(kinds.size(), "?")) + ")";
         try (PreparedStatement ps = c.prepareStatement("""
                 insert into delivery (source, drop_id, line, worker_id, target, canonical, status, attempts, created_at, updated_at, change_kind)
                 select ?, drop_id, line, worker_id, ?, canonical, 'PENDING', 0, ?, ?, coalesce(change_kind, 'UPDATE')
-                from drop_row where drop_id = ? and status = 'APPLIED' and line between ? and ?""")) {
+                from drop_row where drop_id = ? and status = 'APPLIED' and line between ? and ?""" + filter)) {
             ps.setString(1, source);
             ps.setString(2, target);
             Sql.setTime(ps, 3, now);
@@ -79,6 +88,12 @@ public final class DeliveryQueue {
             ps.setLong(5, dropId);
             ps.setInt(6, fromLine);
             ps.setInt(7, toLine);
+            if (kinds != null) {
+                int i = 8;
+                for (String kind : new java.util.TreeSet<>(kinds)) {
+                    ps.setString(i++, kind);
+                }
+            }
             return ps.executeUpdate();
         }
     }

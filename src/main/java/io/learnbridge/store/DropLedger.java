@@ -27,6 +27,7 @@ public final class DropLedger {
     private final Store store;
     private final String instanceId;
     private final Duration lease;
+    private final java.util.function.Function<String, java.util.Set<String>> kindsOf;
 
     /**
      * @param instanceId this instance's stable id: its own unfinished claims (e.g. after a crash)
@@ -34,9 +35,15 @@ public final class DropLedger {
      * @param lease how long another instance's STAGING claim protects a drop
      */
     public DropLedger(Store store, String instanceId, Duration lease) {
+        this(store, instanceId, lease, target -> null);
+    }
+
+    /** @param kindsOf the change kinds each target takes ({@code learnbridge.targets.<t>.changes}); null: all */
+    public DropLedger(Store store, String instanceId, Duration lease, java.util.function.Function<String, java.util.Set<String>> kindsOf) {
         this.store = store;
         this.instanceId = instanceId;
         this.lease = lease;
+        this.kindsOf = kindsOf;
     }
 
     public DropClaim claim(String source, String fileName, String checksum, long size) {
@@ -195,7 +202,7 @@ public final class DropLedger {
                 setGateReasons(c, dropId, reasons);
                 return new Summary(accepted, duplicates, conflicts, countSuperseded(c, dropId), 0, plan, List.copyOf(reasons), warnings);
             }
-            int deliveries = DropPlanner.apply(c, dropId, claim.source(), targets, now);
+            int deliveries = DropPlanner.apply(c, dropId, claim.source(), targets, now, kindsOf);
             setStatus(c, dropId, "STAGED", null);
             return new Summary(accepted, duplicates, conflicts, countSuperseded(c, dropId), deliveries, plan, List.of(), warnings);
         });
@@ -243,7 +250,7 @@ public final class DropLedger {
             }
             int deliveries = 0;
             if (approve) {
-                deliveries = DropPlanner.apply(c, dropId, source, targets, Instant.now());
+                deliveries = DropPlanner.apply(c, dropId, source, targets, Instant.now(), kindsOf);
                 setStatus(c, dropId, "STAGED", null);
             } else {
                 try (PreparedStatement ps = c.prepareStatement("update drop_row set status = 'DISCARDED' where drop_id = ? and status = 'PLANNED'")) {
@@ -295,7 +302,7 @@ public final class DropLedger {
                 }
                 if (outcome == WorkerStates.Outcome.APPLIED) {
                     for (String target : targetsOf.apply(held.source())) {
-                        DeliveryQueue.enqueueApplied(c, held.source(), held.dropId(), target, held.line());
+                        DeliveryQueue.enqueueApplied(c, held.source(), held.dropId(), target, held.line(), kindsOf.apply(target));
                     }
                 }
             }

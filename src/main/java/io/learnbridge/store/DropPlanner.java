@@ -197,7 +197,8 @@ final class DropPlanner {
      * older than the stored state are SUPERSEDED, the rest become the workers' state and are
      * queued for every target. Returns the number of deliveries queued.
      */
-    static int apply(Connection c, long dropId, String source, List<String> targets, Instant now) throws SQLException {
+    static int apply(Connection c, long dropId, String source, List<String> targets, Instant now,
+                     java.util.function.Function<String, java.util.Set<String>> kindsOf) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
                 "update drop_row set status = 'PENDING' where drop_id = ? and status = 'PLANNED' and effective_at > ?")) {
             ps.setLong(1, dropId);
@@ -211,7 +212,7 @@ final class DropPlanner {
         }
         int deliveries = 0;
         for (String target : targets) {
-            deliveries += DeliveryQueue.enqueueApplied(c, source, dropId, target, null);
+            deliveries += DeliveryQueue.enqueueApplied(c, source, dropId, target, null, kindsOf.apply(target));
         }
         return deliveries;
     }

@@ -33,11 +33,18 @@ public final class EventInbox {
     private final Store store;
     private final String instanceId;
     private final Duration lease;
+    private final java.util.function.Function<String, java.util.Set<String>> kindsOf;
 
     public EventInbox(Store store, String instanceId, Duration lease) {
+        this(store, instanceId, lease, target -> null);
+    }
+
+    /** @param kindsOf the change kinds each target takes; null: all */
+    public EventInbox(Store store, String instanceId, Duration lease, java.util.function.Function<String, java.util.Set<String>> kindsOf) {
         this.store = store;
         this.instanceId = instanceId;
         this.lease = lease;
+        this.kindsOf = kindsOf;
     }
 
     /** Stores an event for processing, once per event key. */
@@ -183,7 +190,10 @@ public final class EventInbox {
             WorkerStates.Outcome outcome = WorkerStates.apply(c, workerId, effectiveAt, canonical, event.source());
             if (outcome == WorkerStates.Outcome.APPLIED) {
                 for (String target : targets) {
-                    DeliveryQueue.enqueueEvent(c, event.source(), event.id(), workerId, target, canonical, kind);
+                    java.util.Set<String> takes = kindsOf.apply(target);
+                    if (takes == null || takes.contains(kind)) {
+                        DeliveryQueue.enqueueEvent(c, event.source(), event.id(), workerId, target, canonical, kind);
+                    }
                 }
             }
             finish(c, event.id(), outcome.name(), workerId, effectiveAt);

@@ -10,15 +10,15 @@ import java.util.Optional;
 
 /**
  * The reconciliation report of a drop, derived from the store (never from counters that could
- * drift): for every target, received = delivered + failed + pending + unchanged + superseded +
- * rejected + quarantined + held + discarded. Leavers inferred from a full snapshot are not rows of
+ * drift): for every target, received = delivered + failed + pending + not taken (a change kind the
+ * target does not take) + unchanged + superseded + rejected + quarantined + held + discarded. Leavers inferred from a full snapshot are not rows of
  * the file; they are counted on their own, with their deliveries.
  */
 public final class Reconciliation {
 
     /** Counts for one drop and target: deliveries of the file's rows, and of inferred leavers. */
     public record TargetCounts(String target, int delivered, int failed, int pending, int leaversDelivered, int leaversFailed,
-                               int leaversPending) {
+                               int leaversPending, int notTaken) {
     }
 
     /**
@@ -34,7 +34,7 @@ public final class Reconciliation {
         public boolean balanced() {
             int settled = unchanged + superseded + rejected + quarantined + held + discarded + staging;
             return targets.isEmpty() ? received == settled
-                    : targets.stream().allMatch(t -> received == settled + t.delivered() + t.failed() + t.pending());
+                    : targets.stream().allMatch(t -> received == settled + t.delivered() + t.failed() + t.pending() + t.notTaken());
         }
 
         /** True when nothing is in flight any more (held changes wait for their date; quarantine for a human). */
@@ -103,7 +103,10 @@ public final class Reconciliation {
                 }
             }
             List<TargetCounts> targets = new ArrayList<>();
-            byTarget.forEach((t, n) -> targets.add(new TargetCounts(t, n[0], n[1], n[2], n[3], n[4], n[5])));
+            for (Map.Entry<String, int[]> e : byTarget.entrySet()) {
+                int[] n = e.getValue();
+                targets.add(new TargetCounts(e.getKey(), n[0], n[1], n[2], n[3], n[4], n[5], notTaken(c, dropId, e.getKey())));
+            }
             int received = rows.values().stream().mapToInt(Integer::intValue).sum();
             boolean quarantined = "QUARANTINED".equals(status);
             return Optional.of(new Report(dropId, source, fileName, checksum, status, gateReasons, received,
@@ -116,6 +119,20 @@ public final class Reconciliation {
                     rows.getOrDefault("ACCEPTED", 0) + (quarantined ? 0 : rows.getOrDefault("PLANNED", 0)),
                     leavers, targets));
         });
+    }
+
+    /** Applied rows of the file a target was not sent because it does not take their change kind. */
+    private static int notTaken(java.sql.Connection c, long dropId, String target) throws java.sql.SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                select count(*) from drop_row r where r.drop_id = ? and r.line > 0 and r.status = 'APPLIED'
+                and not exists (select 1 from delivery d where d.drop_id = r.drop_id and d.line = r.line and d.target = ?)""")) {
+            ps.setLong(1, dropId);
+            ps.setString(2, target);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
     }
 
     /** Reports of the most recent drops, newest first. */

@@ -40,7 +40,8 @@ class ReadmeSettingsTest {
         inReadme.removeIf(k -> k.startsWith("learnbridge.sources.<source>.host") || k.startsWith("learnbridge.sources.<source>.webhook.")
                 || k.startsWith("learnbridge.sources.<source>.kafka.") || k.startsWith("learnbridge.exceptions.kafka.")
                 || k.startsWith("learnbridge.sources.<source>.gate.") || k.startsWith("learnbridge.targets.<target>.gate.")
-                || k.startsWith("learnbridge.targets.<target>.homePage") || k.startsWith("learnbridge.targets.<target>.auth"));
+                || k.startsWith("learnbridge.targets.<target>.homePage") || k.startsWith("learnbridge.targets.<target>.auth")
+                || k.startsWith("learnbridge.targets.<target>.changes"));
         assertThat(inProperties).as("learnbridge.* keys of application.properties").containsAll(inReadme);
     }
 }

@@ -107,6 +107,39 @@ class EventStoreContractTest {
                 .containsOnly(org.assertj.core.groups.Tuple.tuple("E2", true), org.assertj.core.groups.Tuple.tuple("E1", true));
     }
 
+    @OnEveryDatabase
+    void aTargetIsQueuedOnlyTheChangeKindsItTakesAndReconciliationCountsTheRestAsNotTaken(Store store) {
+        java.util.function.Function<String, java.util.Set<String>> kinds = t -> t.equals("lrs") ? java.util.Set.of("JOIN", "LEAVE") : null;
+        DropLedger ledger = new DropLedger(store, "a", LEASE, kinds);
+        DropClaim day1 = ledger.claim("hr", "day1.csv", "sum-1", 10);
+        ledger.stage(day1, List.of(row(2, "E1", MONDAY, "engineer"), row(3, "E2", MONDAY, "engineer")));
+        assertThat(ledger.finish(day1, List.of("lms", "lrs")).deliveries()).isEqualTo(4);
+
+        DropClaim day2 = ledger.claim("hr", "day2.csv", "sum-2", 10);
+        StagedRow moved = new StagedRow(2, "E1", true, "h-moved", "{}", "{\"workerId\":\"E1\",\"jobTitle\":\"engineer\",\"orgUnit\":\"Sales\"}",
+                FRIDAY, null, null);
+        StagedRow left = new StagedRow(3, "E2", true, "h-left", "{}", "{\"workerId\":\"E2\",\"jobTitle\":\"engineer\",\"employmentStatus\":\"TERMINATED\"}",
+                FRIDAY, null, null);
+        ledger.stage(day2, List.of(moved, left));
+        DropLedger.Summary summary = ledger.finish(day2, List.of("lms", "lrs"));
+        assertThat(summary.plan().moves()).isEqualTo(1);
+        assertThat(summary.plan().leaves()).isEqualTo(1);
+        assertThat(summary.deliveries()).as("lms takes both, lrs only the leave").isEqualTo(3);
+        Reconciliation.Report report = new Reconciliation(store).forDrop(day2.dropId()).orElseThrow();
+        assertThat(report.targets()).extracting(Reconciliation.TargetCounts::target, Reconciliation.TargetCounts::pending,
+                Reconciliation.TargetCounts::notTaken).containsExactly(org.assertj.core.groups.Tuple.tuple("lms", 2, 0),
+                org.assertj.core.groups.Tuple.tuple("lrs", 1, 1));
+        assertThat(report.balanced()).isTrue();
+
+        EventInbox inbox = new EventInbox(store, "a", LEASE, kinds);
+        inbox.receive("hook", EventInbox.Channel.WEBHOOK, "id:move", "webhook id:move", "{}");
+        inbox.apply(inbox.claim(1).get(0), "E1", FRIDAY.plusSeconds(60), "{\"workerId\":\"E1\",\"jobTitle\":\"engineer\",\"orgUnit\":\"Legal\"}",
+                List.of("lms", "lrs"), new io.learnbridge.worker.ChangeDetector(false));
+        DeliveryQueue queue = new DeliveryQueue(store, "a", LEASE);
+        assertThat(queue.claim("lrs", 10, false)).extracting(Delivery::changeKind).as("no MOVE for lrs").doesNotContain("MOVE");
+        assertThat(queue.claim("lms", 10)).extracting(Delivery::changeKind).contains("MOVE");
+    }
+
     private static StagedRow row(int line, String workerId, Instant effectiveAt, String marker) {
         return new StagedRow(line, workerId, true, marker + workerId, "{\"line\":" + line + "}", state(workerId, marker), effectiveAt, null, null);
     }

@@ -413,8 +413,8 @@ class StoreContractTest {
         assertThat(report.unchanged()).isEqualTo(1);
         assertThat(report.rejected()).isEqualTo(1);
         assertThat(report.targets()).containsExactly(
-                new Reconciliation.TargetCounts("lms", 1, 1, 1, 0, 0, 0),
-                new Reconciliation.TargetCounts("lxp", 0, 0, 3, 0, 0, 0));
+                new Reconciliation.TargetCounts("lms", 1, 1, 1, 0, 0, 0, 0),
+                new Reconciliation.TargetCounts("lxp", 0, 0, 3, 0, 0, 0, 0));
         assertThat(report.balanced()).isTrue();
         assertThat(report.settled()).isFalse();
 
@@ -423,8 +423,8 @@ class StoreContractTest {
 
         Reconciliation.Report done = reconciliation.forDrop(claim.dropId()).orElseThrow();
         assertThat(done.targets()).containsExactly(
-                new Reconciliation.TargetCounts("lms", 2, 1, 0, 0, 0, 0),
-                new Reconciliation.TargetCounts("lxp", 3, 0, 0, 0, 0, 0));
+                new Reconciliation.TargetCounts("lms", 2, 1, 0, 0, 0, 0, 0),
+                new Reconciliation.TargetCounts("lxp", 3, 0, 0, 0, 0, 0, 0));
         assertThat(done.balanced()).isTrue();
         assertThat(done.settled()).isTrue();
         assertThat(reconciliation.recent(10)).extracting(Reconciliation.Report::dropId).containsExactly(claim.dropId());
@@ -474,7 +474,7 @@ class StoreContractTest {
         assertThat(new ExceptionQueue(store).get(id)).hasValueSatisfying(e -> assertThat(e.status()).isEqualTo(ExceptionEntry.Status.REPLAYED));
         assertThat(new ExceptionQueue(store).countOpen()).isZero();
         Reconciliation.Report report = new Reconciliation(store).forDrop(claim.dropId()).orElseThrow();
-        assertThat(report.targets()).contains(new Reconciliation.TargetCounts("lms", 0, 0, 2, 0, 0, 0));
+        assertThat(report.targets()).contains(new Reconciliation.TargetCounts("lms", 0, 0, 2, 0, 0, 0, 0));
         assertThat(report.balanced()).isTrue();
     }
 
