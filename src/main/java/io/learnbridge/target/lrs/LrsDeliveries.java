@@ -39,7 +39,7 @@ public final class LrsDeliveries {
 
     private final DeliveryQueue queue;
     private final Mappings mappings;
-    private final Function<String, Optional<String>> properties;
+    private final io.learnbridge.target.TargetSettings settings;
     private final io.learnbridge.target.TargetOutcomes outcomes;
     private final Map<String, Target> targets = new ConcurrentHashMap<>();
 
@@ -47,7 +47,7 @@ public final class LrsDeliveries {
                          Duration initialBackoff, Duration maxBackoff) {
         this.queue = queue;
         this.mappings = mappings;
-        this.properties = properties;
+        this.settings = new io.learnbridge.target.TargetSettings(properties);
         this.outcomes = new io.learnbridge.target.TargetOutcomes(queue, metrics, initialBackoff, maxBackoff);
     }
 
@@ -115,17 +115,17 @@ public final class LrsDeliveries {
 
     private Target configure(String name) {
         String prefix = "learnbridge.targets." + name + ".";
-        String url = required(prefix + "url");
-        String homePage = required(prefix + "homePage");
-        String vocabulary = text(prefix + "vocabulary").orElse("https://learnbridge.io/xapi");
-        String version = text(prefix + "xapiVersion").orElse("1.0.3");
+        String url = settings.required(prefix + "url");
+        String homePage = settings.required(prefix + "homePage");
+        String vocabulary = settings.text(prefix + "vocabulary").orElse("https://learnbridge.io/xapi");
+        String version = settings.text(prefix + "xapiVersion").orElse("1.0.3");
         if (!version.equals("1.0.3") && !version.equals("2.0.0")) {
             throw new SettingsException(prefix + "xapiVersion", "must be 1.0.3 or 2.0.0, found '" + version + "'");
         }
-        String authorization = text(prefix + "username").map(user -> "Basic " + Base64.getEncoder().encodeToString(
-                (user + ":" + text(prefix + "password").orElse("")).getBytes(StandardCharsets.UTF_8))).orElse(null);
-        int batchSize = text(prefix + "batchSize").map(Integer::parseInt).orElse(50);
-        Duration retryBudget = Duration.parse(text("learnbridge.delivery.retryBudget").orElse("PT10M"));
+        String authorization = settings.text(prefix + "username").map(user -> "Basic " + Base64.getEncoder().encodeToString(
+                (user + ":" + settings.text(prefix + "password").orElse("")).getBytes(StandardCharsets.UTF_8))).orElse(null);
+        int batchSize = settings.integer(prefix + "batchSize", 50, 1, 1000);
+        Duration retryBudget = settings.duration("learnbridge.delivery.retryBudget", "PT10M");
         XapiStatements statements;
         try {
             statements = new XapiStatements(new XapiStatements.Config(homePage, vocabulary));
@@ -137,11 +137,4 @@ public final class LrsDeliveries {
                 batchSize, retryBudget);
     }
 
-    private Optional<String> text(String key) {
-        return properties.apply(key).map(String::strip).filter(s -> !s.isEmpty());
-    }
-
-    private String required(String key) {
-        return text(key).orElseThrow(() -> new SettingsException(key, "missing"));
-    }
 }

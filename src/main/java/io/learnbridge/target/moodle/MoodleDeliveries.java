@@ -46,7 +46,7 @@ public final class MoodleDeliveries {
     private final DeliveryQueue queue;
     private final Mappings mappings;
     private final Metrics metrics;
-    private final Function<String, Optional<String>> properties;
+    private final io.learnbridge.target.TargetSettings settings;
     private final io.learnbridge.target.TargetOutcomes outcomes;
     private final Map<String, Target> targets = new ConcurrentHashMap<>();
 
@@ -55,7 +55,7 @@ public final class MoodleDeliveries {
         this.queue = queue;
         this.mappings = mappings;
         this.metrics = metrics;
-        this.properties = properties;
+        this.settings = new io.learnbridge.target.TargetSettings(properties);
         this.outcomes = new io.learnbridge.target.TargetOutcomes(queue, metrics, initialBackoff, maxBackoff);
     }
 
@@ -119,7 +119,7 @@ public final class MoodleDeliveries {
 
     private Target configure(String name) {
         String prefix = "learnbridge.targets." + name + ".";
-        String url = required(prefix + "url");
+        String url = settings.required(prefix + "url");
         URI site;
         try {
             site = URI.create(url);
@@ -129,39 +129,16 @@ public final class MoodleDeliveries {
         } catch (IllegalArgumentException e) {
             throw new SettingsException(prefix + "url", "must be the Moodle site's URL, such as https://moodle.example.com: " + e.getMessage());
         }
-        String token = text(prefix + "token").orElseThrow(() -> new SettingsException(prefix + "token",
+        String token = settings.text(prefix + "token").orElseThrow(() -> new SettingsException(prefix + "token",
                 "missing: the Moodle web-service token (wstoken), from the environment"));
-        String auth = text(prefix + "auth").orElse("manual");
+        String auth = settings.text(prefix + "auth").orElse("manual");
         if (!AUTH_PLUGIN.matcher(auth).matches()) {
             throw new SettingsException(prefix + "auth", "must name a Moodle authentication plugin such as manual or oauth2, found '" + auth + "'");
         }
-        int batchSize = integer(prefix + "batchSize", 50, 1, 500);
-        Duration retryBudget = Duration.parse(text("learnbridge.delivery.retryBudget").orElse("PT10M"));
+        int batchSize = settings.integer(prefix + "batchSize", 50, 1, 500);
+        Duration retryBudget = settings.duration("learnbridge.delivery.retryBudget", "PT10M");
         MoodleClient client = new MoodleClient(new MoodleClient.Config(site, token, Duration.ofSeconds(30)));
         return new Target(name, new MoodleUserSync(client, auth), batchSize, retryBudget);
     }
 
-    private int integer(String key, int defaultValue, int min, int max) {
-        Optional<String> value = text(key);
-        if (value.isEmpty()) {
-            return defaultValue;
-        }
-        try {
-            int n = Integer.parseInt(value.get());
-            if (n < min || n > max) {
-                throw new SettingsException(key, "must be between " + min + " and " + max + ", found " + n);
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw new SettingsException(key, "must be a whole number, found '" + value.get() + "'");
-        }
-    }
-
-    private Optional<String> text(String key) {
-        return properties.apply(key).map(String::strip).filter(s -> !s.isEmpty());
-    }
-
-    private String required(String key) {
-        return text(key).orElseThrow(() -> new SettingsException(key, "missing"));
-    }
 }

@@ -13,7 +13,6 @@ import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -68,7 +67,7 @@ public final class ScimDeliveries implements AutoCloseable {
     private final DeliveryQueue queue;
     private final Mappings mappings;
     private final Metrics metrics;
-    private final Function<String, Optional<String>> properties;
+    private final io.learnbridge.target.TargetSettings settings;
     private final io.learnbridge.target.TargetOutcomes outcomes;
     private final Map<String, Target> targets = new ConcurrentHashMap<>();
 
@@ -77,7 +76,7 @@ public final class ScimDeliveries implements AutoCloseable {
         this.queue = queue;
         this.mappings = mappings;
         this.metrics = metrics;
-        this.properties = properties;
+        this.settings = new io.learnbridge.target.TargetSettings(properties);
         this.outcomes = new io.learnbridge.target.TargetOutcomes(queue, metrics, initialBackoff, maxBackoff);
     }
 
@@ -258,7 +257,7 @@ public final class ScimDeliveries implements AutoCloseable {
 
     private Target configure(String name) {
         String prefix = "learnbridge.targets." + name + ".";
-        String url = required(prefix + "url");
+        String url = settings.required(prefix + "url");
         URI baseUrl;
         try {
             baseUrl = new URI(url);
@@ -268,47 +267,18 @@ public final class ScimDeliveries implements AutoCloseable {
         if (!"https".equalsIgnoreCase(baseUrl.getScheme()) && !"http".equalsIgnoreCase(baseUrl.getScheme()) || baseUrl.getHost() == null) {
             throw new SettingsException(prefix + "url", "must be the SCIM service's http(s) base URL, e.g. https://lxp.example.com/scim/v2");
         }
-        String token = text(prefix + "token").orElseThrow(() -> new SettingsException(prefix + "token",
+        String token = settings.text(prefix + "token").orElseThrow(() -> new SettingsException(prefix + "token",
                 "missing: the SCIM service's bearer token (from the environment or a settings file)"));
-        int batchSize = positive(prefix + "batchSize", 50);
-        Duration retryBudget = duration("learnbridge.delivery.retryBudget", "PT10M");
-        Duration maxRetryAfter = duration("learnbridge.delivery.maxRetryAfter", "PT2M");
-        Duration connectTimeout = Duration.ofMillis(positive("camel.component.http.connectTimeout", 5000));
-        Duration responseTimeout = Duration.ofMillis(positive("camel.component.http.responseTimeout", 30000));
+        int batchSize = settings.integer(prefix + "batchSize", 50, 1, Integer.MAX_VALUE);
+        Duration retryBudget = settings.duration("learnbridge.delivery.retryBudget", "PT10M");
+        Duration maxRetryAfter = settings.duration("learnbridge.delivery.maxRetryAfter", "PT2M");
+        Duration connectTimeout = Duration.ofMillis(settings.integer("camel.component.http.connectTimeout", 5000, 1, Integer.MAX_VALUE));
+        Duration responseTimeout = Duration.ofMillis(settings.integer("camel.component.http.responseTimeout", 30000, 1, Integer.MAX_VALUE));
         ScimClient client = new ScimClient(new ScimClient.Config(baseUrl, "Bearer " + token, connectTimeout, responseTimeout));
         LOG.info("SCIM target {}: {} (batches of {})", name, baseUrl, batchSize);
         return new Target(name, client, batchSize, retryBudget, maxRetryAfter);
     }
 
-    private int positive(String key, int fallback) {
-        Optional<String> value = text(key);
-        try {
-            int n = value.map(Integer::parseInt).orElse(fallback);
-            if (n > 0) {
-                return n;
-            }
-        } catch (NumberFormatException ignored) {
-            // reported below
-        }
-        throw new SettingsException(key, "must be a positive whole number, found '" + value.orElse("") + "'");
-    }
-
-    private Duration duration(String key, String fallback) {
-        String value = text(key).orElse(fallback);
-        try {
-            return Duration.parse(value);
-        } catch (DateTimeParseException e) {
-            throw new SettingsException(key, "must be an ISO-8601 duration such as PT10M, found '" + value + "'");
-        }
-    }
-
-    private Optional<String> text(String key) {
-        return properties.apply(key).map(String::strip).filter(s -> !s.isEmpty());
-    }
-
-    private String required(String key) {
-        return text(key).orElseThrow(() -> new SettingsException(key, "missing"));
-    }
 
     private static String oneLine(String text) {
         String line = text.replaceAll("\\s+", " ").strip();
