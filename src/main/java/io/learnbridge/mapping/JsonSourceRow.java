@@ -13,6 +13,18 @@ public final class JsonSourceRow {
     private JsonSourceRow() {
     }
 
+    /** A JSON source mapping compiled once: its mapper and one JSON pointer per input. */
+    public record Binding(SourceMapper mapper, List<JsonPointer> pointers) {
+
+        public MappingResult<io.learnbridge.worker.CanonicalRecord> map(JsonNode document) {
+            return mapper.map(slot -> read(document, pointers.get(slot)));
+        }
+    }
+
+    public static Binding compile(MappingFile mapping) {
+        return new Binding(bind(mapping), mapping.inputs().stream().map(JsonPaths::toPointer).toList());
+    }
+
     public static SourceMapper bind(MappingFile mapping) {
         List<String> inputs = mapping.inputs();
         return SourceMapper.bind(mapping, inputs::indexOf, "the JSON document");
@@ -20,9 +32,11 @@ public final class JsonSourceRow {
 
     public static InputRow row(MappingFile mapping, JsonNode document) {
         List<JsonPointer> pointers = mapping.inputs().stream().map(JsonPaths::toPointer).toList();
-        return slot -> {
-            JsonNode node = document.at(pointers.get(slot));
-            return node.isMissingNode() || node.isNull() || node.isContainerNode() ? null : node.asText();
-        };
+        return slot -> read(document, pointers.get(slot));
+    }
+
+    private static String read(JsonNode document, JsonPointer pointer) {
+        JsonNode node = document.at(pointer);
+        return node.isMissingNode() || node.isNull() || node.isContainerNode() ? null : node.asText();
     }
 }

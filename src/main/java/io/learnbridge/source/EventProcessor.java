@@ -33,6 +33,8 @@ public final class EventProcessor {
     private final Function<String, List<String>> targetsOf;
     private final Metrics metrics;
     private final int batchSize;
+    /** Compiled once per mapping (a reloaded mapping is a new key), not per event. */
+    private final java.util.Map<MappingFile, JsonSourceRow.Binding> bindings = new java.util.concurrent.ConcurrentHashMap<>();
     private final Function<String, io.learnbridge.worker.ChangeDetector> detectors;
 
     /** @param detectors each source's change detection (its leave-of-absence policy) */
@@ -55,7 +57,7 @@ public final class EventProcessor {
         try {
             MappingFile mapping = mappings.get().source(event.source());
             JsonNode document = JSON.readTree(event.body());
-            result = JsonSourceRow.bind(mapping).map(JsonSourceRow.row(mapping, document));
+            result = bindings.computeIfAbsent(mapping, JsonSourceRow::compile).map(document);
         } catch (MappingException e) {
             reject(event, e.field(), e.describe());
             return;
