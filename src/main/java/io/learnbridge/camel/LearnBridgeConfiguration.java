@@ -68,16 +68,6 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         registry.bind("fieldmap", new FieldMapComponent(mappings));
         DropLedger ledger = new DropLedger(store, instanceId, settings.drops().claimLease(), kinds);
         registry.bind("drops", new DropIngest(ledger, mappings, properties, metrics, settings.drops().batchSize()));
-        Map<String, String> bearerTokens = new HashMap<>();
-        for (String target : catalog.targets().keySet()) {
-            properties.apply("learnbridge.targets." + target + ".token").map(String::strip).filter(t -> !t.isEmpty())
-                    .ifPresent(token -> bearerTokens.put(target, token));
-        }
-        DeliveryRetry retry = new DeliveryRetry(settings.delivery().retryBudget(), settings.delivery().maxRetryAfter(), metrics);
-        registry.bind("deliveryRetry", retry);
-        registry.bind("deliveries", new DeliveryOutcomes(deliveryQueue, metrics, settings.delivery().batchSize(), bearerTokens, retry));
-        int parallelism = properties.apply("learnbridge.delivery.parallelism").map(Integer::parseInt).orElse(8);
-        registry.bind("deliveryPool", context.getExecutorServiceManager().newFixedThreadPool(this, "learnbridge-delivery", parallelism));
         Function<String, List<String>> targetsOf = source -> Settings.targetsOf(properties, source);
         registry.bind("events", new EventProcessor(inbox, mappings, targetsOf, metrics,
                 properties.apply("learnbridge.events.batchSize").map(Integer::parseInt).orElse(100),
@@ -96,21 +86,27 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         }
         registry.bind("webhooks", new WebhookIngest(webhookSources, inbox, metrics, Clock.systemUTC()));
         registry.bind("exceptionFeed", new ExceptionPublisher(new io.learnbridge.store.ExceptionFeed(store)));
+        // the protocol adapters of route template delivery-target, and its circuit breakers' fallback
+        Duration initialBackoff = Duration.ofMillis(properties.apply("learnbridge.delivery.initialBackoff").map(Long::parseLong).orElse(1000L));
+        Duration maxBackoff = Duration.ofMillis(properties.apply("learnbridge.delivery.maxBackoff").map(Long::parseLong).orElse(60000L));
+        io.learnbridge.target.http.HttpJsonDeliveries httpJsonDeliveries = new io.learnbridge.target.http.HttpJsonDeliveries(deliveryQueue,
+                mappings, metrics, properties, initialBackoff, maxBackoff);
+        registry.bind("httpJsonDeliveries", httpJsonDeliveries);
         registry.bind("lrsDeliveries", new io.learnbridge.target.lrs.LrsDeliveries(deliveryQueue, mappings, metrics, properties,
-                Duration.ofMillis(properties.apply("learnbridge.delivery.initialBackoff").map(Long::parseLong).orElse(1000L)),
-                Duration.ofMillis(properties.apply("learnbridge.delivery.maxBackoff").map(Long::parseLong).orElse(60000L))));
+                initialBackoff, maxBackoff));
         registry.bind("moodleDeliveries", new io.learnbridge.target.moodle.MoodleDeliveries(deliveryQueue, mappings, metrics, properties,
-                Duration.ofMillis(properties.apply("learnbridge.delivery.initialBackoff").map(Long::parseLong).orElse(1000L)),
-                Duration.ofMillis(properties.apply("learnbridge.delivery.maxBackoff").map(Long::parseLong).orElse(60000L))));
+                initialBackoff, maxBackoff));
         io.learnbridge.target.scim.ScimDeliveries scimDeliveries = new io.learnbridge.target.scim.ScimDeliveries(deliveryQueue, mappings,
-                metrics, properties,
-                Duration.ofMillis(properties.apply("learnbridge.delivery.initialBackoff").map(Long::parseLong).orElse(1000L)),
-                Duration.ofMillis(properties.apply("learnbridge.delivery.maxBackoff").map(Long::parseLong).orElse(60000L)));
+                metrics, properties, initialBackoff, maxBackoff);
         registry.bind("scimDeliveries", scimDeliveries);
+        registry.bind("deliveryBreakers", new io.learnbridge.target.DeliveryBreakers(deliveryQueue, metrics,
+                Duration.ofSeconds(properties.apply("learnbridge.delivery.breaker.openSeconds").map(Long::parseLong).orElse(30L)), initialBackoff));
         context.addService(new ServiceSupport() {
             @Override
             protected void doStop() throws Exception {
-                scimDeliveries.close(); // the SCIM targets' HTTP connection pools
+                // the targets' HTTP connection pools and threads
+                httpJsonDeliveries.close();
+                scimDeliveries.close();
             }
         });
         registry.bind("workersApi", new WorkersApi(new io.learnbridge.store.WorkerHistory(store), mappings));

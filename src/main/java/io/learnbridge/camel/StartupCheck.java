@@ -19,7 +19,7 @@ import org.apache.camel.model.RouteDefinition;
  */
 final class StartupCheck implements StartupListener {
 
-    static final List<String> CORE_ROUTES = List.of("ingest-drop", "delivery-failed", "process-events");
+    static final List<String> CORE_ROUTES = List.of("ingest-drop", "process-events");
 
     private final MappingCatalog catalog;
     private final Function<String, Optional<String>> properties;

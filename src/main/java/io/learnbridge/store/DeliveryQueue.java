@@ -200,6 +200,36 @@ public final class DeliveryQueue {
         });
     }
 
+    /**
+     * Puts claimed deliveries that were not sent back to pending until {@code notBefore}, without
+     * counting the claim as an attempt (the target's circuit breaker is open). Deliveries already
+     * settled (delivered, failed, parked) are left as they are.
+     */
+    public int holdBack(List<Long> deliveryIds, Instant notBefore) {
+        if (deliveryIds.isEmpty()) {
+            return 0;
+        }
+        return store.tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    update delivery set status = 'PENDING', lease_until = null, not_before = ?, attempts = attempts - 1, updated_at = ?
+                    where id = ? and status = 'SENDING' and claimed_by = ?""")) {
+                Instant now = Instant.now();
+                for (long id : deliveryIds) {
+                    Sql.setTime(ps, 1, notBefore);
+                    Sql.setTime(ps, 2, now);
+                    ps.setLong(3, id);
+                    ps.setString(4, instanceId);
+                    ps.addBatch();
+                }
+                int held = 0;
+                for (int n : ps.executeBatch()) {
+                    held += Math.max(0, n);
+                }
+                return held;
+            }
+        });
+    }
+
     public void delivered(long deliveryId, int httpStatus) {
         store.tx(c -> {
             try (PreparedStatement ps = c.prepareStatement(

@@ -52,10 +52,37 @@ public final class TargetOutcomes {
         metrics.delivery(delivery.target(), "retried");
     }
 
+    /**
+     * A transient failure: the delivery is parked in the store until its next attempt (the
+     * target's {@code Retry-After}, capped at {@code maxRetryAfter}, else exponential backoff),
+     * or, once the retry budget is spent, failed into the exception queue with its last answer.
+     */
+    public void retryOrFail(Delivery delivery, Duration retryBudget, Duration retryAfter, Duration maxRetryAfter, Integer status,
+                            String reason, String errorClass, String excerpt) {
+        if (budgetSpent(delivery, retryBudget)) {
+            fail(delivery, "deliver", status, reason + "; gave up after " + attempts(delivery.attempts() + 1) + " (retry budget "
+                    + retryBudget + " spent)", errorClass, excerpt);
+            return;
+        }
+        Duration delay = retryAfter != null ? (retryAfter.compareTo(maxRetryAfter) > 0 ? maxRetryAfter : retryAfter) : backoff(delivery.attempts());
+        retryLater(delivery, delay);
+        LOG.debug("Delivery {} of worker {} to {} retried in {} ms: {}", delivery.id(), delivery.workerId(), delivery.target(),
+                delay.toMillis(), errorClass);
+    }
+
     /** Fails the delivery into the exception queue; {@code excerpt} defaults to the reason. Returns the exception id. */
     public long fail(Delivery delivery, String stage, Integer status, String reason, String errorClass, String excerpt) {
+        return fail(delivery, stage, null, status, reason, errorClass, excerpt);
+    }
+
+    /** The target mapping refused the worker's state: failed into the exception queue naming the mapping file and field. */
+    public long rejected(Delivery delivery, String mappingFile, io.learnbridge.mapping.Rejection rejection) {
+        return fail(delivery, "map", rejection.field(), null, mappingFile + ": " + rejection.describe(), "TargetMappingRejected", null);
+    }
+
+    private long fail(Delivery delivery, String stage, String field, Integer status, String reason, String errorClass, String excerpt) {
         ExceptionEntry context = new ExceptionEntry(null, ExceptionEntry.Kind.FAILED, ExceptionEntry.Status.OPEN, stage,
-                delivery.source(), delivery.dropId(), null, delivery.line(), delivery.workerId(), null, delivery.target(),
+                delivery.source(), delivery.dropId(), null, delivery.line(), delivery.workerId(), field, delivery.target(),
                 delivery.id(), reason, errorClass, delivery.attempts() + 1, status, excerpt == null ? reason : excerpt,
                 null, null, null, 0, delivery.eventId(), null);
         long id = queue.failed(delivery, context);
@@ -63,5 +90,10 @@ public final class TargetOutcomes {
         LOG.warn("Delivery {} of worker {} to {} failed: {}{} (exception {})", delivery.id(), delivery.workerId(), delivery.target(),
                 errorClass, status == null ? "" : " HTTP " + status, id);
         return id;
+    }
+
+    /** "1 attempt", "3 attempts". */
+    public static String attempts(int n) {
+        return n == 1 ? "1 attempt" : n + " attempts";
     }
 }

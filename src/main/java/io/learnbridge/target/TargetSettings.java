@@ -51,4 +51,39 @@ public final class TargetSettings {
             throw new SettingsException(key, "must be an ISO-8601 duration such as PT10M, found '" + value + "'");
         }
     }
+
+    /** Connect timeout of the targets' HTTP clients ({@code camel.component.http.connectTimeout}, ms). */
+    public Duration connectTimeout() {
+        return Duration.ofMillis(integer("camel.component.http.connectTimeout", 5000, 1, Integer.MAX_VALUE));
+    }
+
+    /** Response timeout of the targets' HTTP clients ({@code camel.component.http.responseTimeout}, ms). */
+    public Duration responseTimeout() {
+        return Duration.ofMillis(integer("camel.component.http.responseTimeout", 30000, 1, Integer.MAX_VALUE));
+    }
+
+    /** The target's rate limit ({@code learnbridge.targets.<t>.rateLimit}, requests per second; 0 or missing: none), or null. */
+    public io.github.resilience4j.ratelimiter.RateLimiter rateLimit(String target) {
+        return TargetHttp.rateLimit(target, integer("learnbridge.targets." + target + ".rateLimit", 0, 0, 1_000_000));
+    }
+
+    /**
+     * OAuth 2.0 client credentials under {@code prefix} ({@code clientId}, {@code clientSecret},
+     * {@code tokenEndpoint}, optional {@code scope}).
+     */
+    public OAuth2ClientCredentials oauth2(String prefix) {
+        String endpoint = required(prefix + "tokenEndpoint");
+        java.net.URI uri;
+        try {
+            uri = new java.net.URI(endpoint);
+        } catch (java.net.URISyntaxException e) {
+            throw new SettingsException(prefix + "tokenEndpoint", "is not a URL: " + e.getMessage());
+        }
+        if (uri.getScheme() == null || !uri.getScheme().matches("(?i)https?") || uri.getHost() == null) {
+            throw new SettingsException(prefix + "tokenEndpoint", "must be the authorization server's http(s) token endpoint");
+        }
+        return new OAuth2ClientCredentials(uri, required(prefix + "clientId"), text(prefix + "clientSecret").orElseThrow(
+                () -> new SettingsException(prefix + "clientSecret", "missing: the client secret, from the environment")),
+                text(prefix + "scope").orElse(null), responseTimeout());
+    }
 }

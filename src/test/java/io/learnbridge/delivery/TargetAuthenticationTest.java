@@ -65,7 +65,6 @@ class TargetAuthenticationTest {
         lms.stubFor(put(urlPathMatching("/lms/users/.*")).withHeader("Authorization", equalTo("Bearer tok-123"))
                 .atPriority(1).willReturn(aResponse().withStatus(200)));
         try (Bridge bridge = Bridge.builder(home)
-                .routes("classpath:routes/*.camel.yaml,classpath:test-routes/target-lms-oauth2.camel.yaml")
                 .property("learnbridge.targets.lms.url", lms.baseUrl() + "/lms/users")
                 .property("learnbridge.targets.lms.oauth2.clientId", "learnbridge")
                 .property("learnbridge.targets.lms.oauth2.clientSecret", "client-secret")

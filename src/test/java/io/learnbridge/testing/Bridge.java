@@ -57,6 +57,7 @@ public final class Bridge implements AutoCloseable {
             properties.put("learnbridge.delivery.pollPeriod", "50");
             properties.put("learnbridge.delivery.initialBackoff", "100");
             properties.put("learnbridge.delivery.maxBackoff", "1000");
+            properties.put("learnbridge.delivery.breaker.openSeconds", "1");
             properties.put("learnbridge.api.token", "test-token");
             properties.put("learnbridge.instanceId", "test-instance");
             properties.put("camel.main.shutdownTimeout", "5");

@@ -24,14 +24,14 @@ import java.util.function.Function;
 
 /**
  * Bean {@code lrsDeliveries}: delivers one xAPI target's pending changes (route template
- * {@code xapi-target}). Each change becomes its statement (the change's own state, not the
+ * {@code delivery-target}). Each change becomes its statement (the change's own state, not the
  * worker's latest: statements are events) with the target mapping's fields as context
  * extensions; statements go out in batches; a statement the LRS refuses or holds with other
  * content (drift) goes to the exception queue with the LRS's answer, the others are delivered; a
  * transient failure puts the batch back with exponential backoff until the retry budget is spent
  * ({@link io.learnbridge.target.TargetOutcomes}).
  */
-public final class LrsDeliveries {
+public final class LrsDeliveries implements io.learnbridge.target.TargetAdapter {
 
     /** One target's settings ({@code learnbridge.targets.<t>.*}) and its client. */
     private record Target(String name, XapiStatements statements, XapiClient client, int batchSize, Duration retryBudget) {
@@ -51,13 +51,15 @@ public final class LrsDeliveries {
         this.outcomes = new io.learnbridge.target.TargetOutcomes(queue, metrics, initialBackoff, maxBackoff);
     }
 
-    /** Claims and sends one batch; returns how many deliveries it settled or put back. */
-    public int deliver(String targetName) {
-        Target target = targets.computeIfAbsent(targetName, this::configure);
-        List<Delivery> batch = queue.claim(targetName, target.batchSize(), false);
-        if (batch.isEmpty()) {
-            return 0;
-        }
+    @Override
+    public List<Delivery> claim(String targetName) {
+        // the change's own state, not the worker's newest: statements are events
+        return queue.claim(targetName, target(targetName).batchSize(), false);
+    }
+
+    @Override
+    public void send(String targetName, List<Delivery> batch) {
+        Target target = target(targetName);
         Map<String, Delivery> byStatement = new LinkedHashMap<>();
         List<ObjectNode> statements = new ArrayList<>();
         for (Delivery delivery : batch) {
@@ -69,9 +71,23 @@ public final class LrsDeliveries {
                 fail(delivery, "map", null, e.getMessage(), null);
             }
         }
-        Map<String, XapiClient.Outcome> answers = target.client().send(statements);
-        answers.forEach((id, outcome) -> settle(target, byStatement.get(id), outcome));
-        return batch.size();
+        Map<String, XapiClient.Outcome> answers = statements.isEmpty() ? Map.of() : target.client().send(statements);
+        int unavailable = 0;
+        String last = null;
+        for (Map.Entry<String, XapiClient.Outcome> answer : answers.entrySet()) {
+            settle(target, byStatement.get(answer.getKey()), answer.getValue());
+            if (answer.getValue() instanceof XapiClient.Transient transientFailure) {
+                unavailable++;
+                last = transientFailure.reason();
+            }
+        }
+        if (unavailable > 0) {
+            throw new io.learnbridge.target.TargetUnavailableException(targetName, unavailable, batch.size(), last);
+        }
+    }
+
+    private Target target(String name) {
+        return targets.computeIfAbsent(name, this::configure);
     }
 
     private ObjectNode statement(Target target, Delivery delivery) {
@@ -133,7 +149,8 @@ public final class LrsDeliveries {
             throw new SettingsException(prefix + "homePage", e.getMessage());
         }
         URI statementsUrl = URI.create((url.endsWith("/") ? url : url + "/") + "statements");
-        return new Target(name, statements, new XapiClient(new XapiClient.Config(statementsUrl, version, authorization, Duration.ofSeconds(30))),
+        return new Target(name, statements, new XapiClient(new XapiClient.Config(statementsUrl, version, authorization, Duration.ofSeconds(30)),
+                settings.rateLimit(name)),
                 batchSize, retryBudget);
     }
 

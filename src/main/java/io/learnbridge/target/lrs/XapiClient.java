@@ -58,11 +58,13 @@ public final class XapiClient implements AutoCloseable {
     private int requests;
 
     public XapiClient(Config config) {
+        this(config, null);
+    }
+
+    /** @param rateLimit the target's rate limit, or null */
+    public XapiClient(Config config, io.github.resilience4j.ratelimiter.RateLimiter rateLimit) {
         this.config = config;
-        Timeout timeout = Timeout.of(config.timeout().toMillis(), TimeUnit.MILLISECONDS);
-        this.http = HttpClients.custom().disableAutomaticRetries()
-                .setDefaultRequestConfig(RequestConfig.custom().setConnectionRequestTimeout(timeout).setResponseTimeout(timeout).build())
-                .build();
+        this.http = io.learnbridge.target.TargetHttp.client(config.timeout(), config.timeout(), 4, rateLimit);
     }
 
     /** Sends the statements (each with its id) and answers per statement id. */

@@ -70,13 +70,15 @@ public final class MoodleClient implements AutoCloseable {
     private final AtomicInteger calls = new AtomicInteger();
 
     public MoodleClient(Config config) {
+        this(config, null);
+    }
+
+    /** @param rateLimit the target's rate limit, or null */
+    public MoodleClient(Config config, io.github.resilience4j.ratelimiter.RateLimiter rateLimit) {
         String site = config.site().toString();
         this.endpoint = URI.create((site.endsWith("/") ? site : site + "/") + "webservice/rest/server.php");
         this.token = config.token();
-        Timeout timeout = Timeout.of(config.timeout().toMillis(), TimeUnit.MILLISECONDS);
-        this.http = HttpClients.custom().disableAutomaticRetries().disableCookieManagement()
-                .setDefaultRequestConfig(RequestConfig.custom().setConnectionRequestTimeout(timeout).setResponseTimeout(timeout).build())
-                .build();
+        this.http = io.learnbridge.target.TargetHttp.client(config.timeout(), config.timeout(), 4, rateLimit);
     }
 
     /** Calls one function and classifies the answer; the failure's reason names the function. */

@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Bean {@code moodleDeliveries}: delivers one Moodle target's pending changes (route template
- * {@code moodle-target}) through Moodle's web services. State, not events: each delivery is
+ * {@code delivery-target}) through Moodle's web services. State, not events: each delivery is
  * claimed with the worker's newest canonical state, mapped through
  * {@code mappings/targets/<target>.mapping.yaml}, and the worker's Moodle account is made to match
  * it ({@link MoodleUserSync}). Outcomes follow {@link MoodleResponses}: a refused record goes to the
@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * failure puts the delivery back with exponential backoff until
  * {@code learnbridge.delivery.retryBudget} is spent.
  */
-public final class MoodleDeliveries {
+public final class MoodleDeliveries implements io.learnbridge.target.TargetAdapter {
 
     private static final Logger LOG = LoggerFactory.getLogger(MoodleDeliveries.class);
     private static final Pattern AUTH_PLUGIN = Pattern.compile("[a-z0-9_]+");
@@ -59,13 +59,15 @@ public final class MoodleDeliveries {
         this.outcomes = new io.learnbridge.target.TargetOutcomes(queue, metrics, initialBackoff, maxBackoff);
     }
 
-    /** Claims and delivers one batch; returns how many deliveries it settled or put back. */
-    public int deliver(String targetName) {
-        Target target = targets.computeIfAbsent(targetName, this::configure);
-        List<Delivery> batch = queue.claim(targetName, target.batchSize(), true);
-        if (batch.isEmpty()) {
-            return 0;
-        }
+    /** Settings are checked when the route first claims, so a wrong setting fails loudly and names its key. */
+    @Override
+    public List<Delivery> claim(String targetName) {
+        return queue.claim(targetName, target(targetName).batchSize(), true);
+    }
+
+    @Override
+    public void send(String targetName, List<Delivery> batch) {
+        Target target = target(targetName);
         // deliveries of one worker carry the same (newest) state: one change per worker, the newest kind
         Map<String, List<Delivery>> byWorker = new LinkedHashMap<>();
         Map<String, MoodleUserSync.Change> changes = new LinkedHashMap<>();
@@ -73,7 +75,7 @@ public final class MoodleDeliveries {
             CanonicalRecord worker = CanonicalRecord.fromJson(delivery.canonical());
             MappingResult<ObjectNode> mapped = mappings.get().target(target.name()).map(worker);
             if (mapped instanceof MappingResult.Rejected<ObjectNode> rejected) {
-                fail(delivery, "map", null, "the target mapping rejected the record: " + rejected.rejection().describe(), "MappingRejected");
+                outcomes.rejected(delivery, mappings.get().target(target.name()).mapping().file(), rejected.rejection());
                 continue;
             }
             ChangeKind kind = ChangeKind.valueOf(delivery.changeKind() == null ? "UPDATE" : delivery.changeKind());
@@ -81,9 +83,24 @@ public final class MoodleDeliveries {
             changes.put(delivery.workerId(), new MoodleUserSync.Change(delivery.workerId(), kind,
                     ((MappingResult.Accepted<ObjectNode>) mapped).value()));
         }
-        Map<String, MoodleUserSync.Outcome> outcomes = target.sync().apply(new ArrayList<>(changes.values()));
-        byWorker.forEach((workerId, deliveries) -> deliveries.forEach(d -> settle(target, d, outcomes.get(workerId))));
-        return batch.size();
+        Map<String, MoodleUserSync.Outcome> results = changes.isEmpty() ? Map.of() : target.sync().apply(new ArrayList<>(changes.values()));
+        int unavailable = 0;
+        String last = null;
+        for (Map.Entry<String, List<Delivery>> worker : byWorker.entrySet()) {
+            MoodleUserSync.Outcome outcome = results.get(worker.getKey());
+            worker.getValue().forEach(d -> settle(target, d, outcome));
+            if (outcome instanceof MoodleUserSync.Failed failed && failed.failure().severity().retryable()) {
+                unavailable += worker.getValue().size();
+                last = failed.failure().errorcode();
+            }
+        }
+        if (unavailable > 0) {
+            throw new io.learnbridge.target.TargetUnavailableException(targetName, unavailable, batch.size(), last);
+        }
+    }
+
+    private Target target(String name) {
+        return targets.computeIfAbsent(name, this::configure);
     }
 
     private void settle(Target target, Delivery delivery, MoodleUserSync.Outcome outcome) {
@@ -137,7 +154,7 @@ public final class MoodleDeliveries {
         }
         int batchSize = settings.integer(prefix + "batchSize", 50, 1, 500);
         Duration retryBudget = settings.duration("learnbridge.delivery.retryBudget", "PT10M");
-        MoodleClient client = new MoodleClient(new MoodleClient.Config(site, token, Duration.ofSeconds(30)));
+        MoodleClient client = new MoodleClient(new MoodleClient.Config(site, token, Duration.ofSeconds(30)), settings.rateLimit(name));
         return new Target(name, new MoodleUserSync(client, auth), batchSize, retryBudget);
     }
 

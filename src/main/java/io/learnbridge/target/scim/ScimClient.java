@@ -87,18 +87,13 @@ public final class ScimClient implements AutoCloseable {
     private final AtomicInteger requests = new AtomicInteger();
 
     public ScimClient(Config config) {
+        this(config, null);
+    }
+
+    /** @param rateLimit the target's rate limit, or null */
+    public ScimClient(Config config, io.github.resilience4j.ratelimiter.RateLimiter rateLimit) {
         this.config = config;
-        Timeout connect = Timeout.of(config.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        Timeout response = Timeout.of(config.responseTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        this.http = HttpClients.custom()
-                .disableAutomaticRetries()
-                .disableRedirectHandling()
-                .disableCookieManagement()
-                .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
-                        .setDefaultConnectionConfig(ConnectionConfig.custom().setConnectTimeout(connect).setSocketTimeout(response).build())
-                        .build())
-                .setDefaultRequestConfig(RequestConfig.custom().setConnectionRequestTimeout(connect).setResponseTimeout(response).build())
-                .build();
+        this.http = io.learnbridge.target.TargetHttp.client(config.connectTimeout(), config.responseTimeout(), 4, rateLimit);
     }
 
     /** GET /Users?filter=externalId eq "&lt;externalId&gt;": a ListResponse (RFC 7644 §3.4.2). */
@@ -156,7 +151,7 @@ public final class ScimClient implements AutoCloseable {
                 String text = response.getEntity() == null ? "" : EntityUtils.toString(response.getEntity(), StandardCharsets.UTF_8);
                 JsonNode json = parse(text);
                 return new Reply(response.getCode(), json, detail(response.getCode(), response.getReasonPhrase(), json, text),
-                        retryAfter(response.getFirstHeader("Retry-After")));
+                        io.learnbridge.target.TargetHttp.retryAfter(response.getFirstHeader("Retry-After")));
             });
         } catch (IOException e) {
             return new Reply(null, null, "no answer from " + config.baseUrl() + ": " + e.getClass().getSimpleName() + ": " + e.getMessage(), null);
@@ -195,24 +190,6 @@ public final class ScimClient implements AutoCloseable {
     private static String oneLine(String text) {
         String line = text.replaceAll("\\s+", " ").strip();
         return line.length() <= EXCERPT ? line : line.substring(0, EXCERPT) + "…";
-    }
-
-    /** {@code Retry-After} as seconds or an HTTP date; null when absent or unreadable. */
-    static Duration retryAfter(Header header) {
-        if (header == null || header.getValue() == null || header.getValue().isBlank()) {
-            return null;
-        }
-        String value = header.getValue().strip();
-        try {
-            return Duration.ofSeconds(Math.max(0, Long.parseLong(value)));
-        } catch (NumberFormatException e) {
-            try {
-                Duration wait = Duration.between(Instant.now(), ZonedDateTime.parse(value, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant());
-                return wait.isNegative() ? Duration.ZERO : wait;
-            } catch (DateTimeParseException ignored) {
-                return null;
-            }
-        }
     }
 
     @Override

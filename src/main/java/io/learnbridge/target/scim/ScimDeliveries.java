@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Bean {@code scimDeliveries}: delivers one SCIM 2.0 target's pending deliveries (route template
- * {@code scim-target}). Each delivery sends the worker's newest state (deliver state, not events)
+ * {@code delivery-target}). Each delivery sends the worker's newest state (deliver state, not events)
  * through the target mapping: the user is found by {@code externalId} (the worker id); not found,
  * it is created (POST), found, it is replaced (PUT) with the state written over what the service
  * holds, so attributes the mapping does not list are kept, and nothing is sent when nothing
@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * when the whole service is unavailable (no answer, 429, 502-504) the rest of the batch goes back
  * unsent.
  */
-public final class ScimDeliveries implements AutoCloseable {
+public final class ScimDeliveries implements io.learnbridge.target.TargetAdapter, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ScimDeliveries.class);
 
@@ -80,12 +80,19 @@ public final class ScimDeliveries implements AutoCloseable {
         this.outcomes = new io.learnbridge.target.TargetOutcomes(queue, metrics, initialBackoff, maxBackoff);
     }
 
-    /** Claims one batch (each delivery with the worker's newest state) and settles every delivery of it; returns the batch size. */
-    public int deliver(String targetName) {
-        Target target = targets.computeIfAbsent(targetName, this::configure);
-        List<Delivery> batch = queue.claim(targetName, target.batchSize(), true);
+    @Override
+    public List<Delivery> claim(String targetName) {
+        // each delivery with the worker's newest state
+        return queue.claim(targetName, target(targetName).batchSize(), true);
+    }
+
+    @Override
+    public void send(String targetName, List<Delivery> batch) {
+        Target target = target(targetName);
         // worker id -> SCIM id of users seen in this batch: managers are looked up once
         Map<String, String> scimIds = new HashMap<>();
+        int unavailable = 0;
+        String last = null;
         for (int i = 0; i < batch.size(); i++) {
             Delivery delivery = batch.get(i);
             Outcome outcome;
@@ -104,10 +111,18 @@ public final class ScimDeliveries implements AutoCloseable {
             }
             if (outcome instanceof Retry retry && retry.haltBatch()) {
                 batch.subList(i + 1, batch.size()).forEach(rest -> settle(target, rest, retry));
+                unavailable += batch.size() - i;
+                last = retry.reason();
                 break;
             }
         }
-        return batch.size();
+        if (unavailable > 0) {
+            throw new io.learnbridge.target.TargetUnavailableException(targetName, unavailable, batch.size(), last);
+        }
+    }
+
+    private Target target(String name) {
+        return targets.computeIfAbsent(name, this::configure);
     }
 
     private Outcome deliverOne(Target target, Delivery delivery, Map<String, String> scimIds) {
@@ -272,9 +287,8 @@ public final class ScimDeliveries implements AutoCloseable {
         int batchSize = settings.integer(prefix + "batchSize", 50, 1, Integer.MAX_VALUE);
         Duration retryBudget = settings.duration("learnbridge.delivery.retryBudget", "PT10M");
         Duration maxRetryAfter = settings.duration("learnbridge.delivery.maxRetryAfter", "PT2M");
-        Duration connectTimeout = Duration.ofMillis(settings.integer("camel.component.http.connectTimeout", 5000, 1, Integer.MAX_VALUE));
-        Duration responseTimeout = Duration.ofMillis(settings.integer("camel.component.http.responseTimeout", 30000, 1, Integer.MAX_VALUE));
-        ScimClient client = new ScimClient(new ScimClient.Config(baseUrl, "Bearer " + token, connectTimeout, responseTimeout));
+        ScimClient client = new ScimClient(new ScimClient.Config(baseUrl, "Bearer " + token, settings.connectTimeout(), settings.responseTimeout()),
+                settings.rateLimit(name));
         LOG.info("SCIM target {}: {} (batches of {})", name, baseUrl, batchSize);
         return new Target(name, client, batchSize, retryBudget, maxRetryAfter);
     }

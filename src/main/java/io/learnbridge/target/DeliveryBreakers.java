@@ -1,0 +1,69 @@
+package io.learnbridge.target;
+
+import io.learnbridge.camel.Metrics;
+import io.learnbridge.store.Delivery;
+import io.learnbridge.store.DeliveryQueue;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Bean {@code deliveryBreakers}: the fallback of every delivery route's circuit breaker
+ * (template {@code delivery-target}). When the breaker is open the claimed batch was never sent:
+ * it goes back to the store untouched, due again when the breaker lets a call through, and the
+ * claim does not count as an attempt. When the adapter threw, the deliveries it settled stay
+ * settled and any it had not settled yet go back after the initial backoff.
+ */
+public final class DeliveryBreakers {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DeliveryBreakers.class);
+
+    private final DeliveryQueue queue;
+    private final Metrics metrics;
+    private final Duration openFor;
+    private final Duration afterFailure;
+    /** When each target's breaker was last reported open: one log line per open period. */
+    private final Map<String, Instant> reported = new ConcurrentHashMap<>();
+
+    /**
+     * @param openFor      how long an open breaker stays open (the route's {@code waitDurationInOpenState})
+     * @param afterFailure how long an unsettled delivery waits after an unexpected failure
+     */
+    public DeliveryBreakers(DeliveryQueue queue, Metrics metrics, Duration openFor, Duration afterFailure) {
+        this.queue = queue;
+        this.metrics = metrics;
+        this.openFor = openFor;
+        this.afterFailure = afterFailure;
+    }
+
+    public void fallback(String target, List<Delivery> batch, Exchange exchange) {
+        Throwable failure = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        List<Long> ids = batch.stream().map(Delivery::id).toList();
+        if (failure == null) {
+            // short-circuited: the breaker is open and the adapter was not called
+            int held = queue.holdBack(ids, Instant.now().plus(openFor));
+            metrics.delivery(target, "held");
+            Instant now = Instant.now();
+            Instant last = reported.get(target);
+            if (last == null || last.plus(openFor).isBefore(now)) {
+                reported.put(target, now);
+                LOG.warn("Circuit breaker of target {} is open: {} deliveries held back for {} s; the target gets one trial batch after that",
+                        target, held, openFor.toSeconds());
+            }
+            return;
+        }
+        reported.remove(target);
+        if (failure instanceof TargetUnavailableException) {
+            LOG.info("{}", failure.getMessage());
+            return;
+        }
+        int held = queue.holdBack(ids, Instant.now().plus(afterFailure));
+        LOG.warn("Delivery to target {} failed unexpectedly ({}); {} unsettled deliveries of the batch go back to the store",
+                target, failure.toString(), held, failure);
+    }
+}

@@ -1,0 +1,221 @@
+package io.learnbridge.target.http;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.learnbridge.camel.Metrics;
+import io.learnbridge.mapping.MappingResult;
+import io.learnbridge.mapping.Mappings;
+import io.learnbridge.mapping.TargetMapper;
+import io.learnbridge.ops.SettingsException;
+import io.learnbridge.store.Delivery;
+import io.learnbridge.store.DeliveryQueue;
+import io.learnbridge.target.OAuth2ClientCredentials;
+import io.learnbridge.target.OAuth2TokenException;
+import io.learnbridge.target.TargetAdapter;
+import io.learnbridge.target.TargetHttp;
+import io.learnbridge.target.TargetOutcomes;
+import io.learnbridge.target.TargetSettings;
+import io.learnbridge.target.TargetUnavailableException;
+import io.learnbridge.worker.CanonicalRecord;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.core5.http.ContentType;
+import org.apache.hc.core5.http.io.entity.EntityUtils;
+import org.apache.hc.core5.http.io.entity.StringEntity;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Bean {@code httpJsonDeliveries}: the REST JSON adapter. Each delivery sends the worker's newest
+ * state (deliver state, not events) through {@code mappings/targets/<target>.mapping.yaml} as a JSON
+ * upsert to {@code <url>/<worker id>} (PUT by default), up to {@code learnbridge.delivery.parallelism}
+ * at once on the target's own threads and connections. 2xx: delivered. No answer, 408, 429 and 5xx:
+ * parked in the store until the next attempt ({@code Retry-After} honoured) until the retry budget is
+ * spent, then the exception queue; any other answer: the exception queue at once, with the target's
+ * answer. Authentication: {@code learnbridge.targets.<t>.token} (bearer) or OAuth 2.0 client
+ * credentials ({@code learnbridge.targets.<t>.oauth2.*}).
+ */
+public final class HttpJsonDeliveries implements TargetAdapter, AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HttpJsonDeliveries.class);
+    private static final ContentType JSON = ContentType.APPLICATION_JSON.withCharset(StandardCharsets.UTF_8);
+
+    /** One target's settings and its own client and threads. */
+    private record Target(String name, URI url, String method, String bearer, OAuth2ClientCredentials oauth2, int batchSize, Duration retryBudget, Duration maxRetryAfter, CloseableHttpClient http, ExecutorService threads) {
+    }
+
+    /** One answer: {@code status} null when there was none; {@code authorization} the header it was sent with. */
+    private record Answer(Integer status, String body, Duration retryAfter, String detail, String authorization) {
+
+        boolean ok() {
+            return status != null && status >= 200 && status < 300;
+        }
+
+        boolean isTransient() {
+            return status == null || status == 408 || status == 429 || status >= 500;
+        }
+    }
+
+    private final DeliveryQueue queue;
+    private final Mappings mappings;
+    private final TargetSettings settings;
+    private final TargetOutcomes outcomes;
+    private final Map<String, Target> targets = new ConcurrentHashMap<>();
+
+    public HttpJsonDeliveries(DeliveryQueue queue, Mappings mappings, Metrics metrics, Function<String, Optional<String>> properties,
+                              Duration initialBackoff, Duration maxBackoff) {
+        this.queue = queue;
+        this.mappings = mappings;
+        this.settings = new TargetSettings(properties);
+        this.outcomes = new TargetOutcomes(queue, metrics, initialBackoff, maxBackoff);
+    }
+
+    @Override
+    public List<Delivery> claim(String targetName) {
+        return queue.claim(targetName, target(targetName).batchSize(), true);
+    }
+
+    @Override
+    public void send(String targetName, List<Delivery> batch) {
+        Target target = target(targetName);
+        AtomicInteger parked = new AtomicInteger();
+        AtomicReference<String> lastReason = new AtomicReference<>();
+        List<CompletableFuture<Void>> sends = new ArrayList<>(batch.size());
+        for (Delivery delivery : batch) {
+            sends.add(CompletableFuture.runAsync(() -> {
+                if (!deliver(target, delivery)) {
+                    parked.incrementAndGet();
+                    lastReason.set("worker " + delivery.workerId());
+                }
+            }, target.threads()));
+        }
+        // every delivery of the batch has its outcome before the next claim
+        CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).join();
+        if (parked.get() > 0) {
+            throw new TargetUnavailableException(targetName, parked.get(), batch.size(), "last: " + lastReason.get());
+        }
+    }
+
+    /** Sends one delivery and settles it; false when the target was unavailable (parked or given up). */
+    private boolean deliver(Target target, Delivery delivery) {
+        TargetMapper mapper = mappings.get().target(target.name());
+        MappingResult<ObjectNode> mapped = mapper.map(CanonicalRecord.fromJson(delivery.canonical()));
+        if (mapped instanceof MappingResult.Rejected<ObjectNode> rejected) {
+            outcomes.rejected(delivery, mapper.mapping().file(), rejected.rejection());
+            return true;
+        }
+        String payload = ((MappingResult.Accepted<ObjectNode>) mapped).value().toString();
+        Answer answer;
+        try {
+            answer = upsert(target, delivery.workerId(), payload);
+            if (answer.status() != null && answer.status() == 401 && target.oauth2() != null) {
+                // an OAuth 2.0 token can be revoked before it expires: one fresh token, one more try
+                target.oauth2().invalidate(answer.authorization());
+                answer = upsert(target, delivery.workerId(), payload);
+            }
+        } catch (OAuth2TokenException e) {
+            if (!e.isTransient()) {
+                outcomes.fail(delivery, "deliver", e.status(), e.getMessage(), "OAuth2TokenRefused", null);
+                return true;
+            }
+            answer = new Answer(null, null, null, e.getMessage(), null);
+        }
+        if (answer.ok()) {
+            outcomes.delivered(delivery, answer.status());
+            return true;
+        }
+        if (answer.isTransient()) {
+            outcomes.retryOrFail(delivery, target.retryBudget(), answer.retryAfter(), target.maxRetryAfter(), answer.status(),
+                    answer.detail(), "TargetUnavailable", TargetHttp.excerpt(answer.body()));
+            return false;
+        }
+        outcomes.fail(delivery, "deliver", answer.status(), answer.detail(), answer.status() == 401 || answer.status() == 403
+                ? "TargetCredentialsRefused" : "TargetRefused", TargetHttp.excerpt(answer.body()));
+        return true;
+    }
+
+    private Answer upsert(Target target, String workerId, String payload) {
+        String base = target.url().toString();
+        URI uri = URI.create((base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + "/"
+                + URLEncoder.encode(workerId, StandardCharsets.UTF_8).replace("+", "%20"));
+        HttpUriRequestBase request = new HttpUriRequestBase(target.method(), uri);
+        request.setHeader("Accept", "application/json");
+        String authorization = target.oauth2() != null ? target.oauth2().authorizationHeader() : target.bearer();
+        if (authorization != null) {
+            request.setHeader("Authorization", authorization);
+        }
+        request.setEntity(new StringEntity(payload, JSON));
+        try {
+            return target.http().execute(request, response -> {
+                String body = response.getEntity() == null ? null : EntityUtils.toString(response.getEntity(), StandardCharsets.UTF_8);
+                int status = response.getCode();
+                boolean transientStatus = status == 408 || status == 429 || status >= 500;
+                String detail = "target answered HTTP " + status + (status >= 300 ? transientStatus ? " (transient)" : " (permanent)" : "");
+                return new Answer(status, body, TargetHttp.retryAfter(response.getFirstHeader("Retry-After")), detail, authorization);
+            });
+        } catch (IOException e) {
+            return new Answer(null, null, null, "cannot reach the target: " + e.getClass().getSimpleName() + ": " + e.getMessage(), authorization);
+        }
+    }
+
+    private Target target(String name) {
+        return targets.computeIfAbsent(name, this::configure);
+    }
+
+    private Target configure(String name) {
+        String prefix = "learnbridge.targets." + name + ".";
+        String url = settings.required(prefix + "url");
+        URI uri;
+        try {
+            uri = new URI(url);
+        } catch (java.net.URISyntaxException e) {
+            throw new SettingsException(prefix + "url", "is not a URL: " + e.getMessage());
+        }
+        if (uri.getScheme() == null || !uri.getScheme().matches("(?i)https?") || uri.getHost() == null) {
+            throw new SettingsException(prefix + "url", "must be the target's http(s) URL; the worker id is appended as the last path segment");
+        }
+        String method = settings.text(prefix + "method").orElse("PUT").toUpperCase(java.util.Locale.ROOT);
+        if (!List.of("PUT", "POST", "PATCH").contains(method)) {
+            throw new SettingsException(prefix + "method", "must be PUT, POST or PATCH, found '" + method + "'");
+        }
+        OAuth2ClientCredentials oauth2 = settings.text(prefix + "oauth2.clientId").isPresent() ? settings.oauth2(prefix + "oauth2.") : null;
+        String bearer = settings.text(prefix + "token").map(token -> "Bearer " + token).orElse(null);
+        int batchSize = settings.integer(prefix + "batchSize", settings.integer("learnbridge.delivery.batchSize", 100, 1, 10_000), 1, 10_000);
+        int parallelism = settings.integer(prefix + "parallelism", settings.integer("learnbridge.delivery.parallelism", 8, 1, 256), 1, 256);
+        Duration retryBudget = settings.duration("learnbridge.delivery.retryBudget", "PT10M");
+        Duration maxRetryAfter = settings.duration("learnbridge.delivery.maxRetryAfter", "PT2M");
+        CloseableHttpClient http = TargetHttp.client(settings.connectTimeout(), settings.responseTimeout(), parallelism, settings.rateLimit(name));
+        AtomicInteger thread = new AtomicInteger();
+        ExecutorService threads = Executors.newFixedThreadPool(parallelism, r -> {
+            Thread t = new Thread(r, "learnbridge-deliver-" + name + "-" + thread.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        LOG.info("REST JSON target {}: {} {}/<worker id> (batches of {}, {} at once)", name, method, uri, batchSize, parallelism);
+        return new Target(name, uri, method, bearer, oauth2, batchSize, retryBudget, maxRetryAfter, http, threads);
+    }
+
+    @Override
+    public void close() throws IOException {
+        for (Target target : targets.values()) {
+            target.threads().shutdownNow();
+            target.http().close();
+        }
+        targets.clear();
+    }
+}
