@@ -16,6 +16,7 @@ import java.time.format.DateTimeParseException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.hc.client5.http.classic.methods.HttpGet;
+import org.apache.hc.client5.http.classic.methods.HttpPatch;
 import org.apache.hc.client5.http.classic.methods.HttpPost;
 import org.apache.hc.client5.http.classic.methods.HttpPut;
 import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
@@ -34,7 +35,8 @@ import org.apache.hc.core5.util.Timeout;
  * The three SCIM 2.0 calls a provisioning client needs for Users (RFC 7644): find by
  * {@code externalId} (§3.4.2, a filtered GET), create (§3.3, POST) and replace (§3.5.1, PUT), over
  * Apache HttpClient 5 (as camel-http) with Jackson. No automatic retries and no redirects: the
- * caller decides on every failure ({@link Reply}). Thread-safe.
+ * caller decides on every failure ({@link Reply}). Thread-safe. For {@link ScimGroups} it also finds,
+ * creates and patches Groups (§3.4.2, §3.3, §3.5.2).
  */
 public final class ScimClient implements AutoCloseable {
 
@@ -111,6 +113,38 @@ public final class ScimClient implements AutoCloseable {
         return send(new HttpPut(users("/" + encode(id))), user);
     }
 
+    /**
+     * GET /Groups?filter=externalId eq "&lt;externalId&gt;", without the groups' member lists
+     * ({@code excludedAttributes=members}, RFC 7644 §3.4.2.5): a ListResponse.
+     */
+    public Reply findGroupByExternalId(String externalId) {
+        return findGroups("externalId eq " + literal(externalId), "excludedAttributes=members");
+    }
+
+    /** GET /Groups?filter=displayName eq "&lt;displayName&gt;", without member lists: a ListResponse. */
+    public Reply findGroupByDisplayName(String displayName) {
+        return findGroups("displayName eq " + literal(displayName), "excludedAttributes=members");
+    }
+
+    /**
+     * GET /Groups?filter=id eq "&lt;groupId&gt;" and members[value eq "&lt;memberId&gt;"]&amp;attributes=id: a
+     * ListResponse with one result when the member is in the group, none otherwise (also when the
+     * group is gone). Asks about one member instead of reading a large group's whole member list.
+     */
+    public Reply findGroupMember(String groupId, String memberId) {
+        return findGroups("id eq " + literal(groupId) + " and members[value eq " + literal(memberId) + "]", "attributes=id");
+    }
+
+    /** POST /Groups: 201 with the created group. */
+    public Reply createGroup(ObjectNode group) {
+        return send(new HttpPost(groups("")), group);
+    }
+
+    /** PATCH /Groups/{id} with a PatchOp message (RFC 7644 §3.5.2): 200 with the group, or 204. */
+    public Reply patchGroup(String id, ObjectNode patchOp) {
+        return send(new HttpPatch(groups("/" + encode(id))), patchOp);
+    }
+
     /** Requests sent so far. */
     public int requests() {
         return requests.get();
@@ -131,6 +165,15 @@ public final class ScimClient implements AutoCloseable {
     private URI users(String rest) {
         String base = config.baseUrl().toString();
         return URI.create((base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + "/Users" + rest);
+    }
+
+    private Reply findGroups(String filter, String projection) {
+        return send(new HttpGet(groups("?filter=" + encode(filter) + "&" + projection)), null);
+    }
+
+    private URI groups(String rest) {
+        String base = config.baseUrl().toString();
+        return URI.create((base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + "/Groups" + rest);
     }
 
     private static String encode(String text) {
