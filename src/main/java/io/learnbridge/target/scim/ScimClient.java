@@ -86,6 +86,7 @@ public final class ScimClient implements AutoCloseable {
 
     private final Config config;
     private final CloseableHttpClient http;
+    private final io.learnbridge.target.OAuth2ClientCredentials oauth2;
     private final AtomicInteger requests = new AtomicInteger();
 
     public ScimClient(Config config) {
@@ -94,7 +95,17 @@ public final class ScimClient implements AutoCloseable {
 
     /** @param rateLimit the target's rate limit, or null */
     public ScimClient(Config config, io.github.resilience4j.ratelimiter.RateLimiter rateLimit) {
+        this(config, rateLimit, null);
+    }
+
+    /**
+     * @param rateLimit the target's rate limit, or null
+     * @param oauth2    OAuth 2.0 client credentials, used instead of {@code config.authorization()}; null for none
+     */
+    public ScimClient(Config config, io.github.resilience4j.ratelimiter.RateLimiter rateLimit,
+                      io.learnbridge.target.OAuth2ClientCredentials oauth2) {
         this.config = config;
+        this.oauth2 = oauth2;
         this.http = io.learnbridge.target.TargetHttp.client(config.connectTimeout(), config.responseTimeout(), 4, rateLimit);
     }
 
@@ -181,9 +192,32 @@ public final class ScimClient implements AutoCloseable {
     }
 
     private Reply send(HttpUriRequestBase request, ObjectNode body) {
+        if (oauth2 == null) {
+            return send(request, body, config.authorization());
+        }
+        String authorization;
+        try {
+            authorization = oauth2.authorizationHeader();
+        } catch (io.learnbridge.target.OAuth2TokenException e) {
+            return new Reply(e.isTransient() ? null : 401, null, e.getMessage(), null);
+        }
+        Reply reply = send(request, body, authorization);
+        if (reply.status() != null && reply.status() == 401) {
+            // a token can be revoked before it expires: one fresh token, one more try
+            oauth2.invalidate(authorization);
+            try {
+                return send(request, body, oauth2.authorizationHeader());
+            } catch (io.learnbridge.target.OAuth2TokenException e) {
+                return new Reply(e.isTransient() ? null : 401, null, e.getMessage(), null);
+            }
+        }
+        return reply;
+    }
+
+    private Reply send(HttpUriRequestBase request, ObjectNode body, String authorization) {
         request.setHeader("Accept", "application/scim+json, application/json");
-        if (config.authorization() != null) {
-            request.setHeader("Authorization", config.authorization());
+        if (authorization != null) {
+            request.setHeader("Authorization", authorization);
         }
         if (body != null) {
             request.setEntity(new StringEntity(body.toString(), SCIM_JSON));

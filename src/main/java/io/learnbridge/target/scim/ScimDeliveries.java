@@ -44,7 +44,8 @@ public final class ScimDeliveries implements io.learnbridge.target.TargetAdapter
     private static final Logger LOG = LoggerFactory.getLogger(ScimDeliveries.class);
 
     /** One target's settings ({@code learnbridge.targets.<t>.*}) and its client. */
-    private record Target(String name, ScimClient client, int batchSize, Duration retryBudget, Duration maxRetryAfter) {
+    private record Target(String name, ScimClient client, ScimGroups groups, String groupPattern, int batchSize, Duration retryBudget,
+                          Duration maxRetryAfter) {
     }
 
     /** What became of one delivery. */
@@ -182,7 +183,7 @@ public final class ScimDeliveries implements io.learnbridge.target.TargetAdapter
             if (createdId != null) {
                 scimIds.put(externalId, createdId);
             }
-            return new Written(created.status(), true, pendingManager);
+            return inOrgUnitGroup(target, new Written(created.status(), true, pendingManager), createdId, null, worker, false);
         }
         ObjectNode current = (ObjectNode) existing.get(0);
         String id = current.path("id").asText("");
@@ -193,7 +194,7 @@ public final class ScimDeliveries implements io.learnbridge.target.TargetAdapter
         scimIds.put(externalId, id);
         ObjectNode merged = user.mergedInto(current, managerId);
         if (merged.equals(ScimUser.writable(current))) {
-            return new Written(lookup.status(), false, pendingManager);
+            return inOrgUnitGroup(target, new Written(lookup.status(), false, pendingManager), id, current, worker, user.inactive());
         }
         ScimClient.Reply replaced = client.replace(id, merged);
         if (replaced.status() != null && replaced.status() == 404) {
@@ -202,7 +203,59 @@ public final class ScimDeliveries implements io.learnbridge.target.TargetAdapter
         if (!replaced.ok()) {
             return failure(target, replaced, "replace");
         }
-        return new Written(replaced.status(), true, pendingManager);
+        return inOrgUnitGroup(target, new Written(replaced.status(), true, pendingManager), id, current, worker, user.inactive());
+    }
+
+    /**
+     * With {@code learnbridge.targets.<t>.groups} set: the user is a member of the group of their
+     * org unit and of no other org-unit group (the ones they were in are read from the user's
+     * {@code groups} attribute, by the display name pattern); a leaver is in none.
+     */
+    private Outcome inOrgUnitGroup(Target target, Written written, String userId, JsonNode current, CanonicalRecord worker, boolean leaver) {
+        if (target.groups() == null || userId == null) {
+            return written;
+        }
+        String orgUnit = leaver ? null : worker.get(io.learnbridge.worker.CanonicalField.ORG_UNIT.fieldName());
+        List<String> previous = new java.util.ArrayList<>(orgUnitsOf(current, target.groupPattern()));
+        previous.remove(orgUnit);
+        if (previous.isEmpty()) {
+            previous.add(null);
+        }
+        for (String old : previous) {
+            ScimGroups.Result result = target.groups().sync(userId, old, orgUnit);
+            if (result.ok()) {
+                continue;
+            }
+            ScimClient.Reply reply = result.failure().reply();
+            if (result.refusedCredentials()) {
+                return new Failed("deliver", reply.status(), target.name() + " refused LearnBridge's credentials to " + result.detail(),
+                        "ScimCredentialsRefused", null, true);
+            }
+            if (result.isTransient()) {
+                return new Retry(reply.status(), result.detail(), result.retryAfter(), result.serviceUnavailable());
+            }
+            return new Failed("deliver", reply == null ? null : reply.status(), target.name() + " refused the org-unit group membership ("
+                    + result.detail() + ")", "ScimGroupRefused", null, false);
+        }
+        return written;
+    }
+
+    /** The org units whose groups a SCIM user is in, from its {@code groups} attribute and the display name pattern. */
+    static List<String> orgUnitsOf(JsonNode user, String pattern) {
+        if (user == null || pattern == null || !user.path("groups").isArray()) {
+            return List.of();
+        }
+        int at = pattern.indexOf("%s");
+        String prefix = pattern.substring(0, at);
+        String suffix = pattern.substring(at + 2);
+        List<String> units = new java.util.ArrayList<>();
+        for (JsonNode group : user.path("groups")) {
+            String display = group.path("display").asText("");
+            if (display.length() > prefix.length() + suffix.length() && display.startsWith(prefix) && display.endsWith(suffix)) {
+                units.add(display.substring(prefix.length(), display.length() - suffix.length()));
+            }
+        }
+        return units;
     }
 
     /** The users of a ListResponse (RFC 7644 §3.4.2). */
@@ -282,15 +335,27 @@ public final class ScimDeliveries implements io.learnbridge.target.TargetAdapter
         if (!"https".equalsIgnoreCase(baseUrl.getScheme()) && !"http".equalsIgnoreCase(baseUrl.getScheme()) || baseUrl.getHost() == null) {
             throw new SettingsException(prefix + "url", "must be the SCIM service's http(s) base URL, e.g. https://lxp.example.com/scim/v2");
         }
-        String token = settings.text(prefix + "token").orElseThrow(() -> new SettingsException(prefix + "token",
-                "missing: the SCIM service's bearer token (from the environment or a settings file)"));
+        io.learnbridge.target.OAuth2ClientCredentials oauth2 = settings.text(prefix + "oauth2.clientId").isPresent()
+                ? settings.oauth2(prefix + "oauth2.") : null;
+        String token = settings.text(prefix + "token").orElse(null);
+        if (token == null && oauth2 == null) {
+            throw new SettingsException(prefix + "token", "missing: the SCIM service's bearer token (from the environment), or OAuth 2.0 client "
+                    + "credentials in " + prefix + "oauth2.clientId, .clientSecret and .tokenEndpoint");
+        }
         int batchSize = settings.integer(prefix + "batchSize", 50, 1, Integer.MAX_VALUE);
         Duration retryBudget = settings.duration("learnbridge.delivery.retryBudget", "PT10M");
         Duration maxRetryAfter = settings.duration("learnbridge.delivery.maxRetryAfter", "PT2M");
-        ScimClient client = new ScimClient(new ScimClient.Config(baseUrl, "Bearer " + token, settings.connectTimeout(), settings.responseTimeout()),
-                settings.rateLimit(name));
+        ScimClient client = new ScimClient(new ScimClient.Config(baseUrl, token == null ? null : "Bearer " + token, settings.connectTimeout(),
+                settings.responseTimeout()), settings.rateLimit(name), oauth2);
+        String groupPattern = settings.text(prefix + "groups").orElse(null);
+        ScimGroups groups;
+        try {
+            groups = groupPattern == null ? null : new ScimGroups(client, groupPattern);
+        } catch (IllegalArgumentException e) {
+            throw new SettingsException(prefix + "groups", e.getMessage());
+        }
         LOG.info("SCIM target {}: {} (batches of {})", name, baseUrl, batchSize);
-        return new Target(name, client, batchSize, retryBudget, maxRetryAfter);
+        return new Target(name, client, groups, groupPattern, batchSize, retryBudget, maxRetryAfter);
     }
 
 

@@ -3,6 +3,10 @@ package io.learnbridge.target.scim;
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.any;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.containing;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -263,6 +267,59 @@ class ScimTargetTest {
     }
 
     /** POST/PUT/PATCH/DELETE requests the SCIM service answered, as "METHOD path status". */
+    @Test
+    void withGroupsEachWorkerIsInTheGroupOfTheirOrgUnitOnlyAndALeaverInNone() throws Exception {
+        startBridge(scim.token(), "learnbridge.targets.lxp.groups", "org-%s");
+
+        world.drop("day1.csv", HrCsv.create()
+                .row(HrCsv.id(1), "Ada", "Lovelace", "ada@example.com", "", "ENG-1", "Engineer", "London", "Engineering", "A", "01/15/2020")
+                .row(HrCsv.id(2), "Grace", "Hopper", "grace@example.com", "", "ENG-1", "Engineer", "London", "Engineering", "A", "01/15/2020")
+                .build());
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(members("org-Engineering"))
+                .containsExactlyInAnyOrder(user(HrCsv.id(1)).path("id").asText(), user(HrCsv.id(2)).path("id").asText()));
+
+        // Ada moves to Sales, Grace leaves
+        world.drop("day2.csv", HrCsv.create()
+                .row(HrCsv.id(1), "Ada", "Lovelace", "ada@example.com", "", "ENG-1", "Engineer", "London", "Sales", "A", "01/15/2020")
+                .row(HrCsv.id(2), "Grace", "Hopper", "grace@example.com", "", "ENG-1", "Engineer", "London", "Engineering", "T", "01/15/2020")
+                .build());
+        String ada = user(HrCsv.id(1)).path("id").asText();
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            assertThat(members("org-Sales")).containsExactly(ada);
+            assertThat(members("org-Engineering")).isEmpty();
+        });
+        assertThat(countLxp("DELIVERED")).isEqualTo(4);
+
+    }
+
+    @Test
+    void oauth2ClientCredentialsAreExchangedForTheTokenTheServiceTakes() throws Exception {
+        proxy.stubFor(post(urlPathEqualTo("/oauth/token")).atPriority(1).withRequestBody(containing("grant_type=client_credentials"))
+                .willReturn(aResponse().withStatus(200).withHeader("Content-Type", "application/json")
+                        .withBody("{\"access_token\":\"" + scim.token() + "\",\"token_type\":\"Bearer\",\"expires_in\":3600}")));
+        startBridge("", "learnbridge.targets.lxp.oauth2.clientId", "learnbridge",
+                "learnbridge.targets.lxp.oauth2.clientSecret", "client-secret",
+                "learnbridge.targets.lxp.oauth2.tokenEndpoint", proxy.baseUrl() + "/oauth/token");
+
+        world.drop("day1.csv", HrCsv.create().workers(1, 3).build());
+        await().atMost(Duration.ofSeconds(30)).until(() -> countLxp("DELIVERED") == 3);
+        assertThat(writes()).hasSize(3).allMatch(w -> w.equals("POST /Users 201"));
+        assertThat(proxy.countRequestsMatching(postRequestedFor(urlPathEqualTo("/oauth/token")).build()).getCount())
+                .as("one token for every request of the batch").isEqualTo(1);
+    }
+
+    /** The SCIM ids of the members of the group with this displayName (none when there is no such group). */
+    private static List<String> members(String displayName) throws IOException, InterruptedException {
+        String filter = URLEncoder.encode("displayName eq \"" + displayName + "\"", StandardCharsets.UTF_8).replace("+", "%20");
+        JsonNode found = JSON.readTree(scimSend("GET", "/Groups?filter=" + filter, null).body());
+        if (found.path("totalResults").asInt() == 0) {
+            return List.of();
+        }
+        List<String> ids = new java.util.ArrayList<>();
+        found.path("Resources").get(0).path("members").forEach(m -> ids.add(m.path("value").asText()));
+        return ids;
+    }
+
     private static List<String> writes() {
         return writesSince(0);
     }
