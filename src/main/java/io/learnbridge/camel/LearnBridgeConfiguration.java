@@ -86,6 +86,11 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         }
         registry.bind("webhooks", new WebhookIngest(webhookSources, inbox, metrics, Clock.systemUTC()));
         registry.bind("exceptionFeed", new ExceptionPublisher(new io.learnbridge.store.ExceptionFeed(store)));
+        registry.bind("enrolmentApplier", new EnrolmentApplier(new io.learnbridge.store.Enrolments(store),
+                io.learnbridge.enrolment.EnrolmentRules.deployed(settings.mappingsLocation()),
+                properties.apply("learnbridge.enrolments.enabled").map(v -> Boolean.parseBoolean(v.strip())).orElse(true),
+                properties.apply("learnbridge.enrolments.batchSize").map(v -> Integer.parseInt(v.strip())).orElse(500),
+                properties.apply("learnbridge.enrolments.maxBatches").map(v -> Integer.parseInt(v.strip())).orElse(20)));
         // the protocol adapters of route template delivery-target, and its circuit breakers' fallback
         Duration initialBackoff = Duration.ofMillis(properties.apply("learnbridge.delivery.initialBackoff").map(Long::parseLong).orElse(1000L));
         Duration maxBackoff = Duration.ofMillis(properties.apply("learnbridge.delivery.maxBackoff").map(Long::parseLong).orElse(60000L));

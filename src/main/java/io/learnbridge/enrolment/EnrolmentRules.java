@@ -68,6 +68,16 @@ public final class EnrolmentRules {
         this.onLeave = onLeave;
     }
 
+    /** Where the deployed rules file lives in a mappings location. */
+    public static final String FILE = "enrolment/rules.yaml";
+
+    /** The deployed rules file of a mappings location ({@link #FILE}), or no rules when there is none. */
+    public static EnrolmentRules deployed(String mappingsLocation) {
+        io.learnbridge.mapping.MappingFiles files = io.learnbridge.mapping.MappingFiles.load(mappingsLocation);
+        String text = files.files().get(FILE);
+        return text == null ? none() : parse(files.displayPath(FILE), text);
+    }
+
     /** No rules: nobody is enrolled in anything. */
     public static EnrolmentRules none() {
         return new EnrolmentRules("(none)", List.of(), Policy.UNENROL, Policy.UNENROL);

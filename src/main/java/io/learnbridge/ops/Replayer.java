@@ -63,6 +63,14 @@ public final class Replayer {
         if (entry.status() != ExceptionEntry.Status.OPEN) {
             return new Outcome(id, false, "exception " + id + " is " + entry.status() + " already");
         }
+        if (io.learnbridge.store.EnrolmentOutbox.STAGE.equals(entry.stage())) {
+            if (entry.kind() == ExceptionEntry.Kind.FAILED && entry.deliveryId() != null) {
+                replays.retryEnrolment(entry);
+                return new Outcome(id, true, "enrolment change " + entry.deliveryId() + " queued again for " + entry.target());
+            }
+            return new Outcome(id, false, "exception " + id + ": the enrolment rules could not read worker " + entry.workerId()
+                    + "'s state; the next change of the worker applies them again");
+        }
         if (entry.sourceRecord() == null) {
             if (entry.kind() == ExceptionEntry.Kind.FAILED && entry.deliveryId() != null) {
                 replays.retryDelivery(entry, null);

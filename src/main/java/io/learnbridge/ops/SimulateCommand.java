@@ -3,7 +3,6 @@ package io.learnbridge.ops;
 import io.learnbridge.enrolment.EnrolmentRules;
 import io.learnbridge.enrolment.RuleChangeSimulation;
 import io.learnbridge.mapping.MappingException;
-import io.learnbridge.mapping.MappingFiles;
 import io.learnbridge.store.Enrolments;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +19,7 @@ import picocli.CommandLine.Option;
                 + "computed against the stored workers. Sends and writes nothing.")
 final class SimulateCommand implements Callable<Integer> {
 
-    static final String RULES = "enrolment/rules.yaml";
+    static final String RULES = EnrolmentRules.FILE;
 
     @Option(names = "--settings") Path settings;
     @Option(names = "--rules", required = true, description = "The proposed rules file.") Path rules;
@@ -53,8 +52,6 @@ final class SimulateCommand implements Callable<Integer> {
 
     /** The deployed rules file of a mappings location, or no rules when there is none. */
     static EnrolmentRules deployed(String mappingsLocation) {
-        MappingFiles files = MappingFiles.load(mappingsLocation);
-        String text = files.files().get(RULES);
-        return text == null ? EnrolmentRules.none() : EnrolmentRules.parse(files.displayPath(RULES), text);
+        return EnrolmentRules.deployed(mappingsLocation);
     }
 }

@@ -276,11 +276,12 @@ public final class DropLedger {
      */
     public int releaseDue(java.util.function.Function<String, List<String>> targetsOf, int max) {
         return store.tx(c -> {
-            record Held(long dropId, int line, String source, String workerId, Instant effectiveAt, String canonical, String status) {
+            record Held(long dropId, int line, String source, String workerId, Instant effectiveAt, String canonical, String status,
+                        String kind) {
             }
             List<Held> due = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("""
-                    select r.drop_id, r.line, f.source, r.worker_id, r.effective_at, r.canonical, r.employment_status
+                    select r.drop_id, r.line, f.source, r.worker_id, r.effective_at, r.canonical, r.employment_status, r.change_kind
                     from drop_row r join drop_file f on f.id = r.drop_id
                     where r.status = 'PENDING' and r.effective_at <= ? order by r.effective_at, r.drop_id, r.line limit ?""")) {
                 Sql.setTime(ps, 1, Instant.now());
@@ -288,12 +289,13 @@ public final class DropLedger {
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         due.add(new Held(rs.getLong(1), rs.getInt(2), rs.getString(3), rs.getString(4), Sql.time(rs, "effective_at"),
-                                rs.getString(6), rs.getString(7)));
+                                rs.getString(6), rs.getString(7), rs.getString(8)));
                     }
                 }
             }
             for (Held held : due) {
-                WorkerStates.Outcome outcome = WorkerStates.apply(c, held.workerId(), held.effectiveAt(), held.canonical(), held.source(), held.status());
+                WorkerStates.Outcome outcome = WorkerStates.apply(c, held.workerId(), held.effectiveAt(), held.canonical(), held.source(), held.status(),
+                        held.kind());
                 try (PreparedStatement ps = c.prepareStatement("update drop_row set status = ? where drop_id = ? and line = ?")) {
                     ps.setString(1, outcome == WorkerStates.Outcome.APPLIED ? "APPLIED" : "SUPERSEDED");
                     ps.setLong(2, held.dropId());

@@ -20,8 +20,13 @@ import java.util.TreeSet;
  * What each worker is enrolled in per target, and the ledger of enrolment changes. Applying a
  * rules file recomputes every stored worker against it and records the enrolments and
  * unenrolments it makes; {@link #workers()} is what {@code simulate} runs against.
+ * {@link #applyDue} applies the rules live to the workers whose state changed (joiners, movers,
+ * leavers). Every ledger entry is PENDING for its target in the outbox ({@link EnrolmentOutbox}).
  */
 public final class Enrolments {
+
+    /** The source named on exception-queue entries of the enrolment stage. */
+    public static final String SOURCE = "enrolment-rules";
 
     private final Store store;
 
@@ -81,11 +86,119 @@ public final class Enrolments {
         });
     }
 
+    /** What one {@link #applyDue} batch did: how many due workers it settled, and the ones whose enrolments changed. */
+    public record Applied(int workers, List<RuleChangeSimulation.WorkerOutcome> changed) {
+    }
+
+    /**
+     * Applies the rules to up to {@code max} workers whose state changed since the rules last
+     * looked at them (marked due by every change to {@code worker_state}), in one transaction:
+     * for each, the enrolments and unenrolments its change makes are recorded (enrolment and
+     * ledger, PENDING for the target) and the mark is cleared, so a crash before the commit leaves
+     * the worker due and nothing recorded, and nothing is applied twice.
+     *
+     * <p>The kind of the change decides the policy ({@link EnrolmentRules#changes}): a JOIN never
+     * unenrols; a terminated worker is taken as a LEAVE (onLeave); MOVE and UPDATE alike follow
+     * onMove, since rules may depend on any canonical field, not only the ones that make a MOVE.
+     * A NOOP changes no state, so it never marks a worker. While a worker waits, the latest change
+     * kind wins; the rules compare the newest state with what the worker holds, so changes that
+     * came in between are not lost. A worker locked by a change being applied right now is left
+     * for the next batch (skip locked), so this never waits on, or deadlocks with, a drop's finish.
+     */
+    public Applied applyDue(EnrolmentRules rules, int max) {
+        return store.tx(c -> {
+            List<String> due = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("select worker_id from worker_state where enrolment_due = true order by worker_id limit ?")) {
+                ps.setInt(1, max);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        due.add(rs.getString(1));
+                    }
+                }
+            }
+            List<RuleChangeSimulation.WorkerOutcome> changed = new ArrayList<>();
+            Instant now = Instant.now();
+            int settled = 0;
+            try (PreparedStatement lock = c.prepareStatement(
+                    "select canonical, enrolment_kind, employment_status from worker_state where worker_id = ? and enrolment_due = true for update skip locked");
+                 PreparedStatement clear = c.prepareStatement("update worker_state set enrolment_due = false, enrolment_kind = null where worker_id = ?")) {
+                for (String workerId : due) {
+                    String canonical;
+                    String kindName;
+                    String status;
+                    lock.setString(1, workerId);
+                    try (ResultSet rs = lock.executeQuery()) {
+                        if (!rs.next()) {
+                            continue; // settled by another instance, or its state is changing now: the next batch sees it
+                        }
+                        canonical = rs.getString(1);
+                        kindName = rs.getString(2);
+                        status = rs.getString(3);
+                    }
+                    ChangeKind kind = "TERMINATED".equals(status) ? ChangeKind.LEAVE : kindOf(kindName);
+                    CanonicalRecord worker;
+                    try {
+                        worker = CanonicalRecord.fromJson(canonical);
+                    } catch (RuntimeException e) {
+                        // never blocks the others: the worker goes to the exception queue and is settled
+                        ExceptionQueue.add(c, ExceptionEntry.rejected("enrol", SOURCE, null, null, null, workerId, null,
+                                "the stored state of the worker is not a canonical record (" + e.getClass().getSimpleName()
+                                        + "): enrolment rules not applied to its " + kind + " change", null));
+                        worker = null;
+                    }
+                    EnrolmentRules.Changes changes = worker == null ? EnrolmentRules.none().changes(new TreeMap<>(), null, ChangeKind.JOIN)
+                            : rules.changes(held(c, workerId), worker, kind);
+                    if (!changes.isEmpty()) {
+                        record(c, workerId, changes, kind.name() + " (rules " + rules.file() + ")", kind.name(), now);
+                        changed.add(new RuleChangeSimulation.WorkerOutcome(workerId, changes.enrol(), changes.unenrol()));
+                    }
+                    clear.setString(1, workerId);
+                    clear.executeUpdate();
+                    settled++;
+                }
+            }
+            return new Applied(settled, changed);
+        });
+    }
+
+    private static ChangeKind kindOf(String name) {
+        if (name == null) {
+            return ChangeKind.UPDATE;
+        }
+        try {
+            return ChangeKind.valueOf(name);
+        } catch (IllegalArgumentException e) {
+            return ChangeKind.UPDATE;
+        }
+    }
+
+    /** Workers still due for the enrolment rules. */
+    public int due() {
+        return store.tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("select count(*) from worker_state where enrolment_due = true");
+                 ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        });
+    }
+
+    /** A worker's enrolment ledger, oldest first. */
+    public List<EnrolmentOutbox.Change> ledger(String workerId) {
+        return store.tx(c -> EnrolmentOutbox.ledger(c, workerId));
+    }
+
     private static void record(Connection c, String workerId, EnrolmentRules.Changes changes, String reason, Instant now) throws SQLException {
+        record(c, workerId, changes, reason, "RULES", now);
+    }
+
+    private static void record(Connection c, String workerId, EnrolmentRules.Changes changes, String reason, String changeKind, Instant now)
+            throws SQLException {
         try (PreparedStatement enrol = c.prepareStatement("insert into enrolment (worker_id, target, curriculum, enrolled_at) values (?, ?, ?, ?)");
              PreparedStatement unenrol = c.prepareStatement("delete from enrolment where worker_id = ? and target = ? and curriculum = ?");
-             PreparedStatement ledger = c.prepareStatement(
-                     "insert into enrolment_change (worker_id, target, curriculum, action, reason, created_at) values (?, ?, ?, ?, ?, ?)")) {
+             PreparedStatement ledger = c.prepareStatement("""
+                     insert into enrolment_change (worker_id, target, curriculum, action, reason, created_at, change_kind, status, attempts, updated_at)
+                     values (?, ?, ?, ?, ?, ?, ?, 'PENDING', 0, ?)""")) {
             for (var e : changes.enrol().entrySet()) {
                 for (String curriculum : e.getValue()) {
                     enrol.setString(1, workerId);
@@ -93,7 +206,7 @@ public final class Enrolments {
                     enrol.setString(3, curriculum);
                     Sql.setTime(enrol, 4, now);
                     enrol.executeUpdate();
-                    entry(ledger, workerId, e.getKey(), curriculum, "ENROL", reason, now);
+                    entry(ledger, workerId, e.getKey(), curriculum, "ENROL", reason, changeKind, now);
                 }
             }
             for (var e : changes.unenrol().entrySet()) {
@@ -102,20 +215,22 @@ public final class Enrolments {
                     unenrol.setString(2, e.getKey());
                     unenrol.setString(3, curriculum);
                     unenrol.executeUpdate();
-                    entry(ledger, workerId, e.getKey(), curriculum, "UNENROL", reason, now);
+                    entry(ledger, workerId, e.getKey(), curriculum, "UNENROL", reason, changeKind, now);
                 }
             }
         }
     }
 
     private static void entry(PreparedStatement ledger, String workerId, String target, String curriculum, String action, String reason,
-                              Instant now) throws SQLException {
+                              String changeKind, Instant now) throws SQLException {
         ledger.setString(1, workerId);
         ledger.setString(2, target);
         ledger.setString(3, curriculum);
         ledger.setString(4, action);
         ledger.setString(5, Sql.truncate(reason, 300));
         Sql.setTime(ledger, 6, now);
+        ledger.setString(7, changeKind);
+        Sql.setTime(ledger, 8, now);
         ledger.executeUpdate();
     }
 }

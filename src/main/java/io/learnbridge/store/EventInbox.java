@@ -187,7 +187,8 @@ public final class EventInbox {
                 }
                 kind = change.kind().name();
             }
-            WorkerStates.Outcome outcome = WorkerStates.apply(c, workerId, effectiveAt, canonical, event.source());
+            WorkerStates.Outcome outcome = WorkerStates.apply(c, workerId, effectiveAt, canonical, event.source(),
+                    WorkerStates.statusOf(canonical), detector == null ? null : kind);
             if (outcome == WorkerStates.Outcome.APPLIED) {
                 for (String target : targets) {
                     java.util.Set<String> takes = kindsOf.apply(target);

@@ -89,6 +89,15 @@ public final class Replays {
         });
     }
 
+    /** A failed enrolment change goes out again (pending from now, fresh retry budget). Returns whether it was still failed. */
+    public boolean retryEnrolment(ExceptionEntry entry) {
+        return store.tx(c -> {
+            int updated = EnrolmentOutbox.retry(c, entry.deliveryId());
+            ExceptionQueue.markReplayed(c, entry.id());
+            return updated == 1;
+        });
+    }
+
     /** The replay did not get further: keep the entry open with the new reason. */
     public void stillFailing(ExceptionEntry entry, String field, String reason) {
         store.tx(c -> {

@@ -53,6 +53,15 @@ public final class WorkerStates {
 
     static Outcome apply(Connection c, String workerId, Instant effectiveAt, String canonical, String source, String employmentStatus)
             throws SQLException {
+        return apply(c, workerId, effectiveAt, canonical, source, employmentStatus, null);
+    }
+
+    /**
+     * As above, with the kind of the change (JOIN, MOVE, UPDATE, LEAVE; null: JOIN for a new worker,
+     * UPDATE otherwise): an applied change marks the worker due for the enrolment rules with it.
+     */
+    static Outcome apply(Connection c, String workerId, Instant effectiveAt, String canonical, String source, String employmentStatus,
+                         String changeKind) throws SQLException {
         Instant stored = null;
         boolean exists = false;
         try (PreparedStatement ps = c.prepareStatement("select effective_at from worker_state where worker_id = ? for update")) {
@@ -68,18 +77,20 @@ public final class WorkerStates {
             return Outcome.SUPERSEDED;
         }
         String sql = exists
-                ? "update worker_state set effective_at = ?, canonical = ?, source = ?, updated_at = ?, employment_status = ? where worker_id = ?"
-                : "insert into worker_state (effective_at, canonical, source, updated_at, employment_status, worker_id, home_source) "
-                        + "values (?, ?, ?, ?, ?, ?, ?)";
+                ? "update worker_state set effective_at = ?, canonical = ?, source = ?, updated_at = ?, employment_status = ?, "
+                        + "enrolment_due = true, enrolment_kind = ? where worker_id = ?"
+                : "insert into worker_state (effective_at, canonical, source, updated_at, employment_status, enrolment_due, enrolment_kind, "
+                        + "worker_id, home_source) values (?, ?, ?, ?, ?, true, ?, ?, ?)";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             Sql.setTime(ps, 1, effectiveAt);
             ps.setString(2, canonical);
             ps.setString(3, source);
             Sql.setTime(ps, 4, Instant.now());
             ps.setString(5, employmentStatus);
-            ps.setString(6, workerId);
+            ps.setString(6, changeKind != null ? changeKind : exists ? "UPDATE" : "JOIN");
+            ps.setString(7, workerId);
             if (!exists) {
-                ps.setString(7, source);
+                ps.setString(8, source);
             }
             ps.executeUpdate();
         }
@@ -106,20 +117,24 @@ public final class WorkerStates {
                     canonical = (select r.canonical from drop_row r where r.drop_id = ? and r.status = 'PLANNED' and r.worker_id = worker_state.worker_id),
                     effective_at = (select coalesce(r.effective_at, ?) from drop_row r where r.drop_id = ? and r.status = 'PLANNED' and r.worker_id = worker_state.worker_id),
                     employment_status = (select r.employment_status from drop_row r where r.drop_id = ? and r.status = 'PLANNED' and r.worker_id = worker_state.worker_id),
-                    source = ?, updated_at = ?
+                    enrolment_kind = (select coalesce(r.change_kind, 'UPDATE') from drop_row r where r.drop_id = ? and r.status = 'PLANNED' and r.worker_id = worker_state.worker_id),
+                    enrolment_due = true, source = ?, updated_at = ?
                 where exists (select 1 from drop_row r where r.drop_id = ? and r.status = 'PLANNED' and r.worker_id = worker_state.worker_id)""")) {
             ps.setLong(1, dropId);
             Sql.setTime(ps, 2, now);
             ps.setLong(3, dropId);
             ps.setLong(4, dropId);
-            ps.setString(5, source);
-            Sql.setTime(ps, 6, now);
-            ps.setLong(7, dropId);
+            ps.setLong(5, dropId);
+            ps.setString(6, source);
+            Sql.setTime(ps, 7, now);
+            ps.setLong(8, dropId);
             ps.executeUpdate();
         }
         try (PreparedStatement ps = c.prepareStatement("""
-                insert into worker_state (worker_id, effective_at, canonical, source, updated_at, employment_status, home_source)
-                select r.worker_id, coalesce(r.effective_at, ?), r.canonical, ?, ?, r.employment_status, ? from drop_row r
+                insert into worker_state (worker_id, effective_at, canonical, source, updated_at, employment_status, home_source,
+                    enrolment_due, enrolment_kind)
+                select r.worker_id, coalesce(r.effective_at, ?), r.canonical, ?, ?, r.employment_status, ?, true, coalesce(r.change_kind, 'JOIN')
+                from drop_row r
                 where r.drop_id = ? and r.status = 'PLANNED'
                 and not exists (select 1 from worker_state w where w.worker_id = r.worker_id)""")) {
             Sql.setTime(ps, 1, now);

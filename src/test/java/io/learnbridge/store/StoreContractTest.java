@@ -39,7 +39,7 @@ class StoreContractTest {
 
         Store first = db.open();
         List<String> applied = appliedMigrations(db);
-        assertThat(applied).hasSize(7);
+        assertThat(applied).hasSize(8);
         assertThat(applied.get(0)).startsWith("1 spine: Success");
         assertThat(applied.get(1)).startsWith("2 events: Success");
         assertThat(applied.get(2)).startsWith("3 exception feed: Success");
@@ -47,6 +47,7 @@ class StoreContractTest {
         assertThat(applied.get(4)).startsWith("5 warnings: Success");
         assertThat(applied.get(5)).startsWith("6 event targets: Success");
         assertThat(applied.get(6)).startsWith("7 enrolments: Success");
+        assertThat(applied.get(7)).startsWith("8 live enrolments: Success");
         assertThat(flyway(db).info().pending()).isEmpty();
         DropLedger ledger = new DropLedger(first, "a", LONG_LEASE);
         DropClaim claim = ledger.claim("hr", "workers.csv", "sum-1", 10);

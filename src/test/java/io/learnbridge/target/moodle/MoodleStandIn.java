@@ -36,7 +36,13 @@ import java.util.regex.Pattern;
  * {@code debuginfo}, as on a site with debugging on); updates whose email another user has as
  * {@code {"warnings":[{"item":"user","itemid",...}]}}; cohort membership warnings 1/2/3
  * ({@code warningcode} and {@code message} only); {@code null} for member removal. Create requests
- * are transactions: one refused user creates nobody.
+ * are transactions: one refused user creates nobody. Courses and manual enrolments as
+ * {@code course/externallib.php} and {@code enrol/manual/externallib.php} answer:
+ * {@code core_course_get_courses_by_field} gives {@code {"courses":[...],"warnings":[]}} (no
+ * course: an empty list); {@code enrol_manual_enrol_users} and {@code enrol_manual_unenrol_users}
+ * answer {@code null}, run as one transaction, and refuse a course without an enabled manual
+ * enrolment instance ({@code wsnoinstance}), a role the token's user cannot assign
+ * ({@code wsusercannotassign}) and a course that does not exist ("Context does not exist").
  */
 final class MoodleStandIn implements AutoCloseable {
 
@@ -45,6 +51,13 @@ final class MoodleStandIn implements AutoCloseable {
     /** One request as received: the function and its parameters (without the token). */
     record Call(String function, Map<String, String> params) {
     }
+
+    /** A course: id, idnumber, shortname, whether its manual enrolment instance is enabled, enrolled users (user id to role id). */
+    record Course(long id, String idnumber, String shortname, boolean manualEnrol, Map<Long, Integer> enrolled) {
+    }
+
+    /** Roles the web-service user may assign in a course (manager, editing teacher, teacher, student). */
+    private static final Set<Integer> ASSIGNABLE_ROLES = Set.of(1, 3, 4, 5);
 
     /** A cohort: id, idnumber, name, members (user ids). */
     record Cohort(long id, String idnumber, String name, String description, Set<Long> members) {
@@ -73,6 +86,7 @@ final class MoodleStandIn implements AutoCloseable {
     private final String token;
     private final Map<Long, Map<String, String>> users = new LinkedHashMap<>();
     private final Map<Long, Cohort> cohorts = new LinkedHashMap<>();
+    private final Map<Long, Course> courses = new LinkedHashMap<>();
     private final List<Call> calls = new ArrayList<>();
     private long nextId = 100;
 
@@ -130,6 +144,19 @@ final class MoodleStandIn implements AutoCloseable {
 
     synchronized Optional<Cohort> cohort(String idnumber) {
         return cohorts.values().stream().filter(c -> c.idnumber().equals(idnumber)).findFirst();
+    }
+
+    /** Adds a course as an administrator would, with an enabled manual enrolment instance unless {@code manualEnrol} is false. */
+    synchronized long addCourse(String idnumber, String shortname, boolean manualEnrol) {
+        long id = nextId++;
+        courses.put(id, new Course(id, idnumber, shortname, manualEnrol, new TreeMap<>()));
+        return id;
+    }
+
+    /** Who is enrolled in the course with this idnumber: user id to role id (empty when there is no such course). */
+    synchronized Map<Long, Integer> enrolled(String courseIdnumber) {
+        return courses.values().stream().filter(c -> c.idnumber().equals(courseIdnumber)).findFirst()
+                .map(c -> (Map<Long, Integer>) new TreeMap<>(c.enrolled())).orElse(Map.of());
     }
 
     synchronized List<Call> calls() {
@@ -221,6 +248,9 @@ final class MoodleStandIn implements AutoCloseable {
             case "core_cohort_create_cohorts" -> createCohorts(params);
             case "core_cohort_add_cohort_members" -> addCohortMembers(params);
             case "core_cohort_delete_cohort_members" -> deleteCohortMembers(params);
+            case "core_course_get_courses_by_field" -> getCoursesByField(params);
+            case "enrol_manual_enrol_users" -> enrolUsers(params);
+            case "enrol_manual_unenrol_users" -> unenrolUsers(params);
             default -> throw MoodleError.missingRecord("external_functions");
         };
     }
@@ -430,6 +460,100 @@ final class MoodleStandIn implements AutoCloseable {
         }
         members.forEach(m -> cohorts.get(Long.parseLong(m.get("cohortid"))).members().remove(Long.parseLong(m.get("userid"))));
         return NullNode.instance;
+    }
+
+    private ObjectNode getCoursesByField(Map<String, String> params) {
+        String field = params.getOrDefault("field", "");
+        String value = params.getOrDefault("value", "");
+        if (!Set.of("", "id", "ids", "shortname", "idnumber", "category", "sectionid").contains(field)) {
+            throw MoodleError.invalidParameter("field => Invalid parameter value detected (field must be id, ids, shortname, idnumber, category or sectionid)");
+        }
+        ObjectNode result = JsonNodeFactory.instance.objectNode();
+        ArrayNode list = result.putArray("courses");
+        for (Course course : courses.values()) {
+            boolean match = switch (field) {
+                case "" -> true;
+                case "id" -> value.equals(String.valueOf(course.id()));
+                case "ids" -> Set.of(value.split(",")).contains(String.valueOf(course.id()));
+                case "shortname" -> value.equals(course.shortname());
+                case "idnumber" -> value.equals(course.idnumber());
+                default -> false;
+            };
+            if (match) {
+                ObjectNode c = list.addObject();
+                c.put("id", course.id());
+                c.put("fullname", course.shortname());
+                c.put("displayname", course.shortname());
+                c.put("shortname", course.shortname());
+                c.put("categoryid", 1);
+                c.put("categoryname", "Category 1");
+                c.put("sortorder", 10000 + course.id());
+                c.put("summary", "");
+                c.put("summaryformat", 1);
+                c.putArray("summaryfiles");
+                c.putArray("overviewfiles");
+                c.putArray("contacts");
+                c.putArray("enrollmentmethods").add(course.manualEnrol() ? "manual" : "self");
+                c.put("idnumber", course.idnumber());
+                c.put("format", "topics");
+                c.put("visible", 1);
+                c.put("startdate", 1700000000);
+                c.put("enddate", 0);
+            }
+        }
+        result.putArray("warnings");
+        return result;
+    }
+
+    /** As enrol_manual_external::enrol_users: every enrolment checked first (one transaction), then all made; {@code null}. */
+    private NullNode enrolUsers(Map<String, String> params) {
+        List<Map<String, String>> enrolments = items(params, "enrolments", Set.of("roleid", "userid", "courseid", "timestart", "timeend", "suspend"));
+        for (Map<String, String> e : enrolments) {
+            Course course = manualCourse(e);
+            int roleId = Integer.parseInt(e.getOrDefault("roleid", "0"));
+            long userId = Long.parseLong(e.getOrDefault("userid", "0"));
+            if (!ASSIGNABLE_ROLES.contains(roleId)) {
+                throw new MoodleError("moodle_exception", "wsusercannotassign", "You don't have the permission to assign this role (" + roleId
+                        + ") to this user (" + userId + ") in this course(" + course.id() + ").", null);
+            }
+            if (!users.containsKey(userId)) {
+                throw MoodleError.missingRecord("user");
+            }
+        }
+        for (Map<String, String> e : enrolments) {
+            courses.get(Long.parseLong(e.get("courseid"))).enrolled().put(Long.parseLong(e.get("userid")), Integer.parseInt(e.get("roleid")));
+        }
+        return NullNode.instance;
+    }
+
+    /** As enrol_manual_external::unenrol_users: a user who is not enrolled is no error; {@code null}. */
+    private NullNode unenrolUsers(Map<String, String> params) {
+        List<Map<String, String>> enrolments = items(params, "enrolments", Set.of("userid", "courseid", "roleid"));
+        for (Map<String, String> e : enrolments) {
+            manualCourse(e);
+            String userId = e.getOrDefault("userid", "0");
+            if (!users.containsKey(Long.parseLong(userId))) {
+                throw MoodleError.invalidParameter("User id not exist: " + userId);
+            }
+        }
+        for (Map<String, String> e : enrolments) {
+            courses.get(Long.parseLong(e.get("courseid"))).enrolled().remove(Long.parseLong(e.get("userid")));
+        }
+        return NullNode.instance;
+    }
+
+    private Course manualCourse(Map<String, String> enrolment) {
+        String courseId = enrolment.getOrDefault("courseid", "0");
+        Course course = courses.get(Long.parseLong(courseId));
+        if (course == null) {
+            throw new MoodleError("invalid_parameter_exception", "invalidparameter", "Invalid parameter value detected (Context does not exist)",
+                    "Context does not exist");
+        }
+        if (!course.manualEnrol()) {
+            throw new MoodleError("moodle_exception", "wsnoinstance", "Manual enrolment plugin instance doesn't exist or is disabled for the course (id = "
+                    + courseId + ")", null);
+        }
+        return course;
     }
 
     private boolean emailTaken(String email, Long except) {

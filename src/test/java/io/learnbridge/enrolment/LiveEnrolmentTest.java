@@ -1,0 +1,66 @@
+package io.learnbridge.enrolment;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
+import static org.awaitility.Awaitility.await;
+
+import io.learnbridge.store.EnrolmentOutbox;
+import io.learnbridge.store.Enrolments;
+import io.learnbridge.testing.HrCsv;
+import io.learnbridge.testing.SnapshotWorld;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole bridge with the deployed rules ({@code mappings/enrolment/rules.yaml}: engineers take
+ * SEC-101, London takes FIRE-LDN; onMove and onLeave unenrol): route {@code apply-enrolments}
+ * applies them to the workers a drop changed, and the enrolment ledger records each change,
+ * pending for its target.
+ */
+class LiveEnrolmentTest {
+
+    @TempDir
+    Path home;
+
+    @Test
+    void aJoinerGetsTheRolesCurriculaAMoverGainsAndLosesAndALeaverLosesAllInTheLedger() throws Exception {
+        try (SnapshotWorld world = new SnapshotWorld(home)) {
+            world.start(world.bridge("delta").property("learnbridge.enrolments.pollPeriod", "200"));
+            Enrolments enrolments = new Enrolments(world.bridge().store());
+            world.drop("day1.csv", HrCsv.create().workers(1, 2)
+                    .row(HrCsv.id(3), "Given3", "Family3", "worker3@example.com", "", "SAL-1", "Seller", "Paris", "Sales", "A", "01/15/2020")
+                    .build());
+            await("the joiners' enrolments").atMost(Duration.ofSeconds(20)).until(() -> enrolments.due() == 0);
+            assertThat(enrolments.held(HrCsv.id(1)).get("lms")).as("a London engineer").containsExactly("FIRE-LDN", "SEC-101");
+            assertThat(enrolments.held(HrCsv.id(2)).get("lms")).containsExactly("FIRE-LDN", "SEC-101");
+            assertThat(enrolments.held(HrCsv.id(3))).as("no rule for a Paris seller").isEmpty();
+
+            world.drop("day2.csv", HrCsv.create()
+                    .row(HrCsv.id(1), "Given1", "Family1", "worker1@example.com", "", "ENG-1", "Engineer", "Paris", "Engineering", "A", "01/15/2020")
+                    .row(HrCsv.id(2), "Given2", "Family2", "worker2@example.com", "", "ENG-1", "Engineer", "London", "Engineering", "T", "01/15/2020")
+                    .row(HrCsv.id(3), "Given3", "Family3", "worker3@example.com", "", "SAL-1", "Seller", "London", "Sales", "A", "01/15/2020")
+                    .build());
+            await("the movers' and leaver's enrolments").atMost(Duration.ofSeconds(20)).until(() -> enrolments.due() == 0);
+            assertThat(enrolments.held(HrCsv.id(1)).get("lms")).as("moved to Paris: loses the London course").containsExactly("SEC-101");
+            assertThat(enrolments.held(HrCsv.id(2))).as("the leaver loses everything").isEmpty();
+            assertThat(enrolments.held(HrCsv.id(3)).get("lms")).as("moved to London: gains the London course").containsExactly("FIRE-LDN");
+
+            assertThat(enrolments.ledger(HrCsv.id(1)))
+                    .extracting(EnrolmentOutbox.Change::changeKind, EnrolmentOutbox.Change::action, EnrolmentOutbox.Change::curriculum,
+                            EnrolmentOutbox.Change::target, EnrolmentOutbox.Change::status)
+                    .containsExactly(
+                            tuple("JOIN", EnrolmentOutbox.Action.ENROL, "FIRE-LDN", "lms", "PENDING"),
+                            tuple("JOIN", EnrolmentOutbox.Action.ENROL, "SEC-101", "lms", "PENDING"),
+                            tuple("MOVE", EnrolmentOutbox.Action.UNENROL, "FIRE-LDN", "lms", "PENDING"));
+            assertThat(enrolments.ledger(HrCsv.id(2))).extracting(EnrolmentOutbox.Change::changeKind, EnrolmentOutbox.Change::action)
+                    .containsExactly(
+                            tuple("JOIN", EnrolmentOutbox.Action.ENROL), tuple("JOIN", EnrolmentOutbox.Action.ENROL),
+                            tuple("LEAVE", EnrolmentOutbox.Action.UNENROL), tuple("LEAVE", EnrolmentOutbox.Action.UNENROL));
+            assertThat(enrolments.ledger(HrCsv.id(3))).extracting(EnrolmentOutbox.Change::changeKind, EnrolmentOutbox.Change::action,
+                    EnrolmentOutbox.Change::curriculum).containsExactly(tuple("MOVE", EnrolmentOutbox.Action.ENROL, "FIRE-LDN"));
+            assertThat(world.bridge().context().getRoute("apply-enrolments")).isNotNull();
+        }
+    }
+}
