@@ -53,6 +53,8 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         Metrics metrics = new Metrics(context);
         DeliveryQueue deliveryQueue = new DeliveryQueue(store, instanceId, settings.delivery().lease());
         deliveryQueue.releaseOwnClaims();
+        io.learnbridge.store.EnrolmentOutbox enrolmentOutbox = new io.learnbridge.store.EnrolmentOutbox(store, instanceId, settings.delivery().lease());
+        enrolmentOutbox.releaseOwnClaims();
         Duration eventLease = Duration.parse(properties.apply("learnbridge.events.lease").orElse("PT1M"));
         TargetKinds kinds = new TargetKinds(properties);
         EventInbox inbox = new EventInbox(store, instanceId, eventLease, kinds);
@@ -94,17 +96,17 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         // the protocol adapters of route template delivery-target, and its circuit breakers' fallback
         Duration initialBackoff = Duration.ofMillis(properties.apply("learnbridge.delivery.initialBackoff").map(Long::parseLong).orElse(1000L));
         Duration maxBackoff = Duration.ofMillis(properties.apply("learnbridge.delivery.maxBackoff").map(Long::parseLong).orElse(60000L));
-        io.learnbridge.target.http.HttpJsonDeliveries httpJsonDeliveries = new io.learnbridge.target.http.HttpJsonDeliveries(deliveryQueue,
+        io.learnbridge.target.http.HttpJsonDeliveries httpJsonDeliveries = new io.learnbridge.target.http.HttpJsonDeliveries(deliveryQueue, enrolmentOutbox,
                 mappings, metrics, properties, initialBackoff, maxBackoff);
         registry.bind("httpJsonDeliveries", httpJsonDeliveries);
-        registry.bind("lrsDeliveries", new io.learnbridge.target.lrs.LrsDeliveries(deliveryQueue, mappings, metrics, properties,
+        registry.bind("lrsDeliveries", new io.learnbridge.target.lrs.LrsDeliveries(deliveryQueue, enrolmentOutbox, mappings, metrics, properties,
                 initialBackoff, maxBackoff));
-        registry.bind("moodleDeliveries", new io.learnbridge.target.moodle.MoodleDeliveries(deliveryQueue, mappings, metrics, properties,
+        registry.bind("moodleDeliveries", new io.learnbridge.target.moodle.MoodleDeliveries(deliveryQueue, enrolmentOutbox, mappings, metrics, properties,
                 initialBackoff, maxBackoff));
-        io.learnbridge.target.scim.ScimDeliveries scimDeliveries = new io.learnbridge.target.scim.ScimDeliveries(deliveryQueue, mappings,
+        io.learnbridge.target.scim.ScimDeliveries scimDeliveries = new io.learnbridge.target.scim.ScimDeliveries(deliveryQueue, enrolmentOutbox, mappings,
                 metrics, properties, initialBackoff, maxBackoff);
         registry.bind("scimDeliveries", scimDeliveries);
-        registry.bind("deliveryBreakers", new io.learnbridge.target.DeliveryBreakers(deliveryQueue, metrics,
+        registry.bind("deliveryBreakers", new io.learnbridge.target.DeliveryBreakers(deliveryQueue, enrolmentOutbox, metrics,
                 Duration.ofSeconds(properties.apply("learnbridge.delivery.breaker.openSeconds").map(Long::parseLong).orElse(30L)), initialBackoff));
         context.addService(new ServiceSupport() {
             @Override

@@ -137,29 +137,14 @@ public final class DeliveryQueue {
     public List<Delivery> claim(String target, int max, boolean latestState) {
         Instant now = Instant.now();
         return store.tx(c -> {
-            List<Delivery> candidates = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("""
-                    select d.id, d.source, d.drop_id, d.line, d.worker_id, d.target,
-                        """ + (latestState ? "coalesce(w.canonical, d.canonical)" : "d.canonical") + """
-                         as canonical, d.attempts, d.event_id, d.change_kind, d.created_at
-                    from delivery d left join worker_state w on w.worker_id = d.worker_id
-                    where d.target = ? and ((d.status = 'PENDING' and (d.not_before is null or d.not_before <= ?))
-                        or (d.status = 'SENDING' and d.lease_until < ?))
-                    order by d.id limit ?""")) {
-                // the worker's newest state, not the change that queued the delivery: a late retry or
-                // replay can never write older data over newer (deliver state, not events)
-                ps.setString(1, target);
-                Sql.setTime(ps, 2, now);
-                Sql.setTime(ps, 3, now);
-                ps.setInt(4, max);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        candidates.add(new Delivery(rs.getLong("id"), rs.getString("source"), Sql.getLong(rs, "drop_id"),
-                                Sql.getInt(rs, "line"), rs.getString("worker_id"), rs.getString("target"),
-                                rs.getString("canonical"), rs.getInt("attempts"), Sql.getLong(rs, "event_id"), rs.getString("change_kind"),
-                                Sql.time(rs, "created_at")));
-                    }
-                }
+            // two index range scans on (target, status, id) instead of one OR: with an OR, H2 reads every
+            // delivery of the target, delivered ones included, on every claim (found by benchmark-delivery)
+            List<Delivery> candidates = new ArrayList<>(candidates(c, target, "d.status = 'PENDING' and (d.not_before is null or d.not_before <= ?)",
+                    now, max, latestState));
+            candidates.addAll(candidates(c, target, "d.status = 'SENDING' and d.lease_until < ?", now, max, latestState));
+            candidates.sort(java.util.Comparator.comparingLong(Delivery::id));
+            if (candidates.size() > max) {
+                candidates.subList(max, candidates.size()).clear();
             }
             if (candidates.isEmpty()) {
                 return candidates;
@@ -185,6 +170,33 @@ public final class DeliveryQueue {
             }
             return claimed;
         });
+    }
+
+    /** Up to {@code max} deliveries of a target matching {@code condition} (one time parameter), oldest first. */
+    private static List<Delivery> candidates(java.sql.Connection c, String target, String condition, Instant now, int max, boolean latestState)
+            throws java.sql.SQLException {
+        List<Delivery> candidates = new ArrayList<>();
+        String sql = "select d.id, d.source, d.drop_id, d.line, d.worker_id, d.target, "
+                + (latestState ? "coalesce(w.canonical, d.canonical)" : "d.canonical")
+                + " as canonical, d.attempts, d.event_id, d.change_kind, d.created_at"
+                + " from delivery d left join worker_state w on w.worker_id = d.worker_id"
+                + " where d.target = ? and " + condition + " order by d.id limit ?";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            // the worker's newest state, not the change that queued the delivery: a late retry or
+            // replay can never write older data over newer (deliver state, not events)
+            ps.setString(1, target);
+            Sql.setTime(ps, 2, now);
+            ps.setInt(3, max);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    candidates.add(new Delivery(rs.getLong("id"), rs.getString("source"), Sql.getLong(rs, "drop_id"),
+                            Sql.getInt(rs, "line"), rs.getString("worker_id"), rs.getString("target"),
+                            rs.getString("canonical"), rs.getInt("attempts"), Sql.getLong(rs, "event_id"), rs.getString("change_kind"),
+                            Sql.time(rs, "created_at")));
+                }
+            }
+        }
+        return candidates;
     }
 
     /** A transient failure: the delivery goes back to pending and is claimed again from {@code notBefore}. */

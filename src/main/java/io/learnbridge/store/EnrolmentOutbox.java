@@ -95,6 +95,33 @@ public final class EnrolmentOutbox {
         });
     }
 
+    /**
+     * Puts claimed changes that were not sent back to pending until {@code notBefore}, without
+     * counting the claim as an attempt (the target's circuit breaker is open, or the target was
+     * unavailable for the deliveries claimed with them). Settled changes are left as they are.
+     */
+    public int holdBack(List<Long> ids, Instant notBefore) {
+        if (ids.isEmpty()) {
+            return 0;
+        }
+        return store.tx(c -> {
+            int held = 0;
+            try (PreparedStatement ps = c.prepareStatement("""
+                    update enrolment_change set status = 'PENDING', lease_until = null, not_before = ?, attempts = attempts - 1, updated_at = ?
+                    where id = ? and status = 'SENDING' and claimed_by = ?""")) {
+                Instant now = Instant.now();
+                for (long id : ids) {
+                    Sql.setTime(ps, 1, notBefore);
+                    Sql.setTime(ps, 2, now);
+                    ps.setLong(3, id);
+                    ps.setString(4, instanceId);
+                    held += ps.executeUpdate();
+                }
+            }
+            return held;
+        });
+    }
+
     /** The target took the change. */
     public void delivered(long id) {
         settle(id, "DELIVERED", null);

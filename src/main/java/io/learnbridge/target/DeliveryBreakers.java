@@ -23,7 +23,11 @@ public final class DeliveryBreakers {
 
     private static final Logger LOG = LoggerFactory.getLogger(DeliveryBreakers.class);
 
+    /** Variable of the delivery route: claim again at once (the last claim was full and went through). */
+    public static final String DRAIN = "drain";
+
     private final DeliveryQueue queue;
+    private final io.learnbridge.store.EnrolmentOutbox enrolments;
     private final Metrics metrics;
     private final Duration openFor;
     private final Duration afterFailure;
@@ -34,36 +38,44 @@ public final class DeliveryBreakers {
      * @param openFor      how long an open breaker stays open (the route's {@code waitDurationInOpenState})
      * @param afterFailure how long an unsettled delivery waits after an unexpected failure
      */
-    public DeliveryBreakers(DeliveryQueue queue, Metrics metrics, Duration openFor, Duration afterFailure) {
+    public DeliveryBreakers(DeliveryQueue queue, io.learnbridge.store.EnrolmentOutbox enrolments, Metrics metrics, Duration openFor,
+                            Duration afterFailure) {
         this.queue = queue;
+        this.enrolments = enrolments;
         this.metrics = metrics;
         this.openFor = openFor;
         this.afterFailure = afterFailure;
     }
 
-    public void fallback(String target, List<Delivery> batch, Exchange exchange) {
+    public void fallback(String target, TargetBatch batch, Exchange exchange) {
         Throwable failure = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
-        List<Long> ids = batch.stream().map(Delivery::id).toList();
+        // no more claims this poll: the target is left alone until the next one
+        exchange.setVariable(DRAIN, false);
+        List<Long> deliveries = batch.deliveries().stream().map(Delivery::id).toList();
+        List<Long> changes = batch.enrolments().stream().map(io.learnbridge.store.EnrolmentOutbox.Change::id).toList();
         if (failure == null) {
             // short-circuited: the breaker is open and the adapter was not called
-            int held = queue.holdBack(ids, Instant.now().plus(openFor));
+            Instant until = Instant.now().plus(openFor);
+            int held = queue.holdBack(deliveries, until) + enrolments.holdBack(changes, until);
             metrics.delivery(target, "held");
             Instant now = Instant.now();
             Instant last = reported.get(target);
             if (last == null || last.plus(openFor).isBefore(now)) {
                 reported.put(target, now);
-                LOG.warn("Circuit breaker of target {} is open: {} deliveries held back for {} s; the target gets one trial batch after that",
-                        target, held, openFor.toSeconds());
+                LOG.warn("Circuit breaker of target {} is open: {} deliveries and enrolment changes held back for {} s; the target gets one "
+                        + "trial batch after that", target, held, openFor.toSeconds());
             }
             return;
         }
         reported.remove(target);
+        // whatever the adapter had not settled yet (enrolments not tried because the target was unavailable) goes back
+        Instant later = Instant.now().plus(afterFailure);
+        int held = queue.holdBack(deliveries, later) + enrolments.holdBack(changes, later);
         if (failure instanceof TargetUnavailableException) {
-            LOG.info("{}", failure.getMessage());
+            LOG.info("{}{}", failure.getMessage(), held == 0 ? "" : "; " + held + " not tried, back in the store");
             return;
         }
-        int held = queue.holdBack(ids, Instant.now().plus(afterFailure));
-        LOG.warn("Delivery to target {} failed unexpectedly ({}); {} unsettled deliveries of the batch go back to the store",
+        LOG.warn("Delivery to target {} failed unexpectedly ({}); {} unsettled deliveries and enrolment changes go back to the store",
                 target, failure.toString(), held, failure);
     }
 }

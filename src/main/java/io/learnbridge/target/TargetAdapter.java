@@ -1,20 +1,51 @@
 package io.learnbridge.target;
 
 import io.learnbridge.store.Delivery;
+import io.learnbridge.store.EnrolmentOutbox;
 import java.util.List;
 
 /**
  * A protocol adapter (REST JSON, SCIM 2.0, Moodle, xAPI): the bean that route template
- * {@code delivery-target} calls for one target. {@link #claim} takes the next batch from the store;
- * {@link #send} sends it and settles every delivery of it (delivered, parked for a later attempt,
- * or failed into the exception queue), then throws {@link TargetUnavailableException} if the
- * target was unavailable, so the route's circuit breaker sees it.
+ * {@code delivery-target} calls for one target. {@link #claim} takes the target's due deliveries
+ * and enrolment changes from the store; {@link #send} sends them and settles each one (delivered,
+ * parked for a later attempt, or failed into the exception queue), then throws
+ * {@link TargetUnavailableException} if the target was unavailable, so the route's circuit breaker
+ * sees it.
  */
 public interface TargetAdapter {
 
-    /** Claims the target's next batch of due deliveries (empty when none is due). */
-    List<Delivery> claim(String target);
+    /** The target's next due deliveries (empty when none is due). */
+    List<Delivery> claimDeliveries(String target);
 
-    /** Sends a claimed batch and settles each of its deliveries. */
-    void send(String target, List<Delivery> batch);
+    /** The target's next due enrolment changes (empty when none is due or the target takes none). */
+    List<EnrolmentOutbox.Change> claimEnrolments(String target);
+
+    /** Sends worker deliveries and settles each; throws {@link TargetUnavailableException} after settling them all. */
+    void sendDeliveries(String target, List<Delivery> deliveries);
+
+    /** Sends enrolment changes and settles each; throws {@link TargetUnavailableException} after settling them all. */
+    void sendEnrolments(String target, List<EnrolmentOutbox.Change> enrolments);
+
+    /** How many deliveries (and, separately, enrolment changes) one claim takes. */
+    int claimSize(String target);
+
+    default TargetBatch claim(String target) {
+        List<Delivery> deliveries = claimDeliveries(target);
+        List<EnrolmentOutbox.Change> enrolments = claimEnrolments(target);
+        int size = claimSize(target);
+        return new TargetBatch(deliveries, enrolments, deliveries.size() >= size || enrolments.size() >= size);
+    }
+
+    /**
+     * Deliveries first, then enrolments. When the target is unavailable for the deliveries, the
+     * enrolments are not tried: they stay claimed and the breaker's fallback puts them back.
+     */
+    default void send(String target, TargetBatch batch) {
+        if (!batch.deliveries().isEmpty()) {
+            sendDeliveries(target, batch.deliveries());
+        }
+        if (!batch.enrolments().isEmpty()) {
+            sendEnrolments(target, batch.enrolments());
+        }
+    }
 }

@@ -27,7 +27,11 @@ class LiveEnrolmentTest {
     @Test
     void aJoinerGetsTheRolesCurriculaAMoverGainsAndLosesAndALeaverLosesAllInTheLedger() throws Exception {
         try (SnapshotWorld world = new SnapshotWorld(home)) {
-            world.start(world.bridge("delta").property("learnbridge.enrolments.pollPeriod", "200"));
+            world.lms.stubFor(com.github.tomakehurst.wiremock.client.WireMock.delete(
+                    com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching(".*/enrolments/.*"))
+                    .willReturn(com.github.tomakehurst.wiremock.client.WireMock.aResponse().withStatus(204)));
+            world.start(world.bridge("delta").property("learnbridge.enrolments.enabled", "true")
+                    .property("learnbridge.enrolments.pollPeriod", "200"));
             Enrolments enrolments = new Enrolments(world.bridge().store());
             world.drop("day1.csv", HrCsv.create().workers(1, 2)
                     .row(HrCsv.id(3), "Given3", "Family3", "worker3@example.com", "", "SAL-1", "Seller", "Paris", "Sales", "A", "01/15/2020")
@@ -43,6 +47,17 @@ class LiveEnrolmentTest {
                     .row(HrCsv.id(3), "Given3", "Family3", "worker3@example.com", "", "SAL-1", "Seller", "London", "Sales", "A", "01/15/2020")
                     .build());
             await("the movers' and leaver's enrolments").atMost(Duration.ofSeconds(20)).until(() -> enrolments.due() == 0);
+            // the LMS (REST JSON) receives each change: PUT to enrol, DELETE to unenrol, each delivered once
+            await("enrolment changes delivered to the LMS").atMost(Duration.ofSeconds(20))
+                    .until(() -> new EnrolmentOutbox(world.bridge().store(), "test", Duration.ofMinutes(1)).count("lms", "DELIVERED") == 8);
+            String base = io.learnbridge.testing.SftpLmsWorld.LMS_PATH + "/";
+            java.util.List<String> calls = world.lms.getAllServeEvents().stream().map(e -> e.getRequest())
+                    .filter(r -> r.getUrl().contains("/enrolments/"))
+                    .map(r -> r.getMethod() + " " + r.getUrl().substring(base.length())).sorted().toList();
+            assertThat(calls).containsExactly(
+                    "DELETE E000001/enrolments/FIRE-LDN", "DELETE E000002/enrolments/FIRE-LDN", "DELETE E000002/enrolments/SEC-101",
+                    "PUT E000001/enrolments/FIRE-LDN", "PUT E000001/enrolments/SEC-101", "PUT E000002/enrolments/FIRE-LDN",
+                    "PUT E000002/enrolments/SEC-101", "PUT E000003/enrolments/FIRE-LDN");
             assertThat(enrolments.held(HrCsv.id(1)).get("lms")).as("moved to Paris: loses the London course").containsExactly("SEC-101");
             assertThat(enrolments.held(HrCsv.id(2))).as("the leaver loses everything").isEmpty();
             assertThat(enrolments.held(HrCsv.id(3)).get("lms")).as("moved to London: gains the London course").containsExactly("FIRE-LDN");
@@ -51,9 +66,9 @@ class LiveEnrolmentTest {
                     .extracting(EnrolmentOutbox.Change::changeKind, EnrolmentOutbox.Change::action, EnrolmentOutbox.Change::curriculum,
                             EnrolmentOutbox.Change::target, EnrolmentOutbox.Change::status)
                     .containsExactly(
-                            tuple("JOIN", EnrolmentOutbox.Action.ENROL, "FIRE-LDN", "lms", "PENDING"),
-                            tuple("JOIN", EnrolmentOutbox.Action.ENROL, "SEC-101", "lms", "PENDING"),
-                            tuple("MOVE", EnrolmentOutbox.Action.UNENROL, "FIRE-LDN", "lms", "PENDING"));
+                            tuple("JOIN", EnrolmentOutbox.Action.ENROL, "FIRE-LDN", "lms", "DELIVERED"),
+                            tuple("JOIN", EnrolmentOutbox.Action.ENROL, "SEC-101", "lms", "DELIVERED"),
+                            tuple("MOVE", EnrolmentOutbox.Action.UNENROL, "FIRE-LDN", "lms", "DELIVERED"));
             assertThat(enrolments.ledger(HrCsv.id(2))).extracting(EnrolmentOutbox.Change::changeKind, EnrolmentOutbox.Change::action)
                     .containsExactly(
                             tuple("JOIN", EnrolmentOutbox.Action.ENROL), tuple("JOIN", EnrolmentOutbox.Action.ENROL),
@@ -61,6 +76,7 @@ class LiveEnrolmentTest {
             assertThat(enrolments.ledger(HrCsv.id(3))).extracting(EnrolmentOutbox.Change::changeKind, EnrolmentOutbox.Change::action,
                     EnrolmentOutbox.Change::curriculum).containsExactly(tuple("MOVE", EnrolmentOutbox.Action.ENROL, "FIRE-LDN"));
             assertThat(world.bridge().context().getRoute("apply-enrolments")).isNotNull();
+
         }
     }
 }

@@ -41,7 +41,9 @@ class ReadmeSettingsTest {
                 || k.startsWith("learnbridge.sources.<source>.kafka.") || k.startsWith("learnbridge.exceptions.kafka.")
                 || k.startsWith("learnbridge.sources.<source>.gate.") || k.startsWith("learnbridge.targets.<target>.gate.")
                 || k.startsWith("learnbridge.targets.<target>.homePage") || k.startsWith("learnbridge.targets.<target>.auth")
-                || k.startsWith("learnbridge.targets.<target>.changes"));
+                || k.startsWith("learnbridge.targets.<target>.changes") || k.startsWith("learnbridge.targets.<target>.oauth2.")
+                || k.startsWith("learnbridge.targets.<target>.rateLimit") || k.startsWith("learnbridge.targets.<target>.groups")
+                || k.startsWith("learnbridge.targets.<target>.enrolRoleId"));
         assertThat(inProperties).as("learnbridge.* keys of application.properties").containsAll(inReadme);
     }
 }

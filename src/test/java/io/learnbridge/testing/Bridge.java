@@ -58,6 +58,8 @@ public final class Bridge implements AutoCloseable {
             properties.put("learnbridge.delivery.initialBackoff", "100");
             properties.put("learnbridge.delivery.maxBackoff", "1000");
             properties.put("learnbridge.delivery.breaker.openSeconds", "1");
+            // enrolment rules are off unless a test is about them: the deployed rules would add enrolment requests to every LMS
+            properties.put("learnbridge.enrolments.enabled", "false");
             properties.put("learnbridge.api.token", "test-token");
             properties.put("learnbridge.instanceId", "test-instance");
             properties.put("camel.main.shutdownTimeout", "5");

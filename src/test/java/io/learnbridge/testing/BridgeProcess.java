@@ -50,6 +50,7 @@ public final class BridgeProcess implements AutoCloseable {
         values.put("camel.management.port", String.valueOf(managementPort));
         values.put("camel.main.shutdownTimeout", "5");
         values.put("learnbridge.delivery.pollPeriod", "50");
+        values.put("learnbridge.enrolments.enabled", "false");
         values.put("learnbridge.events.pollPeriod", "50");
         values.putAll(overrides);
         this.settings = home.resolve("settings.properties");

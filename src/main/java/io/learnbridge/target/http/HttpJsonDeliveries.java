@@ -8,6 +8,8 @@ import io.learnbridge.mapping.TargetMapper;
 import io.learnbridge.ops.SettingsException;
 import io.learnbridge.store.Delivery;
 import io.learnbridge.store.DeliveryQueue;
+import io.learnbridge.store.EnrolmentOutbox;
+import io.learnbridge.target.EnrolmentOutcomes;
 import io.learnbridge.target.OAuth2ClientCredentials;
 import io.learnbridge.target.OAuth2TokenException;
 import io.learnbridge.target.TargetAdapter;
@@ -72,26 +74,42 @@ public final class HttpJsonDeliveries implements TargetAdapter, AutoCloseable {
     }
 
     private final DeliveryQueue queue;
+    private final EnrolmentOutbox enrolments;
     private final Mappings mappings;
     private final TargetSettings settings;
     private final TargetOutcomes outcomes;
+    private final EnrolmentOutcomes enrolmentOutcomes;
     private final Map<String, Target> targets = new ConcurrentHashMap<>();
 
-    public HttpJsonDeliveries(DeliveryQueue queue, Mappings mappings, Metrics metrics, Function<String, Optional<String>> properties,
-                              Duration initialBackoff, Duration maxBackoff) {
+    /** @param enrolments the enrolment outbox, or null when this bridge sends no enrolments */
+    public HttpJsonDeliveries(DeliveryQueue queue, EnrolmentOutbox enrolments, Mappings mappings, Metrics metrics,
+                              Function<String, Optional<String>> properties, Duration initialBackoff, Duration maxBackoff) {
         this.queue = queue;
+        this.enrolments = enrolments;
         this.mappings = mappings;
         this.settings = new TargetSettings(properties);
         this.outcomes = new TargetOutcomes(queue, metrics, initialBackoff, maxBackoff);
+        this.enrolmentOutcomes = new EnrolmentOutcomes(enrolments, metrics, outcomes,
+                settings.duration("learnbridge.delivery.retryBudget", "PT10M"), settings.duration("learnbridge.delivery.maxRetryAfter", "PT2M"));
     }
 
     @Override
-    public List<Delivery> claim(String targetName) {
+    public int claimSize(String targetName) {
+        return target(targetName).batchSize();
+    }
+
+    @Override
+    public List<Delivery> claimDeliveries(String targetName) {
         return queue.claim(targetName, target(targetName).batchSize(), true);
     }
 
     @Override
-    public void send(String targetName, List<Delivery> batch) {
+    public List<EnrolmentOutbox.Change> claimEnrolments(String targetName) {
+        return enrolments == null ? List.of() : enrolments.claim(targetName, target(targetName).batchSize());
+    }
+
+    @Override
+    public void sendDeliveries(String targetName, List<Delivery> batch) {
         Target target = target(targetName);
         AtomicInteger parked = new AtomicInteger();
         AtomicReference<String> lastReason = new AtomicReference<>();
@@ -111,6 +129,58 @@ public final class HttpJsonDeliveries implements TargetAdapter, AutoCloseable {
         }
     }
 
+    /**
+     * Enrolments: {@code PUT <url>/<worker id>/enrolments/<curriculum>} enrols (body: curriculum,
+     * reason), {@code DELETE} of the same path unenrols; a 404 to a DELETE means already unenrolled.
+     */
+    @Override
+    public void sendEnrolments(String targetName, List<EnrolmentOutbox.Change> batch) {
+        Target target = target(targetName);
+        AtomicInteger parked = new AtomicInteger();
+        AtomicReference<String> lastReason = new AtomicReference<>();
+        List<CompletableFuture<Void>> sends = new ArrayList<>(batch.size());
+        for (EnrolmentOutbox.Change change : batch) {
+            sends.add(CompletableFuture.runAsync(() -> {
+                if (!enrol(target, change)) {
+                    parked.incrementAndGet();
+                    lastReason.set("worker " + change.workerId() + ", " + change.curriculum());
+                }
+            }, target.threads()));
+        }
+        CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).join();
+        if (parked.get() > 0) {
+            throw new TargetUnavailableException(targetName, parked.get(), batch.size(), "last: " + lastReason.get());
+        }
+    }
+
+    private boolean enrol(Target target, EnrolmentOutbox.Change change) {
+        boolean unenrol = change.action() == EnrolmentOutbox.Action.UNENROL;
+        String path = segment(change.workerId()) + "/enrolments/" + segment(change.curriculum());
+        ObjectNode body = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode()
+                .put("curriculum", change.curriculum()).put("reason", change.reason());
+        Answer answer;
+        try {
+            answer = call(target, unenrol ? "DELETE" : "PUT", path, unenrol ? null : body.toString());
+        } catch (OAuth2TokenException e) {
+            if (!e.isTransient()) {
+                enrolmentOutcomes.fail(change, e.status(), e.getMessage(), "OAuth2TokenRefused", null);
+                return true;
+            }
+            answer = new Answer(null, null, null, e.getMessage(), null);
+        }
+        if (answer.ok() || unenrol && answer.status() != null && answer.status() == 404) {
+            enrolmentOutcomes.delivered(change);
+            return true;
+        }
+        if (answer.isTransient()) {
+            enrolmentOutcomes.retryOrFail(change, answer.retryAfter(), answer.status(), answer.detail(), "TargetUnavailable",
+                    TargetHttp.excerpt(answer.body()));
+            return false;
+        }
+        enrolmentOutcomes.fail(change, answer.status(), answer.detail(), "TargetRefused", TargetHttp.excerpt(answer.body()));
+        return true;
+    }
+
     /** Sends one delivery and settles it; false when the target was unavailable (parked or given up). */
     private boolean deliver(Target target, Delivery delivery) {
         TargetMapper mapper = mappings.get().target(target.name());
@@ -123,11 +193,6 @@ public final class HttpJsonDeliveries implements TargetAdapter, AutoCloseable {
         Answer answer;
         try {
             answer = upsert(target, delivery.workerId(), payload);
-            if (answer.status() != null && answer.status() == 401 && target.oauth2() != null) {
-                // an OAuth 2.0 token can be revoked before it expires: one fresh token, one more try
-                target.oauth2().invalidate(answer.authorization());
-                answer = upsert(target, delivery.workerId(), payload);
-            }
         } catch (OAuth2TokenException e) {
             if (!e.isTransient()) {
                 outcomes.fail(delivery, "deliver", e.status(), e.getMessage(), "OAuth2TokenRefused", null);
@@ -150,16 +215,36 @@ public final class HttpJsonDeliveries implements TargetAdapter, AutoCloseable {
     }
 
     private Answer upsert(Target target, String workerId, String payload) {
+        return call(target, target.method(), segment(workerId), payload);
+    }
+
+    private static String segment(String text) {
+        return URLEncoder.encode(text, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    /** One request to {@code <url>/<path>}; the OAuth 2.0 token is fetched again once after a 401. */
+    private Answer call(Target target, String method, String path, String payload) {
+        Answer answer = once(target, method, path, payload);
+        if (answer.status() != null && answer.status() == 401 && target.oauth2() != null) {
+            // an OAuth 2.0 token can be revoked before it expires: one fresh token, one more try
+            target.oauth2().invalidate(answer.authorization());
+            answer = once(target, method, path, payload);
+        }
+        return answer;
+    }
+
+    private Answer once(Target target, String method, String path, String payload) {
         String base = target.url().toString();
-        URI uri = URI.create((base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + "/"
-                + URLEncoder.encode(workerId, StandardCharsets.UTF_8).replace("+", "%20"));
-        HttpUriRequestBase request = new HttpUriRequestBase(target.method(), uri);
+        URI uri = URI.create((base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + "/" + path);
+        HttpUriRequestBase request = new HttpUriRequestBase(method, uri);
         request.setHeader("Accept", "application/json");
         String authorization = target.oauth2() != null ? target.oauth2().authorizationHeader() : target.bearer();
         if (authorization != null) {
             request.setHeader("Authorization", authorization);
         }
-        request.setEntity(new StringEntity(payload, JSON));
+        if (payload != null) {
+            request.setEntity(new StringEntity(payload, JSON));
+        }
         try {
             return target.http().execute(request, response -> {
                 String body = response.getEntity() == null ? null : EntityUtils.toString(response.getEntity(), StandardCharsets.UTF_8);

@@ -38,27 +38,77 @@ public final class LrsDeliveries implements io.learnbridge.target.TargetAdapter 
     }
 
     private final DeliveryQueue queue;
+    private final io.learnbridge.store.EnrolmentOutbox enrolments;
+    private final io.learnbridge.target.EnrolmentOutcomes enrolmentOutcomes;
     private final Mappings mappings;
     private final io.learnbridge.target.TargetSettings settings;
     private final io.learnbridge.target.TargetOutcomes outcomes;
     private final Map<String, Target> targets = new ConcurrentHashMap<>();
 
-    public LrsDeliveries(DeliveryQueue queue, Mappings mappings, Metrics metrics, Function<String, Optional<String>> properties,
-                         Duration initialBackoff, Duration maxBackoff) {
+    /** @param enrolments the enrolment outbox, or null when this bridge sends no enrolments */
+    public LrsDeliveries(DeliveryQueue queue, io.learnbridge.store.EnrolmentOutbox enrolments, Mappings mappings, Metrics metrics,
+                         Function<String, Optional<String>> properties, Duration initialBackoff, Duration maxBackoff) {
         this.queue = queue;
+        this.enrolments = enrolments;
         this.mappings = mappings;
         this.settings = new io.learnbridge.target.TargetSettings(properties);
         this.outcomes = new io.learnbridge.target.TargetOutcomes(queue, metrics, initialBackoff, maxBackoff);
+        this.enrolmentOutcomes = new io.learnbridge.target.EnrolmentOutcomes(enrolments, metrics, outcomes,
+                settings.duration("learnbridge.delivery.retryBudget", "PT10M"), settings.duration("learnbridge.delivery.maxRetryAfter", "PT2M"));
     }
 
     @Override
-    public List<Delivery> claim(String targetName) {
+    public List<io.learnbridge.store.EnrolmentOutbox.Change> claimEnrolments(String targetName) {
+        return enrolments == null ? List.of() : enrolments.claim(targetName, target(targetName).batchSize());
+    }
+
+    /** Each enrolment change as its statement ({@link XapiStatements#enrolment}), in one batch. */
+    @Override
+    public void sendEnrolments(String targetName, List<io.learnbridge.store.EnrolmentOutbox.Change> batch) {
+        Target target = target(targetName);
+        Map<String, io.learnbridge.store.EnrolmentOutbox.Change> byStatement = new LinkedHashMap<>();
+        List<ObjectNode> statements = new ArrayList<>();
+        for (io.learnbridge.store.EnrolmentOutbox.Change change : batch) {
+            ObjectNode statement = target.statements().enrolment(targetName, change.workerId(), change.curriculum(),
+                    change.action() == io.learnbridge.store.EnrolmentOutbox.Action.ENROL, change.createdAt(), change.reason());
+            byStatement.put(statement.path("id").asText(), change);
+            statements.add(statement);
+        }
+        int unavailable = 0;
+        String last = null;
+        for (Map.Entry<String, XapiClient.Outcome> answer : target.client().send(statements).entrySet()) {
+            io.learnbridge.store.EnrolmentOutbox.Change change = byStatement.get(answer.getKey());
+            XapiClient.Outcome outcome = answer.getValue();
+            if (outcome instanceof XapiClient.Stored) {
+                enrolmentOutcomes.delivered(change);
+            } else if (outcome instanceof XapiClient.Refused refused) {
+                enrolmentOutcomes.fail(change, refused.status(), refused.reason(), "StatementRefused", null);
+            } else if (outcome instanceof XapiClient.Drift drift) {
+                enrolmentOutcomes.fail(change, 409, drift.reason(), "StatementDrift", null);
+            } else if (outcome instanceof XapiClient.Transient transientFailure) {
+                enrolmentOutcomes.retryOrFail(change, null, transientFailure.status(), transientFailure.reason(), "LrsUnavailable", null);
+                unavailable++;
+                last = transientFailure.reason();
+            }
+        }
+        if (unavailable > 0) {
+            throw new io.learnbridge.target.TargetUnavailableException(targetName, unavailable, batch.size(), last);
+        }
+    }
+
+    @Override
+    public int claimSize(String targetName) {
+        return target(targetName).batchSize();
+    }
+
+    @Override
+    public List<Delivery> claimDeliveries(String targetName) {
         // the change's own state, not the worker's newest: statements are events
         return queue.claim(targetName, target(targetName).batchSize(), false);
     }
 
     @Override
-    public void send(String targetName, List<Delivery> batch) {
+    public void sendDeliveries(String targetName, List<Delivery> batch) {
         Target target = target(targetName);
         Map<String, Delivery> byStatement = new LinkedHashMap<>();
         List<ObjectNode> statements = new ArrayList<>();

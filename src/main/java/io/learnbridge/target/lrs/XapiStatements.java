@@ -121,4 +121,40 @@ public final class XapiStatements {
         }
         return statement;
     }
+
+    /** Verb of an enrolment (ADL's "registered": officially enrolled in an activity). */
+    public static final String REGISTERED = "http://adlnet.gov/expapi/verbs/registered";
+    /** Activity type of a curriculum or learning path (ADL's course). */
+    public static final String COURSE = "http://adlnet.gov/expapi/activities/course";
+
+    /**
+     * The statement of one enrolment change: actor as for changes, verb ADL {@code registered} (an
+     * enrolment) or {@code <base>/verbs/unregistered} (an unenrolment), object the curriculum as
+     * {@code <base>/curricula/<id>} of type ADL course, timestamp when the rules made the change;
+     * the id is a name-based UUID of the target, worker, curriculum, action and that time.
+     */
+    public ObjectNode enrolment(String target, String workerId, String curriculum, boolean enrol, java.time.Instant at, String reason) {
+        ObjectNode statement = JSON.createObjectNode();
+        String key = "learnbridge/xapi/" + target + "/enrolment/" + workerId + "/" + curriculum + "/" + (enrol ? "ENROL" : "UNENROL") + "/" + at;
+        statement.put("id", UUID.nameUUIDFromBytes(key.getBytes(StandardCharsets.UTF_8)).toString());
+        ObjectNode actor = statement.putObject("actor");
+        actor.put("objectType", "Agent");
+        ObjectNode account = actor.putObject("account");
+        account.put("homePage", config.homePage());
+        account.put("name", workerId);
+        ObjectNode verb = statement.putObject("verb");
+        verb.put("id", enrol ? REGISTERED : config.base() + "/verbs/unregistered");
+        verb.putObject("display").put("en-US", enrol ? "registered" : "unregistered");
+        ObjectNode object = statement.putObject("object");
+        object.put("objectType", "Activity");
+        object.put("id", config.base() + "/curricula/" + URLEncoder.encode(curriculum, StandardCharsets.UTF_8));
+        ObjectNode definition = object.putObject("definition");
+        definition.put("type", COURSE);
+        definition.putObject("name").put("en-US", curriculum);
+        if (reason != null && !reason.isBlank()) {
+            statement.putObject("context").putObject("extensions").put(config.extension("reason"), reason);
+        }
+        statement.put("timestamp", at.toString());
+        return statement;
+    }
 }

@@ -13,6 +13,7 @@ import io.learnbridge.worker.ChangeKind;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,10 +41,13 @@ public final class MoodleDeliveries implements io.learnbridge.target.TargetAdapt
     private static final Pattern AUTH_PLUGIN = Pattern.compile("[a-z0-9_]+");
 
     /** One target's settings ({@code learnbridge.targets.<t>.*}) and its connection. */
-    private record Target(String name, MoodleUserSync sync, int batchSize, Duration retryBudget) {
+    private record Target(String name, MoodleClient client, MoodleUserSync sync, MoodleEnrolments enrolments, int batchSize,
+                          Duration retryBudget) {
     }
 
     private final DeliveryQueue queue;
+    private final io.learnbridge.store.EnrolmentOutbox enrolmentOutbox;
+    private final io.learnbridge.target.EnrolmentOutcomes enrolmentOutcomes;
     private final Mappings mappings;
     private final Metrics metrics;
     private final io.learnbridge.target.TargetSettings settings;
@@ -52,21 +56,99 @@ public final class MoodleDeliveries implements io.learnbridge.target.TargetAdapt
 
     public MoodleDeliveries(DeliveryQueue queue, Mappings mappings, Metrics metrics, Function<String, Optional<String>> properties,
                             Duration initialBackoff, Duration maxBackoff) {
+        this(queue, null, mappings, metrics, properties, initialBackoff, maxBackoff);
+    }
+
+    /** @param enrolments the enrolment outbox, or null when this bridge sends no enrolments */
+    public MoodleDeliveries(DeliveryQueue queue, io.learnbridge.store.EnrolmentOutbox enrolments, Mappings mappings, Metrics metrics,
+                            Function<String, Optional<String>> properties, Duration initialBackoff, Duration maxBackoff) {
         this.queue = queue;
+        this.enrolmentOutbox = enrolments;
         this.mappings = mappings;
         this.metrics = metrics;
         this.settings = new io.learnbridge.target.TargetSettings(properties);
         this.outcomes = new io.learnbridge.target.TargetOutcomes(queue, metrics, initialBackoff, maxBackoff);
+        this.enrolmentOutcomes = enrolments == null ? null : new io.learnbridge.target.EnrolmentOutcomes(enrolments, metrics, outcomes,
+                settings.duration("learnbridge.delivery.retryBudget", "PT10M"), settings.duration("learnbridge.delivery.maxRetryAfter", "PT2M"));
+    }
+
+    @Override
+    public List<io.learnbridge.store.EnrolmentOutbox.Change> claimEnrolments(String targetName) {
+        return enrolmentOutbox == null ? List.of() : enrolmentOutbox.claim(targetName, target(targetName).batchSize());
+    }
+
+    /**
+     * Enrolments in the courses whose idnumber is the curriculum id ({@link MoodleEnrolments}), for
+     * the Moodle account whose idnumber is the worker id. A worker without an account yet (their
+     * own delivery has not created it) is tried again later, within the retry budget.
+     */
+    @Override
+    public void sendEnrolments(String targetName, List<io.learnbridge.store.EnrolmentOutbox.Change> batch) {
+        Target target = target(targetName);
+        Map<String, List<io.learnbridge.store.EnrolmentOutbox.Change>> byWorker = new LinkedHashMap<>();
+        batch.forEach(c -> byWorker.computeIfAbsent(c.workerId(), k -> new ArrayList<>()).add(c));
+        MoodleClient.Params params = new MoodleClient.Params().put("field", "idnumber");
+        int i = 0;
+        for (String workerId : byWorker.keySet()) {
+            params.put("values[" + i++ + "]", workerId);
+        }
+        MoodleResponses.Answer answer = target.client().call("core_user_get_users_by_field", params);
+        int unavailable = 0;
+        String last = null;
+        if (answer instanceof Failure failure) {
+            batch.forEach(change -> settleEnrolment(change, failure));
+            if (failure.severity().retryable()) {
+                throw new io.learnbridge.target.TargetUnavailableException(targetName, batch.size(), batch.size(), failure.errorcode());
+            }
+            return;
+        }
+        Map<String, Long> accounts = new HashMap<>();
+        for (com.fasterxml.jackson.databind.JsonNode user : ((MoodleResponses.Result) answer).value()) {
+            accounts.put(user.path("idnumber").asText(), user.path("id").asLong());
+        }
+        for (Map.Entry<String, List<io.learnbridge.store.EnrolmentOutbox.Change>> worker : byWorker.entrySet()) {
+            Long account = accounts.get(worker.getKey());
+            if (account == null) {
+                worker.getValue().forEach(change -> enrolmentOutcomes.retryOrFail(change, null, null, "worker " + change.workerId()
+                        + " has no Moodle account (idnumber) in " + targetName + " yet", "MoodleUserMissing", null));
+                continue;
+            }
+            for (MoodleEnrolments.Outcome outcome : target.enrolments().apply(account, worker.getValue())) {
+                settleEnrolment(outcome.change(), outcome.failure());
+                if (outcome.failure() != null && outcome.failure().severity().retryable()) {
+                    unavailable++;
+                    last = outcome.failure().errorcode();
+                }
+            }
+        }
+        if (unavailable > 0) {
+            throw new io.learnbridge.target.TargetUnavailableException(targetName, unavailable, batch.size(), last);
+        }
+    }
+
+    private void settleEnrolment(io.learnbridge.store.EnrolmentOutbox.Change change, Failure failure) {
+        if (failure == null) {
+            enrolmentOutcomes.delivered(change);
+        } else if (failure.severity().retryable()) {
+            enrolmentOutcomes.retryOrFail(change, null, failure.httpStatus(), failure.reason(), failure.errorcode(), failure.excerpt());
+        } else {
+            enrolmentOutcomes.fail(change, failure.httpStatus(), failure.reason(), failure.errorcode(), failure.excerpt());
+        }
     }
 
     /** Settings are checked when the route first claims, so a wrong setting fails loudly and names its key. */
     @Override
-    public List<Delivery> claim(String targetName) {
+    public int claimSize(String targetName) {
+        return target(targetName).batchSize();
+    }
+
+    @Override
+    public List<Delivery> claimDeliveries(String targetName) {
         return queue.claim(targetName, target(targetName).batchSize(), true);
     }
 
     @Override
-    public void send(String targetName, List<Delivery> batch) {
+    public void sendDeliveries(String targetName, List<Delivery> batch) {
         Target target = target(targetName);
         // deliveries of one worker carry the same (newest) state: one change per worker, the newest kind
         Map<String, List<Delivery>> byWorker = new LinkedHashMap<>();
@@ -155,7 +237,8 @@ public final class MoodleDeliveries implements io.learnbridge.target.TargetAdapt
         int batchSize = settings.integer(prefix + "batchSize", 50, 1, 500);
         Duration retryBudget = settings.duration("learnbridge.delivery.retryBudget", "PT10M");
         MoodleClient client = new MoodleClient(new MoodleClient.Config(site, token, Duration.ofSeconds(30)), settings.rateLimit(name));
-        return new Target(name, new MoodleUserSync(client, auth), batchSize, retryBudget);
+        int roleId = settings.integer(prefix + "enrolRoleId", MoodleEnrolments.DEFAULT_ROLE_ID, 1, Integer.MAX_VALUE);
+        return new Target(name, client, new MoodleUserSync(client, auth), new MoodleEnrolments(client, roleId), batchSize, retryBudget);
     }
 
 }

@@ -66,6 +66,8 @@ public final class ScimDeliveries implements io.learnbridge.target.TargetAdapter
     }
 
     private final DeliveryQueue queue;
+    private final io.learnbridge.store.EnrolmentOutbox enrolments;
+    private final io.learnbridge.target.EnrolmentOutcomes enrolmentOutcomes;
     private final Mappings mappings;
     private final Metrics metrics;
     private final io.learnbridge.target.TargetSettings settings;
@@ -74,21 +76,52 @@ public final class ScimDeliveries implements io.learnbridge.target.TargetAdapter
 
     public ScimDeliveries(DeliveryQueue queue, Mappings mappings, Metrics metrics, Function<String, Optional<String>> properties,
                           Duration initialBackoff, Duration maxBackoff) {
+        this(queue, null, mappings, metrics, properties, initialBackoff, maxBackoff);
+    }
+
+    /** @param enrolments the enrolment outbox, or null when this bridge sends no enrolments */
+    public ScimDeliveries(DeliveryQueue queue, io.learnbridge.store.EnrolmentOutbox enrolments, Mappings mappings, Metrics metrics,
+                          Function<String, Optional<String>> properties, Duration initialBackoff, Duration maxBackoff) {
         this.queue = queue;
+        this.enrolments = enrolments;
         this.mappings = mappings;
         this.metrics = metrics;
         this.settings = new io.learnbridge.target.TargetSettings(properties);
         this.outcomes = new io.learnbridge.target.TargetOutcomes(queue, metrics, initialBackoff, maxBackoff);
+        this.enrolmentOutcomes = new io.learnbridge.target.EnrolmentOutcomes(enrolments, metrics, outcomes, Duration.ZERO, Duration.ZERO);
     }
 
     @Override
-    public List<Delivery> claim(String targetName) {
+    public List<io.learnbridge.store.EnrolmentOutbox.Change> claimEnrolments(String targetName) {
+        return enrolments == null ? List.of() : enrolments.claim(targetName, target(targetName).batchSize());
+    }
+
+    /**
+     * SCIM 2.0 has no enrolments: a rules file that names a SCIM target gets each change in the
+     * exception queue, saying so, rather than a queue that never drains.
+     */
+    @Override
+    public void sendEnrolments(String targetName, List<io.learnbridge.store.EnrolmentOutbox.Change> batch) {
+        for (io.learnbridge.store.EnrolmentOutbox.Change change : batch) {
+            enrolmentOutcomes.fail(change, null, targetName + " is a SCIM 2.0 target, which has no enrolments: take " + targetName
+                    + " out of mappings/enrolment/rules.yaml (org-unit Groups: learnbridge.targets." + targetName + ".groups)",
+                    "EnrolmentNotSupported", null);
+        }
+    }
+
+    @Override
+    public int claimSize(String targetName) {
+        return target(targetName).batchSize();
+    }
+
+    @Override
+    public List<Delivery> claimDeliveries(String targetName) {
         // each delivery with the worker's newest state
         return queue.claim(targetName, target(targetName).batchSize(), true);
     }
 
     @Override
-    public void send(String targetName, List<Delivery> batch) {
+    public void sendDeliveries(String targetName, List<Delivery> batch) {
         Target target = target(targetName);
         // worker id -> SCIM id of users seen in this batch: managers are looked up once
         Map<String, String> scimIds = new HashMap<>();

@@ -54,4 +54,21 @@ class XapiStatementsTest {
         values.put("effectiveAt", "2026-11-01T00:00:00Z");
         return new CanonicalRecord(values);
     }
+
+    @Test
+    void enrolmentStatementsAreValidXapiWithTheCurriculumAsACourseAndDeterministicIds() {
+        java.time.Instant at = java.time.Instant.parse("2026-11-28T09:00:00Z");
+        var enrol = statements.enrolment("lrs", "E1", "SEC 101", true, at, "JOIN: engineers take secure coding");
+        var unenrol = statements.enrolment("lrs", "E1", "SEC 101", false, at, "MOVE");
+        assertThat(enrol.path("verb").path("id").asText()).isEqualTo("http://adlnet.gov/expapi/verbs/registered");
+        assertThat(unenrol.path("verb").path("id").asText()).isEqualTo("https://lb.example.com/xapi/verbs/unregistered");
+        assertThat(enrol.path("object").path("id").asText()).isEqualTo("https://lb.example.com/xapi/curricula/SEC+101");
+        assertThat(enrol.path("object").path("definition").path("type").asText()).isEqualTo("http://adlnet.gov/expapi/activities/course");
+        assertThat(enrol.path("actor").path("account").path("name").asText()).isEqualTo("E1");
+        assertThat(enrol.path("id").asText()).as("the same change, the same id")
+                .isEqualTo(statements.enrolment("lrs", "E1", "SEC 101", true, at, "JOIN: engineers take secure coding").path("id").asText())
+                .isNotEqualTo(unenrol.path("id").asText());
+        assertThat(io.learnbridge.testing.LrsServer.validate("[" + enrol + "," + unenrol + "]"))
+                .as("xapi-validation problems per statement").containsExactly("", "");
+    }
 }

@@ -47,6 +47,6 @@ class MoodleSettingsTest {
     private void deliver() {
         // the settings are read before anything is claimed: no queue, mapping or metrics needed
         new MoodleDeliveries(null, null, null, key -> Optional.ofNullable(settings.get(key)), Duration.ofMillis(100), Duration.ofSeconds(1))
-                .claim("moodle");
+                .claimDeliveries("moodle");
     }
 }

@@ -10,6 +10,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
@@ -57,22 +58,6 @@ class MoodleTargetTest {
     private WireMockServer proxy;
     private SnapshotWorld world;
 
-    /** Binds bean moodleDeliveries as LearnBridgeConfiguration does once the line of /tmp/moodle-integration.md is added. */
-    public static final class MoodleBeans implements CamelConfiguration {
-        @Override
-        public void configure(CamelContext context) {
-            Registry registry = context.getRegistry();
-            Function<String, Optional<String>> properties = key -> context.getPropertiesComponent().resolveProperty(key);
-            Settings settings = registry.lookupByNameAndType("learnbridgeSettings", Settings.class);
-            DeliveryQueue queue = new DeliveryQueue(registry.lookupByNameAndType("learnbridgeStore", Store.class),
-                    properties.apply("learnbridge.instanceId").orElseThrow(), settings.delivery().lease());
-            registry.bind("moodleDeliveries", new MoodleDeliveries(queue, registry.lookupByNameAndType("mappings", Mappings.class),
-                    registry.lookupByNameAndType("learnbridgeMetrics", Metrics.class), properties,
-                    Duration.ofMillis(properties.apply("learnbridge.delivery.initialBackoff").map(Long::parseLong).orElse(1000L)),
-                    Duration.ofMillis(properties.apply("learnbridge.delivery.maxBackoff").map(Long::parseLong).orElse(60000L))));
-        }
-    }
-
     @BeforeEach
     void start() {
         moodle = MoodleStandIn.start(TOKEN);
@@ -90,9 +75,12 @@ class MoodleTargetTest {
     }
 
     private void startBridge(String token) throws Exception {
-        world.start(world.bridge("delta")
+        startBridge(token, world.bridge("delta"));
+    }
+
+    private void startBridge(String token, io.learnbridge.testing.Bridge.Builder builder) throws Exception {
+        world.start(builder
                 .routes("classpath:routes/*.camel.yaml,classpath:test-routes/target-moodle.camel.yaml")
-                .configuration(MoodleBeans.class)
                 .property("learnbridge.sources.hris.targets", "moodle")
                 .property("learnbridge.targets.moodle.url", proxy.baseUrl())
                 .property("learnbridge.targets.moodle.token", token)
@@ -215,6 +203,81 @@ class MoodleTargetTest {
     }
 
     /** Delivery status per worker of the newest deliveries to moodle. */
+    @Test
+    void enrolmentRulesEnrolAJoinerInTheRolesCoursesAndUnenrolAMoverFromWhatOnlyTheOldRoleNeeded() throws Exception {
+        java.nio.file.Path mappings = io.learnbridge.testing.TestFiles.copyTree(java.nio.file.Path.of("mappings").toAbsolutePath(),
+                home.resolve("mappings"));
+        java.nio.file.Files.writeString(mappings.resolve("enrolment/rules.yaml"), """
+                policy: {onMove: unenrol, onLeave: unenrol}
+                rules:
+                  - name: engineers take secure coding
+                    when: {jobCode: [ENG-1]}
+                    enrol: {moodle: [SEC-101]}
+                  - name: London takes fire safety
+                    when: {location: [London]}
+                    enrol: {moodle: [FIRE-LDN]}
+                """);
+        moodle.addCourse("SEC-101", "Secure coding", true);
+        moodle.addCourse("FIRE-LDN", "Fire safety London", true);
+        startBridge(TOKEN, world.bridge("delta")
+                .property("learnbridge.mappings.location", mappings.toString())
+                .property("learnbridge.enrolments.enabled", "true")
+                .property("learnbridge.enrolments.pollPeriod", "100"));
+
+        world.drop("day1.csv", HrCsv.create().workers(1, 2).build());
+        long ada = Long.parseLong(moodle.user(HrCsv.id(1)).orElseThrow().get("id"));
+        long grace = Long.parseLong(moodle.user(HrCsv.id(2)).orElseThrow().get("id"));
+        await("joiners enrolled").atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            assertThat(moodle.enrolled("SEC-101")).containsOnlyKeys(ada, grace).containsValue(5);
+            assertThat(moodle.enrolled("FIRE-LDN")).containsOnlyKeys(ada, grace);
+        });
+
+        // worker 1 moves to Paris: keeps secure coding, loses the London course
+        world.drop("day2.csv", HrCsv.create()
+                .row(HrCsv.id(1), "Given1", "Family1", "worker1@example.com", "", "ENG-1", "Engineer", "Paris", "Engineering", "A", "01/15/2020")
+                .build());
+        await("mover unenrolled from the London course").atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            assertThat(moodle.enrolled("FIRE-LDN")).containsOnlyKeys(grace);
+            assertThat(moodle.enrolled("SEC-101")).containsOnlyKeys(ada, grace);
+        });
+        Integer undelivered = world.bridge().store().tx(c -> {
+            try (ResultSet rs = c.createStatement().executeQuery("select count(*) from enrolment_change where target = 'moodle' and status <> 'DELIVERED'")) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        });
+        assertThat(undelivered).as("enrolment changes not delivered").isZero();
+    }
+
+    @Test
+    void anEnrolmentInACourseMoodleDoesNotHaveIsQueuedNamingTheCurriculum() throws Exception {
+        java.nio.file.Path mappings = io.learnbridge.testing.TestFiles.copyTree(java.nio.file.Path.of("mappings").toAbsolutePath(),
+                home.resolve("mappings"));
+        java.nio.file.Files.writeString(mappings.resolve("enrolment/rules.yaml"), """
+                policy: {onMove: unenrol, onLeave: unenrol}
+                rules:
+                  - name: engineers take a course nobody created
+                    when: {jobCode: [ENG-1]}
+                    enrol: {moodle: [NO-SUCH-COURSE]}
+                """);
+        startBridge(TOKEN, world.bridge("delta")
+                .property("learnbridge.mappings.location", mappings.toString())
+                .property("learnbridge.enrolments.enabled", "true")
+                .property("learnbridge.enrolments.pollPeriod", "100"));
+
+        world.drop("day1.csv", HrCsv.create().workers(1, 1).build());
+        await().atMost(Duration.ofSeconds(30)).until(() -> !new io.learnbridge.store.ExceptionQueue(world.bridge().store())
+                .list(io.learnbridge.store.ExceptionQueue.Filter.open()).isEmpty());
+        assertThat(new io.learnbridge.store.ExceptionQueue(world.bridge().store()).list(io.learnbridge.store.ExceptionQueue.Filter.open()))
+                .singleElement().satisfies(e -> {
+                    assertThat(e.stage()).isEqualTo("enrol");
+                    assertThat(e.target()).isEqualTo("moodle");
+                    assertThat(e.workerId()).isEqualTo(HrCsv.id(1));
+                    assertThat(e.reason()).contains("NO-SUCH-COURSE");
+                });
+        assertThat(statuses()).containsEntry(HrCsv.id(1), "DELIVERED");
+    }
+
     private Map<String, String> statuses() {
         return world.bridge().store().tx(c -> {
             Map<String, String> statuses = new TreeMap<>();
