@@ -71,6 +71,11 @@ public final class LoopbackTarget implements AutoCloseable {
                 + "with the array of their ids), PUT " + LMS_PATH + "/<id> -> 200; nothing stored, requests and records counted";
     }
 
+    /** Records received since the last reset (statements, or PUTs). */
+    public long records() {
+        return records.sum();
+    }
+
     /** What arrived since the last reset, and starts counting afresh. */
     public synchronized Counts reset() {
         Counts counts = new Counts(requests.sumThenReset(), records.sumThenReset(), distinct.size(), refused.sumThenReset());
