@@ -86,6 +86,24 @@ public final class HrisCsvGenerator {
         }
     }
 
+    /**
+     * The header and {@code rows} data rows the {@code hris} mapping all accepts as active workers:
+     * the same rows as {@link #write}, with the injected rejections undone and a terminated status
+     * made {@code A}, so a first load of this file is exactly one JOIN per row.
+     */
+    public static void writeActive(Writer out, int rows) throws IOException {
+        out.write(HEADER);
+        out.write('\n');
+        Rows generated = new Rows();
+        for (int n = 1; n <= rows; n++) {
+            String[] fields = generated.next().valid();
+            if (!activeStatus(fields[STATUS])) {
+                fields[STATUS] = "A";
+            }
+            writeRow(out, fields);
+        }
+    }
+
     /** One data row, quoted where needed, with its line break. */
     static void writeRow(Writer out, String[] fields) throws IOException {
         for (int i = 0; i < fields.length; i++) {
