@@ -57,9 +57,9 @@ final class DeliveryBenchmarkCommand implements Callable<Integer> {
     @Option(names = "--runs", defaultValue = "1", description = "Runs per configuration, alternating; medians are reported (default: ${DEFAULT-VALUE}).")
     int runs;
 
-    @Option(names = "--poll-period", defaultValue = "1",
-            description = "learnbridge.delivery.pollPeriod in ms: a delivery route claims one batch per tick, so batch / period caps its rate "
-                    + "(default: ${DEFAULT-VALUE}, the least the timer takes, so the delivery path is measured, not the timer; the product's is 200).")
+    @Option(names = "--poll-period", defaultValue = "200",
+            description = "learnbridge.delivery.pollPeriod in ms: how long an idle delivery route waits before claiming again; while claims come back "
+                    + "full it claims again at once (default: ${DEFAULT-VALUE}, the product's).")
     int pollPeriod;
 
     @Option(names = "--parallelism", defaultValue = "8", description = "learnbridge.delivery.parallelism: PUTs in flight to the LMS (default: ${DEFAULT-VALUE}).")
@@ -116,7 +116,7 @@ final class DeliveryBenchmarkCommand implements Callable<Integer> {
                     ManagementFactory.getGarbageCollectorMXBeans().stream().map(GarbageCollectorMXBean::getName).collect(Collectors.joining(" + ")),
                     maxHeap(), os.getAvailableProcessors(), loadAtStart);
             out.printf(Locale.ROOT, "The bridge in this JVM as 'run' starts it, fresh per run (startup and the drop's ingest not measured): H2 file store"
-                    + " (WRITE_DELAY=0), learnbridge.delivery.pollPeriod %d ms (one claim per tick per target: at most batch/period)%n", pollPeriod);
+                    + " (WRITE_DELAY=0), learnbridge.delivery.pollPeriod %d ms (idle wait; full claims are followed at once)%n", pollPeriod);
             out.printf(Locale.ROOT, "Target: %s.%nIts own CPU is in the figures: it shares the process and the %d CPUs with the bridge.%n",
                     target.description(), os.getAvailableProcessors());
             for (DeliveryConfig c : configs) {

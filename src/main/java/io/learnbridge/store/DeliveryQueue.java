@@ -180,7 +180,8 @@ public final class DeliveryQueue {
                 + (latestState ? "coalesce(w.canonical, d.canonical)" : "d.canonical")
                 + " as canonical, d.attempts, d.event_id, d.change_kind, d.created_at"
                 + " from delivery d left join worker_state w on w.worker_id = d.worker_id"
-                + " where d.target = ? and " + condition + " order by d.id limit ?";
+                // ordered as the index (target, status, id) is, so H2 walks it instead of the primary key
+                + " where d.target = ? and " + condition + " order by d.target, d.status, d.id limit ?";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             // the worker's newest state, not the change that queued the delivery: a late retry or
             // replay can never write older data over newer (deliver state, not events)

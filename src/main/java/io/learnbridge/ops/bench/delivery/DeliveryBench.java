@@ -48,7 +48,7 @@ public final class DeliveryBench {
     private final boolean keepStores;
 
     /**
-     * @param pollPeriodMillis {@code learnbridge.delivery.pollPeriod}: a delivery route claims one batch per tick
+     * @param pollPeriodMillis {@code learnbridge.delivery.pollPeriod}: how long an idle delivery route waits before claiming again
      * @param claimSize        {@code learnbridge.delivery.batchSize}: deliveries an HTTP target claims per tick
      * @param stallTimeout     how long the queue may go without progress before the run gives up
      */
@@ -63,16 +63,17 @@ public final class DeliveryBench {
 
     /**
      * The route instance a target needs beyond the packaged routes (null: none, the LMS instance
-     * is packaged in routes/target-lms.camel.yaml). When the per-protocol templates become one
-     * {@code delivery-target} template, this is the one place to change.
+     * is packaged in routes/target-lms.camel.yaml): an instance of template {@code delivery-target}
+     * with the xAPI adapter.
      */
     static String routeInstance(DeliveryConfig config) {
         return !config.lrs() ? null : """
                 - templatedRoute:
-                    routeTemplateRef: xapi-target
+                    routeTemplateRef: delivery-target
                     routeId: deliver-%1$s
                     parameters:
                       - {name: target, value: %1$s}
+                      - {name: adapter, value: lrsDeliveries}
                 """.formatted(config.target());
     }
 
@@ -124,6 +125,8 @@ public final class DeliveryBench {
         p.put("learnbridge.drops.readLockCheckInterval", "200");
         p.put("learnbridge.drops.readLockMinAge", "300");
         p.put("learnbridge.delivery.pollPeriod", String.valueOf(pollPeriodMillis));
+        // deliveries are measured; the deployed enrolment rules would add enrolment requests to the LMS
+        p.put("learnbridge.enrolments.enabled", "false");
         p.put("learnbridge.delivery.parallelism", String.valueOf(parallelism));
         p.put("learnbridge.delivery.batchSize", String.valueOf(claimSize));
         p.put("learnbridge.targets.lms.url", target.lmsUrl().toString());
