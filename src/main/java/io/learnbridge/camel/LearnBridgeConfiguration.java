@@ -73,7 +73,8 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         Function<String, List<String>> targetsOf = source -> Settings.targetsOf(properties, source);
         registry.bind("events", new EventProcessor(inbox, mappings, targetsOf, metrics,
                 properties.apply("learnbridge.events.batchSize").map(Integer::parseInt).orElse(100),
-                source -> new DropPolicies(properties).of(source, targetsOf.apply(source)).detector()));
+                source -> new DropPolicies(properties).of(source, targetsOf.apply(source)).detector(),
+                source -> properties.apply("learnbridge.sources." + source + ".rescindPointer").map(String::strip).filter(p -> !p.isEmpty())));
         registry.bind("kafkaIngest", new KafkaIngest(inbox, metrics,
                 properties.apply("learnbridge.kafka.maxRecordBytes").map(Integer::parseInt).orElse(256 * 1024)));
         Map<String, WebhookSource> webhookSources = new HashMap<>();

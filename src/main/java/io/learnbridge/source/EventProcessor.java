@@ -36,10 +36,22 @@ public final class EventProcessor {
     /** Compiled once per mapping (a reloaded mapping is a new key), not per event. */
     private final java.util.Map<MappingFile, JsonSourceRow.Binding> bindings = new java.util.concurrent.ConcurrentHashMap<>();
     private final Function<String, io.learnbridge.worker.ChangeDetector> detectors;
+    private final Function<String, java.util.Optional<String>> rescindPointers;
 
     /** @param detectors each source's change detection (its leave-of-absence policy) */
     public EventProcessor(EventInbox inbox, Mappings mappings, Function<String, List<String>> targetsOf, Metrics metrics, int batchSize,
                           Function<String, io.learnbridge.worker.ChangeDetector> detectors) {
+        this(inbox, mappings, targetsOf, metrics, batchSize, detectors, source -> java.util.Optional.empty());
+    }
+
+    /**
+     * @param rescindPointers each source's {@code learnbridge.sources.<s>.rescindPointer}: the JSON pointer
+     *                        to the id of the event an event rescinds (none: the source sends no rescinds)
+     */
+    public EventProcessor(EventInbox inbox, Mappings mappings, Function<String, List<String>> targetsOf, Metrics metrics, int batchSize,
+                          Function<String, io.learnbridge.worker.ChangeDetector> detectors,
+                          Function<String, java.util.Optional<String>> rescindPointers) {
+        this.rescindPointers = rescindPointers;
         this.detectors = detectors;
         this.inbox = inbox;
         this.mappings = mappings;
@@ -57,6 +69,9 @@ public final class EventProcessor {
         try {
             MappingFile mapping = mappings.get().source(event.source());
             JsonNode document = JSON.readTree(event.body());
+            if (rescinded(event, document)) {
+                return;
+            }
             result = bindings.computeIfAbsent(mapping, JsonSourceRow::compile).map(document);
         } catch (MappingException e) {
             reject(event, e.field(), e.describe());
@@ -86,6 +101,42 @@ public final class EventProcessor {
             LOG.info("Event {} ({}) for worker {} is older than the worker's stored state: superseded, not delivered",
                     event.id(), event.origin(), record.workerId());
         }
+    }
+
+    /**
+     * A rescind (the source's rescind pointer names an event id in the document): the rescinded
+     * event's changes are voided in every target that got them. True when the event was one.
+     */
+    private boolean rescinded(EventInbox.Event event, JsonNode document) {
+        java.util.Optional<String> pointer = rescindPointers.apply(event.source());
+        if (pointer.isEmpty()) {
+            return false;
+        }
+        JsonNode id;
+        try {
+            id = document.at(pointer.get());
+        } catch (IllegalArgumentException e) {
+            reject(event, null, "learnbridge.sources." + event.source() + ".rescindPointer '" + pointer.get() + "' is not a JSON pointer");
+            return true;
+        }
+        if (id.isMissingNode() || id.isNull()) {
+            return false;
+        }
+        String key = id.asText("").strip();
+        if (key.isEmpty() || !id.isValueNode()) {
+            reject(event, null, "a rescind must name the rescinded event's id at " + pointer.get());
+            return true;
+        }
+        // webhook events are kept under their HR event id (header or learnbridge.sources.<s>.webhook.eventIdPointer)
+        int voided = inbox.rescind(event, "id:" + key);
+        if (voided < 0) {
+            reject(event, null, "rescinds event '" + key + "', which source " + event.source() + " never sent (or sent under another id)");
+            return true;
+        }
+        metrics.record(event.source(), "rescinded", 1);
+        LOG.info("Event {} ({}) rescinds event {} of source {}: {} target deliveries voided", event.id(), event.origin(), key,
+                event.source(), voided);
+        return true;
     }
 
     private void reject(EventInbox.Event event, String field, String reason) {

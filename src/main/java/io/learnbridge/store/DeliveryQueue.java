@@ -178,7 +178,7 @@ public final class DeliveryQueue {
         List<Delivery> candidates = new ArrayList<>();
         String sql = "select d.id, d.source, d.drop_id, d.line, d.worker_id, d.target, "
                 + (latestState ? "coalesce(w.canonical, d.canonical)" : "d.canonical")
-                + " as canonical, d.attempts, d.event_id, d.change_kind, d.created_at"
+                + " as canonical, d.attempts, d.event_id, d.change_kind, d.created_at, d.voided_kind"
                 + " from delivery d left join worker_state w on w.worker_id = d.worker_id"
                 // ordered as the index (target, status, id) is, so H2 walks it instead of the primary key
                 + " where d.target = ? and " + condition + " order by d.target, d.status, d.id limit ?";
@@ -193,7 +193,7 @@ public final class DeliveryQueue {
                     candidates.add(new Delivery(rs.getLong("id"), rs.getString("source"), Sql.getLong(rs, "drop_id"),
                             Sql.getInt(rs, "line"), rs.getString("worker_id"), rs.getString("target"),
                             rs.getString("canonical"), rs.getInt("attempts"), Sql.getLong(rs, "event_id"), rs.getString("change_kind"),
-                            Sql.time(rs, "created_at")));
+                            Sql.time(rs, "created_at"), rs.getString("voided_kind")));
                 }
             }
         }

@@ -202,6 +202,51 @@ public final class EventInbox {
         });
     }
 
+    /**
+     * A rescind of the event this source sent as {@code rescindedKey}: each target that got a
+     * delivery of that event's change gets a VOID delivery (the change's state and kind), and the
+     * rescind is APPLIED; UNCHANGED when the rescinded event was delivered nowhere. Returns the
+     * VOID deliveries queued, or -1 when this source never sent an event with that key.
+     */
+    public int rescind(Event event, String rescindedKey) {
+        return store.tx(c -> {
+            Long rescinded = null;
+            String workerId = null;
+            try (PreparedStatement ps = c.prepareStatement("select id, worker_id from inbound_event where source = ? and event_key = ?")) {
+                ps.setString(1, event.source());
+                ps.setString(2, rescindedKey);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        rescinded = rs.getLong(1);
+                        workerId = rs.getString(2);
+                    }
+                }
+            }
+            if (rescinded == null) {
+                return -1;
+            }
+            Instant now = Instant.now();
+            int queued;
+            try (PreparedStatement ps = c.prepareStatement("""
+                    insert into delivery (source, event_id, worker_id, target, canonical, status, attempts, created_at, updated_at,
+                        change_kind, voided_kind)
+                    select d.source, ?, d.worker_id, d.target, d.canonical, 'PENDING', 0, ?, ?, 'VOID', coalesce(d.change_kind, 'UPDATE')
+                    from delivery d
+                    where d.event_id = ? and coalesce(d.change_kind, 'UPDATE') <> 'VOID'
+                    and not exists (select 1 from delivery v where v.event_id = ? and v.target = d.target)""")) {
+                ps.setLong(1, event.id());
+                Sql.setTime(ps, 2, now);
+                Sql.setTime(ps, 3, now);
+                ps.setLong(4, rescinded);
+                ps.setLong(5, event.id());
+                queued = ps.executeUpdate();
+            }
+            finish(c, event.id(), queued > 0 ? WorkerStates.Outcome.APPLIED.name() : WorkerStates.Outcome.UNCHANGED.name(), workerId,
+                    event.receivedAt());
+            return queued;
+        });
+    }
+
     private static String storedState(Connection c, String workerId) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("select canonical from worker_state where worker_id = ?")) {
             ps.setString(1, workerId);

@@ -37,7 +37,7 @@ class ReadmeSettingsTest {
         }
         assertThat(inReadme).as("settings table rows of README.md").containsAll(inProperties);
         // optional per-source settings: documented, with no value in the embedded defaults
-        inReadme.removeIf(k -> k.startsWith("learnbridge.sources.<source>.host") || k.startsWith("learnbridge.sources.<source>.webhook.")
+        inReadme.removeIf(k -> k.startsWith("learnbridge.sources.<source>.host") || k.startsWith("learnbridge.sources.<source>.rescindPointer") || k.startsWith("learnbridge.sources.<source>.webhook.")
                 || k.startsWith("learnbridge.sources.<source>.kafka.") || k.startsWith("learnbridge.exceptions.kafka.")
                 || k.startsWith("learnbridge.sources.<source>.gate.") || k.startsWith("learnbridge.targets.<target>.gate.")
                 || k.startsWith("learnbridge.targets.<target>.homePage") || k.startsWith("learnbridge.targets.<target>.auth")

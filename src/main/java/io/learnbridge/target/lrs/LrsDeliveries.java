@@ -142,6 +142,12 @@ public final class LrsDeliveries implements io.learnbridge.target.TargetAdapter 
 
     private ObjectNode statement(Target target, Delivery delivery) {
         CanonicalRecord worker = CanonicalRecord.fromJson(delivery.canonical());
+        if (delivery.isVoid()) {
+            // HR rescinded the change: its statement is voided (the change's key and kind give the statement's id)
+            String changeKey = delivery.source() + "/" + worker.workerId() + "/" + worker.get(io.learnbridge.worker.CanonicalField.EFFECTIVE_AT.fieldName());
+            return target.statements().voiding(target.name(), changeKey, ChangeKind.valueOf(delivery.voidedKind()), worker.workerId(),
+                    delivery.createdAt());
+        }
         ChangeKind kind = ChangeKind.valueOf(delivery.changeKind() == null ? "UPDATE" : delivery.changeKind());
         MappingResult<ObjectNode> mapped = mappings.get().target(target.name()).map(worker);
         if (mapped instanceof MappingResult.Rejected<ObjectNode> rejected) {

@@ -157,4 +157,31 @@ public final class XapiStatements {
         statement.put("timestamp", at.toString());
         return statement;
     }
+
+    /** ADL's verb of a voiding statement. */
+    public static final String VOIDED = "http://adlnet.gov/expapi/verbs/voided";
+
+    /**
+     * The voiding statement of a rescinded change (xAPI 1.0.3 §2.3.2): verb ADL {@code voided},
+     * object a {@code StatementRef} to the change's statement (its id derived as when it was sent),
+     * actor the same account; its own id is a name-based UUID of the statement it voids.
+     */
+    public ObjectNode voiding(String target, String changeKey, ChangeKind voidedKind, String workerId, java.time.Instant at) {
+        String voided = statementId(target, changeKey, voidedKind).toString();
+        ObjectNode statement = JSON.createObjectNode();
+        statement.put("id", UUID.nameUUIDFromBytes(("learnbridge/xapi/" + target + "/void/" + voided).getBytes(StandardCharsets.UTF_8)).toString());
+        ObjectNode actor = statement.putObject("actor");
+        actor.put("objectType", "Agent");
+        ObjectNode account = actor.putObject("account");
+        account.put("homePage", config.homePage());
+        account.put("name", workerId);
+        ObjectNode verb = statement.putObject("verb");
+        verb.put("id", VOIDED);
+        verb.putObject("display").put("en-US", "voided");
+        ObjectNode object = statement.putObject("object");
+        object.put("objectType", "StatementRef");
+        object.put("id", voided);
+        statement.put("timestamp", at.toString());
+        return statement;
+    }
 }

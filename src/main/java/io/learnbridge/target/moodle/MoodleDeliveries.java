@@ -160,7 +160,7 @@ public final class MoodleDeliveries implements io.learnbridge.target.TargetAdapt
                 outcomes.rejected(delivery, mappings.get().target(target.name()).mapping().file(), rejected.rejection());
                 continue;
             }
-            ChangeKind kind = ChangeKind.valueOf(delivery.changeKind() == null ? "UPDATE" : delivery.changeKind());
+            ChangeKind kind = delivery.kindOrUpdate();
             byWorker.computeIfAbsent(delivery.workerId(), k -> new ArrayList<>()).add(delivery);
             changes.put(delivery.workerId(), new MoodleUserSync.Change(delivery.workerId(), kind,
                     ((MappingResult.Accepted<ObjectNode>) mapped).value()));
