@@ -35,6 +35,8 @@ public final class ScimUser {
     public static final String ENTERPRISE_PREFIX = "enterprise";
     /** Multi-valued attributes the mapping writes one typed entry of, as {@code <attribute>.<type>}. */
     public static final Set<String> TYPED_MULTI_VALUED = Set.of("emails", "phoneNumbers", "ims", "photos");
+    /** Multi-valued complex attributes the mapping writes sub-attributes of one typed entry of, as {@code <attribute>.<type>.<sub>}. */
+    public static final Set<String> TYPED_COMPLEX = Set.of("addresses");
     /** Attributes a client never sends back (RFC 7643: readOnly, or the URL names it). */
     private static final Set<String> NOT_WRITTEN = Set.of("id", "meta", "groups");
 
@@ -42,10 +44,13 @@ public final class ScimUser {
 
     private final ObjectNode attributes;
     private final Map<String, Map<String, String>> typed;
+    private final Map<String, Map<String, ObjectNode>> complex;
     private final boolean managerByWorkerId;
     private final String managerWorkerId;
 
-    private ScimUser(ObjectNode attributes, Map<String, Map<String, String>> typed, boolean managerByWorkerId, String managerWorkerId) {
+    private ScimUser(ObjectNode attributes, Map<String, Map<String, String>> typed, Map<String, Map<String, ObjectNode>> complex,
+                     boolean managerByWorkerId, String managerWorkerId) {
+        this.complex = complex;
         this.attributes = attributes;
         this.typed = typed;
         this.managerByWorkerId = managerByWorkerId;
@@ -60,6 +65,7 @@ public final class ScimUser {
     public static ScimUser fromMapping(ObjectNode mapped) {
         ObjectNode attributes = NODES.objectNode();
         Map<String, Map<String, String>> typed = new LinkedHashMap<>();
+        Map<String, Map<String, ObjectNode>> complex = new LinkedHashMap<>();
         boolean managerByWorkerId = false;
         String managerWorkerId = null;
         for (Iterator<Map.Entry<String, JsonNode>> it = mapped.fields(); it.hasNext(); ) {
@@ -94,11 +100,24 @@ public final class ScimUser {
                     entries.put(e.getKey(), text(e.getValue()));
                 });
                 typed.put(name, entries);
+            } else if (TYPED_COMPLEX.contains(name)) {
+                Map<String, ObjectNode> entries = new LinkedHashMap<>();
+                value.fields().forEachRemaining(e -> {
+                    if (!(e.getValue() instanceof ObjectNode entry) || entry.properties().stream().anyMatch(sub -> sub.getValue().isContainerNode())) {
+                        throw new IllegalArgumentException("'" + name + "' is multi-valued and complex: write sub-attributes of one entry per type, e.g. "
+                                + name + ".work.locality");
+                    }
+                    entries.put(e.getKey(), entry.deepCopy());
+                });
+                if (!value.isObject() || entries.isEmpty()) {
+                    throw new IllegalArgumentException("'" + name + "' is multi-valued and complex: write e.g. " + name + ".work.locality");
+                }
+                complex.put(name, entries);
             } else {
                 attributes.set(name, value.deepCopy());
             }
         }
-        return new ScimUser(attributes, typed, managerByWorkerId, managerWorkerId);
+        return new ScimUser(attributes, typed, complex, managerByWorkerId, managerWorkerId);
     }
 
     /** The externalId (the worker id) the user is found by; null when the mapping has none. */
@@ -148,6 +167,23 @@ public final class ScimUser {
                 body.set(name, array);
             }
         });
+        complex.forEach((name, entries) -> {
+            ArrayNode array = NODES.arrayNode();
+            entries.forEach((type, subAttributes) -> {
+                ObjectNode entry = subAttributes.deepCopy();
+                withoutNulls(entry);
+                if (!entry.isEmpty()) {
+                    entry.put("type", type);
+                    if (array.isEmpty()) {
+                        entry.put("primary", true);
+                    }
+                    array.add(entry);
+                }
+            });
+            if (!array.isEmpty()) {
+                body.set(name, array);
+            }
+        });
         fixSchemas(body);
         return body;
     }
@@ -164,6 +200,7 @@ public final class ScimUser {
         ObjectNode merged = writable(existing);
         overlay(merged, withManager(managerId));
         typed.forEach((name, entries) -> mergeTyped(merged, name, entries));
+        complex.forEach((name, entries) -> mergeComplex(merged, name, entries));
         fixSchemas(merged);
         return merged;
     }
@@ -245,6 +282,62 @@ public final class ScimUser {
                 if (!primaryTaken) {
                     entry.put("primary", true);
                 }
+            }
+        });
+        if (array.isEmpty()) {
+            target.remove(name);
+        } else {
+            target.set(name, array);
+        }
+    }
+
+    /** Sub-attributes of the entry of each type are written over it (null removes one); an entry left with none is removed. */
+    private static void mergeComplex(ObjectNode target, String attribute, Map<String, ObjectNode> entries) {
+        String name = existingName(target, attribute);
+        ArrayNode array = target.get(name) instanceof ArrayNode a ? a : NODES.arrayNode();
+        entries.forEach((type, subAttributes) -> {
+            ObjectNode entry = null;
+            int index = -1;
+            for (int i = 0; i < array.size(); i++) {
+                if (type.equalsIgnoreCase(array.get(i).path("type").asText()) && array.get(i) instanceof ObjectNode found) {
+                    entry = found;
+                    index = i;
+                    break;
+                }
+            }
+            if (entry == null) {
+                ObjectNode fresh = subAttributes.deepCopy();
+                withoutNulls(fresh);
+                if (fresh.isEmpty()) {
+                    return;
+                }
+                boolean primaryTaken = false;
+                for (JsonNode existing : array) {
+                    primaryTaken |= existing.path("primary").asBoolean(false);
+                }
+                fresh.put("type", type);
+                if (!primaryTaken) {
+                    fresh.put("primary", true);
+                }
+                array.add(fresh);
+                return;
+            }
+            ObjectNode current = entry;
+            subAttributes.properties().forEach(sub -> {
+                String subName = existingName(current, sub.getKey());
+                if (sub.getValue() == null || sub.getValue().isNull()) {
+                    current.remove(subName);
+                } else {
+                    current.set(subName, sub.getValue().deepCopy());
+                }
+            });
+            boolean onlyMarkers = true;
+            for (Iterator<String> it = current.fieldNames(); it.hasNext(); ) {
+                String field = it.next();
+                onlyMarkers &= field.equalsIgnoreCase("type") || field.equalsIgnoreCase("primary");
+            }
+            if (onlyMarkers) {
+                array.remove(index);
             }
         });
         if (array.isEmpty()) {

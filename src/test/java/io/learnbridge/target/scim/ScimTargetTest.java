@@ -121,6 +121,7 @@ class ScimTargetTest {
         assertThat(grace.path("title").asText()).isEqualTo("Engineer");
         assertThat(grace.path("name").path("familyName").asText()).isEqualTo("Hopper");
         assertThat(grace.path("emails").get(0).path("value").asText()).isEqualTo("grace@example.com");
+        assertThat(grace.path("addresses").get(0).path("locality").asText()).as("the location, as the work address's locality").isEqualTo("London");
         assertThat(grace.path("schemas")).extracting(JsonNode::asText).containsExactlyInAnyOrder(CORE, ENTERPRISE);
         assertThat(grace.path(ENTERPRISE).path("department").asText()).isEqualTo("Engineering");
         assertThat(grace.path(ENTERPRISE).path("employeeNumber").asText()).isEqualTo(HrCsv.id(2));

@@ -63,7 +63,7 @@ class ScimUserTest {
                  "displayName": "Ada Byron", "active": true, "title": "Engineer", "preferredLanguage": "en-GB",
                  "emails": [{"value": "ada@home.example", "type": "home", "primary": true}, {"value": "old@example.com", "type": "work"}],
                  "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {
-                   "employeeNumber": "E1001", "department": "Mathematics", "division": "Analytical Engines",
+                   "employeeNumber": "E1001", "department": "Mathematics", "organization": "Analytical Engines",
                    "manager": {"value": "m-old", "displayName": "Charles Babbage"}}}
                 """);
         Map<String, String> values = worker("E1001", "ada@example.com", "Engineering", "E0009", "ACTIVE").values();
@@ -81,7 +81,7 @@ class ScimUserTest {
                  "displayName": "Ada Lovelace", "active": true, "preferredLanguage": "en-GB",
                  "emails": [{"value": "ada@home.example", "type": "home", "primary": true}, {"value": "ada@example.com", "type": "work"}],
                  "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {
-                   "employeeNumber": "E1001", "department": "Engineering", "division": "Analytical Engines",
+                   "employeeNumber": "E1001", "department": "Engineering", "organization": "Analytical Engines",
                    "manager": {"value": "m-new"}}}
                 """));
         assertThat(existing.path("title").asText()).as("the existing resource is not changed").isEqualTo("Engineer");
@@ -153,5 +153,32 @@ class ScimUserTest {
         values.put("costCenter", "CC-1");
         values.put("employmentStatus", status);
         return new CanonicalRecord(values);
+    }
+
+    @Test
+    void theLocationIsTheLocalityOfTheWorkAddressAndOtherAddressesAndSubAttributesAreKept() throws Exception {
+        Map<String, String> values = new LinkedHashMap<>(Map.of("workerId", "E1003", "email", "alan@example.com", "employmentStatus", "ACTIVE",
+                "location", "Manchester", "jobFamily", "Research"));
+        ScimUser user = lxp(new CanonicalRecord(values));
+
+        ObjectNode created = user.forCreate(null);
+        assertThat(created.path("addresses")).isEqualTo(JSON.readTree("[{\"locality\": \"Manchester\", \"type\": \"work\", \"primary\": true}]"));
+        assertThat(created.path(ScimUser.ENTERPRISE).path("division").asText()).isEqualTo("Research");
+
+        ObjectNode existing = (ObjectNode) JSON.readTree("""
+                {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "id": "u-3", "externalId": "E1003", "userName": "alan@example.com",
+                 "addresses": [{"type": "home", "locality": "Wilmslow", "primary": true},
+                               {"type": "work", "locality": "London", "country": "GB"}]}
+                """);
+        assertThat(user.mergedInto(existing, null).path("addresses")).as("the work locality replaced, its country and the home address kept")
+                .isEqualTo(JSON.readTree("""
+                        [{"type": "home", "locality": "Wilmslow", "primary": true}, {"type": "work", "locality": "Manchester", "country": "GB"}]
+                        """));
+
+        values.remove("location");
+        ObjectNode moved = lxp(new CanonicalRecord(values)).mergedInto((ObjectNode) JSON.readTree("""
+                {"id": "u-3", "externalId": "E1003", "addresses": [{"type": "work", "locality": "London"}]}
+                """), null);
+        assertThat(moved.has("addresses")).as("a work address left with no sub-attribute is removed").isFalse();
     }
 }
