@@ -34,7 +34,8 @@ import java.util.function.Function;
 public final class LrsDeliveries implements io.learnbridge.target.TargetAdapter {
 
     /** One target's settings ({@code learnbridge.targets.<t>.*}) and its client. */
-    private record Target(String name, XapiStatements statements, XapiClient client, int batchSize, Duration retryBudget) {
+    private record Target(String name, XapiStatements statements, XapiClient client, int batchSize, Duration retryBudget,
+                          Duration maxRetryAfter) {
     }
 
     private final DeliveryQueue queue;
@@ -86,7 +87,8 @@ public final class LrsDeliveries implements io.learnbridge.target.TargetAdapter 
             } else if (outcome instanceof XapiClient.Drift drift) {
                 enrolmentOutcomes.fail(change, 409, drift.reason(), "StatementDrift", null);
             } else if (outcome instanceof XapiClient.Transient transientFailure) {
-                enrolmentOutcomes.retryOrFail(change, null, transientFailure.status(), transientFailure.reason(), "LrsUnavailable", null);
+                enrolmentOutcomes.retryOrFail(change, transientFailure.retryAfter(), transientFailure.status(), transientFailure.reason(),
+                        "LrsUnavailable", null);
                 unavailable++;
                 last = transientFailure.reason();
             }
@@ -172,12 +174,8 @@ public final class LrsDeliveries implements io.learnbridge.target.TargetAdapter 
         } else if (outcome instanceof XapiClient.Drift drift) {
             fail(delivery, "deliver", 409, drift.reason(), "StatementDrift");
         } else if (outcome instanceof XapiClient.Transient transientFailure) {
-            if (io.learnbridge.target.TargetOutcomes.budgetSpent(delivery, target.retryBudget())) {
-                fail(delivery, "deliver", transientFailure.status(), transientFailure.reason() + "; gave up after "
-                        + (delivery.attempts() + 1) + " attempts (retry budget " + target.retryBudget() + " spent)", "LrsUnavailable");
-            } else {
-                outcomes.retryLater(delivery, outcomes.backoff(delivery.attempts()));
-            }
+            outcomes.retryOrFail(delivery, target.retryBudget(), transientFailure.retryAfter(), target.maxRetryAfter(), transientFailure.status(),
+                    transientFailure.reason(), "LrsUnavailable", null);
         }
     }
 
@@ -207,7 +205,7 @@ public final class LrsDeliveries implements io.learnbridge.target.TargetAdapter 
         URI statementsUrl = URI.create((url.endsWith("/") ? url : url + "/") + "statements");
         return new Target(name, statements, new XapiClient(new XapiClient.Config(statementsUrl, version, authorization, Duration.ofSeconds(30)),
                 settings.rateLimit(name)),
-                batchSize, retryBudget);
+                batchSize, retryBudget, settings.duration("learnbridge.delivery.maxRetryAfter", "PT2M"));
     }
 
 }

@@ -50,7 +50,7 @@ public final class XapiClient implements AutoCloseable {
     public record Drift(String reason) implements Outcome {
     }
 
-    public record Transient(Integer status, String reason) implements Outcome {
+    public record Transient(Integer status, String reason, java.time.Duration retryAfter) implements Outcome {
     }
 
     private final Config config;
@@ -89,7 +89,7 @@ public final class XapiClient implements AutoCloseable {
             return;
         }
         if (answer.status() == null || answer.status() >= 500 || answer.status() == 429) {
-            statements.forEach(s -> outcomes.put(id(s), new Transient(answer.status(), answer.reason())));
+            statements.forEach(s -> outcomes.put(id(s), new Transient(answer.status(), answer.reason(), answer.retryAfter())));
             return;
         }
         if ((answer.status() == 400 || answer.status() == 409) && statements.size() > 1) {
@@ -105,7 +105,8 @@ public final class XapiClient implements AutoCloseable {
         }
     }
 
-    private record Answer(Integer status, String reason) {
+    /** One answer: {@code status} null when there was none; {@code retryAfter} the LRS's {@code Retry-After}, or null. */
+    private record Answer(Integer status, String reason, java.time.Duration retryAfter) {
     }
 
     private Answer post(List<ObjectNode> statements) {
@@ -123,10 +124,10 @@ public final class XapiClient implements AutoCloseable {
                 String body = response.getEntity() == null ? "" : EntityUtils.toString(response.getEntity(), StandardCharsets.UTF_8);
                 String reason = body.isBlank() ? "HTTP " + response.getCode() + " " + response.getReasonPhrase()
                         : body.length() > 500 ? body.substring(0, 500) : body;
-                return new Answer(response.getCode(), reason);
+                return new Answer(response.getCode(), reason, io.learnbridge.target.TargetHttp.retryAfter(response.getFirstHeader("Retry-After")));
             });
         } catch (IOException e) {
-            return new Answer(null, e.getClass().getSimpleName() + ": " + e.getMessage());
+            return new Answer(null, e.getClass().getSimpleName() + ": " + e.getMessage(), null);
         }
     }
 

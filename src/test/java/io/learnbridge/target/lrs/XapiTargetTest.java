@@ -131,7 +131,7 @@ class XapiTargetTest {
 
     @Test
     void whileTheLrsIsDownTheLmsIsServedAndAfterwardsOneRefusedStatementOf50IsQueuedWhileTheOther49AreStored() throws Exception {
-        StubMapping down = proxy.stubFor(post(urlPathMatching("/.*")).atPriority(1).willReturn(aResponse().withStatus(503)));
+        StubMapping down = proxy.stubFor(post(urlPathMatching("/.*")).atPriority(1).willReturn(aResponse().withStatus(503).withHeader("Retry-After", "2")));
         world.bridge().drop("day1.csv", HrCsv.create().workers(1, 50).build());
         await().atMost(Duration.ofSeconds(30)).until(() -> world.journal().puts().stream().filter(LmsJournal.Put::succeeded).count() == 50);
         assertThat(newStatements()).as("nothing reached the LRS while it was down").isEmpty();
@@ -148,6 +148,13 @@ class XapiTargetTest {
         // a batch read before the change may still be in flight: wait until the LRS (still down) saw the refused statement
         await().atMost(Duration.ofSeconds(30)).until(() -> !proxy.findAll(com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor(urlPathMatching("/.*"))
                 .withRequestBody(com.github.tomakehurst.wiremock.client.WireMock.containing("not-a-date"))).isEmpty());
+        // the LRS's Retry-After: 2 is honoured between a statement's attempts
+        await().atMost(Duration.ofSeconds(30)).until(() -> postTimes(HrCsv.id(1)).size() >= 2);
+        List<java.time.Instant> attempts = postTimes(HrCsv.id(1));
+        for (int i = 1; i < attempts.size(); i++) {
+            assertThat(Duration.between(attempts.get(i - 1), attempts.get(i))).as("gap before attempt %d while the LRS answers 503 Retry-After: 2", i)
+                    .isGreaterThanOrEqualTo(Duration.ofMillis(1800));
+        }
         proxy.removeStub(down);
         await().atMost(Duration.ofSeconds(60)).until(() -> countLrs("DELIVERED") + countLrs("FAILED") == 50);
         assertThat(newStatements()).hasSize(49);
@@ -159,6 +166,13 @@ class XapiTargetTest {
             assertThat(e.httpStatus()).isEqualTo(400);
             assertThat(e.reason()).startsWith("the LRS refused the statement (HTTP 400)");
         });
+    }
+
+    /** When the LRS was sent the statement of this worker (its actor's account name). */
+    private List<java.time.Instant> postTimes(String workerId) {
+        return proxy.findAll(com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor(urlPathMatching("/.*"))
+                        .withRequestBody(com.github.tomakehurst.wiremock.client.WireMock.containing("\"name\":\"" + workerId + "\""))).stream()
+                .map(r -> r.getLoggedDate().toInstant()).sorted().toList();
     }
 
     /** The statement without what the LRS adds (stored, authority, version), as LearnBridge sent it. */
