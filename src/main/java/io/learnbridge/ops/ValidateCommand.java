@@ -52,6 +52,7 @@ final class ValidateCommand implements Callable<Integer> {
         }
         String mappingsLocation = lookup.apply("learnbridge.mappings.location").orElse("classpath:mappings");
         MappingCatalog catalog = null;
+        io.learnbridge.enrolment.EnrolmentRules rules = null;
         try {
             MappingFiles files = MappingFiles.load(mappingsLocation);
             problems.addAll(new MappingSchemas(files).check(files));
@@ -59,7 +60,7 @@ final class ValidateCommand implements Callable<Integer> {
             catalog.problems().stream().map(MappingException::describe).forEach(problems::add);
             MappingCases.runAll(catalog).stream().filter(r -> !r.passed()).map(MappingCases.Result::describe).forEach(problems::add);
             try {
-                SimulateCommand.deployed(mappingsLocation);
+                rules = SimulateCommand.deployed(mappingsLocation);
             } catch (MappingException e) {
                 problems.add(e.describe());
             }
@@ -79,6 +80,25 @@ final class ValidateCommand implements Callable<Integer> {
                             problems.add(settingsLocation() + ": learnbridge.sources." + source + ".targets: target '" + t + "' has no mapping targets/" + t + ".mapping.yaml"));
                 } catch (SettingsException e) {
                     problems.add(settingsLocation() + ": " + e.getMessage());
+                }
+            }
+            if (rules != null && !lookup.apply("learnbridge.enrolments.enabled").map(v -> v.strip().equalsIgnoreCase("false")).orElse(false)) {
+                // an enrolment for a target no source delivers to would wait in the outbox forever
+                java.util.Set<String> delivered = new java.util.TreeSet<>();
+                for (String source : sources) {
+                    try {
+                        delivered.addAll(Settings.targetsOf(lookup, source));
+                    } catch (SettingsException e) {
+                        // reported above
+                    }
+                }
+                for (io.learnbridge.enrolment.EnrolmentRules.Rule rule : rules.rules()) {
+                    for (String target : rule.enrol().keySet()) {
+                        if (!delivered.contains(target)) {
+                            problems.add(rules.file() + ":" + rule.line() + ": rule '" + rule.name() + "': target '" + target
+                                    + "' is not a target of any source (learnbridge.sources.<source>.targets): its enrolments would never be sent");
+                        }
+                    }
                 }
             }
         }

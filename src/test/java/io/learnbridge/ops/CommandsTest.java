@@ -54,6 +54,14 @@ class CommandsTest {
         Files.writeString(lms, Files.readString(lms).replace("  jobTitle: jobTitle", "  jobTitle: jobTitel"));
         Path ingest = routes.resolve("ingest-drops.camel.yaml");
         Files.writeString(ingest, Files.readString(ingest).replace("              - bean:\n                  id: stage-batch", "              - been:\n                  id: stage-batch"));
+        Path rules = mappings.resolve("enrolment/rules.yaml");
+        Files.writeString(rules, Files.readString(rules) + """
+                  - name: everyone takes the catalogue tour
+                    when:
+                      employmentStatus: [ACTIVE]
+                    enrol:
+                      catalog: [TOUR-1]
+                """);
         Path settings = Files.writeString(home.resolve("settings.properties"),
                 "learnbridge.mappings.location=" + mappings + "\ncamel.main.routesIncludePattern=file:" + routes + "/*.camel.yaml\n");
 
@@ -62,6 +70,7 @@ class CommandsTest {
         assertThat(run.exitCode()).isEqualTo(1);
         assertThat(run.out()).contains(lms + ":26: jobTitle: reads unknown canonical field 'jobTitel'");
         assertThat(run.out()).containsPattern(java.util.regex.Pattern.quote(ingest.toString()) + ":\\d+: .*unknown key 'been' \\(did you mean 'bean'\\?\\)");
+        assertThat(run.out()).containsPattern("rules\\.yaml:\\d+: rule 'everyone takes the catalogue tour': target 'catalog' is not a target of any source");
         assertThat(run.out()).contains("problem(s)");
     }
 
