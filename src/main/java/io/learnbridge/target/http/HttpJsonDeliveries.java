@@ -9,13 +9,9 @@ import io.learnbridge.ops.SettingsException;
 import io.learnbridge.store.Delivery;
 import io.learnbridge.store.DeliveryQueue;
 import io.learnbridge.store.EnrolmentOutbox;
-import io.learnbridge.target.EnrolmentOutcomes;
 import io.learnbridge.target.OAuth2ClientCredentials;
 import io.learnbridge.target.OAuth2TokenException;
-import io.learnbridge.target.TargetAdapter;
 import io.learnbridge.target.TargetHttp;
-import io.learnbridge.target.TargetOutcomes;
-import io.learnbridge.target.TargetSettings;
 import io.learnbridge.target.TargetUnavailableException;
 import io.learnbridge.worker.CanonicalRecord;
 import java.io.IOException;
@@ -25,10 +21,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -52,13 +46,14 @@ import org.slf4j.LoggerFactory;
  * answer. Authentication: {@code learnbridge.targets.<t>.token} (bearer) or OAuth 2.0 client
  * credentials ({@code learnbridge.targets.<t>.oauth2.*}).
  */
-public final class HttpJsonDeliveries implements TargetAdapter, AutoCloseable {
+public final class HttpJsonDeliveries extends io.learnbridge.target.TargetAdapterSupport<HttpJsonDeliveries.Target> implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(HttpJsonDeliveries.class);
     private static final ContentType JSON = ContentType.APPLICATION_JSON.withCharset(StandardCharsets.UTF_8);
 
     /** One target's settings and its own client and threads. */
-    private record Target(String name, URI url, String method, String bearer, OAuth2ClientCredentials oauth2, int batchSize, Duration retryBudget, Duration maxRetryAfter, CloseableHttpClient http, ExecutorService threads) {
+    record Target(String name, URI url, String method, String bearer, OAuth2ClientCredentials oauth2, int batchSize, Duration retryBudget,
+                  Duration maxRetryAfter, CloseableHttpClient http, ExecutorService threads) implements Configured {
     }
 
     /** One answer: {@code status} null when there was none; {@code authorization} the header it was sent with. */
@@ -73,39 +68,10 @@ public final class HttpJsonDeliveries implements TargetAdapter, AutoCloseable {
         }
     }
 
-    private final DeliveryQueue queue;
-    private final EnrolmentOutbox enrolments;
-    private final Mappings mappings;
-    private final TargetSettings settings;
-    private final TargetOutcomes outcomes;
-    private final EnrolmentOutcomes enrolmentOutcomes;
-    private final Map<String, Target> targets = new ConcurrentHashMap<>();
-
     /** @param enrolments the enrolment outbox, or null when this bridge sends no enrolments */
     public HttpJsonDeliveries(DeliveryQueue queue, EnrolmentOutbox enrolments, Mappings mappings, Metrics metrics,
                               Function<String, Optional<String>> properties, Duration initialBackoff, Duration maxBackoff) {
-        this.queue = queue;
-        this.enrolments = enrolments;
-        this.mappings = mappings;
-        this.settings = new TargetSettings(properties);
-        this.outcomes = new TargetOutcomes(queue, metrics, initialBackoff, maxBackoff);
-        this.enrolmentOutcomes = new EnrolmentOutcomes(enrolments, metrics, outcomes,
-                settings.duration("learnbridge.delivery.retryBudget", "PT10M"), settings.duration("learnbridge.delivery.maxRetryAfter", "PT2M"));
-    }
-
-    @Override
-    public int claimSize(String targetName) {
-        return target(targetName).batchSize();
-    }
-
-    @Override
-    public List<Delivery> claimDeliveries(String targetName) {
-        return queue.claim(targetName, target(targetName).batchSize(), true);
-    }
-
-    @Override
-    public List<EnrolmentOutbox.Change> claimEnrolments(String targetName) {
-        return enrolments == null ? List.of() : enrolments.claim(targetName, target(targetName).batchSize());
+        super(queue, enrolments, mappings, metrics, properties, initialBackoff, maxBackoff, true);
     }
 
     @Override
@@ -258,11 +224,8 @@ public final class HttpJsonDeliveries implements TargetAdapter, AutoCloseable {
         }
     }
 
-    private Target target(String name) {
-        return targets.computeIfAbsent(name, this::configure);
-    }
-
-    private Target configure(String name) {
+    @Override
+    protected Target configure(String name) {
         String prefix = "learnbridge.targets." + name + ".";
         String url = settings.required(prefix + "url");
         URI uri;
@@ -297,10 +260,10 @@ public final class HttpJsonDeliveries implements TargetAdapter, AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        for (Target target : targets.values()) {
+        for (Target target : configured()) {
             target.threads().shutdownNow();
             target.http().close();
         }
-        targets.clear();
+        forget();
     }
 }

@@ -19,7 +19,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 /**
@@ -31,36 +30,18 @@ import java.util.function.Function;
  * transient failure puts the batch back with exponential backoff until the retry budget is spent
  * ({@link io.learnbridge.target.TargetOutcomes}).
  */
-public final class LrsDeliveries implements io.learnbridge.target.TargetAdapter {
+public final class LrsDeliveries extends io.learnbridge.target.TargetAdapterSupport<LrsDeliveries.Target> {
 
     /** One target's settings ({@code learnbridge.targets.<t>.*}) and its client. */
-    private record Target(String name, XapiStatements statements, XapiClient client, int batchSize, Duration retryBudget,
-                          Duration maxRetryAfter) {
+    record Target(String name, XapiStatements statements, XapiClient client, int batchSize, Duration retryBudget,
+                  Duration maxRetryAfter) implements Configured {
     }
-
-    private final DeliveryQueue queue;
-    private final io.learnbridge.store.EnrolmentOutbox enrolments;
-    private final io.learnbridge.target.EnrolmentOutcomes enrolmentOutcomes;
-    private final Mappings mappings;
-    private final io.learnbridge.target.TargetSettings settings;
-    private final io.learnbridge.target.TargetOutcomes outcomes;
-    private final Map<String, Target> targets = new ConcurrentHashMap<>();
 
     /** @param enrolments the enrolment outbox, or null when this bridge sends no enrolments */
     public LrsDeliveries(DeliveryQueue queue, io.learnbridge.store.EnrolmentOutbox enrolments, Mappings mappings, Metrics metrics,
                          Function<String, Optional<String>> properties, Duration initialBackoff, Duration maxBackoff) {
-        this.queue = queue;
-        this.enrolments = enrolments;
-        this.mappings = mappings;
-        this.settings = new io.learnbridge.target.TargetSettings(properties);
-        this.outcomes = new io.learnbridge.target.TargetOutcomes(queue, metrics, initialBackoff, maxBackoff);
-        this.enrolmentOutcomes = new io.learnbridge.target.EnrolmentOutcomes(enrolments, metrics, outcomes,
-                settings.duration("learnbridge.delivery.retryBudget", "PT10M"), settings.duration("learnbridge.delivery.maxRetryAfter", "PT2M"));
-    }
-
-    @Override
-    public List<io.learnbridge.store.EnrolmentOutbox.Change> claimEnrolments(String targetName) {
-        return enrolments == null ? List.of() : enrolments.claim(targetName, target(targetName).batchSize());
+        // the change's own state, not the worker's newest: statements are events
+        super(queue, enrolments, mappings, metrics, properties, initialBackoff, maxBackoff, false);
     }
 
     /** Each enrolment change as its statement ({@link XapiStatements#enrolment}), in one batch. */
@@ -99,17 +80,6 @@ public final class LrsDeliveries implements io.learnbridge.target.TargetAdapter 
     }
 
     @Override
-    public int claimSize(String targetName) {
-        return target(targetName).batchSize();
-    }
-
-    @Override
-    public List<Delivery> claimDeliveries(String targetName) {
-        // the change's own state, not the worker's newest: statements are events
-        return queue.claim(targetName, target(targetName).batchSize(), false);
-    }
-
-    @Override
     public void sendDeliveries(String targetName, List<Delivery> batch) {
         Target target = target(targetName);
         Map<String, Delivery> byStatement = new LinkedHashMap<>();
@@ -136,10 +106,6 @@ public final class LrsDeliveries implements io.learnbridge.target.TargetAdapter 
         if (unavailable > 0) {
             throw new io.learnbridge.target.TargetUnavailableException(targetName, unavailable, batch.size(), last);
         }
-    }
-
-    private Target target(String name) {
-        return targets.computeIfAbsent(name, this::configure);
     }
 
     private ObjectNode statement(Target target, Delivery delivery) {
@@ -183,7 +149,8 @@ public final class LrsDeliveries implements io.learnbridge.target.TargetAdapter 
         outcomes.fail(delivery, stage, status, reason, errorClass, null);
     }
 
-    private Target configure(String name) {
+    @Override
+    protected Target configure(String name) {
         String prefix = "learnbridge.targets." + name + ".";
         String url = settings.required(prefix + "url");
         String homePage = settings.required(prefix + "homePage");

@@ -18,7 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -35,24 +34,15 @@ import org.slf4j.LoggerFactory;
  * failure puts the delivery back with exponential backoff until
  * {@code learnbridge.delivery.retryBudget} is spent.
  */
-public final class MoodleDeliveries implements io.learnbridge.target.TargetAdapter {
+public final class MoodleDeliveries extends io.learnbridge.target.TargetAdapterSupport<MoodleDeliveries.Target> {
 
     private static final Logger LOG = LoggerFactory.getLogger(MoodleDeliveries.class);
     private static final Pattern AUTH_PLUGIN = Pattern.compile("[a-z0-9_]+");
 
     /** One target's settings ({@code learnbridge.targets.<t>.*}) and its connection. */
-    private record Target(String name, MoodleClient client, MoodleUserSync sync, MoodleEnrolments enrolments, int batchSize,
-                          Duration retryBudget) {
+    record Target(String name, MoodleClient client, MoodleUserSync sync, MoodleEnrolments enrolments, int batchSize,
+                  Duration retryBudget) implements Configured {
     }
-
-    private final DeliveryQueue queue;
-    private final io.learnbridge.store.EnrolmentOutbox enrolmentOutbox;
-    private final io.learnbridge.target.EnrolmentOutcomes enrolmentOutcomes;
-    private final Mappings mappings;
-    private final Metrics metrics;
-    private final io.learnbridge.target.TargetSettings settings;
-    private final io.learnbridge.target.TargetOutcomes outcomes;
-    private final Map<String, Target> targets = new ConcurrentHashMap<>();
 
     public MoodleDeliveries(DeliveryQueue queue, Mappings mappings, Metrics metrics, Function<String, Optional<String>> properties,
                             Duration initialBackoff, Duration maxBackoff) {
@@ -62,19 +52,7 @@ public final class MoodleDeliveries implements io.learnbridge.target.TargetAdapt
     /** @param enrolments the enrolment outbox, or null when this bridge sends no enrolments */
     public MoodleDeliveries(DeliveryQueue queue, io.learnbridge.store.EnrolmentOutbox enrolments, Mappings mappings, Metrics metrics,
                             Function<String, Optional<String>> properties, Duration initialBackoff, Duration maxBackoff) {
-        this.queue = queue;
-        this.enrolmentOutbox = enrolments;
-        this.mappings = mappings;
-        this.metrics = metrics;
-        this.settings = new io.learnbridge.target.TargetSettings(properties);
-        this.outcomes = new io.learnbridge.target.TargetOutcomes(queue, metrics, initialBackoff, maxBackoff);
-        this.enrolmentOutcomes = enrolments == null ? null : new io.learnbridge.target.EnrolmentOutcomes(enrolments, metrics, outcomes,
-                settings.duration("learnbridge.delivery.retryBudget", "PT10M"), settings.duration("learnbridge.delivery.maxRetryAfter", "PT2M"));
-    }
-
-    @Override
-    public List<io.learnbridge.store.EnrolmentOutbox.Change> claimEnrolments(String targetName) {
-        return enrolmentOutbox == null ? List.of() : enrolmentOutbox.claim(targetName, target(targetName).batchSize());
+        super(queue, enrolments, mappings, metrics, properties, initialBackoff, maxBackoff, true);
     }
 
     /**
@@ -138,16 +116,6 @@ public final class MoodleDeliveries implements io.learnbridge.target.TargetAdapt
 
     /** Settings are checked when the route first claims, so a wrong setting fails loudly and names its key. */
     @Override
-    public int claimSize(String targetName) {
-        return target(targetName).batchSize();
-    }
-
-    @Override
-    public List<Delivery> claimDeliveries(String targetName) {
-        return queue.claim(targetName, target(targetName).batchSize(), true);
-    }
-
-    @Override
     public void sendDeliveries(String targetName, List<Delivery> batch) {
         Target target = target(targetName);
         // deliveries of one worker carry the same (newest) state: one change per worker, the newest kind
@@ -181,10 +149,6 @@ public final class MoodleDeliveries implements io.learnbridge.target.TargetAdapt
         }
     }
 
-    private Target target(String name) {
-        return targets.computeIfAbsent(name, this::configure);
-    }
-
     private void settle(Target target, Delivery delivery, MoodleUserSync.Outcome outcome) {
         if (outcome instanceof MoodleUserSync.Done done) {
             queue.delivered(delivery.id(), 200);
@@ -216,7 +180,8 @@ public final class MoodleDeliveries implements io.learnbridge.target.TargetAdapt
         outcomes.fail(delivery, stage, status, reason, errorClass, excerpt);
     }
 
-    private Target configure(String name) {
+    @Override
+    protected Target configure(String name) {
         String prefix = "learnbridge.targets." + name + ".";
         String url = settings.required(prefix + "url");
         URI site;

@@ -17,7 +17,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,13 +38,13 @@ import org.slf4j.LoggerFactory;
  * when the whole service is unavailable (no answer, 429, 502-504) the rest of the batch goes back
  * unsent.
  */
-public final class ScimDeliveries implements io.learnbridge.target.TargetAdapter, AutoCloseable {
+public final class ScimDeliveries extends io.learnbridge.target.TargetAdapterSupport<ScimDeliveries.Target> implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ScimDeliveries.class);
 
     /** One target's settings ({@code learnbridge.targets.<t>.*}) and its client. */
-    private record Target(String name, ScimClient client, ScimGroups groups, String groupPattern, int batchSize, Duration retryBudget,
-                          Duration maxRetryAfter) {
+    record Target(String name, ScimClient client, ScimGroups groups, String groupPattern, int batchSize, Duration retryBudget,
+                  Duration maxRetryAfter) implements Configured {
     }
 
     /** What became of one delivery. */
@@ -65,15 +64,6 @@ public final class ScimDeliveries implements io.learnbridge.target.TargetAdapter
             implements Outcome {
     }
 
-    private final DeliveryQueue queue;
-    private final io.learnbridge.store.EnrolmentOutbox enrolments;
-    private final io.learnbridge.target.EnrolmentOutcomes enrolmentOutcomes;
-    private final Mappings mappings;
-    private final Metrics metrics;
-    private final io.learnbridge.target.TargetSettings settings;
-    private final io.learnbridge.target.TargetOutcomes outcomes;
-    private final Map<String, Target> targets = new ConcurrentHashMap<>();
-
     public ScimDeliveries(DeliveryQueue queue, Mappings mappings, Metrics metrics, Function<String, Optional<String>> properties,
                           Duration initialBackoff, Duration maxBackoff) {
         this(queue, null, mappings, metrics, properties, initialBackoff, maxBackoff);
@@ -82,18 +72,7 @@ public final class ScimDeliveries implements io.learnbridge.target.TargetAdapter
     /** @param enrolments the enrolment outbox, or null when this bridge sends no enrolments */
     public ScimDeliveries(DeliveryQueue queue, io.learnbridge.store.EnrolmentOutbox enrolments, Mappings mappings, Metrics metrics,
                           Function<String, Optional<String>> properties, Duration initialBackoff, Duration maxBackoff) {
-        this.queue = queue;
-        this.enrolments = enrolments;
-        this.mappings = mappings;
-        this.metrics = metrics;
-        this.settings = new io.learnbridge.target.TargetSettings(properties);
-        this.outcomes = new io.learnbridge.target.TargetOutcomes(queue, metrics, initialBackoff, maxBackoff);
-        this.enrolmentOutcomes = new io.learnbridge.target.EnrolmentOutcomes(enrolments, metrics, outcomes, Duration.ZERO, Duration.ZERO);
-    }
-
-    @Override
-    public List<io.learnbridge.store.EnrolmentOutbox.Change> claimEnrolments(String targetName) {
-        return enrolments == null ? List.of() : enrolments.claim(targetName, target(targetName).batchSize());
+        super(queue, enrolments, mappings, metrics, properties, initialBackoff, maxBackoff, true);
     }
 
     /**
@@ -107,17 +86,6 @@ public final class ScimDeliveries implements io.learnbridge.target.TargetAdapter
                     + " out of mappings/enrolment/rules.yaml (org-unit Groups: learnbridge.targets." + targetName + ".groups)",
                     "EnrolmentNotSupported", null);
         }
-    }
-
-    @Override
-    public int claimSize(String targetName) {
-        return target(targetName).batchSize();
-    }
-
-    @Override
-    public List<Delivery> claimDeliveries(String targetName) {
-        // each delivery with the worker's newest state
-        return queue.claim(targetName, target(targetName).batchSize(), true);
     }
 
     @Override
@@ -153,10 +121,6 @@ public final class ScimDeliveries implements io.learnbridge.target.TargetAdapter
         if (unavailable > 0) {
             throw new io.learnbridge.target.TargetUnavailableException(targetName, unavailable, batch.size(), last);
         }
-    }
-
-    private Target target(String name) {
-        return targets.computeIfAbsent(name, this::configure);
     }
 
     private Outcome deliverOne(Target target, Delivery delivery, Map<String, String> scimIds) {
@@ -356,7 +320,8 @@ public final class ScimDeliveries implements io.learnbridge.target.TargetAdapter
         outcomes.fail(delivery, failed.stage(), failed.status(), failed.reason(), failed.errorClass(), failed.excerpt());
     }
 
-    private Target configure(String name) {
+    @Override
+    protected Target configure(String name) {
         String prefix = "learnbridge.targets." + name + ".";
         String url = settings.required(prefix + "url");
         URI baseUrl;
@@ -399,9 +364,9 @@ public final class ScimDeliveries implements io.learnbridge.target.TargetAdapter
 
     @Override
     public void close() throws IOException {
-        for (Target target : targets.values()) {
+        for (Target target : configured()) {
             target.client().close();
         }
-        targets.clear();
+        forget();
     }
 }

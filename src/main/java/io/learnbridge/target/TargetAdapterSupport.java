@@ -1,0 +1,90 @@
+package io.learnbridge.target;
+
+import io.learnbridge.camel.Metrics;
+import io.learnbridge.mapping.Mappings;
+import io.learnbridge.store.Delivery;
+import io.learnbridge.store.DeliveryQueue;
+import io.learnbridge.store.EnrolmentOutbox;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+/**
+ * What every protocol adapter shares: the store it claims from, the settle logic, and each
+ * target's settings read once ({@link #configure}, on the first claim, so a wrong setting fails
+ * the route naming its key).
+ *
+ * @param <T> one target's settings and connection
+ */
+public abstract class TargetAdapterSupport<T extends TargetAdapterSupport.Configured> implements TargetAdapter {
+
+    /** A configured target: how many deliveries (and enrolment changes) one claim takes. */
+    public interface Configured {
+        int batchSize();
+    }
+
+    protected final DeliveryQueue queue;
+    /** Null when this bridge sends no enrolments. */
+    protected final EnrolmentOutbox enrolments;
+    protected final Mappings mappings;
+    protected final Metrics metrics;
+    protected final TargetSettings settings;
+    protected final TargetOutcomes outcomes;
+    protected final EnrolmentOutcomes enrolmentOutcomes;
+    private final boolean latestState;
+    private final Map<String, T> targets = new ConcurrentHashMap<>();
+
+    /**
+     * @param latestState claim each delivery with the worker's newest state (state targets) rather than the
+     *                    state of the change itself (an LRS records each change as an event)
+     */
+    protected TargetAdapterSupport(DeliveryQueue queue, EnrolmentOutbox enrolments, Mappings mappings, Metrics metrics,
+                                   Function<String, Optional<String>> properties, Duration initialBackoff, Duration maxBackoff,
+                                   boolean latestState) {
+        this.queue = queue;
+        this.enrolments = enrolments;
+        this.mappings = mappings;
+        this.metrics = metrics;
+        this.settings = new TargetSettings(properties);
+        this.outcomes = new TargetOutcomes(queue, metrics, initialBackoff, maxBackoff);
+        this.enrolmentOutcomes = new EnrolmentOutcomes(enrolments, metrics, outcomes,
+                settings.duration("learnbridge.delivery.retryBudget", "PT10M"), settings.duration("learnbridge.delivery.maxRetryAfter", "PT2M"));
+        this.latestState = latestState;
+    }
+
+    /** Reads a target's settings ({@code learnbridge.targets.<name>.*}) and opens its connection. */
+    protected abstract T configure(String name);
+
+    protected final T target(String name) {
+        return targets.computeIfAbsent(name, this::configure);
+    }
+
+    /** The targets configured so far. */
+    protected final Collection<T> configured() {
+        return targets.values();
+    }
+
+    /** Forgets the configured targets (after closing their connections). */
+    protected final void forget() {
+        targets.clear();
+    }
+
+    @Override
+    public int claimSize(String target) {
+        return target(target).batchSize();
+    }
+
+    @Override
+    public List<Delivery> claimDeliveries(String target) {
+        return queue.claim(target, claimSize(target), latestState);
+    }
+
+    @Override
+    public List<EnrolmentOutbox.Change> claimEnrolments(String target) {
+        return enrolments == null ? List.of() : enrolments.claim(target, claimSize(target));
+    }
+}
