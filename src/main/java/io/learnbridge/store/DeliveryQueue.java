@@ -296,7 +296,9 @@ public final class DeliveryQueue {
                     }
                 }
             }
-            ExceptionEntry entry = new ExceptionEntry(null, ExceptionEntry.Kind.FAILED, ExceptionEntry.Status.OPEN, "deliver",
+            // "map" when the target mapping refused the worker's state, "deliver" when the target refused or never answered
+            String stage = context.stage() == null ? "deliver" : context.stage();
+            ExceptionEntry entry = new ExceptionEntry(null, ExceptionEntry.Kind.FAILED, ExceptionEntry.Status.OPEN, stage,
                     delivery.source(), delivery.dropId(), fileName, delivery.line(), delivery.workerId(), context.field(),
                     delivery.target(), delivery.id(), context.reason(), context.errorClass(), context.attempts(),
                     context.httpStatus(), context.responseExcerpt(), sourceRecord, null, null, 0, delivery.eventId(), origin);

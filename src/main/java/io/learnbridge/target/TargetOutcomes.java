@@ -37,7 +37,7 @@ public final class TargetOutcomes {
     }
 
     /** True when the delivery has been queued longer than the retry budget. */
-    public static boolean budgetSpent(Delivery delivery, Duration retryBudget) {
+    private static boolean budgetSpent(Delivery delivery, Duration retryBudget) {
         return delivery.createdAt() == null || delivery.createdAt().plus(retryBudget).isBefore(Instant.now());
     }
 

@@ -55,4 +55,33 @@ class DropToLmsTest {
             assertThat(report.balanced()).isTrue();
         }
     }
+
+    @Test
+    void aWorkerTheTargetMappingRefusesIsQueuedNamingTheMappingFileAndFieldWhileTheOthersAreDelivered() throws Exception {
+        Path mappings = io.learnbridge.testing.TestFiles.copyTree(Path.of("mappings").toAbsolutePath(), home.resolve("mappings"));
+        Path lmsMapping = mappings.resolve("targets/lms.mapping.yaml");
+        Files.writeString(lmsMapping, Files.readString(lmsMapping) + "  managerId:\n    from: managerId\n    required: true\n");
+        try (Bridge bridge = Bridge.builder(home).property("learnbridge.targets.lms.url", lms.baseUrl() + "/lms/users")
+                .property("learnbridge.mappings.location", mappings.toString()).start()) {
+            bridge.drop("workers.csv", HrCsv.create().worker(1)
+                    .row(HrCsv.id(2), "Given2", "Family2", "worker2@example.com", HrCsv.id(1), "ENG-1", "Engineer", "London", "Engineering", "A",
+                            "01/15/2020")
+                    .build());
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> new io.learnbridge.store.ExceptionQueue(bridge.store())
+                    .list(io.learnbridge.store.ExceptionQueue.Filter.open()).size() == 1);
+            assertThat(new io.learnbridge.store.ExceptionQueue(bridge.store()).list(io.learnbridge.store.ExceptionQueue.Filter.open()))
+                    .singleElement().satisfies(e -> {
+                        assertThat(e.stage()).isEqualTo("map");
+                        assertThat(e.target()).isEqualTo("lms");
+                        assertThat(e.workerId()).isEqualTo(HrCsv.id(1));
+                        assertThat(e.field()).isEqualTo("managerId");
+                        assertThat(e.reason()).contains("lms.mapping.yaml");
+                        assertThat(e.errorClass()).isEqualTo("TargetMappingRejected");
+                    });
+            await().atMost(Duration.ofSeconds(10)).until(() -> lms.countRequestsMatching(putRequestedFor(urlPathMatching("/lms/users/.*")).build())
+                    .getCount() == 1);
+            lms.verify(1, putRequestedFor(urlPathMatching("/lms/users/" + HrCsv.id(2))));
+        }
+    }
 }

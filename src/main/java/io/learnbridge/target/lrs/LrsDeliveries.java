@@ -87,6 +87,9 @@ public final class LrsDeliveries extends io.learnbridge.target.TargetAdapterSupp
         for (Delivery delivery : batch) {
             try {
                 ObjectNode statement = statement(target, delivery);
+                if (statement == null) {
+                    continue; // the target mapping refused the worker: already in the exception queue
+                }
                 byStatement.put(statement.path("id").asText(), delivery);
                 statements.add(statement);
             } catch (IllegalArgumentException e) {
@@ -108,27 +111,29 @@ public final class LrsDeliveries extends io.learnbridge.target.TargetAdapterSupp
         }
     }
 
+    /** The delivery's statement; null when the target mapping refuses the worker (failed into the exception queue, naming file and field). */
     private ObjectNode statement(Target target, Delivery delivery) {
         CanonicalRecord worker = CanonicalRecord.fromJson(delivery.canonical());
+        // the change as HR sent it, not where this store keeps it: another installation (or a rebuilt
+        // store) sending the same change makes the same statement, never a colliding one
+        String changeKey = delivery.source() + "/" + worker.workerId() + "/" + worker.get(io.learnbridge.worker.CanonicalField.EFFECTIVE_AT.fieldName());
         if (delivery.isVoid()) {
             // HR rescinded the change: its statement is voided (the change's key and kind give the statement's id)
-            String changeKey = delivery.source() + "/" + worker.workerId() + "/" + worker.get(io.learnbridge.worker.CanonicalField.EFFECTIVE_AT.fieldName());
             return target.statements().voiding(target.name(), changeKey, ChangeKind.valueOf(delivery.voidedKind()), worker.workerId(),
                     delivery.createdAt());
         }
         ChangeKind kind = ChangeKind.valueOf(delivery.changeKind() == null ? "UPDATE" : delivery.changeKind());
-        MappingResult<ObjectNode> mapped = mappings.get().target(target.name()).map(worker);
+        io.learnbridge.mapping.TargetMapper mapper = mappings.get().target(target.name());
+        MappingResult<ObjectNode> mapped = mapper.map(worker);
         if (mapped instanceof MappingResult.Rejected<ObjectNode> rejected) {
-            throw new IllegalArgumentException("the target mapping rejected the record: " + rejected.rejection().describe());
+            outcomes.rejected(delivery, mapper.mapping().file(), rejected.rejection());
+            return null;
         }
         Map<String, String> extensions = new LinkedHashMap<>();
         ((MappingResult.Accepted<ObjectNode>) mapped).value().fields().forEachRemaining(e -> {
             JsonNode value = e.getValue();
             extensions.put(e.getKey(), value == null || value.isNull() ? null : value.isTextual() ? value.asText() : value.toString());
         });
-        // the change as HR sent it, not where this store keeps it: another installation (or a rebuilt
-        // store) sending the same change makes the same statement, never a colliding one
-        String changeKey = delivery.source() + "/" + worker.workerId() + "/" + worker.get(io.learnbridge.worker.CanonicalField.EFFECTIVE_AT.fieldName());
         return target.statements().statement(target.name(), changeKey, kind, worker, extensions);
     }
 

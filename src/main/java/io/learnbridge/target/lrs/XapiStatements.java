@@ -90,11 +90,7 @@ public final class XapiStatements {
         }
         ObjectNode statement = JSON.createObjectNode();
         statement.put("id", statementId(target, changeKey, kind).toString());
-        ObjectNode actor = statement.putObject("actor");
-        actor.put("objectType", "Agent");
-        ObjectNode account = actor.putObject("account");
-        account.put("homePage", config.homePage());
-        account.put("name", worker.workerId());
+        statement.set("actor", actor(worker.workerId()));
         ObjectNode verb = statement.putObject("verb");
         verb.put("id", config.verb(kind));
         verb.putObject("display").put("en-US", DISPLAY.get(kind));
@@ -137,11 +133,7 @@ public final class XapiStatements {
         ObjectNode statement = JSON.createObjectNode();
         String key = "learnbridge/xapi/" + target + "/enrolment/" + workerId + "/" + curriculum + "/" + (enrol ? "ENROL" : "UNENROL") + "/" + at;
         statement.put("id", UUID.nameUUIDFromBytes(key.getBytes(StandardCharsets.UTF_8)).toString());
-        ObjectNode actor = statement.putObject("actor");
-        actor.put("objectType", "Agent");
-        ObjectNode account = actor.putObject("account");
-        account.put("homePage", config.homePage());
-        account.put("name", workerId);
+        statement.set("actor", actor(workerId));
         ObjectNode verb = statement.putObject("verb");
         verb.put("id", enrol ? REGISTERED : config.base() + "/verbs/unregistered");
         verb.putObject("display").put("en-US", enrol ? "registered" : "unregistered");
@@ -170,11 +162,7 @@ public final class XapiStatements {
         String voided = statementId(target, changeKey, voidedKind).toString();
         ObjectNode statement = JSON.createObjectNode();
         statement.put("id", UUID.nameUUIDFromBytes(("learnbridge/xapi/" + target + "/void/" + voided).getBytes(StandardCharsets.UTF_8)).toString());
-        ObjectNode actor = statement.putObject("actor");
-        actor.put("objectType", "Agent");
-        ObjectNode account = actor.putObject("account");
-        account.put("homePage", config.homePage());
-        account.put("name", workerId);
+        statement.set("actor", actor(workerId));
         ObjectNode verb = statement.putObject("verb");
         verb.put("id", VOIDED);
         verb.putObject("display").put("en-US", "voided");
@@ -183,5 +171,13 @@ public final class XapiStatements {
         object.put("id", voided);
         statement.put("timestamp", at.toString());
         return statement;
+    }
+
+    /** The worker as an xAPI actor: an account of the HR system's home page, never an email. */
+    private ObjectNode actor(String workerId) {
+        ObjectNode actor = JSON.createObjectNode();
+        actor.put("objectType", "Agent");
+        actor.putObject("account").put("homePage", config.homePage()).put("name", workerId);
+        return actor;
     }
 }

@@ -151,8 +151,7 @@ public final class MoodleDeliveries extends io.learnbridge.target.TargetAdapterS
 
     private void settle(Target target, Delivery delivery, MoodleUserSync.Outcome outcome) {
         if (outcome instanceof MoodleUserSync.Done done) {
-            queue.delivered(delivery.id(), 200);
-            metrics.delivery(target.name(), "delivered");
+            outcomes.delivered(delivery, 200);
             LOG.debug("Delivery {} of worker {} to {}: {}", delivery.id(), delivery.workerId(), target.name(), done.action());
             return;
         }
@@ -160,14 +159,10 @@ public final class MoodleDeliveries extends io.learnbridge.target.TargetAdapterS
                 : new Failure(MoodleResponses.Severity.RECORD, "nooutcome", "no outcome for this worker (a bug)", null, null);
         if (!failure.severity().retryable()) {
             fail(delivery, "deliver", failure.httpStatus(), failure.reason(), failure.errorcode(), failure.excerpt());
-        } else if (io.learnbridge.target.TargetOutcomes.budgetSpent(delivery, target.retryBudget())) {
-            fail(delivery, "deliver", failure.httpStatus(), failure.reason() + "; gave up after " + (delivery.attempts() + 1)
-                    + " attempts (retry budget " + target.retryBudget() + " spent)", failure.errorcode(), failure.excerpt());
         } else {
-            Duration backoff = outcomes.backoff(delivery.attempts());
-            outcomes.retryLater(delivery, backoff);
-            LOG.info("Delivery {} of worker {} to {} will be retried in {} ms ({})", delivery.id(), delivery.workerId(), target.name(),
-                    backoff.toMillis(), failure.errorcode());
+            // Moodle sends no Retry-After (its errors come as HTTP 200): exponential backoff within the retry budget
+            outcomes.retryOrFail(delivery, target.retryBudget(), null, Duration.ZERO, failure.httpStatus(), failure.reason(),
+                    failure.errorcode(), failure.excerpt());
         }
     }
 

@@ -48,11 +48,15 @@ public final class ScimDeliveries extends io.learnbridge.target.TargetAdapterSup
     }
 
     /** What became of one delivery. */
-    private sealed interface Outcome permits Written, Retry, Failed {
+    private sealed interface Outcome permits Written, Retry, Failed, Refused {
     }
 
     /** The service holds the state: {@code wrote} false when nothing had to be sent. */
     private record Written(int status, boolean wrote, String pendingManager) implements Outcome {
+    }
+
+    /** The target mapping refused the worker: failed into the exception queue already, naming the mapping file and field. */
+    private record Refused() implements Outcome {
     }
 
     /** Try again later; {@code haltBatch}: the service is unavailable, the rest of the batch would fail alike. */
@@ -125,10 +129,11 @@ public final class ScimDeliveries extends io.learnbridge.target.TargetAdapterSup
 
     private Outcome deliverOne(Target target, Delivery delivery, Map<String, String> scimIds) {
         CanonicalRecord worker = CanonicalRecord.fromJson(delivery.canonical());
-        MappingResult<ObjectNode> mapped = mappings.get().target(target.name()).map(worker);
+        io.learnbridge.mapping.TargetMapper mapper = mappings.get().target(target.name());
+        MappingResult<ObjectNode> mapped = mapper.map(worker);
         if (mapped instanceof MappingResult.Rejected<ObjectNode> rejected) {
-            return new Failed("map", null, "the target mapping rejected the record: " + rejected.rejection().describe(),
-                    "TargetMappingRejected", null, false);
+            outcomes.rejected(delivery, mapper.mapping().file(), rejected.rejection());
+            return new Refused();
         }
         ScimUser user = ScimUser.fromMapping(((MappingResult.Accepted<ObjectNode>) mapped).value());
         String externalId = user.externalId();
@@ -304,15 +309,8 @@ public final class ScimDeliveries extends io.learnbridge.target.TargetAdapterSup
     }
 
     private void retry(Target target, Delivery delivery, Retry retry, String errorClassWhenSpent) {
-        if (io.learnbridge.target.TargetOutcomes.budgetSpent(delivery, target.retryBudget())) {
-            fail(delivery, new Failed("deliver", retry.status(), retry.reason() + "; gave up after " + (delivery.attempts() + 1)
-                    + " attempts (retry budget " + target.retryBudget() + " spent)", errorClassWhenSpent, null, false));
-            return;
-        }
-        long delay = retry.retryAfter() != null ? Math.min(retry.retryAfter().toMillis(), target.maxRetryAfter().toMillis())
-                : outcomes.backoff(delivery.attempts()).toMillis();
-        outcomes.retryLater(delivery, Duration.ofMillis(delay));
-        LOG.debug("Delivery {} of worker {} to {} retried in {} ms: {}", delivery.id(), delivery.workerId(), target.name(), delay, retry.reason());
+        outcomes.retryOrFail(delivery, target.retryBudget(), retry.retryAfter(), target.maxRetryAfter(), retry.status(), retry.reason(),
+                errorClassWhenSpent, null);
     }
 
     private void fail(Delivery delivery, Failed failed) {
