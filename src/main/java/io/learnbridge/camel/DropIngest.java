@@ -56,6 +56,8 @@ public final class DropIngest {
         if (claim.isDuplicate()) {
             LOG.info("Drop {} of source {} has the same content as drop {}: skipped", name, source, claim.duplicateOf());
             metrics.record(source, "duplicate-drop", 1);
+        } else if (claim.applying()) {
+            LOG.info("Drop {} of source {} is drop {}, planned and partly applied before a stop: applying the rest", name, source, claim.dropId());
         } else {
             LOG.info("Drop {} of source {} claimed as drop {}", name, source, claim.dropId());
         }
@@ -81,7 +83,8 @@ public final class DropIngest {
     }
 
     public void stage(List<StagedRow> rows, @Variable("drop") DropClaim claim) {
-        ledger.stage(claim, rows);
+        List<String> targets = Settings.targetsOf(properties, claim.source());
+        ledger.stage(claim, rows, policies.of(claim.source(), targets).detector());
         long rejected = rows.stream().filter(r -> !r.accepted()).count();
         metrics.record(claim.source(), "accepted", (int) (rows.size() - rejected));
         metrics.record(claim.source(), "rejected", (int) rejected);
@@ -144,8 +147,15 @@ public final class DropIngest {
         return node.toString();
     }
 
-    /** Releases held changes whose effective time has come (route release-held-changes). */
+    /**
+     * Releases held changes whose effective time has come, and finishes applying drops whose
+     * applier stopped half-way with no file left to claim them again (route release-held-changes).
+     */
     public int releaseDue() {
+        int resumed = ledger.resumeAbandoned(source -> Settings.targetsOf(properties, source));
+        if (resumed > 0) {
+            LOG.info("Finished applying {} drops whose applier stopped half-way", resumed);
+        }
         int released = ledger.releaseDue(source -> Settings.targetsOf(properties, source), 500);
         if (released > 0) {
             LOG.info("Released {} held changes whose effective time has come", released);

@@ -52,14 +52,15 @@ final class PlanCommand implements Callable<Integer> {
                         + "' shows what it did; dropping it again would change nothing");
                 return 0;
             }
+            var policy = new io.learnbridge.camel.DropPolicies(cli.lookup).of(source, targets);
             try (io.learnbridge.source.CsvDrop drop = io.learnbridge.source.CsvDrop.open(file, claim.fileName(), claim.claimedAt(), mapping.csv(), 500)) {
                 io.learnbridge.mapping.SourceMapper mapper = drop.header().isEmpty() ? null
                         : io.learnbridge.mapping.SourceMapper.bindHeader(mapping, drop.header(), "the header of " + file.getFileName());
                 while (drop.hasNext()) {
-                    ledger.stage(claim, io.learnbridge.source.DropRows.map(mapper, drop.next()));
+                    ledger.stage(claim, io.learnbridge.source.DropRows.map(mapper, drop.next()), policy.detector());
                 }
             }
-            var summary = ledger.finish(claim, targets, new io.learnbridge.camel.DropPolicies(cli.lookup).of(source, targets));
+            var summary = ledger.finish(claim, targets, policy);
             System.out.println("DRY RUN: nothing is written; if " + file.getFileName() + " were dropped into source " + source + " now:");
             System.out.println(summary.quarantined() ? "it would be QUARANTINED: " + String.join("; ", summary.gateReasons())
                     : "it would be applied: " + summary.deliveries() + " deliveries to " + targets);

@@ -23,7 +23,8 @@ public record Settings(
     public record Store(String url, String user, String password, int poolSize) {
     }
 
-    public record Drops(int batchSize, Duration claimLease) {
+    /** @param applyPage lines of a drop applied per transaction */
+    public record Drops(int batchSize, Duration claimLease, int applyPage) {
     }
 
     public record Delivery(int batchSize, Duration retryBudget, Duration maxRetryAfter, Duration lease) {
@@ -36,7 +37,8 @@ public record Settings(
                 new Store(r.text("learnbridge.store.url"), r.optional("learnbridge.store.user").orElse(null),
                         r.optional("learnbridge.store.password").orElse(null), r.integer("learnbridge.store.poolSize", 1, 200)),
                 r.text("learnbridge.mappings.location"),
-                new Drops(r.integer("learnbridge.drops.batchSize", 1, 100_000), r.duration("learnbridge.drops.claimLease")),
+                new Drops(r.integer("learnbridge.drops.batchSize", 1, 100_000), r.duration("learnbridge.drops.claimLease"),
+                        r.integer("learnbridge.drops.applyPage", 10, 1_000_000)),
                 new Delivery(r.integer("learnbridge.delivery.batchSize", 1, 10_000), r.duration("learnbridge.delivery.retryBudget"),
                         r.duration("learnbridge.delivery.maxRetryAfter"), r.duration("learnbridge.delivery.lease")),
                 r.optional("learnbridge.api.token").filter(s -> !s.isBlank()).orElse(null));

@@ -44,7 +44,7 @@ public final class DropRows {
                     record = record.with(CanonicalField.EFFECTIVE_AT.fieldName(), defaultEffectiveAt);
                 }
                 String canonical = record.toJson();
-                out.add(new StagedRow(row.line(), record.workerId(), true, DropChecksum.sha256(canonical), sourceRecord, canonical,
+                out.add(new StagedRow(row.line(), record.workerId(), true, DropChecksum.sha256(canonical), record.stateHash(), sourceRecord, canonical,
                         WorkerStates.parseInstant(record.get(CanonicalField.EFFECTIVE_AT.fieldName())), null, null));
             } else {
                 MappingResult.Rejected<CanonicalRecord> rejected = (MappingResult.Rejected<CanonicalRecord>) result;

@@ -72,7 +72,7 @@ public final class DeliveryQueue {
         return queued;
     }
 
-    private static int enqueueLines(Connection c, String source, long dropId, String target, int fromLine, int toLine,
+    static int enqueueLines(Connection c, String source, long dropId, String target, int fromLine, int toLine,
                                     java.util.Set<String> kinds) throws SQLException {
         Instant now = Instant.now();
         String filter = kinds == null ? "" : kinds.isEmpty() ? " and 1 = 0"

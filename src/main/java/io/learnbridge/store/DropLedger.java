@@ -12,15 +12,16 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The drops ledger. A drop is claimed by its content checksum (unique per source), its rows are
- * staged in batches, and {@link #finish} turns the accepted rows into deliveries in one
- * transaction. Only after {@code finish} has committed may the file be moved: every row is then
- * accounted for in the store, whatever happens next.
+ * staged and planned in batches (one transaction each; unchanged workers are only counted), and
+ * {@link #finish} resolves repeats, infers leavers, lets the safety gate decide on the whole plan,
+ * then applies it in pages of lines, one transaction each, recording how far it got: a crash in the
+ * middle resumes with the next page, so nothing is applied twice or lost. Only after {@code finish}
+ * has returned may the file be moved: every row is then accounted for in the store.
  */
 public final class DropLedger {
 
@@ -28,6 +29,9 @@ public final class DropLedger {
     private final String instanceId;
     private final Duration lease;
     private final java.util.function.Function<String, java.util.Set<String>> kindsOf;
+    private final int applyPage;
+    /** The workers seen so far in each drop this instance is staging (see {@link SeenWorkers}). */
+    private final Map<Long, SeenWorkers> staging = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
      * @param instanceId this instance's stable id: its own unfinished claims (e.g. after a crash)
@@ -40,10 +44,17 @@ public final class DropLedger {
 
     /** @param kindsOf the change kinds each target takes ({@code learnbridge.targets.<t>.changes}); null: all */
     public DropLedger(Store store, String instanceId, Duration lease, java.util.function.Function<String, java.util.Set<String>> kindsOf) {
+        this(store, instanceId, lease, kindsOf, DropPlanner.PAGE);
+    }
+
+    /** @param applyPage lines of a drop applied per transaction ({@code learnbridge.drops.applyPage}) */
+    public DropLedger(Store store, String instanceId, Duration lease, java.util.function.Function<String, java.util.Set<String>> kindsOf,
+                      int applyPage) {
         this.store = store;
         this.instanceId = instanceId;
         this.lease = lease;
         this.kindsOf = kindsOf;
+        this.applyPage = applyPage;
     }
 
     public DropClaim claim(String source, String fileName, String checksum, long size) {
@@ -61,6 +72,7 @@ public final class DropLedger {
                 ps.executeUpdate();
                 try (ResultSet keys = ps.getGeneratedKeys()) {
                     keys.next();
+                    staging.put(keys.getLong(1), new SeenWorkers());
                     return new DropClaim(keys.getLong(1), source, fileName, checksum, now, null);
                 }
             } catch (SQLException e) {
@@ -95,26 +107,41 @@ public final class DropLedger {
             // settled, waiting for an operator, or rejected by one: the same content is never planned again
             return new DropClaim(id, source, fileName, checksum, claimedAt, id);
         }
-        if (status.equals("STAGING") && !claimedBy.equals(instanceId) && claimedAt.plus(lease).isAfter(now)) {
-            throw new DropBusyException("drop " + fileName + " (same content as drop " + id + ") is being staged since " + claimedAt + "; will retry");
+        if ((status.equals("STAGING") || status.equals("APPLYING")) && !claimedBy.equals(instanceId) && claimedAt.plus(lease).isAfter(now)) {
+            throw new DropBusyException("drop " + fileName + " (same content as drop " + id + ") is being " + status.toLowerCase(java.util.Locale.ROOT)
+                    + " since " + claimedAt + "; will retry");
         }
-        // A failed drop (e.g. a header problem since fixed in the mapping) or an abandoned claim:
-        // start again from nothing.
+        if (status.equals("APPLYING")) {
+            // planned and through the gate before a crash or stop: apply the pages that are left
+            try (PreparedStatement ps = c.prepareStatement("update drop_file set file_name = ?, claimed_by = ?, claimed_at = ? where id = ?")) {
+                ps.setString(1, fileName);
+                ps.setString(2, instanceId);
+                Sql.setTime(ps, 3, now);
+                ps.setLong(4, id);
+                ps.executeUpdate();
+            }
+            return new DropClaim(id, source, fileName, checksum, now, null, true);
+        }
+        // A failed drop (e.g. a header problem since fixed in the mapping) or an abandoned claim
+        // (staged rows only: nothing was applied yet): start again from nothing.
         deleteRows(c, id);
-        try (PreparedStatement ps = c.prepareStatement(
-                "update drop_file set status = 'STAGING', file_name = ?, claimed_by = ?, claimed_at = ?, reason = null, finished_at = null where id = ?")) {
+        try (PreparedStatement ps = c.prepareStatement("""
+                update drop_file set status = 'STAGING', file_name = ?, claimed_by = ?, claimed_at = ?, reason = null, finished_at = null,
+                    unchanged_rows = 0, staged_at = null, planned_at = null, applied_line = null, apply_lease = null where id = ?""")) {
             ps.setString(1, fileName);
             ps.setString(2, instanceId);
             Sql.setTime(ps, 3, now);
             ps.setLong(4, id);
             ps.executeUpdate();
         }
+        staging.put(id, new SeenWorkers());
         return new DropClaim(id, source, fileName, checksum, now, null);
     }
 
     private static void deleteRows(Connection c, long dropId) throws SQLException {
         for (String sql : List.of(
                 "delete from exception_record where drop_id = ? and kind = 'REJECTED'",
+                "delete from held_change where drop_id = ?",
                 "delete from drop_row where drop_id = ?")) {
             try (PreparedStatement ps = c.prepareStatement(sql)) {
                 ps.setLong(1, dropId);
@@ -123,30 +150,62 @@ public final class DropLedger {
         }
     }
 
-    /** Stages one batch of rows; rejected rows enter the exception queue in the same transaction. */
+    /** {@link #stage(DropClaim, List, ChangeDetector)} with the default detector (a leave of absence stays active). */
     public void stage(DropClaim claim, List<StagedRow> rows) {
+        stage(claim, rows, Policy.DELTA.detector());
+    }
+
+    /**
+     * Stages and plans one batch of rows in one transaction: each accepted row is compared with
+     * its worker's stored state; an unchanged one is only counted, the others are written with
+     * their change. Rejected rows are written and enter the exception queue in the same
+     * transaction. A worker's second row in the drop is written whatever it holds (and its first
+     * row too, if that was only counted), so that {@link #finish} resolves repeats exactly.
+     */
+    public void stage(DropClaim claim, List<StagedRow> rows, ChangeDetector detector) {
+        SeenWorkers seen = staging.computeIfAbsent(claim.dropId(), id -> new SeenWorkers());
+        Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
         store.tx(c -> {
+            List<StagedRow> accepted = new ArrayList<>(rows.size());
+            List<DropPlanner.Planned> keep = new ArrayList<>(rows.size());
             List<ExceptionEntry> rejections = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement(
-                    "insert into drop_row (drop_id, line, worker_id, status, content_hash, source_record, canonical, effective_at) values (?, ?, ?, ?, ?, ?, ?, ?)")) {
-                for (StagedRow row : rows) {
-                    ps.setLong(1, claim.dropId());
-                    ps.setInt(2, row.line());
-                    ps.setString(3, row.workerId());
-                    ps.setString(4, row.accepted() ? "ACCEPTED" : "REJECTED");
-                    ps.setString(5, row.contentHash());
-                    ps.setString(6, row.sourceRecord());
-                    ps.setString(7, row.canonical());
-                    Sql.setTime(ps, 8, row.effectiveAt());
-                    ps.addBatch();
-                    if (!row.accepted()) {
-                        rejections.add(ExceptionEntry.rejected("map", claim.source(), claim.dropId(), claim.fileName(), row.line(),
-                                row.workerId(), row.field(), row.reason(), row.sourceRecord()));
-                    }
+            for (StagedRow row : rows) {
+                if (row.accepted()) {
+                    accepted.add(row);
+                } else {
+                    keep.add(new DropPlanner.Planned(row, "REJECTED", null, row.effectiveAt(), null));
+                    rejections.add(ExceptionEntry.rejected("map", claim.source(), claim.dropId(), claim.fileName(), row.line(),
+                            row.workerId(), row.field(), row.reason(), row.sourceRecord()));
                 }
-                ps.executeBatch();
             }
+            int unchanged = 0;
+            for (DropPlanner.Planned planned : DropPlanner.planBatch(c, accepted, detector, now)) {
+                StagedRow row = planned.row();
+                boolean counted = planned.unchangedByHash();
+                SeenWorkers.First first = seen.add(row.workerId(), row.line(), SeenWorkers.contentKey(row.contentHash()), !counted);
+                if (first != null) {
+                    // a repeat: every row of the worker is written, to be resolved when the drop is staged
+                    if (!first.stored()) {
+                        DropPlanner.insertFirstOfRepeat(c, claim.dropId(), first.line(), row.workerId(), first.contentKey());
+                        seen.markStored(row.workerId());
+                        unchanged--;
+                    }
+                    keep.add(planned);
+                } else if (counted) {
+                    unchanged++;
+                } else {
+                    keep.add(planned);
+                }
+            }
+            DropPlanner.insert(c, claim.dropId(), keep);
             ExceptionQueue.addAll(c, rejections);
+            if (unchanged != 0) {
+                try (PreparedStatement ps = c.prepareStatement("update drop_file set unchanged_rows = unchanged_rows + ? where id = ?")) {
+                    ps.setInt(1, unchanged);
+                    ps.setLong(2, claim.dropId());
+                    ps.executeUpdate();
+                }
+            }
             return null;
         });
     }
@@ -173,39 +232,162 @@ public final class DropLedger {
     }
 
     /**
-     * Settles a fully staged drop in one transaction: rows for one worker that disagree are all
-     * rejected as conflicts, identical repeats are counted as unchanged, each remaining row is
-     * compared with the worker's state (and, for a full snapshot, absent workers become leavers),
-     * then the safety gate decides: within its limits the changes are applied and queued for every
-     * target; over any limit the whole drop is QUARANTINED and nothing is applied until an
-     * operator approves it ({@link #approve}).
+     * Settles a fully staged drop. One transaction plans it as a whole: rows for one worker that
+     * disagree are all rejected as conflicts, identical repeats are counted as unchanged, a full
+     * snapshot's absent workers become leavers, then the safety gate decides: over any limit the
+     * whole drop is QUARANTINED and nothing is applied until an operator approves it
+     * ({@link #approve}); within its limits the plan is applied page by page ({@link #applyPages}).
+     * A drop claimed while APPLYING (after a crash) only has its remaining pages applied.
      */
     public Summary finish(DropClaim claim, List<String> targets, Policy policy) {
-        return store.tx(c -> {
-            long dropId = claim.dropId();
-            Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
-            int conflicts = markConflicts(c, claim);
-            int duplicates;
-            try (PreparedStatement ps = c.prepareStatement("""
-                    update drop_row set status = 'DUPLICATE' where drop_id = ? and status = 'ACCEPTED' and exists (
-                        select 1 from drop_row earlier where earlier.drop_id = drop_row.drop_id and earlier.worker_id = drop_row.worker_id
-                        and earlier.status = 'ACCEPTED' and earlier.line < drop_row.line)""")) {
-                ps.setLong(1, dropId);
-                duplicates = ps.executeUpdate();
+        long dropId = claim.dropId();
+        if (!claim.applying()) {
+            SeenWorkers seen = staging.get(dropId);
+            if (seen == null) {
+                throw new IllegalStateException("drop " + dropId + " (" + claim.fileName() + ") was not staged by this instance since it was claimed");
             }
-            int accepted = count(c, "select count(*) from drop_row where drop_id = ? and status = 'ACCEPTED'", dropId);
-            PlanCounts plan = DropPlanner.plan(c, dropId, claim.source(), policy.fullSnapshot(), policy.detector(), now);
-            List<String> reasons = SafetyGate.reasons(plan, policy.gate());
-            int warnings = count(c, "select count(*) from drop_row where drop_id = ? and warning is not null", dropId);
-            if (!reasons.isEmpty()) {
-                setStatus(c, dropId, "QUARANTINED", null);
-                setGateReasons(c, dropId, reasons);
-                return new Summary(accepted, duplicates, conflicts, countSuperseded(c, dropId), 0, plan, List.copyOf(reasons), warnings);
+            Summary planned = store.tx(c -> plan(c, claim, policy, seen));
+            staging.remove(dropId);
+            if (planned.quarantined()) {
+                return planned;
             }
-            int deliveries = DropPlanner.apply(c, dropId, claim.source(), targets, now, kindsOf);
-            setStatus(c, dropId, "STAGED", null);
-            return new Summary(accepted, duplicates, conflicts, countSuperseded(c, dropId), deliveries, plan, List.of(), warnings);
+        }
+        int deliveries = applyPages(dropId, claim.source(), targets);
+        return store.tx(c -> summary(c, dropId, deliveries, List.of(), DropPlanner.counts(c, dropId, claim.source())));
+    }
+
+    private Summary plan(Connection c, DropClaim claim, Policy policy, SeenWorkers seen) throws SQLException {
+        long dropId = claim.dropId();
+        Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+        try (PreparedStatement ps = c.prepareStatement("update drop_file set staged_at = ? where id = ?")) {
+            Sql.setTime(ps, 1, now);
+            ps.setLong(2, dropId);
+            ps.executeUpdate();
+        }
+        if (store.postgres()) {
+            // the rows were just written: without fresh statistics PostgreSQL plans the queries below
+            // for an empty table (a nested loop that ran for minutes on 100k rows)
+            try (var st = c.createStatement()) {
+                st.execute("analyze drop_row");
+            }
+        }
+        DropPlanner.Repeats repeats = DropPlanner.resolveRepeats(c, claim, seen.repeated());
+        ExceptionQueue.addAll(c, repeats.exceptions());
+        if (policy.fullSnapshot() && DropPlanner.unidentifiedRows(c, dropId) == 0) {
+            DropPlanner.planAbsent(c, dropId, claim.source(), seen, policy.detector(), now);
+        }
+        DropPlanner.warnUnknownManagers(c, dropId);
+        DropPlanner.recordKind(c, dropId, policy.fullSnapshot());
+        PlanCounts plan = DropPlanner.counts(c, dropId, claim.source());
+        List<String> reasons = SafetyGate.reasons(plan, policy.gate());
+        if (!reasons.isEmpty()) {
+            setStatus(c, dropId, "QUARANTINED", null);
+            setGateReasons(c, dropId, reasons);
+        } else {
+            try (PreparedStatement ps = c.prepareStatement("update drop_file set status = 'APPLYING', planned_at = ? where id = ?")) {
+                Sql.setTime(ps, 1, Instant.now());
+                ps.setLong(2, dropId);
+                ps.executeUpdate();
+            }
+        }
+        return summary(c, dropId, 0, List.copyOf(reasons), plan);
+    }
+
+    /** The summary of a drop from the store: the plan's counts, repeats, conflicts and superseded rows. */
+    private static Summary summary(Connection c, long dropId, int deliveries, List<String> reasons, PlanCounts plan) throws SQLException {
+        Map<String, Integer> byStatus = new java.util.HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("select status, count(*) from drop_row where drop_id = ? and line > 0 group by status")) {
+            ps.setLong(1, dropId);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    byStatus.put(rs.getString(1), rs.getInt(2));
+                }
+            }
+        }
+        int unchanged = unchangedRows(c, dropId);
+        int accepted = unchanged + byStatus.entrySet().stream()
+                .filter(e -> !List.of("REJECTED", "CONFLICT", "DUPLICATE").contains(e.getKey())).mapToInt(Map.Entry::getValue).sum();
+        return new Summary(accepted, byStatus.getOrDefault("DUPLICATE", 0), byStatus.getOrDefault("CONFLICT", 0),
+                count(c, "select count(*) from drop_row where drop_id = ? and status = 'SUPERSEDED'", dropId), deliveries, plan,
+                reasons, count(c, "select count(*) from drop_row where drop_id = ? and warning is not null", dropId));
+    }
+
+    private static int unchangedRows(Connection c, long dropId) throws SQLException {
+        return count(c, "select unchanged_rows from drop_file where id = ?", dropId);
+    }
+
+    /**
+     * Applies an APPLYING drop's plan page by page (lines in order, leavers by absence first), one
+     * transaction per page that also records the last line applied, then marks the drop STAGED.
+     * Safe to call again after a crash, from any instance: each page is applied once. Returns the
+     * deliveries queued by this call.
+     */
+    int applyPages(long dropId, String source, List<String> targets) {
+        int[] range = store.tx(c -> DropPlanner.lineRange(c, dropId));
+        int deliveries = 0;
+        for (int from = range[0]; from <= range[1]; from += applyPage) {
+            int fromLine = from;
+            int toLine = (int) Math.min(range[1], (long) from + applyPage - 1);
+            deliveries += store.tx(c -> {
+                Integer applied;
+                String status;
+                try (PreparedStatement ps = c.prepareStatement("select status, applied_line from drop_file where id = ? for update")) {
+                    ps.setLong(1, dropId);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        status = rs.getString(1);
+                        applied = Sql.getInt(rs, "applied_line");
+                    }
+                }
+                if (!"APPLYING".equals(status) || (applied != null && applied >= toLine)) {
+                    return 0; // applied already (by an earlier run, or by another instance meanwhile)
+                }
+                int queued = DropPlanner.applyPage(c, store.postgres(), dropId, source, targets, fromLine, toLine,
+                        Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS), kindsOf);
+                try (PreparedStatement ps = c.prepareStatement("update drop_file set applied_line = ?, apply_lease = ? where id = ?")) {
+                    ps.setInt(1, toLine);
+                    Sql.setTime(ps, 2, Instant.now().plus(lease));
+                    ps.setLong(3, dropId);
+                    ps.executeUpdate();
+                }
+                return queued;
+            });
+        }
+        store.tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "update drop_file set status = 'STAGED', finished_at = ?, apply_lease = null where id = ? and status = 'APPLYING'")) {
+                Sql.setTime(ps, 1, Instant.now());
+                ps.setLong(2, dropId);
+                ps.executeUpdate();
+            }
+            return null;
         });
+        return deliveries;
+    }
+
+    /**
+     * Finishes applying drops whose applier stopped half-way and that no file route will claim
+     * again (an approval whose command was killed; an instance that died after moving nothing):
+     * APPLYING drops whose apply lease ran out. Returns how many were finished.
+     */
+    public int resumeAbandoned(java.util.function.Function<String, List<String>> targetsOf) {
+        List<Object[]> abandoned = store.tx(c -> {
+            List<Object[]> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement(
+                    "select id, source from drop_file where status = 'APPLYING' and apply_lease is not null and apply_lease < ?")) {
+                Sql.setTime(ps, 1, Instant.now());
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new Object[] {rs.getLong(1), rs.getString(2)});
+                    }
+                }
+            }
+            return out;
+        });
+        for (Object[] drop : abandoned) {
+            applyPages((Long) drop[0], (String) drop[1], targetsOf.apply((String) drop[1]));
+        }
+        return abandoned.size();
     }
 
     /** What an operator's decision on a quarantined drop did. */
@@ -227,7 +409,8 @@ public final class DropLedger {
     }
 
     private Decision decide(long dropId, String checksum, String operator, boolean approve, List<String> targets) {
-        return store.tx(c -> {
+        String[] approvedSource = new String[1];
+        Decision decision = store.tx(c -> {
             String source;
             String status;
             String stored;
@@ -248,10 +431,13 @@ public final class DropLedger {
             if (checksum == null || !stored.equalsIgnoreCase(checksum.strip())) {
                 return new Decision(false, "checksum does not match drop " + dropId + " (sha256 " + stored + "): nothing done", 0);
             }
-            int deliveries = 0;
             if (approve) {
-                deliveries = DropPlanner.apply(c, dropId, source, targets, Instant.now(), kindsOf);
-                setStatus(c, dropId, "STAGED", null);
+                try (PreparedStatement ps = c.prepareStatement("update drop_file set status = 'APPLYING', planned_at = ?, apply_lease = ? where id = ?")) {
+                    Sql.setTime(ps, 1, Instant.now());
+                    Sql.setTime(ps, 2, Instant.now().plus(lease));
+                    ps.setLong(3, dropId);
+                    ps.executeUpdate();
+                }
             } else {
                 try (PreparedStatement ps = c.prepareStatement("update drop_row set status = 'DISCARDED' where drop_id = ? and status = 'PLANNED'")) {
                     ps.setLong(1, dropId);
@@ -265,9 +451,15 @@ public final class DropLedger {
                 ps.setLong(3, dropId);
                 ps.executeUpdate();
             }
-            return new Decision(true, approve ? "drop " + dropId + " approved: " + deliveries + " deliveries queued"
-                    : "drop " + dropId + " rejected: its changes are discarded", deliveries);
+            approvedSource[0] = approve ? source : null;
+            return new Decision(true, "drop " + dropId + " rejected: its changes are discarded", 0);
         });
+        if (approvedSource[0] == null) {
+            return decision;
+        }
+        // the approval is committed (APPLYING): the plan is applied in pages, resumed if this stops half-way
+        int deliveries = applyPages(dropId, approvedSource[0], targets);
+        return new Decision(true, "drop " + dropId + " approved: " + deliveries + " deliveries queued", deliveries);
     }
 
     /**
@@ -282,8 +474,8 @@ public final class DropLedger {
             List<Held> due = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("""
                     select r.drop_id, r.line, f.source, r.worker_id, r.effective_at, r.canonical, r.employment_status, r.change_kind
-                    from drop_row r join drop_file f on f.id = r.drop_id
-                    where r.status = 'PENDING' and r.effective_at <= ? order by r.effective_at, r.drop_id, r.line limit ?""")) {
+                    from held_change h join drop_row r on r.drop_id = h.drop_id and r.line = h.line join drop_file f on f.id = r.drop_id
+                    where h.effective_at <= ? order by h.effective_at, h.drop_id, h.line limit ?""")) {
                 Sql.setTime(ps, 1, Instant.now());
                 ps.setInt(2, max);
                 try (ResultSet rs = ps.executeQuery()) {
@@ -302,6 +494,11 @@ public final class DropLedger {
                     ps.setInt(3, held.line());
                     ps.executeUpdate();
                 }
+                try (PreparedStatement ps = c.prepareStatement("delete from held_change where drop_id = ? and line = ?")) {
+                    ps.setLong(1, held.dropId());
+                    ps.setInt(2, held.line());
+                    ps.executeUpdate();
+                }
                 if (outcome == WorkerStates.Outcome.APPLIED) {
                     for (String target : targetsOf.apply(held.source())) {
                         DeliveryQueue.enqueueApplied(c, held.source(), held.dropId(), target, held.line(), kindsOf.apply(target));
@@ -310,55 +507,6 @@ public final class DropLedger {
             }
             return due.size();
         });
-    }
-
-    private int markConflicts(Connection c, DropClaim claim) throws SQLException {
-        long dropId = claim.dropId();
-        Map<String, List<Integer>> conflicts = new LinkedHashMap<>();
-        try (PreparedStatement ps = c.prepareStatement("""
-                select a.worker_id, a.line from drop_row a where a.drop_id = ? and a.status = 'ACCEPTED' and exists (
-                    select 1 from drop_row b where b.drop_id = a.drop_id and b.worker_id = a.worker_id
-                    and b.status = 'ACCEPTED' and b.content_hash <> a.content_hash)
-                order by a.worker_id, a.line""")) {
-            // exists, not "in (... group by ... having ...)": the grouped form holds every worker of a
-            // 1M-row drop in memory at once (about 435 bytes each, measured by the benchmark command)
-            ps.setLong(1, dropId);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    conflicts.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(rs.getInt(2));
-                }
-            }
-        }
-        List<ExceptionEntry> entries = new ArrayList<>();
-        if (!conflicts.isEmpty()) {
-            try (PreparedStatement update = c.prepareStatement("update drop_row set status = 'CONFLICT' where drop_id = ? and line = ?");
-                 PreparedStatement read = c.prepareStatement("select source_record from drop_row where drop_id = ? and line = ?")) {
-                for (Map.Entry<String, List<Integer>> e : conflicts.entrySet()) {
-                    for (int line : e.getValue()) {
-                        update.setLong(1, dropId);
-                        update.setInt(2, line);
-                        update.addBatch();
-                        read.setLong(1, dropId);
-                        read.setInt(2, line);
-                        String sourceRecord;
-                        try (ResultSet rs = read.executeQuery()) {
-                            rs.next();
-                            sourceRecord = rs.getString(1);
-                        }
-                        entries.add(ExceptionEntry.rejected("dedupe", claim.source(), dropId, claim.fileName(), line, e.getKey(), "workerId",
-                                "worker " + e.getKey() + " appears on lines " + e.getValue() + " of this drop with different values; "
-                                        + "none of them was delivered (replay the line that is right)", sourceRecord));
-                    }
-                }
-                update.executeBatch();
-            }
-            ExceptionQueue.addAll(c, entries);
-        }
-        return entries.size();
-    }
-
-    private static int countSuperseded(Connection c, long dropId) throws SQLException {
-        return count(c, "select count(*) from drop_row where drop_id = ? and status = 'SUPERSEDED'", dropId);
     }
 
     private static int count(Connection c, String sql, long dropId) throws SQLException {
@@ -381,6 +529,7 @@ public final class DropLedger {
 
     /** The drop as a whole is unusable (e.g. a mapped column is missing from its header). */
     public void fail(DropClaim claim, String field, String reason) {
+        staging.remove(claim.dropId());
         store.tx(c -> {
             deleteRows(c, claim.dropId());
             setStatus(c, claim.dropId(), "FAILED", reason);

@@ -17,114 +17,314 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * Plans and applies a drop's changes inside the drops ledger's transactions. Planning compares
- * each accepted row with the worker's stored state ({@link ChangeDetector}) page by page, so memory
- * stays flat in the size of the drop, and, for a full snapshot, adds a LEAVE for every active
- * worker of the source who is absent from the file. Applying makes the planned changes the
- * workers' state and queues one delivery per change and target; a change dated in the future is
- * held (PENDING) until its effective time.
+ * Plans a drop's changes inside the drops ledger's transactions, a batch at a time while it is
+ * staged: each accepted row is compared with the worker's stored state. A row whose state hash
+ * equals the stored one is unchanged and only counted (no JSON read, parsed or written); the
+ * others go through {@link ChangeDetector} and are written with their change. When the whole drop
+ * is staged, repeats of a worker are resolved, a full snapshot's absent workers become leavers, and
+ * the counts for the gate are read from the store.
  */
 final class DropPlanner {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int PAGE = 5_000;
 
     private DropPlanner() {
     }
 
-    /** Plans every ACCEPTED row of a drop; returns the counts the gate needs. */
-    static PlanCounts plan(Connection c, long dropId, String source, boolean fullSnapshot, ChangeDetector detector, Instant now)
-            throws SQLException {
-        int population = population(c, source);
-        int rows = dataRows(c, dropId);
-        Integer previous = fullSnapshot ? previousRows(c, source, dropId) : null;
-        int[] counts = new int[ChangeKind.values().length];
-        int maxLine = maxLine(c, dropId);
-        for (int from = 0; from <= maxLine; from += PAGE) {
-            planPage(c, dropId, from, Math.min(maxLine, from + PAGE - 1), detector, now, counts);
+    /** A staged row with its planned status (and change, when it has one). */
+    record Planned(StagedRow row, String status, Change change, Instant effectiveAt, String stateHash) {
+
+        boolean unchangedByHash() {
+            return change == null && "UNCHANGED".equals(status);
         }
-        if (fullSnapshot) {
-            if (unidentifiedRows(c, dropId) == 0) {
-                counts[ChangeKind.LEAVE.ordinal()] += planAbsent(c, dropId, source, detector, now);
+    }
+
+    /**
+     * Plans one batch of accepted rows against the stored states: SUPERSEDED (older than the stored
+     * state), UNCHANGED by hash (no change to write), or the detector's verdict (PLANNED, or
+     * UNCHANGED for a NOOP such as a worker first seen terminated).
+     */
+    static List<Planned> planBatch(Connection c, List<StagedRow> accepted, ChangeDetector detector, Instant now) throws SQLException {
+        Set<String> ids = new java.util.LinkedHashSet<>();
+        for (StagedRow row : accepted) {
+            ids.add(row.workerId());
+        }
+        Map<String, WorkerStates.Known> known = WorkerStates.known(c, ids);
+        List<Planned> planned = new ArrayList<>(accepted.size());
+        List<Integer> toDetect = new ArrayList<>();
+        Set<String> detectIds = new java.util.HashSet<>();
+        for (StagedRow row : accepted) {
+            String stateHash = row.stateHashOrDerived();
+            Instant effectiveAt = row.effectiveAt() == null ? now : row.effectiveAt();
+            WorkerStates.Known stored = known.get(row.workerId());
+            if (stored != null && stored.effectiveAt().isAfter(effectiveAt)) {
+                planned.add(new Planned(row, "SUPERSEDED", null, effectiveAt, stateHash));
+            } else if (stored != null && stateHash.equals(stored.stateHash())) {
+                planned.add(new Planned(row, "UNCHANGED", null, effectiveAt, stateHash));
+            } else {
+                toDetect.add(planned.size());
+                planned.add(null);
+                if (stored != null) {
+                    detectIds.add(row.workerId());
+                }
             }
         }
+        Map<String, String> before = detectIds.isEmpty() ? Map.of() : WorkerStates.canonicals(c, detectIds);
+        for (int i : toDetect) {
+            StagedRow row = accepted.get(i);
+            String stored = before.get(row.workerId());
+            CanonicalRecord after = CanonicalRecord.fromJson(row.canonical());
+            Change change = detector.detect(stored == null ? null : CanonicalRecord.fromJson(stored), after);
+            Instant effectiveAt = row.effectiveAt() == null ? now : row.effectiveAt();
+            planned.set(i, new Planned(row, change.isNoop() ? "UNCHANGED" : "PLANNED", change, effectiveTime(change, effectiveAt, now),
+                    row.stateHashOrDerived()));
+        }
+        return planned;
+    }
+
+    /** Inserts planned rows (the caller leaves out those unchanged by hash, which are only counted). */
+    static void insert(Connection c, long dropId, List<Planned> rows) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                insert into drop_row (drop_id, line, worker_id, status, content_hash, state_hash, source_record, canonical, effective_at,
+                    change_kind, change_reason, diff, employment_status, manager_id)
+                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
+            for (Planned p : rows) {
+                StagedRow row = p.row();
+                ps.setLong(1, dropId);
+                ps.setInt(2, row.line());
+                ps.setString(3, row.workerId());
+                ps.setString(4, p.status());
+                ps.setString(5, row.contentHash());
+                ps.setString(6, p.stateHash());
+                ps.setString(7, row.sourceRecord());
+                ps.setString(8, row.canonical());
+                Sql.setTime(ps, 9, p.effectiveAt());
+                Change change = p.change();
+                ps.setString(10, change != null ? change.kind().name() : "UNCHANGED".equals(p.status()) ? ChangeKind.NOOP.name() : null);
+                ps.setString(11, change != null ? Sql.truncate(change.reason(), 300)
+                        : "SUPERSEDED".equals(p.status()) ? "older than the stored state" : "unchanged");
+                ps.setString(12, change == null ? null : diffJson(change.diff()));
+                CanonicalRecord after = change != null ? change.after() : row.canonical() != null ? CanonicalRecord.fromJson(row.canonical()) : null;
+                String status = after != null ? after.get(CanonicalField.EMPLOYMENT_STATUS.fieldName()) : null;
+                ps.setString(13, status == null ? "ACTIVE" : status);
+                ps.setString(14, change == null ? null : after.get(CanonicalField.MANAGER_ID.fieldName()));
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+    }
+
+    /** A first row that was counted as unchanged, written now because its worker repeats in the drop. */
+    static void insertFirstOfRepeat(Connection c, long dropId, int line, String workerId, long contentKey) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                insert into drop_row (drop_id, line, worker_id, status, content_hash, change_kind, change_reason, employment_status)
+                values (?, ?, ?, 'UNCHANGED', ?, 'NOOP', 'unchanged', 'ACTIVE')""")) {
+            ps.setLong(1, dropId);
+            ps.setInt(2, line);
+            ps.setString(3, workerId);
+            ps.setString(4, contentKeyText(contentKey));
+            ps.executeUpdate();
+        }
+    }
+
+    private static final String CONTENT_KEY_PREFIX = "key:";
+
+    private static String contentKeyText(long key) {
+        return CONTENT_KEY_PREFIX + Long.toHexString(key);
+    }
+
+    /** The key of a stored row's content hash: parsed when the row was written from a key, derived otherwise. */
+    private static long contentKeyOf(String stored) {
+        return stored != null && stored.startsWith(CONTENT_KEY_PREFIX)
+                ? Long.parseUnsignedLong(stored.substring(CONTENT_KEY_PREFIX.length()), 16) : SeenWorkers.contentKey(stored);
+    }
+
+    /** What resolving the repeats found. */
+    record Repeats(int conflicts, int duplicates, List<ExceptionEntry> exceptions) {
+    }
+
+    /**
+     * Resolves workers with more than one row in the drop (all their rows are in the store by now):
+     * rows that disagree are all CONFLICT, each with an exception; identical repeats after the
+     * first are DUPLICATE (the first row keeps its plan).
+     */
+    static Repeats resolveRepeats(Connection c, DropClaim claim, Set<String> workers) throws SQLException {
+        int conflicts = 0;
+        int duplicates = 0;
+        List<ExceptionEntry> exceptions = new ArrayList<>();
+        for (List<String> chunk : Sql.chunks(workers, Sql.IN_LIST)) {
+            Map<String, List<Object[]>> byWorker = new LinkedHashMap<>();
+            try (PreparedStatement ps = c.prepareStatement("select worker_id, line, content_hash, source_record from drop_row where drop_id = ? "
+                    + "and worker_id in (" + Sql.marks(chunk.size()) + ") order by worker_id, line")) {
+                ps.setLong(1, claim.dropId());
+                for (int i = 0; i < chunk.size(); i++) {
+                    ps.setString(i + 2, chunk.get(i));
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        byWorker.computeIfAbsent(rs.getString(1), k -> new ArrayList<>())
+                                .add(new Object[] {rs.getInt(2), contentKeyOf(rs.getString(3)), rs.getString(4)});
+                    }
+                }
+            }
+            try (PreparedStatement mark = c.prepareStatement("update drop_row set status = ? where drop_id = ? and line = ?")) {
+                for (Map.Entry<String, List<Object[]>> e : byWorker.entrySet()) {
+                    List<Object[]> rows = e.getValue();
+                    boolean differ = rows.stream().map(r -> r[1]).distinct().count() > 1;
+                    List<Integer> lines = rows.stream().map(r -> (Integer) r[0]).toList();
+                    for (int i = differ ? 0 : 1; i < rows.size(); i++) {
+                        int line = (Integer) rows.get(i)[0];
+                        mark.setString(1, differ ? "CONFLICT" : "DUPLICATE");
+                        mark.setLong(2, claim.dropId());
+                        mark.setInt(3, line);
+                        mark.addBatch();
+                        if (differ) {
+                            conflicts++;
+                            String sourceRecord = (String) rows.get(i)[2];
+                            exceptions.add(ExceptionEntry.rejected("dedupe", claim.source(), claim.dropId(), claim.fileName(), line, e.getKey(),
+                                    "workerId", "worker " + e.getKey() + " appears on lines " + lines + " of this drop with different values; "
+                                            + "none of them was delivered (replay the line that is right"
+                                            + (sourceRecord == null ? "; this line matched the stored state" : "") + ")", sourceRecord));
+                        } else {
+                            duplicates++;
+                        }
+                    }
+                }
+                mark.executeBatch();
+            }
+        }
+        return new Repeats(conflicts, duplicates, exceptions);
+    }
+
+    /**
+     * A full snapshot: every active worker the source owns who is absent from the file leaves
+     * (at the drop's planning time, {@code now}). Streams the source's population and checks it
+     * against the workers seen in the drop; returns the number of leavers planned.
+     */
+    static int planAbsent(Connection c, long dropId, String source, SeenWorkers seen, ChangeDetector detector, Instant now) throws SQLException {
+        int leavers = 0;
+        List<String> absent = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(
+                "select worker_id from worker_state where home_source = ? and employment_status in (?, ?) order by worker_id")) {
+            ps.setFetchSize(5_000);
+            ps.setString(1, source);
+            ps.setString(2, "ACTIVE");
+            ps.setString(3, detector.leaveOfAbsenceDeactivates() ? "ACTIVE" : "LEAVE_OF_ABSENCE");
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String id = rs.getString(1);
+                    if (!seen.contains(id)) {
+                        absent.add(id);
+                        if (absent.size() == Sql.IN_LIST) {
+                            leavers = insertLeavers(c, dropId, absent, detector, now, leavers);
+                            absent.clear();
+                        }
+                    }
+                }
+            }
+        }
+        return insertLeavers(c, dropId, absent, detector, now, leavers);
+    }
+
+    /** Leavers by absence get negative lines (they are not in the file): -1, -2, ... */
+    private static int insertLeavers(Connection c, long dropId, List<String> absent, ChangeDetector detector, Instant now, int before)
+            throws SQLException {
+        if (absent.isEmpty()) {
+            return before;
+        }
+        Map<String, String> states = WorkerStates.canonicals(c, absent);
+        int line = -before;
+        try (PreparedStatement ps = c.prepareStatement("""
+                insert into drop_row (drop_id, line, worker_id, status, content_hash, state_hash, source_record, canonical, effective_at,
+                    change_kind, change_reason, diff, employment_status)
+                values (?, ?, ?, 'PLANNED', ?, ?, ?, ?, ?, 'LEAVE', ?, ?, 'TERMINATED')""")) {
+            for (String id : absent) {
+                Change change = detector.absent(CanonicalRecord.fromJson(states.get(id)));
+                CanonicalRecord after = change.after().with(CanonicalField.EFFECTIVE_AT.fieldName(), now.toString());
+                String canonical = after.toJson();
+                ps.setLong(1, dropId);
+                ps.setInt(2, --line);
+                ps.setString(3, id);
+                ps.setString(4, io.learnbridge.source.DropChecksum.sha256(canonical));
+                ps.setString(5, after.stateHash());
+                ps.setString(6, "{\"absent\":\"worker " + id.replace("\"", "") + " is not in this full snapshot\"}");
+                ps.setString(7, canonical);
+                Sql.setTime(ps, 8, now);
+                ps.setString(9, change.reason());
+                ps.setString(10, diffJson(change.diff()));
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+        return before + absent.size();
+    }
+
+    /** Planned changes naming a manager who is neither a known worker nor in the drop: reported, not fatal. */
+    static void warnUnknownManagers(Connection c, long dropId) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""
                 update drop_row set warning = 'manager ' || manager_id || ' is not a known worker'
                 where drop_id = ? and status = 'PLANNED' and manager_id is not null
                 and not exists (select 1 from worker_state w where w.worker_id = drop_row.manager_id)
                 and not exists (select 1 from drop_row m where m.drop_id = drop_row.drop_id and m.worker_id = drop_row.manager_id
                     and m.status not in ('REJECTED', 'CONFLICT'))""")) {
-            // reported, not fatal: the change goes ahead with the id as HR sent it
+            // a manager in the drop whose row is unchanged is a known worker already (first check)
             ps.setLong(1, dropId);
             ps.executeUpdate();
         }
-        try (PreparedStatement ps = c.prepareStatement("update drop_file set full_snapshot = ?, data_rows = ? where id = ?")) {
+    }
+
+    /** Records whether the drop is a full snapshot and how many data rows it has (for the next snapshot's shrink check). */
+    static void recordKind(Connection c, long dropId, boolean fullSnapshot) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                update drop_file set full_snapshot = ?, data_rows = unchanged_rows + (select count(*) from drop_row where drop_id = ? and line > 0)
+                where id = ?""")) {
             ps.setBoolean(1, fullSnapshot);
-            ps.setInt(2, rows);
+            ps.setLong(2, dropId);
             ps.setLong(3, dropId);
             ps.executeUpdate();
         }
-        return new PlanCounts(fullSnapshot, population, rows, previous, counts[ChangeKind.JOIN.ordinal()], counts[ChangeKind.MOVE.ordinal()],
-                counts[ChangeKind.UPDATE.ordinal()], counts[ChangeKind.LEAVE.ordinal()], counts[ChangeKind.NOOP.ordinal()]);
     }
 
-    private static void planPage(Connection c, long dropId, int fromLine, int toLine, ChangeDetector detector, Instant now, int[] counts)
-            throws SQLException {
-        record Row(int line, String canonical, Instant effectiveAt, String stored, Instant storedAt) {
-        }
-        List<Row> page = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("""
-                select r.line, r.canonical, r.effective_at, w.canonical as stored, w.effective_at as stored_at
-                from drop_row r left join worker_state w on w.worker_id = r.worker_id
-                where r.drop_id = ? and r.status = 'ACCEPTED' and r.line between ? and ?""")) {
+    /**
+     * The counts the gate decides on, read from the store (after {@link #recordKind}): changes by
+     * kind of every row that is not rejected, a conflict or a repeat, plus the rows only counted
+     * as unchanged.
+     */
+    static PlanCounts counts(Connection c, long dropId, String source) throws SQLException {
+        boolean fullSnapshot;
+        int rows;
+        int unchangedRows;
+        try (PreparedStatement ps = c.prepareStatement("select full_snapshot, data_rows, unchanged_rows from drop_file where id = ?")) {
             ps.setLong(1, dropId);
-            ps.setInt(2, fromLine);
-            ps.setInt(3, toLine);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                fullSnapshot = rs.getBoolean(1);
+                rows = rs.getInt(2);
+                unchangedRows = rs.getInt(3);
+            }
+        }
+        int[] counts = new int[ChangeKind.values().length];
+        try (PreparedStatement ps = c.prepareStatement("""
+                select change_kind, count(*) from drop_row where drop_id = ? and change_kind is not null
+                and status not in ('REJECTED', 'CONFLICT', 'DUPLICATE') group by change_kind""")) {
+            ps.setLong(1, dropId);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    page.add(new Row(rs.getInt(1), rs.getString(2), Sql.time(rs, "effective_at"), rs.getString(4), Sql.time(rs, "stored_at")));
+                    counts[ChangeKind.valueOf(rs.getString(1)).ordinal()] += rs.getInt(2);
                 }
             }
         }
-        if (page.isEmpty()) {
-            return;
-        }
-        try (PreparedStatement ps = c.prepareStatement("""
-                update drop_row set status = ?, change_kind = ?, change_reason = ?, diff = ?, employment_status = ?, effective_at = ?,
-                    manager_id = ?
-                where drop_id = ? and line = ?""")) {
-            for (Row row : page) {
-                CanonicalRecord after = CanonicalRecord.fromJson(row.canonical());
-                Instant effectiveAt = row.effectiveAt() == null ? now : row.effectiveAt();
-                String status;
-                Change change;
-                if (row.storedAt() != null && row.storedAt().isAfter(effectiveAt)) {
-                    change = null;
-                    status = "SUPERSEDED";
-                } else {
-                    change = detector.detect(row.stored() == null ? null : CanonicalRecord.fromJson(row.stored()), after);
-                    status = change.isNoop() ? "UNCHANGED" : "PLANNED";
-                    counts[change.kind().ordinal()]++;
-                    effectiveAt = effectiveTime(change, effectiveAt, now);
-                }
-                ps.setString(1, status);
-                ps.setString(2, change == null ? null : change.kind().name());
-                ps.setString(3, change == null ? "older than the stored state" : Sql.truncate(change.reason(), 300));
-                ps.setString(4, change == null ? null : diffJson(change.diff()));
-                ps.setString(5, after.get(CanonicalField.EMPLOYMENT_STATUS.fieldName()) == null ? "ACTIVE"
-                        : after.get(CanonicalField.EMPLOYMENT_STATUS.fieldName()));
-                Sql.setTime(ps, 6, effectiveAt);
-                ps.setString(7, after.get(CanonicalField.MANAGER_ID.fieldName()));
-                ps.setLong(8, dropId);
-                ps.setInt(9, row.line());
-                ps.addBatch();
-            }
-            ps.executeBatch();
-        }
+        counts[ChangeKind.NOOP.ordinal()] += unchangedRows;
+        Integer previous = fullSnapshot ? previousRows(c, source, dropId) : null;
+        return new PlanCounts(fullSnapshot, population(c, source), rows, previous, counts[ChangeKind.JOIN.ordinal()],
+                counts[ChangeKind.MOVE.ordinal()], counts[ChangeKind.UPDATE.ordinal()], counts[ChangeKind.LEAVE.ordinal()],
+                counts[ChangeKind.NOOP.ordinal()]);
     }
 
     /**
@@ -147,74 +347,69 @@ final class DropPlanner {
         return dated.isAfter(now) && dated.isAfter(effectiveAt) ? dated : effectiveAt;
     }
 
-    /** Leavers by absence take effect at the drop's planning time ({@code now}), like its other rows. */
-    private static int planAbsent(Connection c, long dropId, String source, ChangeDetector detector, Instant now) throws SQLException {
-        List<String[]> absent = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("""
-                select w.worker_id, w.canonical from worker_state w
-                where w.home_source = ? and w.employment_status in (?, ?)
-                and not exists (select 1 from drop_row r where r.drop_id = ? and r.worker_id = w.worker_id)
-                order by w.worker_id""")) {
-            ps.setString(1, source);
-            ps.setString(2, "ACTIVE");
-            ps.setString(3, detector.leaveOfAbsenceDeactivates() ? "ACTIVE" : "LEAVE_OF_ABSENCE");
-            ps.setLong(4, dropId);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    absent.add(new String[] {rs.getString(1), rs.getString(2)});
-                }
-            }
-        }
-        try (PreparedStatement ps = c.prepareStatement("""
-                insert into drop_row (drop_id, line, worker_id, status, content_hash, source_record, canonical, effective_at,
-                    change_kind, change_reason, diff, employment_status)
-                values (?, ?, ?, 'PLANNED', ?, ?, ?, ?, 'LEAVE', ?, ?, 'TERMINATED')""")) {
-            int line = 0;
-            for (String[] worker : absent) {
-                Change change = detector.absent(CanonicalRecord.fromJson(worker[1]));
-                String canonical = change.after().with(CanonicalField.EFFECTIVE_AT.fieldName(), now.toString()).toJson();
-                ps.setLong(1, dropId);
-                ps.setInt(2, --line);
-                ps.setString(3, worker[0]);
-                ps.setString(4, io.learnbridge.source.DropChecksum.sha256(canonical));
-                ps.setString(5, "{\"absent\":\"worker " + worker[0].replace("\"", "") + " is not in this full snapshot\"}");
-                ps.setString(6, canonical);
-                Sql.setTime(ps, 7, now);
-                ps.setString(8, change.reason());
-                ps.setString(9, diffJson(change.diff()));
-                ps.addBatch();
-                if (-line % 500 == 0) {
-                    ps.executeBatch();
-                }
-            }
-            ps.executeBatch();
-        }
-        return absent.size();
-    }
+    /** Lines per page when a drop is applied (default of learnbridge.drops.applyPage): each page is one transaction. */
+    static final int PAGE = 5_000;
 
     /**
-     * Applies a drop's PLANNED changes: those dated in the future are held (PENDING), those now
-     * older than the stored state are SUPERSEDED, the rest become the workers' state and are
-     * queued for every target. Returns the number of deliveries queued.
+     * Applies one page of a drop (lines {@code fromLine..toLine}) in the caller's transaction:
+     * PLANNED changes dated in the future are held (PENDING, in held_change), those now older than
+     * the stored state are SUPERSEDED, the rest become the workers' state and are queued for every
+     * target. Returns the number of deliveries queued.
      */
-    static int apply(Connection c, long dropId, String source, List<String> targets, Instant now,
-                     java.util.function.Function<String, java.util.Set<String>> kindsOf) throws SQLException {
+    static int applyPage(Connection c, boolean postgres, long dropId, String source, List<String> targets, int fromLine, int toLine,
+                         Instant now, java.util.function.Function<String, java.util.Set<String>> kindsOf) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
-                "update drop_row set status = 'PENDING' where drop_id = ? and status = 'PLANNED' and effective_at > ?")) {
+                "update drop_row set status = 'PENDING' where drop_id = ? and line between ? and ? and status = 'PLANNED' and effective_at > ?")) {
             ps.setLong(1, dropId);
-            Sql.setTime(ps, 2, now);
+            ps.setInt(2, fromLine);
+            ps.setInt(3, toLine);
+            Sql.setTime(ps, 4, now);
+            if (ps.executeUpdate() > 0) {
+                try (PreparedStatement held = c.prepareStatement("""
+                        insert into held_change (drop_id, line, effective_at)
+                        select drop_id, line, effective_at from drop_row where drop_id = ? and line between ? and ? and status = 'PENDING'""")) {
+                    held.setLong(1, dropId);
+                    held.setInt(2, fromLine);
+                    held.setInt(3, toLine);
+                    held.executeUpdate();
+                }
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("""
+                update drop_row set status = 'SUPERSEDED', change_reason = 'older than the stored state'
+                where drop_id = ? and line between ? and ? and status = 'PLANNED' and exists (
+                    select 1 from worker_state w where w.worker_id = drop_row.worker_id and w.effective_at > drop_row.effective_at)""")) {
+            ps.setLong(1, dropId);
+            ps.setInt(2, fromLine);
+            ps.setInt(3, toLine);
             ps.executeUpdate();
         }
-        WorkerStates.applyDrop(c, dropId, source);
-        try (PreparedStatement ps = c.prepareStatement("update drop_row set status = 'APPLIED' where drop_id = ? and status = 'PLANNED'")) {
+        WorkerStates.applyPage(c, postgres, dropId, fromLine, toLine, source, now);
+        try (PreparedStatement ps = c.prepareStatement(
+                "update drop_row set status = 'APPLIED' where drop_id = ? and line between ? and ? and status = 'PLANNED'")) {
             ps.setLong(1, dropId);
-            ps.executeUpdate();
+            ps.setInt(2, fromLine);
+            ps.setInt(3, toLine);
+            if (ps.executeUpdate() == 0) {
+                return 0;
+            }
         }
         int deliveries = 0;
         for (String target : targets) {
-            deliveries += DeliveryQueue.enqueueApplied(c, source, dropId, target, null, kindsOf.apply(target));
+            deliveries += DeliveryQueue.enqueueLines(c, source, dropId, target, fromLine, toLine, kindsOf.apply(target));
         }
         return deliveries;
+    }
+
+    /** The lowest and highest line of a drop's stored rows (leavers by absence have negative lines). */
+    static int[] lineRange(Connection c, long dropId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select coalesce(min(line), 0), coalesce(max(line), 0) from drop_row where drop_id = ?")) {
+            ps.setLong(1, dropId);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return new int[] {rs.getInt(1), rs.getInt(2)};
+            }
+        }
     }
 
     /** Active workers whose existence the source owns (a leave of absence counts as active). */
@@ -229,16 +424,14 @@ final class DropPlanner {
         }
     }
 
-    private static int dataRows(Connection c, long dropId) throws SQLException {
-        return count(c, "select count(*) from drop_row where drop_id = ? and line > 0", dropId);
-    }
-
-    private static int unidentifiedRows(Connection c, long dropId) throws SQLException {
-        return count(c, "select count(*) from drop_row where drop_id = ? and line > 0 and worker_id is null", dropId);
-    }
-
-    private static int maxLine(Connection c, long dropId) throws SQLException {
-        return count(c, "select coalesce(max(line), 0) from drop_row where drop_id = ?", dropId);
+    static int unidentifiedRows(Connection c, long dropId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select count(*) from drop_row where drop_id = ? and line > 0 and worker_id is null")) {
+            ps.setLong(1, dropId);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
     }
 
     private static Integer previousRows(Connection c, String source, long dropId) throws SQLException {
@@ -249,16 +442,6 @@ final class DropPlanner {
             ps.setLong(2, dropId);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? Sql.getInt(rs, "data_rows") : null;
-            }
-        }
-    }
-
-    private static int count(Connection c, String sql, long dropId) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setLong(1, dropId);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getInt(1);
             }
         }
     }

@@ -63,12 +63,26 @@ public final class Plans {
                 ps.setLong(1, dropId);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        if (byKind.containsKey(rs.getString(1))) {
+                        // a conflicting or repeated row was planned as it was staged, but is no change of the drop's
+                        if (byKind.containsKey(rs.getString(1)) && !List.of("REJECTED", "CONFLICT", "DUPLICATE").contains(rs.getString(2))) {
                             byKind.merge(rs.getString(1), rs.getInt(3), Integer::sum);
                         }
                         byStatus.merge(rs.getString(2), rs.getInt(3), Integer::sum);
                     }
                 }
+            }
+            // rows found unchanged by their state hash are counted, not stored
+            int unchangedRows;
+            try (PreparedStatement ps = c.prepareStatement("select unchanged_rows from drop_file where id = ?")) {
+                ps.setLong(1, dropId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    unchangedRows = rs.getInt(1);
+                }
+            }
+            if (unchangedRows > 0) {
+                byKind.merge("NOOP", unchangedRows, Integer::sum);
+                byStatus.merge("UNCHANGED", unchangedRows, Integer::sum);
             }
             int warnings;
             try (PreparedStatement ps = c.prepareStatement("select count(*) from drop_row where drop_id = ? and warning is not null")) {

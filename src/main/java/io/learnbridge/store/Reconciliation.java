@@ -57,7 +57,9 @@ public final class Reconciliation {
             String status;
             String checksum;
             String gateReasons;
-            try (PreparedStatement ps = c.prepareStatement("select source, file_name, status, checksum, gate_reasons from drop_file where id = ?")) {
+            int unchangedRows;
+            try (PreparedStatement ps = c.prepareStatement(
+                    "select source, file_name, status, checksum, gate_reasons, unchanged_rows from drop_file where id = ?")) {
                 ps.setLong(1, dropId);
                 try (ResultSet rs = ps.executeQuery()) {
                     if (!rs.next()) {
@@ -68,6 +70,7 @@ public final class Reconciliation {
                     status = rs.getString(3);
                     checksum = rs.getString(4);
                     gateReasons = rs.getString(5);
+                    unchangedRows = rs.getInt(6);
                 }
             }
             Map<String, Integer> rows = new LinkedHashMap<>();
@@ -107,6 +110,8 @@ public final class Reconciliation {
                 int[] n = e.getValue();
                 targets.add(new TargetCounts(e.getKey(), n[0], n[1], n[2], n[3], n[4], n[5], notTaken(c, dropId, e.getKey())));
             }
+            // rows found unchanged by their state hash are counted, not stored
+            rows.merge("UNCHANGED", unchangedRows, Integer::sum);
             int received = rows.values().stream().mapToInt(Integer::intValue).sum();
             boolean quarantined = "QUARANTINED".equals(status);
             return Optional.of(new Report(dropId, source, fileName, checksum, status, gateReasons, received,

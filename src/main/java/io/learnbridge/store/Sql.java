@@ -59,4 +59,22 @@ final class Sql {
         return s == null || s.length() <= max ? s : s.substring(0, max - 1) + "…";
     }
 
+
+    /** Values per {@code in (...)} list: well within what H2 and PostgreSQL take in one statement. */
+    static final int IN_LIST = 500;
+
+    /** {@code n} comma-separated parameter marks. */
+    static String marks(int n) {
+        return String.join(", ", java.util.Collections.nCopies(n, "?"));
+    }
+
+    /** The values in chunks of at most {@code size}. */
+    static <T> java.util.List<java.util.List<T>> chunks(java.util.Collection<T> values, int size) {
+        java.util.List<T> all = new java.util.ArrayList<>(values);
+        java.util.List<java.util.List<T>> chunks = new java.util.ArrayList<>();
+        for (int from = 0; from < all.size(); from += size) {
+            chunks.add(all.subList(from, Math.min(all.size(), from + size)));
+        }
+        return chunks;
+    }
 }

@@ -17,6 +17,7 @@ public final class Store implements AutoCloseable {
     private final HikariDataSource dataSource;
     /** Set on a rehearsal view: every transaction runs on it and nothing is ever committed. */
     private final Connection rehearsal;
+    private final boolean postgres;
 
     private Store(HikariDataSource dataSource) {
         this(dataSource, null);
@@ -25,6 +26,12 @@ public final class Store implements AutoCloseable {
     private Store(HikariDataSource dataSource, Connection rehearsal) {
         this.dataSource = dataSource;
         this.rehearsal = rehearsal;
+        this.postgres = dataSource.getJdbcUrl().startsWith("jdbc:postgresql:");
+    }
+
+    /** True on PostgreSQL, false on H2: the few statements whose syntax differs (upserts, ANALYZE) ask. */
+    public boolean postgres() {
+        return postgres;
     }
 
     /**

@@ -8,6 +8,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -78,9 +79,9 @@ public final class WorkerStates {
         }
         String sql = exists
                 ? "update worker_state set effective_at = ?, canonical = ?, source = ?, updated_at = ?, employment_status = ?, "
-                        + "enrolment_due = true, enrolment_kind = ? where worker_id = ?"
+                        + "enrolment_due = true, enrolment_kind = ?, state_hash = ? where worker_id = ?"
                 : "insert into worker_state (effective_at, canonical, source, updated_at, employment_status, enrolment_due, enrolment_kind, "
-                        + "worker_id, home_source) values (?, ?, ?, ?, ?, true, ?, ?, ?)";
+                        + "state_hash, worker_id, home_source) values (?, ?, ?, ?, ?, true, ?, ?, ?, ?)";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             Sql.setTime(ps, 1, effectiveAt);
             ps.setString(2, canonical);
@@ -88,63 +89,100 @@ public final class WorkerStates {
             Sql.setTime(ps, 4, Instant.now());
             ps.setString(5, employmentStatus);
             ps.setString(6, changeKind != null ? changeKind : exists ? "UPDATE" : "JOIN");
-            ps.setString(7, workerId);
+            ps.setString(7, io.learnbridge.worker.CanonicalRecord.fromJson(canonical).stateHash());
+            ps.setString(8, workerId);
             if (!exists) {
-                ps.setString(8, source);
+                ps.setString(9, source);
             }
             ps.executeUpdate();
         }
         return Outcome.APPLIED;
     }
 
+    /** What the store knows of a worker before a change: the state hash (null before V10) and effective time. */
+    record Known(String stateHash, Instant effectiveAt) {
+    }
+
+    /** The state hash and effective time of each of {@code workerIds} that has a stored state. */
+    static java.util.Map<String, Known> known(Connection c, java.util.Collection<String> workerIds) throws SQLException {
+        java.util.Map<String, Known> known = new java.util.HashMap<>();
+        for (List<String> chunk : Sql.chunks(workerIds, Sql.IN_LIST)) {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "select worker_id, state_hash, effective_at from worker_state where worker_id in (" + Sql.marks(chunk.size()) + ")")) {
+                for (int i = 0; i < chunk.size(); i++) {
+                    ps.setString(i + 1, chunk.get(i));
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        known.put(rs.getString(1), new Known(rs.getString(2), Sql.time(rs, "effective_at")));
+                    }
+                }
+            }
+        }
+        return known;
+    }
+
+    /** The stored canonical state of each of {@code workerIds} that has one. */
+    static java.util.Map<String, String> canonicals(Connection c, java.util.Collection<String> workerIds) throws SQLException {
+        java.util.Map<String, String> states = new java.util.HashMap<>();
+        for (List<String> chunk : Sql.chunks(workerIds, Sql.IN_LIST)) {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "select worker_id, canonical from worker_state where worker_id in (" + Sql.marks(chunk.size()) + ")")) {
+                for (int i = 0; i < chunk.size(); i++) {
+                    ps.setString(i + 1, chunk.get(i));
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        states.put(rs.getString(1), rs.getString(2));
+                    }
+                }
+            }
+        }
+        return states;
+    }
+
     /**
-     * Applies the PLANNED rows of a drop (at most one per worker) in the caller's transaction:
-     * rows older than the stored state become SUPERSEDED, the others become the stored state.
-     * Returns how many rows were superseded.
+     * Makes the PLANNED rows of one page of a drop (lines {@code fromLine..toLine}, at most one
+     * PLANNED row per worker) the workers' state, in one set-based statement, in the caller's
+     * transaction. The caller has marked rows older than the stored state SUPERSEDED first; the
+     * statement itself never replaces a newer state either (an event may have committed since).
      */
-    static int applyDrop(Connection c, long dropId, String source) throws SQLException {
-        Instant now = Instant.now();
-        int superseded;
-        try (PreparedStatement ps = c.prepareStatement("""
-                update drop_row set status = 'SUPERSEDED', change_reason = 'older than the stored state'
-                where drop_id = ? and status = 'PLANNED' and exists (
-                    select 1 from worker_state w where w.worker_id = drop_row.worker_id and w.effective_at > drop_row.effective_at)""")) {
-            ps.setLong(1, dropId);
-            superseded = ps.executeUpdate();
-        }
-        try (PreparedStatement ps = c.prepareStatement("""
-                update worker_state set
-                    canonical = (select r.canonical from drop_row r where r.drop_id = ? and r.status = 'PLANNED' and r.worker_id = worker_state.worker_id),
-                    effective_at = (select coalesce(r.effective_at, ?) from drop_row r where r.drop_id = ? and r.status = 'PLANNED' and r.worker_id = worker_state.worker_id),
-                    employment_status = (select r.employment_status from drop_row r where r.drop_id = ? and r.status = 'PLANNED' and r.worker_id = worker_state.worker_id),
-                    enrolment_kind = (select coalesce(r.change_kind, 'UPDATE') from drop_row r where r.drop_id = ? and r.status = 'PLANNED' and r.worker_id = worker_state.worker_id),
-                    enrolment_due = true, source = ?, updated_at = ?
-                where exists (select 1 from drop_row r where r.drop_id = ? and r.status = 'PLANNED' and r.worker_id = worker_state.worker_id)""")) {
-            ps.setLong(1, dropId);
-            Sql.setTime(ps, 2, now);
-            ps.setLong(3, dropId);
-            ps.setLong(4, dropId);
-            ps.setLong(5, dropId);
-            ps.setString(6, source);
-            Sql.setTime(ps, 7, now);
-            ps.setLong(8, dropId);
-            ps.executeUpdate();
-        }
-        try (PreparedStatement ps = c.prepareStatement("""
+    static void applyPage(Connection c, boolean postgres, long dropId, int fromLine, int toLine, String source, Instant now)
+            throws SQLException {
+        String sql = postgres ? """
                 insert into worker_state (worker_id, effective_at, canonical, source, updated_at, employment_status, home_source,
-                    enrolment_due, enrolment_kind)
-                select r.worker_id, coalesce(r.effective_at, ?), r.canonical, ?, ?, r.employment_status, ?, true, coalesce(r.change_kind, 'JOIN')
-                from drop_row r
-                where r.drop_id = ? and r.status = 'PLANNED'
-                and not exists (select 1 from worker_state w where w.worker_id = r.worker_id)""")) {
+                    enrolment_due, enrolment_kind, state_hash)
+                select r.worker_id, coalesce(r.effective_at, ?), r.canonical, ?, ?, r.employment_status, ?, true, coalesce(r.change_kind, 'JOIN'),
+                    r.state_hash
+                from drop_row r where r.drop_id = ? and r.line between ? and ? and r.status = 'PLANNED'
+                on conflict (worker_id) do update set effective_at = excluded.effective_at, canonical = excluded.canonical,
+                    source = excluded.source, updated_at = excluded.updated_at, employment_status = excluded.employment_status,
+                    enrolment_due = true, enrolment_kind = excluded.enrolment_kind, state_hash = excluded.state_hash
+                where worker_state.effective_at <= excluded.effective_at"""
+                : """
+                merge into worker_state w using (
+                    select r.worker_id, coalesce(r.effective_at, ?) as effective_at, r.canonical, cast(? as varchar(100)) as source,
+                        cast(? as timestamp with time zone) as updated_at, r.employment_status, cast(? as varchar(100)) as home_source,
+                        coalesce(r.change_kind, 'JOIN') as change_kind, r.state_hash
+                    from drop_row r where r.drop_id = ? and r.line between ? and ? and r.status = 'PLANNED') r
+                on w.worker_id = r.worker_id
+                when matched and w.effective_at <= r.effective_at then update set effective_at = r.effective_at, canonical = r.canonical,
+                    source = r.source, updated_at = r.updated_at, employment_status = r.employment_status, enrolment_due = true,
+                    enrolment_kind = r.change_kind, state_hash = r.state_hash
+                when not matched then insert (worker_id, effective_at, canonical, source, updated_at, employment_status, home_source,
+                    enrolment_due, enrolment_kind, state_hash)
+                    values (r.worker_id, r.effective_at, r.canonical, r.source, r.updated_at, r.employment_status, r.home_source, true,
+                    r.change_kind, r.state_hash)""";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
             Sql.setTime(ps, 1, now);
             ps.setString(2, source);
             Sql.setTime(ps, 3, now);
             ps.setString(4, source);
             ps.setLong(5, dropId);
+            ps.setInt(6, fromLine);
+            ps.setInt(7, toLine);
             ps.executeUpdate();
         }
-        return superseded;
     }
 
     /** The {@code effectiveAt} of a canonical record in its JSON form; now when it has none. */

@@ -48,6 +48,29 @@ public final class CanonicalRecord {
         return new CanonicalRecord(copy);
     }
 
+    /**
+     * SHA-256 (hex) of the state without its effective time, fields in name order: equal hashes
+     * mean change detection would find nothing to do ({@code effectiveAt} is never compared), so
+     * an unchanged row of a snapshot is recognised from the stored hash alone.
+     */
+    public String stateHash() {
+        java.security.MessageDigest digest;
+        try {
+            digest = java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        for (Map.Entry<String, String> e : new java.util.TreeMap<>(values).entrySet()) {
+            if (!e.getKey().equals(CanonicalField.EFFECTIVE_AT.fieldName())) {
+                digest.update(e.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                digest.update((byte) 0);
+                digest.update(e.getValue().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                digest.update((byte) 0);
+            }
+        }
+        return java.util.HexFormat.of().formatHex(digest.digest());
+    }
+
     /** JSON with custom fields nested under {@code attributes}. */
     public ObjectNode toJsonNode() {
         ObjectNode node = JSON.createObjectNode();

@@ -39,7 +39,7 @@ class StoreContractTest {
 
         Store first = db.open();
         List<String> applied = appliedMigrations(db);
-        assertThat(applied).hasSize(9);
+        assertThat(applied).hasSize(10);
         assertThat(applied.get(0)).startsWith("1 spine: Success");
         assertThat(applied.get(1)).startsWith("2 events: Success");
         assertThat(applied.get(2)).startsWith("3 exception feed: Success");
@@ -48,6 +48,8 @@ class StoreContractTest {
         assertThat(applied.get(5)).startsWith("6 event targets: Success");
         assertThat(applied.get(6)).startsWith("7 enrolments: Success");
         assertThat(applied.get(7)).startsWith("8 live enrolments: Success");
+        assertThat(applied.get(8)).startsWith("9 rescinds: Success");
+        assertThat(applied.get(9)).startsWith("10 paged drops: Success");
         assertThat(flyway(db).info().pending()).isEmpty();
         DropLedger ledger = new DropLedger(first, "a", LONG_LEASE);
         DropClaim claim = ledger.claim("hr", "workers.csv", "sum-1", 10);

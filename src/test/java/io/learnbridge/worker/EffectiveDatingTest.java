@@ -88,7 +88,9 @@ class EffectiveDatingTest {
         // time passes: the held changes' dates come (set to now in the store; still later than the
         // workers' stored states, as they would be on the day)
         world.bridge().store().tx(c -> {
-            try (PreparedStatement ps = c.prepareStatement("update drop_row set effective_at = current_timestamp where status = 'PENDING'")) {
+            try (PreparedStatement ps = c.prepareStatement("update drop_row set effective_at = current_timestamp where status = 'PENDING'");
+                 PreparedStatement due = c.prepareStatement("update held_change set effective_at = current_timestamp")) {
+                due.executeUpdate();
                 return ps.executeUpdate();
             }
         });
