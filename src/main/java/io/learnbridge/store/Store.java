@@ -4,7 +4,6 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.time.Duration;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 
@@ -19,8 +18,6 @@ public final class Store implements AutoCloseable {
     /** Set on a rehearsal view: every transaction runs on it and nothing is ever committed. */
     private final Connection rehearsal;
     private final boolean postgres;
-    /** The embedded file's size after its last compaction by this instance. */
-    private long compactedSize;
 
     private Store(HikariDataSource dataSource) {
         this(dataSource, null);
@@ -111,44 +108,6 @@ public final class Store implements AutoCloseable {
                 }
                 throw e;
             }
-        } catch (SQLException e) {
-            throw new StoreException("store error: " + e.getMessage(), e);
-        }
-    }
-
-    /** What a compaction of the embedded store did: the file before and after, and how long it took. */
-    public record Compaction(long bytesBefore, long bytesAfter, int fillRateBefore, Duration took) {
-    }
-
-    /**
-     * Compacts the embedded H2 file when less than {@code belowFillRate} percent of it is live data
-     * and it grew by a quarter since its last compaction, for at most {@code budget}; null when
-     * there was nothing to do (PostgreSQL, a file filled well enough or not grown, or a store
-     * reached through H2's server). H2 writes every commit as new pages at the end
-     * of its file and, with {@code WRITE_DELAY=0} (which durable commits need), never runs its
-     * background compaction: without this the file grows by many times the live data.
-     */
-    public synchronized Compaction compactEmbedded(int belowFillRate, Duration budget) {
-        if (postgres || rehearsal != null) {
-            return null;
-        }
-        try (Connection c = dataSource.getConnection()) {
-            org.h2.engine.Session session = c.unwrap(org.h2.jdbc.JdbcConnection.class).getSession();
-            if (!(session instanceof org.h2.engine.SessionLocal local)) {
-                return null;
-            }
-            org.h2.mvstore.db.Store h2 = local.getDatabase().getStore();
-            org.h2.mvstore.MVStore mv = h2.getMvStore();
-            // two kinds of waste: free blocks in the file, and dead pages inside the chunks that hold live ones
-            int fill = Math.min(mv.getFillRate(), mv.getFileStore().getChunksFillRate());
-            long before = mv.getFileStore().size();
-            if (fill >= belowFillRate || before < compactedSize + compactedSize / 4 + (1 << 20)) {
-                return null; // well filled, or not grown since the last compaction: moving chunks again would gain little
-            }
-            long start = System.nanoTime();
-            h2.compactFile((int) Math.min(Integer.MAX_VALUE, budget.toMillis()));
-            compactedSize = mv.getFileStore().size();
-            return new Compaction(before, compactedSize, fill, Duration.ofNanos(System.nanoTime() - start));
         } catch (SQLException e) {
             throw new StoreException("store error: " + e.getMessage(), e);
         }
