@@ -11,6 +11,10 @@ alter table drop_row add column state_hash varchar(64);
 -- A row only materialised because its worker repeats later in the drop keeps no source record.
 alter table drop_row alter column source_record drop not null;
 
+-- A delivery of a drop's change keeps no copy of it: the drop row holds it (and the worker's newest
+-- state is in worker_state). Only event deliveries carry their canonical record.
+alter table delivery alter column canonical drop not null;
+
 -- The drop's progress: STAGING (rows streaming in), APPLYING (planned and through the gate; pages
 -- applied up to applied_line, each page in its own transaction, resumable after a crash),
 -- QUARANTINED, STAGED (settled), FAILED, DISCARDED.

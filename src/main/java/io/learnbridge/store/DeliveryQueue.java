@@ -78,8 +78,8 @@ public final class DeliveryQueue {
         String filter = kinds == null ? "" : kinds.isEmpty() ? " and 1 = 0"
                 : " and coalesce(change_kind, 'UPDATE') in (" + String.join(", ", java.util.Collections.nCopies(kinds.size(), "?")) + ")";
         try (PreparedStatement ps = c.prepareStatement("""
-                insert into delivery (source, drop_id, line, worker_id, target, canonical, status, attempts, created_at, updated_at, change_kind)
-                select ?, drop_id, line, worker_id, ?, canonical, 'PENDING', 0, ?, ?, coalesce(change_kind, 'UPDATE')
+                insert into delivery (source, drop_id, line, worker_id, target, status, attempts, created_at, updated_at, change_kind)
+                select ?, drop_id, line, worker_id, ?, 'PENDING', 0, ?, ?, coalesce(change_kind, 'UPDATE')
                 from drop_row where drop_id = ? and status = 'APPLIED' and line between ? and ?""" + filter)) {
             ps.setString(1, source);
             ps.setString(2, target);
@@ -177,9 +177,11 @@ public final class DeliveryQueue {
             throws java.sql.SQLException {
         List<Delivery> candidates = new ArrayList<>();
         String sql = "select d.id, d.source, d.drop_id, d.line, d.worker_id, d.target, "
-                + (latestState ? "coalesce(w.canonical, d.canonical)" : "d.canonical")
+                // a drop's delivery keeps no copy of the change: it is the drop row's (read here by primary key)
+                + (latestState ? "coalesce(w.canonical, d.canonical, r.canonical)" : "coalesce(d.canonical, r.canonical)")
                 + " as canonical, d.attempts, d.event_id, d.change_kind, d.created_at, d.voided_kind"
                 + " from delivery d left join worker_state w on w.worker_id = d.worker_id"
+                + " left join drop_row r on r.drop_id = d.drop_id and r.line = d.line"
                 // ordered as the index (target, status, id) is, so H2 walks it instead of the primary key
                 + " where d.target = ? and " + condition + " order by d.target, d.status, d.id limit ?";
         try (PreparedStatement ps = c.prepareStatement(sql)) {

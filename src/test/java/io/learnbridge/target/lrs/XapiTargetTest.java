@@ -137,10 +137,11 @@ class XapiTargetTest {
         assertThat(newStatements()).as("nothing reached the LRS while it was down").isEmpty();
         assertThat(countLrs("PENDING") + countLrs("SENDING")).isEqualTo(50);
 
-        // one statement the LRS will refuse: its record's effectiveAt is not a timestamp
+        // one statement the LRS will refuse: its record's effectiveAt is not a timestamp (a drop's delivery
+        // sends the change its drop row holds)
         world.bridge().store().tx(c -> {
             try (PreparedStatement ps = c.prepareStatement(
-                    "update delivery set canonical = replace(canonical, '\"effectiveAt\":\"', '\"effectiveAt\":\"not-a-date ') where target = 'lrs' and worker_id = ?")) {
+                    "update drop_row set canonical = replace(canonical, '\"effectiveAt\":\"', '\"effectiveAt\":\"not-a-date ') where worker_id = ?")) {
                 ps.setString(1, HrCsv.id(17));
                 return ps.executeUpdate();
             }
