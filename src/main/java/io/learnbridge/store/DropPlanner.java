@@ -109,7 +109,8 @@ final class DropPlanner {
                 ps.setString(10, change != null ? change.kind().name() : "UNCHANGED".equals(p.status()) ? ChangeKind.NOOP.name() : null);
                 ps.setString(11, change != null ? Sql.truncate(change.reason(), 300)
                         : "SUPERSEDED".equals(p.status()) ? "older than the stored state" : "unchanged");
-                ps.setString(12, change == null ? null : diffJson(change.diff()));
+                // a new worker's diff is the whole record: derived from it when read (diffOf), not stored twice
+                ps.setString(12, change == null || newWorker(change) ? null : diffJson(change.diff()));
                 CanonicalRecord after = change != null ? change.after() : row.canonical() != null ? CanonicalRecord.fromJson(row.canonical()) : null;
                 String status = after != null ? after.get(CanonicalField.EMPLOYMENT_STATUS.fieldName()) : null;
                 ps.setString(13, status == null ? "ACTIVE" : status);
@@ -444,6 +445,24 @@ final class DropPlanner {
                 return rs.next() ? Sql.getInt(rs, "data_rows") : null;
             }
         }
+    }
+
+    private static boolean newWorker(Change change) {
+        return change.kind() == ChangeKind.JOIN && change.diff().values().stream().allMatch(d -> d.before() == null);
+    }
+
+    /** A change's field-by-field diff as stored, or, for a new worker (stored without one), every field of its record. */
+    static String diffOf(String stored, String kind, String canonical) {
+        if (stored != null || !ChangeKind.JOIN.name().equals(kind) || canonical == null) {
+            return stored;
+        }
+        Map<String, Change.Diff> diff = new LinkedHashMap<>();
+        CanonicalRecord.fromJson(canonical).values().forEach((field, value) -> {
+            if (!field.equals(CanonicalField.EFFECTIVE_AT.fieldName())) {
+                diff.put(field, new Change.Diff(null, value));
+            }
+        });
+        return diffJson(diff);
     }
 
     static String diffJson(Map<String, Change.Diff> diff) {

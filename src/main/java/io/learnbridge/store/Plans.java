@@ -102,7 +102,8 @@ public final class Plans {
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         changes.add(new PlannedChange(rs.getInt(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                                Sql.time(rs, "effective_at"), rs.getString(7), rs.getString(8), rs.getString(9)));
+                                Sql.time(rs, "effective_at"), DropPlanner.diffOf(rs.getString(7), rs.getString(3), rs.getString(8)), rs.getString(8),
+                                rs.getString(9)));
                     }
                 }
             }

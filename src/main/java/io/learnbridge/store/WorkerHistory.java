@@ -39,14 +39,15 @@ public final class WorkerHistory {
         return store.tx(c -> {
             List<ChangeEntry> changes = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("""
-                    select f.source, f.id, f.file_name, f.claimed_at, r.line, r.status, r.change_kind, r.change_reason, r.diff, r.effective_at
+                    select f.source, f.id, f.file_name, f.claimed_at, r.line, r.status, r.change_kind, r.change_reason, r.diff, r.effective_at,
+                        r.canonical
                     from drop_row r join drop_file f on f.id = r.drop_id where r.worker_id = ? order by f.id, r.line""")) {
                 ps.setString(1, workerId);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         changes.add(new ChangeEntry(rs.getString(1), "DROP", rs.getLong(2), rs.getString(3), rs.getInt(5), null, null,
                                 Sql.time(rs, "claimed_at"), Sql.time(rs, "effective_at"), rs.getString(6), rs.getString(7), rs.getString(8),
-                                rs.getString(9)));
+                                DropPlanner.diffOf(rs.getString(9), rs.getString(7), rs.getString(11))));
                     }
                 }
             }

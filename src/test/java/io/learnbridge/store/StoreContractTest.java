@@ -230,6 +230,28 @@ class StoreContractTest {
     }
 
     @OnEveryDatabase
+    void aWorkerUnchangedInTheNextDropIsCountedNotStoredAndItsJoinStillShowsEveryField(Store store) {
+        DropLedger ledger = new DropLedger(store, "a", LONG_LEASE);
+        DropClaim day1 = ledger.claim("hr", "day1.csv", "sum-1", 10);
+        ledger.stage(day1, List.of(accepted(2, "E1", "h1"), accepted(3, "E2", "h2")));
+        ledger.finish(day1, TARGETS);
+        DropClaim day2 = ledger.claim("hr", "day2.csv", "sum-2", 10);
+        ledger.stage(day2, List.of(accepted(2, "E1", "h1-again"), accepted(3, "E3", "h3")));
+
+        DropLedger.Summary summary = ledger.finish(day2, TARGETS);
+
+        assertThat(summary.plan().unchanged()).isEqualTo(1);
+        assertThat(summary.plan().joins()).isEqualTo(1);
+        assertThat(rowStatuses(store, day2.dropId())).as("the unchanged worker has no row").containsExactly(Map.entry(3, "APPLIED"));
+        Reconciliation.Report report = new Reconciliation(store).forDrop(day2.dropId()).orElseThrow();
+        assertThat(report.received()).isEqualTo(2);
+        assertThat(report.unchanged()).isEqualTo(1);
+        assertThat(report.balanced()).isTrue();
+        assertThat(new Plans(store).forDrop(day2.dropId(), 10).orElseThrow().changes()).singleElement()
+                .satisfies(c -> assertThat(c.diff()).isEqualTo("{\"workerId\":[null,\"E3\"]}"));
+    }
+
+    @OnEveryDatabase
     void identicalRepeatsOfAWorkerAreUnchangedDuplicatesDeliveredOnce(Store store) {
         DropLedger ledger = new DropLedger(store, "a", LONG_LEASE);
         DropClaim claim = ledger.claim("hr", "workers.csv", "sum-1", 10);
