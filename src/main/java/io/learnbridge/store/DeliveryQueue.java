@@ -177,11 +177,12 @@ public final class DeliveryQueue {
             throws java.sql.SQLException {
         List<Delivery> candidates = new ArrayList<>();
         String sql = "select d.id, d.source, d.drop_id, d.line, d.worker_id, d.target, "
-                // a drop's delivery keeps no copy of the change: it is the drop row's (read here by primary key)
-                + (latestState ? "coalesce(w.canonical, d.canonical, r.canonical)" : "coalesce(d.canonical, r.canonical)")
+                // a drop's delivery keeps no copy of the change: it is the drop row's (read by primary key), and
+                // the worker's newest state is always stored before a delivery of it is queued
+                + (latestState ? "coalesce(w.canonical, d.canonical)" : "coalesce(d.canonical, r.canonical)")
                 + " as canonical, d.attempts, d.event_id, d.change_kind, d.created_at, d.voided_kind"
                 + " from delivery d left join worker_state w on w.worker_id = d.worker_id"
-                + " left join drop_row r on r.drop_id = d.drop_id and r.line = d.line"
+                + (latestState ? "" : " left join drop_row r on r.drop_id = d.drop_id and r.line = d.line")
                 // ordered as the index (target, status, id) is, so H2 walks it instead of the primary key
                 + " where d.target = ? and " + condition + " order by d.target, d.status, d.id limit ?";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
