@@ -23,6 +23,8 @@ alter table drop_file add column staged_at timestamp with time zone;
 alter table drop_file add column planned_at timestamp with time zone;
 alter table drop_file add column applied_line integer;
 alter table drop_file add column apply_lease timestamp with time zone;
+-- When the drop's rows were compacted to what the audit trail needs (learnbridge.drops.retention).
+alter table drop_file add column pruned_at timestamp with time zone;
 
 -- Changes held for a future effective time, released by route release-held-changes: a small table
 -- with an index on the release time, instead of a scan of every staged row.

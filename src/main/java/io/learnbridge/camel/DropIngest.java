@@ -39,14 +39,18 @@ public final class DropIngest {
     private final Function<String, Optional<String>> properties;
     private final Metrics metrics;
     private final int batchSize;
+    private final java.time.Duration retention;
 
-    public DropIngest(DropLedger ledger, Mappings mappings, Function<String, Optional<String>> properties, Metrics metrics, int batchSize) {
+    /** @param retention how long a settled drop keeps its rows' records ({@code learnbridge.drops.retention}) */
+    public DropIngest(DropLedger ledger, Mappings mappings, Function<String, Optional<String>> properties, Metrics metrics, int batchSize,
+                      java.time.Duration retention) {
         this.ledger = ledger;
         this.policies = new DropPolicies(properties);
         this.mappings = mappings;
         this.properties = properties;
         this.metrics = metrics;
         this.batchSize = batchSize;
+        this.retention = retention;
     }
 
     public DropClaim claim(Exchange exchange, @Variable("source") String source) throws IOException {
@@ -148,8 +152,9 @@ public final class DropIngest {
     }
 
     /**
-     * Releases held changes whose effective time has come, and finishes applying drops whose
-     * applier stopped half-way with no file left to claim them again (route release-held-changes).
+     * Releases held changes whose effective time has come, finishes applying drops whose applier
+     * stopped half-way with no file left to claim them again, and compacts the oldest settled drop
+     * past its retention (route release-held-changes).
      */
     public int releaseDue() {
         int resumed = ledger.resumeAbandoned(source -> Settings.targetsOf(properties, source));
@@ -157,6 +162,10 @@ public final class DropIngest {
             LOG.info("Finished applying {} drops whose applier stopped half-way", resumed);
         }
         int released = ledger.releaseDue(source -> Settings.targetsOf(properties, source), 500);
+        Long pruned = ledger.prune(retention);
+        if (pruned != null) {
+            LOG.info("Drop {} is past its retention ({}): its rows now keep only what the audit trail needs", pruned, retention);
+        }
         if (released > 0) {
             LOG.info("Released {} held changes whose effective time has come", released);
         }

@@ -23,8 +23,11 @@ public record Settings(
     public record Store(String url, String user, String password, int poolSize) {
     }
 
-    /** @param applyPage lines of a drop applied per transaction */
-    public record Drops(int batchSize, Duration claimLease, int applyPage) {
+    /**
+     * @param applyPage lines of a drop applied per transaction
+     * @param retention how long a settled drop keeps its rows' source and canonical records
+     */
+    public record Drops(int batchSize, Duration claimLease, int applyPage, Duration retention) {
     }
 
     public record Delivery(int batchSize, Duration retryBudget, Duration maxRetryAfter, Duration lease) {
@@ -38,7 +41,7 @@ public record Settings(
                         r.optional("learnbridge.store.password").orElse(null), r.integer("learnbridge.store.poolSize", 1, 200)),
                 r.text("learnbridge.mappings.location"),
                 new Drops(r.integer("learnbridge.drops.batchSize", 1, 100_000), r.duration("learnbridge.drops.claimLease"),
-                        r.integer("learnbridge.drops.applyPage", 10, 1_000_000)),
+                        r.integer("learnbridge.drops.applyPage", 10, 1_000_000), r.duration("learnbridge.drops.retention")),
                 new Delivery(r.integer("learnbridge.delivery.batchSize", 1, 10_000), r.duration("learnbridge.delivery.retryBudget"),
                         r.duration("learnbridge.delivery.maxRetryAfter"), r.duration("learnbridge.delivery.lease")),
                 r.optional("learnbridge.api.token").filter(s -> !s.isBlank()).orElse(null));

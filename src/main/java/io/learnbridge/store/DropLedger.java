@@ -366,6 +366,55 @@ public final class DropLedger {
     }
 
     /**
+     * Compacts the oldest settled drop whose retention has passed to what the audit trail needs:
+     * every row keeps its line, worker, status, change, reason and diff; the source record goes
+     * (rejections and conflicts keep theirs in the exception queue), and so does the canonical
+     * record of every change but a JOIN (whose record is its diff). A drop with deliveries still
+     * to send, or changes still held, waits. Returns the drop compacted, or null when none was due.
+     */
+    public Long prune(Duration retention) {
+        Long dropId = store.tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    select f.id from drop_file f where f.status in ('STAGED', 'DISCARDED') and f.pruned_at is null and f.finished_at <= ?
+                    and not exists (select 1 from delivery d where d.drop_id = f.id and d.status in ('PENDING', 'SENDING'))
+                    and not exists (select 1 from held_change h where h.drop_id = f.id)
+                    order by f.id limit 1""")) {
+                Sql.setTime(ps, 1, Instant.now().minus(retention));
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? rs.getLong(1) : null;
+                }
+            }
+        });
+        if (dropId == null) {
+            return null;
+        }
+        int[] range = store.tx(c -> DropPlanner.lineRange(c, dropId));
+        for (int from = range[0]; from <= range[1]; from += applyPage) {
+            int fromLine = from;
+            int toLine = (int) Math.min(range[1], (long) from + applyPage - 1);
+            store.tx(c -> {
+                try (PreparedStatement ps = c.prepareStatement("""
+                        update drop_row set source_record = null, canonical = case when change_kind = 'JOIN' then canonical end
+                        where drop_id = ? and line between ? and ? and status in ('APPLIED', 'SUPERSEDED', 'UNCHANGED', 'DUPLICATE', 'DISCARDED')
+                        and (source_record is not null or canonical is not null)""")) {
+                    ps.setLong(1, dropId);
+                    ps.setInt(2, fromLine);
+                    ps.setInt(3, toLine);
+                    return ps.executeUpdate();
+                }
+            });
+        }
+        store.tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("update drop_file set pruned_at = ? where id = ?")) {
+                Sql.setTime(ps, 1, Instant.now());
+                ps.setLong(2, dropId);
+                return ps.executeUpdate();
+            }
+        });
+        return dropId;
+    }
+
+    /**
      * Finishes applying drops whose applier stopped half-way and that no file route will claim
      * again (an approval whose command was killed; an instance that died after moving nothing):
      * APPLYING drops whose apply lease ran out. Returns how many were finished.

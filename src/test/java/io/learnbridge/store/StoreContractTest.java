@@ -252,6 +252,60 @@ class StoreContractTest {
     }
 
     @OnEveryDatabase
+    void aSettledDropPastItsRetentionKeepsItsChangesButNotItsRecords(Store store) {
+        DropLedger ledger = new DropLedger(store, "a", LONG_LEASE);
+        DropClaim day1 = ledger.claim("hr", "day1.csv", "sum-1", 10);
+        ledger.stage(day1, List.of(accepted(2, "E1", "h1"), accepted(3, "E2", "h2"), rejected(4, "email", "not an email address")));
+        ledger.finish(day1, TARGETS);
+        assertThat(ledger.prune(Duration.ZERO)).as("deliveries still to send").isNull();
+        DeliveryQueue queue = new DeliveryQueue(store, "a", LONG_LEASE);
+        for (String target : TARGETS) {
+            queue.claim(target, 10).forEach(d -> queue.delivered(d.id(), 200));
+        }
+
+        assertThat(ledger.prune(Duration.ofDays(1))).as("within its retention").isNull();
+        assertThat(ledger.prune(Duration.ZERO)).isEqualTo(day1.dropId());
+
+        assertThat(ledger.prune(Duration.ZERO)).as("compacted once").isNull();
+        Map<Integer, String> records = store.tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("select line, source_record, canonical from drop_row where drop_id = ? order by line")) {
+                ps.setLong(1, day1.dropId());
+                try (ResultSet rs = ps.executeQuery()) {
+                    Map<Integer, String> out = new TreeMap<>();
+                    while (rs.next()) {
+                        out.put(rs.getInt(1), rs.getString(2) + " | " + rs.getString(3));
+                    }
+                    return out;
+                }
+            }
+        });
+        assertThat(records).containsExactly(Map.entry(2, "null | " + canonical("E1")), Map.entry(3, "null | " + canonical("E2")),
+                Map.entry(4, sourceRecord(4, null) + " | null"));
+        assertThat(new Plans(store).forDrop(day1.dropId(), 10).orElseThrow().changes()).extracting(Plans.PlannedChange::kind)
+                .containsExactly("JOIN", "JOIN");
+        assertThat(new Reconciliation(store).forDrop(day1.dropId()).orElseThrow().balanced()).isTrue();
+
+        DropClaim day2 = ledger.claim("hr", "day2.csv", "sum-2", 10);
+        ledger.stage(day2, List.of(new StagedRow(2, "E1", true, "h1-moved", sourceRecord(2, "E1"), "{\"workerId\":\"E1\",\"orgUnit\":\"Sales\"}",
+                null, null, null)));
+        ledger.finish(day2, TARGETS);
+        for (String target : TARGETS) {
+            queue.claim(target, 10).forEach(d -> queue.delivered(d.id(), 200));
+        }
+        assertThat(ledger.prune(Duration.ZERO)).isEqualTo(day2.dropId());
+        String kept = store.tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("select change_kind || ' ' || diff || ' ' || coalesce(canonical, 'no record') from drop_row where drop_id = ?")) {
+                ps.setLong(1, day2.dropId());
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getString(1);
+                }
+            }
+        });
+        assertThat(kept).as("a change keeps its diff, not its record").isEqualTo("MOVE {\"orgUnit\":[null,\"Sales\"]} no record");
+    }
+
+    @OnEveryDatabase
     void identicalRepeatsOfAWorkerAreUnchangedDuplicatesDeliveredOnce(Store store) {
         DropLedger ledger = new DropLedger(store, "a", LONG_LEASE);
         DropClaim claim = ledger.claim("hr", "workers.csv", "sum-1", 10);
