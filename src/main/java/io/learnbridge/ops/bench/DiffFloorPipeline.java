@@ -44,15 +44,12 @@ import java.util.Map;
  */
 public final class DiffFloorPipeline implements DiffPipeline {
 
-    private static final byte ACTIVE = 0;
-    private static final byte LEAVE_OF_ABSENCE = 1;
-    private static final byte TERMINATED = 2;
-    private static final int JOIN = 0;
-    private static final int MOVE = 1;
-    private static final int UPDATE = 2;
-    private static final int LEAVE = 3;
-    private static final int NOOP = 4;
-    private static final String[] KIND_NAMES = {"JOIN", "MOVE", "UPDATE", "LEAVE", "NOOP"};
+    private static final byte TERMINATED = WorkerHashes.TERMINATED;
+    private static final int JOIN = WorkerHashes.JOIN;
+    private static final int MOVE = WorkerHashes.MOVE;
+    private static final int UPDATE = WorkerHashes.UPDATE;
+    private static final int LEAVE = WorkerHashes.LEAVE;
+    private static final int NOOP = WorkerHashes.NOOP;
 
     private final boolean jdbc;
     private final Path dir;
@@ -110,7 +107,7 @@ public final class DiffFloorPipeline implements DiffPipeline {
     private static final class Tally {
         long rows;
         long accepted;
-        final long[] kinds = new long[KIND_NAMES.length];
+        final long[] kinds = new long[WorkerHashes.KINDS];
         long canonicalChars;
         final List<Change> changes = new ArrayList<>();
 
@@ -234,9 +231,9 @@ public final class DiffFloorPipeline implements DiffPipeline {
                     continue;
                 }
                 tally.accepted++;
-                long move = moveHash(v);
-                long rest = restHash(v);
-                byte status = status(v[FloorPipeline.C_STATUS]);
+                long move = WorkerHashes.moveHash(v);
+                long rest = WorkerHashes.restHash(v);
+                byte status = WorkerHashes.status(v[FloorPipeline.C_STATUS]);
                 String workerId = v[FloorPipeline.C_WORKER_ID];
                 State before = state.get(workerId);
                 int kind = classify(before, move, rest, status);
@@ -269,26 +266,10 @@ public final class DiffFloorPipeline implements DiffPipeline {
         }
     }
 
-    /** The change detector's rules, on hashes: see {@code io.learnbridge.worker.ChangeDetector#detect}. */
+    /** The change detector's rules, on hashes: see {@link WorkerHashes#classify}. */
     private static int classify(State before, long move, long rest, byte status) {
-        boolean isActive = status != TERMINATED;
-        if (before == null) {
-            return isActive ? JOIN : NOOP;
-        }
-        boolean wasActive = before.status != TERMINATED;
-        if (!wasActive && isActive) {
-            return JOIN;
-        }
-        if (wasActive && !isActive) {
-            return LEAVE;
-        }
-        if (before.move == move && before.rest == rest && before.status == status) {
-            return NOOP;
-        }
-        if (!wasActive) {
-            return UPDATE;
-        }
-        return before.move != move ? MOVE : UPDATE;
+        return before == null ? WorkerHashes.classify(false, (byte) 0, 0, 0, move, rest, status)
+                : WorkerHashes.classify(true, before.status, before.move, before.rest, move, rest, status);
     }
 
     /** Every active worker of the state not listed by drop {@code drop} leaves. */
@@ -365,7 +346,7 @@ public final class DiffFloorPipeline implements DiffPipeline {
             merge.addBatch();
             if (deliver) {
                 delivery.setString(1, change.workerId());
-                delivery.setString(2, KIND_NAMES[change.kind()]);
+                delivery.setString(2, WorkerHashes.kindName(change.kind()));
                 delivery.setString(3, change.canonical());
                 delivery.addBatch();
                 deliveries++;
@@ -398,45 +379,6 @@ public final class DiffFloorPipeline implements DiffPipeline {
                 delivery.close();
             }
         }
-    }
-
-    private static byte status(String canonical) {
-        return switch (canonical) {
-            case "TERMINATED" -> TERMINATED;
-            case "LEAVE_OF_ABSENCE" -> LEAVE_OF_ABSENCE;
-            default -> ACTIVE;
-        };
-    }
-
-    private static final long FNV_OFFSET = 0xcbf29ce484222325L;
-    private static final long FNV_PRIME = 0x100000001b3L;
-
-    /** managerId, jobCode, jobTitle, location, orgUnit: the fields whose change is a MOVE. */
-    private static long moveHash(String[] v) {
-        long h = FNV_OFFSET;
-        for (int i = FloorPipeline.C_MANAGER_ID; i <= FloorPipeline.C_ORG_UNIT; i++) {
-            h = hash(h, v[i]);
-        }
-        return h;
-    }
-
-    /** email, givenName, familyName, hireDate. */
-    private static long restHash(String[] v) {
-        long h = FNV_OFFSET;
-        for (int i = 1; i < FloorPipeline.C_MANAGER_ID; i++) {
-            h = hash(h, v[i]);
-        }
-        return hash(h, v[FloorPipeline.C_HIRE_DATE]);
-    }
-
-    /** FNV-1a, 64 bits, over one value's chars and a terminator (a distinct one for an absent value). */
-    private static long hash(long h, String value) {
-        if (value != null) {
-            for (int i = 0; i < value.length(); i++) {
-                h = (h ^ value.charAt(i)) * FNV_PRIME;
-            }
-        }
-        return (h ^ (value == null ? 0x1_0000 : 0x1_0001)) * FNV_PRIME;
     }
 
     /** Heap used after full collections: to measure what a structure holds. */

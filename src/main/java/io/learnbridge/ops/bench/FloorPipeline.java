@@ -177,7 +177,7 @@ public final class FloorPipeline implements BenchPipeline {
     }
 
     /** Positions of the mapped columns in {@code header}, in the order of {@link #CANONICAL}. */
-    static int[] columns(List<String> header, Path csv) throws IOException {
+    public static int[] columns(List<String> header, Path csv) throws IOException {
         int[] col = new int[COLUMNS.length];
         for (int i = 0; i < COLUMNS.length; i++) {
             col[i] = header.indexOf(COLUMNS[i]);
@@ -189,20 +189,20 @@ public final class FloorPipeline implements BenchPipeline {
     }
 
     /** Canonical field names, in the order {@link #mapValues} fills them (the order of the canonical JSON). */
-    static final String[] CANONICAL = {"workerId", "email", "givenName", "familyName", "managerId", "jobCode", "jobTitle", "location",
+    public static final String[] CANONICAL = {"workerId", "email", "givenName", "familyName", "managerId", "jobCode", "jobTitle", "location",
         "orgUnit", "employmentStatus", "hireDate"};
-    static final int C_WORKER_ID = 0;
-    static final int C_MANAGER_ID = 4;
-    static final int C_ORG_UNIT = 8;
-    static final int C_STATUS = 9;
-    static final int C_HIRE_DATE = 10;
+    public static final int C_WORKER_ID = 0;
+    public static final int C_MANAGER_ID = 4;
+    public static final int C_ORG_UNIT = 8;
+    public static final int C_STATUS = 9;
+    public static final int C_HIRE_DATE = 10;
 
     /**
      * The {@code hris} mapping's rules, coded field by field: fills {@code v} with the canonical
      * values of one row (null where absent; index as {@link #CANONICAL}) and returns null, or
      * returns the field that rejects the row.
      */
-    static String mapValues(CsvRecord r, int[] col, String[] v) {
+    public static String mapValues(CsvRecord r, int[] col, String[] v) {
         String workerId = strip(r.getField(col[0]));
         if (workerId == null || !WORKER_ID.matcher(workerId).matches()) {
             return "workerId";
@@ -257,7 +257,7 @@ public final class FloorPipeline implements BenchPipeline {
     }
 
     /** The canonical JSON of mapped values (as {@link #mapValues} fills them), the way the mapping writes it. */
-    static void writeCanonical(JsonGenerator g, String[] v, String effectiveAt) throws IOException {
+    public static void writeCanonical(JsonGenerator g, String[] v, String effectiveAt) throws IOException {
         g.writeStartObject();
         for (int i = 0; i < CANONICAL.length; i++) {
             writeIfPresent(g, CANONICAL[i], v[i]);

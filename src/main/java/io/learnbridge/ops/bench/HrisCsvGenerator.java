@@ -105,7 +105,7 @@ public final class HrisCsvGenerator {
     }
 
     /** One data row, quoted where needed, with its line break. */
-    static void writeRow(Writer out, String[] fields) throws IOException {
+    public static void writeRow(Writer out, String[] fields) throws IOException {
         for (int i = 0; i < fields.length; i++) {
             field(out, fields[i], i > 0);
         }
@@ -162,14 +162,14 @@ public final class HrisCsvGenerator {
     }
 
     /** Column positions in {@link #HEADER}. */
-    static final int EMPLOYEE_ID = 0;
-    static final int EMAIL = 3;
-    static final int MANAGER_ID = 4;
-    static final int JOB_CODE = 5;
-    static final int JOB_TITLE = 6;
-    static final int DEPARTMENT = 8;
-    static final int STATUS = 9;
-    static final int HIRE_DATE = 10;
+    public static final int EMPLOYEE_ID = 0;
+    public static final int EMAIL = 3;
+    public static final int MANAGER_ID = 4;
+    public static final int JOB_CODE = 5;
+    public static final int JOB_TITLE = 6;
+    public static final int DEPARTMENT = 8;
+    public static final int STATUS = 9;
+    public static final int HIRE_DATE = 10;
 
     /**
      * One generated row: {@code n} (its worker number, {@code E0000042} for 42), the fields as
@@ -185,40 +185,40 @@ public final class HrisCsvGenerator {
     }
 
     /** A status code the {@code hris} mapping maps to ACTIVE or LEAVE_OF_ABSENCE. */
-    static boolean activeStatus(String code) {
+    public static boolean activeStatus(String code) {
         String s = code.strip().toUpperCase(Locale.ROOT);
         return s.equals("A") || s.equals("L") || s.equals("LOA");
     }
 
-    static String usDate(LocalDate date) {
+    public static String usDate(LocalDate date) {
         return String.format(Locale.ROOT, "%02d/%02d/%04d", date.getMonthValue(), date.getDayOfMonth(), date.getYear());
     }
 
-    static int jobs() {
+    public static int jobs() {
         return JOBS.length;
     }
 
-    static String[] job(int index) {
+    public static String[] job(int index) {
         return JOBS[index];
     }
 
-    static String[] departments() {
+    public static String[] departments() {
         return DEPARTMENTS.clone();
     }
 
-    static String[] locations() {
+    public static String[] locations() {
         return LOCATIONS.clone();
     }
 
-    static String[] givenNames() {
+    public static String[] givenNames() {
         return GIVEN.clone();
     }
 
-    static String[] familyNames() {
+    public static String[] familyNames() {
         return FAMILY.clone();
     }
 
-    static String[] asciiNames(String[] names) {
+    public static String[] asciiNames(String[] names) {
         return ascii(names);
     }
 
