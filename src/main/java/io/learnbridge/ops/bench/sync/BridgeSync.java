@@ -347,22 +347,11 @@ public final class BridgeSync implements SyncPipeline {
             return StoreTimes.of(renamedAt, at.get("claimed_at"), at.get("staged_at"), at.get("planned_at"), at.get("finished_at"), lastPutAt);
         }
 
-        /** The changes the bridge planned for the drop, by kind (rows without a change kind, e.g. superseded, not counted). */
+        /** The changes the bridge planned for the drop, by kind, as its plan reports them (unchanged workers are counted, not stored). */
         private Changes found(long dropId) {
-            return store.tx(c -> {
-                Map<String, Long> kinds = new HashMap<>();
-                try (PreparedStatement ps = c.prepareStatement(
-                        "select change_kind, count(*) from drop_row where drop_id = ? and change_kind is not null group by change_kind")) {
-                    ps.setLong(1, dropId);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        while (rs.next()) {
-                            kinds.put(rs.getString(1), rs.getLong(2));
-                        }
-                    }
-                }
-                return new Changes(kinds.getOrDefault("JOIN", 0L), kinds.getOrDefault("MOVE", 0L), kinds.getOrDefault("UPDATE", 0L),
-                        kinds.getOrDefault("LEAVE", 0L), kinds.getOrDefault("NOOP", 0L));
-            });
+            Map<String, Integer> kinds = new io.learnbridge.store.Plans(store).forDrop(dropId, 0).orElseThrow().byKind();
+            return new Changes(kinds.getOrDefault("JOIN", 0), kinds.getOrDefault("MOVE", 0), kinds.getOrDefault("UPDATE", 0),
+                    kinds.getOrDefault("LEAVE", 0), kinds.getOrDefault("NOOP", 0));
         }
 
         /** The drop's deliveries DELIVERED, and the target's deliveries of any drop left PENDING, SENDING or FAILED. */
