@@ -78,4 +78,24 @@ public final class LmsJournal {
         }
         return gaps;
     }
+
+    /**
+     * Workers whose successful PUTs carried more than one distinct body (two different states sent
+     * to one learner), and the PUTs beyond the first per worker (identical upserts sent again).
+     */
+    public record Resends(List<String> conflicting, int identical) {
+    }
+
+    public Resends resends() {
+        List<String> conflicting = new ArrayList<>();
+        int identical = 0;
+        for (Map.Entry<String, List<Put>> worker : putsByWorker().entrySet()) {
+            long bodies = worker.getValue().stream().filter(Put::succeeded).map(Put::body).distinct().count();
+            if (bodies != 1) {
+                conflicting.add(worker.getKey());
+            }
+            identical += worker.getValue().size() - 1;
+        }
+        return new Resends(conflicting, identical);
+    }
 }
