@@ -38,8 +38,8 @@ import java.util.Properties;
  * the stored state ({@link WorkerHashes}, the change detector's rules) in table
  * {@code floor_state(worker_id primary key, status, move_hash, rest_hash, canonical)} of the same
  * kind of store as the bridge's (H2 with {@code WRITE_DELAY=0}, or PostgreSQL), read into memory at
- * the start of each drop; for a full snapshot in which every row is identified, every active
- * worker not in the file leaves. Only what changed is written, in plain JDBC batches committed per
+ * the start of each drop: all of it for a full snapshot, in which every active worker not in the
+ * file leaves (when every row is identified); for a delta drop only its workers' state, by key. Only what changed is written, in plain JDBC batches committed per
  * batch; after each commit the batch's changed workers are PUT to the target as the LMS mapping
  * would shape them ({@link FloorSender}: Apache HttpClient 5, the same parallelism). A worker first
  * seen terminated is not stored, as the bridge does. The file is assumed to hold each worker once.
@@ -68,7 +68,7 @@ public final class FloorSync implements SyncPipeline {
     @Override
     public String description() {
         return "hand-written, no Camel: FastCSV -> map by column index -> 2 x 64-bit hash -> diff with table floor_state (read into a HashMap per"
-                + " drop) -> changed state upserted in JDBC batches of " + BATCH + ", committed per batch -> one PUT per changed worker"
+                + " drop: all of it for a full snapshot, the drop's workers for a delta) -> changed state upserted in JDBC batches of " + BATCH + ", committed per batch -> one PUT per changed worker"
                 + " (Apache HttpClient 5, " + options.parallelism() + " in flight, same retries)";
     }
 
@@ -168,7 +168,7 @@ public final class FloorSync implements SyncPipeline {
         }
 
         private void sync(Path csv, boolean fullSnapshot, long[] kinds) throws IOException, SQLException, InterruptedException {
-            Map<String, State> state = load();
+            Map<String, State> state = fullSnapshot ? load() : load(workerIds(csv));
             String effectiveAt = Instant.now().truncatedTo(ChronoUnit.MICROS).toString();
             String[] v = new String[FloorPipeline.CANONICAL.length];
             long unidentified = 0;
@@ -236,6 +236,48 @@ public final class FloorSync implements SyncPipeline {
             return leavers;
         }
 
+        /** The worker ids of a drop's rows, for a delta drop: only those workers' state is read. */
+        private List<String> workerIds(Path csv) throws IOException {
+            List<String> ids = new ArrayList<>();
+            try (CsvReader<CsvRecord> reader = CsvReader.builder().skipEmptyLines(true).allowExtraFields(true).allowMissingFields(true)
+                    .ofCsvRecord(csv, StandardCharsets.UTF_8)) {
+                Iterator<CsvRecord> records = reader.iterator();
+                if (records.hasNext()) {
+                    int column = FloorPipeline.columns(records.next().getFields().stream().map(String::strip).toList(), csv)[FloorPipeline.C_WORKER_ID];
+                    while (records.hasNext()) {
+                        CsvRecord record = records.next();
+                        if (column < record.getFieldCount()) {
+                            ids.add(record.getField(column).strip());
+                        }
+                    }
+                }
+            }
+            return ids;
+        }
+
+        /** The stored state of the given workers, looked up by primary key in batches. */
+        private Map<String, State> load(List<String> workerIds) throws SQLException {
+            Map<String, State> state = new HashMap<>();
+            for (int from = 0; from < workerIds.size(); from += BATCH) {
+                List<String> ids = workerIds.subList(from, Math.min(workerIds.size(), from + BATCH));
+                String marks = String.join(", ", java.util.Collections.nCopies(ids.size(), "?"));
+                try (PreparedStatement ps = c.prepareStatement(
+                        "select worker_id, status, move_hash, rest_hash from floor_state where worker_id in (" + marks + ")")) {
+                    for (int i = 0; i < ids.size(); i++) {
+                        ps.setString(i + 1, ids.get(i));
+                    }
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            state.put(rs.getString(1), new State((byte) rs.getShort(2), rs.getLong(3), rs.getLong(4)));
+                        }
+                    }
+                }
+            }
+            c.commit();
+            return state;
+        }
+
+        /** The whole stored state, for a full snapshot (its absent workers leave). */
         private Map<String, State> load() throws SQLException {
             Map<String, State> state = new HashMap<>();
             try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("select worker_id, status, move_hash, rest_hash from floor_state")) {

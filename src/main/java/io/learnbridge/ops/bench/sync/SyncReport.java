@@ -57,7 +57,8 @@ public final class SyncReport {
         out.printf(Locale.ROOT, "%s: %s%n", store, description);
         out.printf(Locale.ROOT, "Medians over %d run(s). End to end: file renamed into the drop folder (floor: its start) -> last PUT received;"
                 + " ratio = learnbridge / floor; stage, plan, apply from drop_file (claimed_at, staged_at, planned_at, finished_at; '-' where"
-                + " the store has no such column), ingest = claimed_at -> finished_at, deliver = finished_at -> last PUT; CPU = the process's.%n", runs);
+                + " the store has no such column), ingest = claimed_at -> finished_at, deliver = finished_at -> last PUT; CPU = this JVM's (both pipelines, the target;"
+                + " a PostgreSQL server's own CPU is not in it).%n", runs);
         out.printf(Locale.ROOT, ROW, "phase", "pipeline", "rows", "PUTs", "e2e s", "ratio", "pickup", "stage", "plan", "apply", "ingest", "deliver",
                 "rows/CPU-s", "heap MB", "heap MB", "B/worker");
         out.printf(Locale.ROOT, ROW, "", "", "", "", "", "", "s", "s", "s", "s", "s", "s", "", "GC max", "at end", "stored");
