@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.LocalDate;
-import java.util.Arrays;
 import java.util.Properties;
 import java.util.Random;
 
@@ -247,33 +246,12 @@ public final class HrisDiffGenerator {
                 eligibleLeft--;
                 if (u < changesLeft) {
                     changesLeft--;
-                    int kind = random.nextInt(100);
-                    if (kind < 25) {
-                        String manager = fields[HrisCsvGenerator.MANAGER_ID];
-                        String next;
-                        do {
-                            next = HrisCsvGenerator.id(1 + random.nextInt(rows));
-                        } while (next.equals(manager));
-                        fields[HrisCsvGenerator.MANAGER_ID] = next;
-                        managerMoves++;
-                    } else if (kind < 40) {
-                        int d = Arrays.asList(departments).indexOf(fields[HrisCsvGenerator.DEPARTMENT]);
-                        fields[HrisCsvGenerator.DEPARTMENT] = departments[(d + 1 + random.nextInt(departments.length - 1)) % departments.length];
-                        departmentMoves++;
-                    } else if (kind < 50) {
-                        int jobs = HrisCsvGenerator.jobs();
-                        String[] job = HrisCsvGenerator.job((row.jobIndex() + 1 + random.nextInt(jobs - 1)) % jobs);
-                        fields[HrisCsvGenerator.JOB_CODE] = job[0];
-                        fields[HrisCsvGenerator.JOB_TITLE] = job[1];
-                        jobMoves++;
-                    } else if (kind < 80) {
-                        String email = fields[HrisCsvGenerator.EMAIL];
-                        int at = email.indexOf('@');
-                        fields[HrisCsvGenerator.EMAIL] = email.substring(0, at) + ".2" + email.substring(at);
-                        emailUpdates++;
-                    } else {
-                        fields[HrisCsvGenerator.STATUS] = "T";
-                        statusLeaves++;
+                    switch (ChangeMix.apply(fields, random, rows, ".2")) {
+                        case MANAGER_MOVE -> managerMoves++;
+                        case DEPARTMENT_MOVE -> departmentMoves++;
+                        case JOB_MOVE -> jobMoves++;
+                        case EMAIL_UPDATE -> emailUpdates++;
+                        case STATUS_LEAVE -> statusLeaves++;
                     }
                 } else if (u < changesLeft + absentLeft) {
                     absentLeft--;

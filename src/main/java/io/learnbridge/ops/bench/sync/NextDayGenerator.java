@@ -13,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.LocalDate;
-import java.util.Arrays;
 import java.util.Iterator;
 import java.util.Locale;
 import java.util.Properties;
@@ -132,36 +131,10 @@ public final class NextDayGenerator {
                     eligibleLeft--;
                     if (u < changesLeft) {
                         changesLeft--;
-                        int kind = random.nextInt(100);
-                        if (kind < 25) {
-                            String manager = fields[HrisCsvGenerator.MANAGER_ID];
-                            String next;
-                            do {
-                                next = HrisCsvGenerator.id(1 + random.nextInt(maxId));
-                            } while (next.equals(manager));
-                            fields[HrisCsvGenerator.MANAGER_ID] = next;
-                            moves++;
-                        } else if (kind < 40) {
-                            int d = Arrays.asList(departments).indexOf(fields[HrisCsvGenerator.DEPARTMENT]);
-                            fields[HrisCsvGenerator.DEPARTMENT] = departments[Math.floorMod(d + 1 + random.nextInt(departments.length - 1),
-                                    departments.length)];
-                            moves++;
-                        } else if (kind < 50) {
-                            String[] job;
-                            do {
-                                job = HrisCsvGenerator.job(random.nextInt(HrisCsvGenerator.jobs()));
-                            } while (job[1].equals(fields[HrisCsvGenerator.JOB_TITLE].strip()));
-                            fields[HrisCsvGenerator.JOB_CODE] = job[0];
-                            fields[HrisCsvGenerator.JOB_TITLE] = job[1];
-                            moves++;
-                        } else if (kind < 80) {
-                            String email = fields[HrisCsvGenerator.EMAIL];
-                            int at = email.indexOf('@');
-                            fields[HrisCsvGenerator.EMAIL] = email.substring(0, at) + "." + (previous.day() + 1) + email.substring(at);
-                            updates++;
-                        } else {
-                            fields[HrisCsvGenerator.STATUS] = "T";
-                            leaves++;
+                        switch (io.learnbridge.ops.bench.ChangeMix.apply(fields, random, maxId, "." + (previous.day() + 1))) {
+                            case EMAIL_UPDATE -> updates++;
+                            case STATUS_LEAVE -> leaves++;
+                            default -> moves++;
                         }
                     } else if (u < changesLeft + absentLeft) {
                         absentLeft--;
