@@ -100,13 +100,21 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         io.learnbridge.target.http.HttpJsonDeliveries httpJsonDeliveries = new io.learnbridge.target.http.HttpJsonDeliveries(deliveryQueue, enrolmentOutbox,
                 mappings, metrics, properties, initialBackoff, maxBackoff);
         registry.bind("httpJsonDeliveries", httpJsonDeliveries);
-        registry.bind("lrsDeliveries", new io.learnbridge.target.lrs.LrsDeliveries(deliveryQueue, enrolmentOutbox, mappings, metrics, properties,
-                initialBackoff, maxBackoff));
-        registry.bind("moodleDeliveries", new io.learnbridge.target.moodle.MoodleDeliveries(deliveryQueue, enrolmentOutbox, mappings, metrics, properties,
-                initialBackoff, maxBackoff));
+        io.learnbridge.target.lrs.LrsDeliveries lrsDeliveries = new io.learnbridge.target.lrs.LrsDeliveries(deliveryQueue, enrolmentOutbox, mappings,
+                metrics, properties, initialBackoff, maxBackoff);
+        registry.bind("lrsDeliveries", lrsDeliveries);
+        io.learnbridge.target.moodle.MoodleDeliveries moodleDeliveries = new io.learnbridge.target.moodle.MoodleDeliveries(deliveryQueue,
+                enrolmentOutbox, mappings, metrics, properties, initialBackoff, maxBackoff);
+        registry.bind("moodleDeliveries", moodleDeliveries);
         io.learnbridge.target.scim.ScimDeliveries scimDeliveries = new io.learnbridge.target.scim.ScimDeliveries(deliveryQueue, enrolmentOutbox, mappings,
                 metrics, properties, initialBackoff, maxBackoff);
         registry.bind("scimDeliveries", scimDeliveries);
+        // each target's breaker, counted in requests: found by the route as targetBreaker-<target>, recorded by the adapters' clients
+        io.learnbridge.target.TargetBreakers breakers = io.learnbridge.target.TargetBreakers.read(new io.learnbridge.target.TargetSettings(properties));
+        ((org.apache.camel.support.DefaultRegistry) registry).addBeanRepository(breakers);
+        for (Object adapter : List.of(httpJsonDeliveries, lrsDeliveries, moodleDeliveries, scimDeliveries)) {
+            ((io.learnbridge.target.TargetAdapterSupport<?>) adapter).breakers(breakers);
+        }
         registry.bind("deliveryBreakers", new io.learnbridge.target.DeliveryBreakers(deliveryQueue, enrolmentOutbox, metrics,
                 Duration.ofSeconds(properties.apply("learnbridge.delivery.breaker.openSeconds").map(Long::parseLong).orElse(30L)), initialBackoff));
         context.addService(new ServiceSupport() {

@@ -9,8 +9,9 @@ import java.util.List;
  * {@code delivery-target} calls for one target. {@link #claim} takes the target's due deliveries
  * and enrolment changes from the store; {@link #send} sends them and settles each one (delivered,
  * parked for a later attempt, or failed into the exception queue), then throws
- * {@link TargetUnavailableException} if the target was unavailable, so the route's circuit breaker
- * sees it.
+ * {@link TargetUnavailableException} if the target was unavailable (the route stops claiming
+ * until its next poll). The route's circuit breaker counts requests, recorded by the target's HTTP
+ * client ({@link TargetBreakers}).
  */
 public interface TargetAdapter {
 

@@ -37,6 +37,8 @@ public abstract class TargetAdapterSupport<T extends TargetAdapterSupport.Config
     protected final EnrolmentOutcomes enrolmentOutcomes;
     private final boolean latestState;
     private final Map<String, T> targets = new ConcurrentHashMap<>();
+    /** Each target's circuit breaker, shared with its delivery route; null: requests are not recorded. */
+    private volatile TargetBreakers breakers;
 
     /**
      * @param latestState claim each delivery with the worker's newest state (state targets) rather than the
@@ -54,6 +56,17 @@ public abstract class TargetAdapterSupport<T extends TargetAdapterSupport.Config
         this.enrolmentOutcomes = new EnrolmentOutcomes(enrolments, metrics, outcomes,
                 settings.duration("learnbridge.delivery.retryBudget", "PT10M"), settings.duration("learnbridge.delivery.maxRetryAfter", "PT2M"));
         this.latestState = latestState;
+    }
+
+    /** The targets' circuit breakers, whose HTTP clients record every request in them (set before the first claim). */
+    public final void breakers(TargetBreakers breakers) {
+        this.breakers = breakers;
+    }
+
+    /** The target's circuit breaker, or null when none is set. */
+    protected final io.github.resilience4j.circuitbreaker.CircuitBreaker breaker(String target) {
+        TargetBreakers all = breakers;
+        return all == null ? null : all.of(target);
     }
 
     /** Reads a target's settings ({@code learnbridge.targets.<name>.*}) and opens its connection. */

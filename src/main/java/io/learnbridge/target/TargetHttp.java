@@ -1,7 +1,9 @@
 package io.learnbridge.target;
 
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.ratelimiter.RateLimiter;
 import io.github.resilience4j.ratelimiter.RateLimiterConfig;
+import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZonedDateTime;
@@ -14,6 +16,7 @@ import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.client5.http.impl.classic.HttpClientBuilder;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.util.Timeout;
 
@@ -46,6 +49,16 @@ public final class TargetHttp {
 
     /** A client for one target; {@code rateLimit} may be null. */
     public static CloseableHttpClient client(Duration connectTimeout, Duration responseTimeout, int maxConnections, RateLimiter rateLimit) {
+        return client(connectTimeout, responseTimeout, maxConnections, rateLimit, null);
+    }
+
+    /**
+     * A client for one target; {@code rateLimit} and {@code breaker} may be null. Every request's
+     * outcome is recorded in the target's circuit breaker ({@link TargetBreakers}): no answer,
+     * 408, 429 and 5xx as failures, any other answer as a success.
+     */
+    public static CloseableHttpClient client(Duration connectTimeout, Duration responseTimeout, int maxConnections, RateLimiter rateLimit,
+                                             CircuitBreaker breaker) {
         Timeout connect = Timeout.of(connectTimeout.toMillis(), TimeUnit.MILLISECONDS);
         Timeout response = Timeout.of(responseTimeout.toMillis(), TimeUnit.MILLISECONDS);
         HttpClientBuilder builder = HttpClients.custom()
@@ -64,7 +77,32 @@ public final class TargetHttp {
                 return chain.proceed(request, scope);
             });
         }
+        if (breaker != null) {
+            builder.addExecInterceptorLast("circuit-breaker", (request, scope, chain) -> {
+                long start = System.nanoTime();
+                try {
+                    ClassicHttpResponse answer = chain.proceed(request, scope);
+                    int status = answer.getCode();
+                    if (status == 408 || status == 429 || status >= 500) {
+                        breaker.onError(System.nanoTime() - start, TimeUnit.NANOSECONDS, new TargetAnswered(status));
+                    } else {
+                        breaker.onSuccess(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+                    }
+                    return answer;
+                } catch (IOException | org.apache.hc.core5.http.HttpException | RuntimeException e) {
+                    breaker.onError(System.nanoTime() - start, TimeUnit.NANOSECONDS, e);
+                    throw e;
+                }
+            });
+        }
         return builder.build();
+    }
+
+    /** A transient answer, as the breaker records it. */
+    private static final class TargetAnswered extends Exception {
+        TargetAnswered(int status) {
+            super("target answered HTTP " + status, null, false, false);
+        }
     }
 
     /** {@code Retry-After} as seconds or an HTTP date; null when absent or unreadable. */

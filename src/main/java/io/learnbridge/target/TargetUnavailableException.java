@@ -3,8 +3,9 @@ package io.learnbridge.target;
 /**
  * Thrown by a protocol adapter after it has settled a whole batch, when the target could not be
  * reached or answered that it is unavailable (no answer, 408, 429, 5xx): the deliveries are parked
- * in the store for a later attempt. The delivery route's circuit breaker counts it as a failed
- * call; enough of them open the breaker and the target is left alone for a while.
+ * in the store for a later attempt. The delivery route stops claiming for this poll; the circuit
+ * breaker does not count it again, as the target's HTTP client recorded each request
+ * ({@link TargetBreakers}).
  */
 public final class TargetUnavailableException extends RuntimeException {
 

@@ -76,7 +76,7 @@ class DeliveryPolicyTest {
             await("portal served during the LMS outage").atMost(Duration.ofSeconds(30))
                     .until(() -> successful(portal, PORTAL_PATH).size() == WORKERS);
 
-            // the LMS breaker opens: after two failed batches, nothing reaches the LMS for the open period
+            // the LMS breaker opens: after two failed requests, nothing reaches the LMS for the open period
             await("LMS breaker open").atMost(Duration.ofSeconds(30))
                     .until(() -> bridge.context().getRegistry().lookupByNameAndType("learnbridgeMetrics", io.learnbridge.camel.Metrics.class)
                             .deliveries("lms", "held") > 0);
@@ -98,6 +98,37 @@ class DeliveryPolicyTest {
             });
             assertThat(successful(lms, LMS_PATH).values()).allMatch(n -> n == 1);
             assertThat(successful(portal, PORTAL_PATH).values()).allMatch(n -> n == 1);
+        }
+    }
+
+    @Test
+    void aFewFailingRequestsInEachBatchDoNotOpenTheBreakerWhichCountsRequestsNotBatches() throws Exception {
+        // 2 of every 100 workers are refused with 503 by the LMS until the end of the test: every claim holds a failure
+        int workers = 300;
+        List<String> failing = List.of(2, 51, 102, 151, 202, 251).stream().map(HrCsv::id).toList();
+        List<StubMapping> refusals = failing.stream().map(id -> lms.stubFor(put(urlPathMatching("/lms/users/" + id)).atPriority(1)
+                .willReturn(aResponse().withStatus(503)))).toList();
+        try (Bridge bridge = twoTargets()
+                // the defaults: a window of 100 requests, at least 20 of them, half failed
+                .property("learnbridge.delivery.batchSize", "100")
+                .property("learnbridge.delivery.initialBackoff", "200")
+                .property("learnbridge.delivery.maxBackoff", "400").start()) {
+            bridge.drop("workers.csv", HrCsv.create().workers(1, workers).build());
+            io.learnbridge.camel.Metrics metrics = bridge.context().getRegistry()
+                    .lookupByNameAndType("learnbridgeMetrics", io.learnbridge.camel.Metrics.class);
+
+            await("every other LMS delivery").atMost(Duration.ofSeconds(60))
+                    .until(() -> successful(lms, LMS_PATH).size() == workers - failing.size());
+            // the refused workers are retried every few hundred ms; in a window counted in batches each retry is a failed call
+            await("retries of the refused workers").atMost(Duration.ofSeconds(30)).until(() -> failing.stream()
+                    .allMatch(id -> lms.findAll(putRequestedFor(urlPathMatching("/lms/users/" + id))).size() >= 4));
+            assertThat(metrics.deliveries("lms", "held")).as("claims held back by an open LMS breaker").isZero();
+
+            refusals.forEach(lms::removeStub);
+            await("the refused workers delivered once they are accepted").atMost(Duration.ofSeconds(30))
+                    .until(() -> successful(lms, LMS_PATH).size() == workers);
+            assertThat(successful(lms, LMS_PATH).values()).allMatch(n -> n == 1);
+            assertThat(metrics.deliveries("lms", "held")).isZero();
         }
     }
 

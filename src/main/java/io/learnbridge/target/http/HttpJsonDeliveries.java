@@ -12,7 +12,6 @@ import io.learnbridge.store.EnrolmentOutbox;
 import io.learnbridge.target.OAuth2ClientCredentials;
 import io.learnbridge.target.OAuth2TokenException;
 import io.learnbridge.target.TargetHttp;
-import io.learnbridge.target.TargetUnavailableException;
 import io.learnbridge.worker.CanonicalRecord;
 import java.io.IOException;
 import java.net.URI;
@@ -90,8 +89,16 @@ public final class HttpJsonDeliveries extends io.learnbridge.target.TargetAdapte
         }
         // every delivery of the batch has its outcome before the next claim
         CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).join();
-        if (parked.get() > 0) {
-            throw new TargetUnavailableException(targetName, parked.get(), batch.size(), "last: " + lastReason.get());
+        logParked(targetName, parked.get(), batch.size(), lastReason.get());
+    }
+
+    /**
+     * The breaker counted each parked request on its own, so a batch holding a few is not a failure:
+     * the route goes on claiming (the parked deliveries are due again after their backoff).
+     */
+    private static void logParked(String targetName, int parked, int batch, String lastReason) {
+        if (parked > 0) {
+            LOG.info("target {}: {} of {} deliveries parked for a later attempt (last: {})", targetName, parked, batch, lastReason);
         }
     }
 
@@ -114,9 +121,7 @@ public final class HttpJsonDeliveries extends io.learnbridge.target.TargetAdapte
             }, target.threads()));
         }
         CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).join();
-        if (parked.get() > 0) {
-            throw new TargetUnavailableException(targetName, parked.get(), batch.size(), "last: " + lastReason.get());
-        }
+        logParked(targetName, parked.get(), batch.size(), lastReason.get());
     }
 
     private boolean enrol(Target target, EnrolmentOutbox.Change change) {
@@ -247,7 +252,8 @@ public final class HttpJsonDeliveries extends io.learnbridge.target.TargetAdapte
         int parallelism = settings.integer(prefix + "parallelism", settings.integer("learnbridge.delivery.parallelism", 8, 1, 256), 1, 256);
         Duration retryBudget = settings.duration("learnbridge.delivery.retryBudget", "PT10M");
         Duration maxRetryAfter = settings.duration("learnbridge.delivery.maxRetryAfter", "PT2M");
-        CloseableHttpClient http = TargetHttp.client(settings.connectTimeout(), settings.responseTimeout(), parallelism, settings.rateLimit(name));
+        CloseableHttpClient http = TargetHttp.client(settings.connectTimeout(), settings.responseTimeout(), parallelism, settings.rateLimit(name),
+                breaker(name));
         AtomicInteger thread = new AtomicInteger();
         ExecutorService threads = Executors.newFixedThreadPool(parallelism, r -> {
             Thread t = new Thread(r, "learnbridge-deliver-" + name + "-" + thread.incrementAndGet());

@@ -176,7 +176,7 @@ public final class LrsDeliveries extends io.learnbridge.target.TargetAdapterSupp
         }
         URI statementsUrl = URI.create((url.endsWith("/") ? url : url + "/") + "statements");
         return new Target(name, statements, new XapiClient(new XapiClient.Config(statementsUrl, version, authorization, Duration.ofSeconds(30)),
-                settings.rateLimit(name)),
+                settings.rateLimit(name), breaker(name)),
                 batchSize, retryBudget, settings.duration("learnbridge.delivery.maxRetryAfter", "PT2M"));
     }
 

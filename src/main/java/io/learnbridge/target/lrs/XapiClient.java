@@ -63,8 +63,14 @@ public final class XapiClient implements AutoCloseable {
 
     /** @param rateLimit the target's rate limit, or null */
     public XapiClient(Config config, io.github.resilience4j.ratelimiter.RateLimiter rateLimit) {
+        this(config, rateLimit, null);
+    }
+
+    /** @param rateLimit the target's rate limit, or null; @param breaker the target's circuit breaker, or null */
+    public XapiClient(Config config, io.github.resilience4j.ratelimiter.RateLimiter rateLimit,
+                      io.github.resilience4j.circuitbreaker.CircuitBreaker breaker) {
         this.config = config;
-        this.http = io.learnbridge.target.TargetHttp.client(config.timeout(), config.timeout(), 4, rateLimit);
+        this.http = io.learnbridge.target.TargetHttp.client(config.timeout(), config.timeout(), 4, rateLimit, breaker);
     }
 
     /** Sends the statements (each with its id) and answers per statement id. */

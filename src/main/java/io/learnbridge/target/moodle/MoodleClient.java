@@ -75,10 +75,16 @@ public final class MoodleClient implements AutoCloseable {
 
     /** @param rateLimit the target's rate limit, or null */
     public MoodleClient(Config config, io.github.resilience4j.ratelimiter.RateLimiter rateLimit) {
+        this(config, rateLimit, null);
+    }
+
+    /** @param rateLimit the target's rate limit, or null; @param breaker the target's circuit breaker, or null */
+    public MoodleClient(Config config, io.github.resilience4j.ratelimiter.RateLimiter rateLimit,
+                        io.github.resilience4j.circuitbreaker.CircuitBreaker breaker) {
         String site = config.site().toString();
         this.endpoint = URI.create((site.endsWith("/") ? site : site + "/") + "webservice/rest/server.php");
         this.token = config.token();
-        this.http = io.learnbridge.target.TargetHttp.client(config.timeout(), config.timeout(), 4, rateLimit);
+        this.http = io.learnbridge.target.TargetHttp.client(config.timeout(), config.timeout(), 4, rateLimit, breaker);
     }
 
     /** Calls one function and classifies the answer; the failure's reason names the function. */

@@ -196,7 +196,7 @@ public final class MoodleDeliveries extends io.learnbridge.target.TargetAdapterS
         }
         int batchSize = settings.integer(prefix + "batchSize", 50, 1, 500);
         Duration retryBudget = settings.duration("learnbridge.delivery.retryBudget", "PT10M");
-        MoodleClient client = new MoodleClient(new MoodleClient.Config(site, token, Duration.ofSeconds(30)), settings.rateLimit(name));
+        MoodleClient client = new MoodleClient(new MoodleClient.Config(site, token, Duration.ofSeconds(30)), settings.rateLimit(name), breaker(name));
         int roleId = settings.integer(prefix + "enrolRoleId", MoodleEnrolments.DEFAULT_ROLE_ID, 1, Integer.MAX_VALUE);
         return new Target(name, client, new MoodleUserSync(client, auth), new MoodleEnrolments(client, roleId), batchSize, retryBudget);
     }

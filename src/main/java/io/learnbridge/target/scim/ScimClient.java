@@ -104,9 +104,15 @@ public final class ScimClient implements AutoCloseable {
      */
     public ScimClient(Config config, io.github.resilience4j.ratelimiter.RateLimiter rateLimit,
                       io.learnbridge.target.OAuth2ClientCredentials oauth2) {
+        this(config, rateLimit, oauth2, null);
+    }
+
+    /** As above; {@code breaker} is the target's circuit breaker, or null. */
+    public ScimClient(Config config, io.github.resilience4j.ratelimiter.RateLimiter rateLimit,
+                      io.learnbridge.target.OAuth2ClientCredentials oauth2, io.github.resilience4j.circuitbreaker.CircuitBreaker breaker) {
         this.config = config;
         this.oauth2 = oauth2;
-        this.http = io.learnbridge.target.TargetHttp.client(config.connectTimeout(), config.responseTimeout(), 4, rateLimit);
+        this.http = io.learnbridge.target.TargetHttp.client(config.connectTimeout(), config.responseTimeout(), 4, rateLimit, breaker);
     }
 
     /** GET /Users?filter=externalId eq "&lt;externalId&gt;": a ListResponse (RFC 7644 §3.4.2). */

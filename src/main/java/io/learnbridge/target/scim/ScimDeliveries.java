@@ -342,7 +342,7 @@ public final class ScimDeliveries extends io.learnbridge.target.TargetAdapterSup
         Duration retryBudget = settings.duration("learnbridge.delivery.retryBudget", "PT10M");
         Duration maxRetryAfter = settings.duration("learnbridge.delivery.maxRetryAfter", "PT2M");
         ScimClient client = new ScimClient(new ScimClient.Config(baseUrl, token == null ? null : "Bearer " + token, settings.connectTimeout(),
-                settings.responseTimeout()), settings.rateLimit(name), oauth2);
+                settings.responseTimeout()), settings.rateLimit(name), oauth2, breaker(name));
         String groupPattern = settings.text(prefix + "groups").orElse(null);
         ScimGroups groups;
         try {
