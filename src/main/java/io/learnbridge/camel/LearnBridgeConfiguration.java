@@ -115,8 +115,8 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         for (Object adapter : List.of(httpJsonDeliveries, lrsDeliveries, moodleDeliveries, scimDeliveries)) {
             ((io.learnbridge.target.TargetAdapterSupport<?>) adapter).breakers(breakers);
         }
-        registry.bind("deliveryBreakers", new io.learnbridge.target.DeliveryBreakers(deliveryQueue, enrolmentOutbox, metrics,
-                Duration.ofSeconds(properties.apply("learnbridge.delivery.breaker.openSeconds").map(Long::parseLong).orElse(30L)), initialBackoff));
+        registry.bind("deliveryBreakers", new io.learnbridge.target.DeliveryBreakers(deliveryQueue, enrolmentOutbox, metrics, breakers.openFor(),
+                initialBackoff));
         context.addService(new ServiceSupport() {
             @Override
             protected void doStop() throws Exception {

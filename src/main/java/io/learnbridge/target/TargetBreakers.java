@@ -28,6 +28,7 @@ public final class TargetBreakers implements BeanRepository {
     public static final String PREFIX = "targetBreaker-";
 
     private final CircuitBreakerRegistry registry;
+    private final Duration openFor;
 
     /**
      * @param failureRatePercent share of failed requests in the window that opens the breaker
@@ -36,6 +37,7 @@ public final class TargetBreakers implements BeanRepository {
      * @param openFor            how long an open breaker leaves the target alone
      */
     public TargetBreakers(float failureRatePercent, int minimumCalls, int window, Duration openFor) {
+        this.openFor = openFor;
         this.registry = CircuitBreakerRegistry.of(CircuitBreakerConfig.custom()
                 .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
                 .failureRateThreshold(failureRatePercent)
@@ -55,6 +57,11 @@ public final class TargetBreakers implements BeanRepository {
                 settings.integer("learnbridge.delivery.breaker.minimumCalls", 20, 1, 100_000),
                 settings.integer("learnbridge.delivery.breaker.window", 100, 1, 100_000),
                 Duration.ofSeconds(settings.integer("learnbridge.delivery.breaker.openSeconds", 30, 1, 86_400)));
+    }
+
+    /** How long an open breaker leaves its target alone. */
+    public Duration openFor() {
+        return openFor;
     }
 
     /** The target's breaker. */
