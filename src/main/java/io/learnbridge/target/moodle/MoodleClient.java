@@ -68,6 +68,8 @@ public final class MoodleClient implements AutoCloseable {
     private final String token;
     private final CloseableHttpClient http;
     private final AtomicInteger calls = new AtomicInteger();
+    /** The target's circuit breaker, or null. */
+    private final io.github.resilience4j.circuitbreaker.CircuitBreaker breaker;
 
     public MoodleClient(Config config) {
         this(config, null);
@@ -78,13 +80,20 @@ public final class MoodleClient implements AutoCloseable {
         this(config, rateLimit, null);
     }
 
-    /** @param rateLimit the target's rate limit, or null; @param breaker the target's circuit breaker, or null */
+    /**
+     * @param rateLimit the target's rate limit, or null
+     * @param breaker   the target's circuit breaker, or null. Moodle answers most errors with HTTP 200,
+     *                  so this client records each call once it has read the answer: a retryable
+     *                  failure (no answer, 5xx, a retryable Moodle error) as a failure, anything else
+     *                  as a success, rather than leaving it to the HTTP client's status check.
+     */
     public MoodleClient(Config config, io.github.resilience4j.ratelimiter.RateLimiter rateLimit,
                         io.github.resilience4j.circuitbreaker.CircuitBreaker breaker) {
+        this.breaker = breaker;
         String site = config.site().toString();
         this.endpoint = URI.create((site.endsWith("/") ? site : site + "/") + "webservice/rest/server.php");
         this.token = config.token();
-        this.http = io.learnbridge.target.TargetHttp.client(config.timeout(), config.timeout(), 4, rateLimit, breaker);
+        this.http = io.learnbridge.target.TargetHttp.client(config.timeout(), config.timeout(), 4, rateLimit);
     }
 
     /** Calls one function and classifies the answer; the failure's reason names the function. */
@@ -102,12 +111,21 @@ public final class MoodleClient implements AutoCloseable {
         post.setHeader("Accept", "application/json");
         post.setEntity(new UrlEncodedFormEntity(form, StandardCharsets.UTF_8));
         calls.incrementAndGet();
+        long start = System.nanoTime();
         MoodleResponses.Answer answer;
         try {
             answer = http.execute(post, response -> MoodleResponses.classify(response.getCode(),
                     response.getEntity() == null ? "" : EntityUtils.toString(response.getEntity(), StandardCharsets.UTF_8)));
         } catch (IOException e) {
             answer = MoodleResponses.unreachable(e);
+        }
+        if (breaker != null) {
+            long elapsed = System.nanoTime() - start;
+            if (answer instanceof MoodleResponses.Failure failure && failure.severity().retryable()) {
+                breaker.onError(elapsed, java.util.concurrent.TimeUnit.NANOSECONDS, new IOException(function + ": " + failure.errorcode()));
+            } else {
+                breaker.onSuccess(elapsed, java.util.concurrent.TimeUnit.NANOSECONDS);
+            }
         }
         return answer instanceof MoodleResponses.Failure failure ? failure.during(function) : answer;
     }
