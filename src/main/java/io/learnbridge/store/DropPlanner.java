@@ -56,6 +56,9 @@ final class DropPlanner {
             ids.add(row.workerId());
         }
         Map<String, WorkerStates.Known> known = WorkerStates.known(c, ids);
+        Set<String> unknown = new java.util.LinkedHashSet<>(ids);
+        unknown.removeAll(known.keySet());
+        Map<String, String> inactive = firstSeenInactive(c, unknown);
         List<Planned> planned = new ArrayList<>(accepted.size());
         List<Integer> toDetect = new ArrayList<>();
         Set<String> detectIds = new java.util.HashSet<>();
@@ -65,7 +68,8 @@ final class DropPlanner {
             WorkerStates.Known stored = known.get(row.workerId());
             if (stored != null && stored.effectiveAt().isAfter(effectiveAt)) {
                 planned.add(new Planned(row, "SUPERSEDED", null, effectiveAt, stateHash));
-            } else if (stored != null && stateHash.equals(stored.stateHash())) {
+            } else if (stored != null ? stateHash.equals(stored.stateHash()) : stateHash != null && stateHash.equals(inactive.get(row.workerId()))) {
+                // the stored state, or a worker first seen inactive in an earlier drop and listed the same again
                 planned.add(new Planned(row, "UNCHANGED", null, effectiveAt, stateHash));
             } else {
                 toDetect.add(planned.size());
@@ -86,6 +90,63 @@ final class DropPlanner {
                     row.stateHashOrDerived()));
         }
         return planned;
+    }
+
+    /** The state hash of each of {@code workerIds} first seen inactive in an applied drop (V11: never provisioned, no stored state). */
+    private static Map<String, String> firstSeenInactive(Connection c, java.util.Collection<String> workerIds) throws SQLException {
+        Map<String, String> hashes = new java.util.HashMap<>();
+        for (List<String> chunk : Sql.chunks(workerIds, Sql.IN_LIST)) {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "select worker_id, state_hash from first_seen_inactive where worker_id in (" + Sql.marks(chunk.size()) + ")")) {
+                for (int i = 0; i < chunk.size(); i++) {
+                    ps.setString(i + 1, chunk.get(i));
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        hashes.put(rs.getString(1), rs.getString(2));
+                    }
+                }
+            }
+        }
+        return hashes;
+    }
+
+    /**
+     * Remembers the workers of one page of a drop who were first seen inactive (a NOOP row with a
+     * record and no stored state), with their state hash, so that the next drop listing them the
+     * same counts them as unchanged instead of writing them again.
+     */
+    static void rememberFirstSeenInactive(Connection c, boolean postgres, long dropId, int fromLine, int toLine, Instant now)
+            throws SQLException {
+        String rows = """
+                select r.worker_id, r.state_hash, r.drop_id from drop_row r
+                where r.drop_id = ? and r.line between ? and ? and r.status = 'UNCHANGED' and r.change_kind = 'NOOP'
+                and r.canonical is not null and r.state_hash is not null
+                and not exists (select 1 from worker_state w where w.worker_id = r.worker_id)""";
+        String sql = postgres ? """
+                insert into first_seen_inactive (worker_id, state_hash, drop_id, seen_at)
+                select s.worker_id, s.state_hash, s.drop_id, ? from (%s) s
+                on conflict (worker_id) do update set state_hash = excluded.state_hash, drop_id = excluded.drop_id, seen_at = excluded.seen_at"""
+                .formatted(rows)
+                : """
+                merge into first_seen_inactive f using (%s) s on f.worker_id = s.worker_id
+                when matched then update set state_hash = s.state_hash, drop_id = s.drop_id, seen_at = ?
+                when not matched then insert (worker_id, state_hash, drop_id, seen_at) values (s.worker_id, s.state_hash, s.drop_id, ?)"""
+                .formatted(rows);
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            int i = 1;
+            if (postgres) {
+                Sql.setTime(ps, i++, now);
+            }
+            ps.setLong(i++, dropId);
+            ps.setInt(i++, fromLine);
+            ps.setInt(i++, toLine);
+            if (!postgres) {
+                Sql.setTime(ps, i++, now);
+                Sql.setTime(ps, i, now);
+            }
+            ps.executeUpdate();
+        }
     }
 
     /** Inserts planned rows (the caller leaves out those unchanged by hash, which are only counted). */
@@ -385,6 +446,7 @@ final class DropPlanner {
             ps.setInt(3, toLine);
             ps.executeUpdate();
         }
+        rememberFirstSeenInactive(c, postgres, dropId, fromLine, toLine, now);
         WorkerStates.applyPage(c, postgres, dropId, fromLine, toLine, source, now);
         try (PreparedStatement ps = c.prepareStatement(
                 "update drop_row set status = 'APPLIED' where drop_id = ? and line between ? and ? and status = 'PLANNED'")) {

@@ -39,7 +39,7 @@ class StoreContractTest {
 
         Store first = db.open();
         List<String> applied = appliedMigrations(db);
-        assertThat(applied).hasSize(10);
+        assertThat(applied).hasSize(11);
         assertThat(applied.get(0)).startsWith("1 spine: Success");
         assertThat(applied.get(1)).startsWith("2 events: Success");
         assertThat(applied.get(2)).startsWith("3 exception feed: Success");
@@ -50,6 +50,7 @@ class StoreContractTest {
         assertThat(applied.get(7)).startsWith("8 live enrolments: Success");
         assertThat(applied.get(8)).startsWith("9 rescinds: Success");
         assertThat(applied.get(9)).startsWith("10 paged drops: Success");
+        assertThat(applied.get(10)).startsWith("11 first seen inactive: Success");
         assertThat(flyway(db).info().pending()).isEmpty();
         DropLedger ledger = new DropLedger(first, "a", LONG_LEASE);
         DropClaim claim = ledger.claim("hr", "workers.csv", "sum-1", 10);
@@ -249,6 +250,36 @@ class StoreContractTest {
         assertThat(report.balanced()).isTrue();
         assertThat(new Plans(store).forDrop(day2.dropId(), 10).orElseThrow().changes()).singleElement()
                 .satisfies(c -> assertThat(c.diff()).isEqualTo("{\"workerId\":[null,\"E3\"]}"));
+    }
+
+    @OnEveryDatabase
+    void aWorkerFirstSeenTerminatedIsWrittenOnceThenCountedUnchangedWhileListedTheSameAndJoinsWhenActive(Store store) {
+        DropLedger ledger = new DropLedger(store, "a", LONG_LEASE);
+        DropClaim day1 = ledger.claim("hr", "day1.csv", "sum-1", 10);
+        ledger.stage(day1, List.of(accepted(2, "E1", "h1"), terminated(3, "E2", "Sales")));
+        DropLedger.Summary first = ledger.finish(day1, TARGETS);
+        assertThat(first.plan().unchanged()).as("first seen terminated: nothing to provision").isEqualTo(1);
+        assertThat(rowStatuses(store, day1.dropId())).containsExactly(Map.entry(2, "APPLIED"), Map.entry(3, "UNCHANGED"));
+        assertThat(new WorkerStates(store).get("E2")).as("change detection still sees a worker never stored").isEmpty();
+
+        DropClaim day2 = ledger.claim("hr", "day2.csv", "sum-2", 10);
+        ledger.stage(day2, List.of(accepted(2, "E1", "h1"), terminated(3, "E2", "Sales")));
+        DropLedger.Summary second = ledger.finish(day2, TARGETS);
+        assertThat(second.plan().unchanged()).isEqualTo(2);
+        assertThat(rowStatuses(store, day2.dropId())).as("listed the same: counted, not written again").isEmpty();
+        assertThat(new Reconciliation(store).forDrop(day2.dropId()).orElseThrow().balanced()).isTrue();
+
+        DropClaim day3 = ledger.claim("hr", "day3.csv", "sum-3", 10);
+        ledger.stage(day3, List.of(accepted(2, "E1", "h1"), terminated(3, "E2", "Finance")));
+        assertThat(ledger.finish(day3, TARGETS).plan().unchanged()).isEqualTo(2);
+        assertThat(rowStatuses(store, day3.dropId())).as("a changed record is written, still nothing to provision")
+                .containsExactly(Map.entry(3, "UNCHANGED"));
+
+        DropClaim day4 = ledger.claim("hr", "day4.csv", "sum-4", 10);
+        ledger.stage(day4, List.of(accepted(2, "E1", "h1"), accepted(3, "E2", "h2-hired")));
+        DropLedger.Summary hired = ledger.finish(day4, TARGETS);
+        assertThat(hired.plan().joins()).isEqualTo(1);
+        assertThat(new DeliveryQueue(store, "a", LONG_LEASE).claim("lms", 10)).extracting(Delivery::workerId).containsExactly("E1", "E2");
     }
 
     @OnEveryDatabase
@@ -587,6 +618,12 @@ class StoreContractTest {
 
     private static StagedRow accepted(int line, String workerId, String contentHash) {
         return new StagedRow(line, workerId, true, contentHash, sourceRecord(line, workerId), canonical(workerId), null, null, null);
+    }
+
+    /** A worker listed as terminated, in org unit {@code orgUnit}. */
+    private static StagedRow terminated(int line, String workerId, String orgUnit) {
+        return new StagedRow(line, workerId, true, "t-" + workerId + "-" + orgUnit, sourceRecord(line, workerId),
+                "{\"workerId\":\"" + workerId + "\",\"orgUnit\":\"" + orgUnit + "\",\"employmentStatus\":\"TERMINATED\"}", null, null, null);
     }
 
     private static StagedRow rejected(int line, String field, String reason) {
