@@ -69,6 +69,7 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         registry.bind("learnbridgeMetrics", metrics);
         registry.bind("fieldmap", new FieldMapComponent(mappings));
         DropLedger ledger = new DropLedger(store, instanceId, settings.drops().claimLease(), kinds, settings.drops().applyPage());
+        registry.bind("storeMaintenance", new StoreMaintenance(store, settings.store().compactBelowFillRate(), settings.store().compactBudget()));
         registry.bind("drops", new DropIngest(ledger, mappings, properties, metrics, settings.drops().batchSize(), settings.drops().retention()));
         Function<String, List<String>> targetsOf = source -> Settings.targetsOf(properties, source);
         registry.bind("events", new EventProcessor(inbox, mappings, targetsOf, metrics,

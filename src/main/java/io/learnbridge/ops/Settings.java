@@ -20,7 +20,8 @@ public record Settings(
         Delivery delivery,
         String apiToken) {
 
-    public record Store(String url, String user, String password, int poolSize) {
+    /** @param compactBelowFillRate the embedded file is compacted when less of it than this percentage is live data */
+    public record Store(String url, String user, String password, int poolSize, int compactBelowFillRate, Duration compactBudget) {
     }
 
     /**
@@ -38,7 +39,8 @@ public record Settings(
         Reader r = new Reader(lookup);
         Settings settings = new Settings(
                 new Store(r.text("learnbridge.store.url"), r.optional("learnbridge.store.user").orElse(null),
-                        r.optional("learnbridge.store.password").orElse(null), r.integer("learnbridge.store.poolSize", 1, 200)),
+                        r.optional("learnbridge.store.password").orElse(null), r.integer("learnbridge.store.poolSize", 1, 200),
+                        r.integer("learnbridge.store.compactBelowFillRate", 1, 100), r.duration("learnbridge.store.compactBudget")),
                 r.text("learnbridge.mappings.location"),
                 new Drops(r.integer("learnbridge.drops.batchSize", 1, 100_000), r.duration("learnbridge.drops.claimLease"),
                         r.integer("learnbridge.drops.applyPage", 10, 1_000_000), r.duration("learnbridge.drops.retention")),

@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 
@@ -112,6 +113,60 @@ public final class Store implements AutoCloseable {
             throw new StoreException("store error: " + e.getMessage(), e);
         }
     }
+
+    /**
+     * What a compaction of the embedded store did: the share of its chunks' bytes that was live
+     * data before and after, the file's size before and after, and how long it took.
+     */
+    public record Compaction(int fillRateBefore, int fillRateAfter, long bytesBefore, long bytesAfter, Duration took) {
+    }
+
+    /**
+     * Rewrites the live pages of the embedded H2 file's sparse chunks into new ones when less than
+     * {@code belowFillRate} percent of its chunks' bytes are live, for at most {@code budget}; the
+     * emptied chunks' space is then reused by later writes, so the file tracks the live data
+     * instead of growing with every commit. Null when there was nothing to do (PostgreSQL, whose
+     * autovacuum does this; chunks filled well enough; a store reached through H2's server).
+     *
+     * <p>H2 writes each commit as a new chunk holding the pages it changed; the pages they replace
+     * stay in older chunks as dead space. Its background writer rewrites sparse chunks, but with
+     * {@code WRITE_DELAY=0} (which durable commits need) that thread does not run, and without this
+     * a 20,000-worker store grew to 650 MB over a first load and 20 daily deltas. This is that
+     * thread's chunk rewrite, run online while other sessions commit; the file is never moved or
+     * truncated here: H2's own file compaction (MVStore.compactFile) moves chunks, and with other sessions
+     * committing it failed an assertion in RandomAccessStore.moveChunkInside within seconds (2.3.232).
+     */
+    public synchronized Compaction compactEmbedded(int belowFillRate, Duration budget) {
+        if (postgres || rehearsal != null) {
+            return null;
+        }
+        try (Connection c = dataSource.getConnection()) {
+            org.h2.engine.Session session = c.unwrap(org.h2.jdbc.JdbcConnection.class).getSession();
+            if (!(session instanceof org.h2.engine.SessionLocal local)) {
+                return null;
+            }
+            org.h2.mvstore.MVStore mv = local.getDatabase().getStore().getMvStore();
+            org.h2.mvstore.FileStore<?> file = mv.getFileStore();
+            int before = file.getChunksFillRate();
+            if (before >= belowFillRate) {
+                return null;
+            }
+            long bytesBefore = file.size();
+            long start = System.nanoTime();
+            long deadline = start + budget.toNanos();
+            // each round rewrites the sparsest chunks, about REWRITE_BYTES of them, and commits the moved pages
+            while (System.nanoTime() < deadline && file.getChunksFillRate() < belowFillRate && mv.compact(belowFillRate, REWRITE_BYTES)) {
+                mv.commit();
+            }
+            file.dropUnusedChunks();
+            return new Compaction(before, file.getChunksFillRate(), bytesBefore, file.size(), Duration.ofNanos(System.nanoTime() - start));
+        } catch (SQLException e) {
+            throw new StoreException("store error: " + e.getMessage(), e);
+        }
+    }
+
+    /** Bytes of sparse chunks rewritten per round of {@link #compactEmbedded}. */
+    private static final int REWRITE_BYTES = 16 << 20;
 
     /** True when a connection can be made and answers a query (for the health check). */
     public boolean isReachable() {

@@ -1,0 +1,121 @@
+package io.learnbridge.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The embedded H2 file with durable commits ({@code WRITE_DELAY=0}) writes every commit as a new
+ * chunk and never rewrites the sparse ones by itself; {@link Store#compactEmbedded} does, online,
+ * so that later writes reuse the space and the file stops growing with every rewrite of the same
+ * rows, without losing one.
+ */
+class StoreCompactionTest {
+
+    private static final String STATE = "{\"workerId\":\"%s\",\"jobTitle\":\"%s\",\"padding\":\"" + "x".repeat(800) + "\"}";
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void chunksLeftSparseAreRewrittenSoThatLaterWritesReuseTheirSpace() throws Exception {
+        // RETENTION_TIME=0: emptied chunks are reusable at once (the product keeps H2's 45 s, for power failures)
+        try (Store alone = Store.open("jdbc:h2:file:" + dir.resolve("alone") + ";WRITE_DELAY=0;RETENTION_TIME=0", "sa", "", 2);
+             Store compacted = Store.open("jdbc:h2:file:" + dir.resolve("compacted") + ";WRITE_DELAY=0;RETENTION_TIME=0", "sa", "", 2)) {
+            for (Store store : List.of(alone, compacted)) {
+                insertRows(store, 0, ROWS);
+                deleteEvents(store); // each chunk keeps its small rows: sparse, and H2 with WRITE_DELAY=0 never rewrites it
+            }
+            long sparse = Files.size(dir.resolve("compacted.mv.db"));
+
+            Store.Compaction done = compacted.compactEmbedded(60, Duration.ofSeconds(20));
+
+            assertThat(done).as("most of the chunks' bytes were dead rows").isNotNull();
+            assertThat(done.fillRateBefore()).isLessThan(60);
+            assertThat(done.fillRateAfter()).isGreaterThanOrEqualTo(60);
+            assertThat(done.bytesBefore()).isEqualTo(sparse);
+            assertThat(compacted.compactEmbedded(60, Duration.ofSeconds(20))).as("nothing left to do").isNull();
+
+            // as many rows again: the compacted store writes them into the space its sparse chunks held
+            for (Store store : List.of(alone, compacted)) {
+                insertRows(store, ROWS, 2 * ROWS);
+            }
+            long aloneBytes = Files.size(dir.resolve("alone.mv.db"));
+            long compactedBytes = Files.size(dir.resolve("compacted.mv.db"));
+            assertThat(compactedBytes).as("the new rows went into the space compaction freed").isLessThanOrEqualTo(done.bytesAfter());
+            assertThat(compactedBytes).as("against the file left alone").isLessThan(aloneBytes * 3 / 4);
+            assertThat(rows(compacted)).as("every row kept").isEqualTo(2 * ROWS);
+        }
+    }
+
+    @Test
+    void nothingToDoOnAWellFilledFile() {
+        try (Store store = Store.open("jdbc:h2:file:" + dir.resolve("fresh") + ";WRITE_DELAY=0", "sa", "", 2)) {
+            insertRows(store, 0, ROWS);
+            assertThat(store.compactEmbedded(1, Duration.ofSeconds(5))).isNull();
+        }
+    }
+
+    private static final int ROWS = 5_000;
+
+    /**
+     * Rows {@code from..to-1}, 50 per commit: each a small exception-queue row that stays, written
+     * in the same commits as a large stored event (about 900 bytes) that goes later.
+     */
+    private static void insertRows(Store store, int from, int to) {
+        for (int first = from; first < to; first += 50) {
+            int start = first;
+            store.tx(c -> {
+                try (PreparedStatement kept = c.prepareStatement("insert into exception_record (kind, status, stage, source, line, reason, "
+                        + "created_at) values ('REJECTED', 'OPEN', 'map', 'hr', ?, 'a reason', current_timestamp)");
+                     PreparedStatement gone = c.prepareStatement("insert into inbound_event (source, channel, event_key, origin, body, status, "
+                        + "received_at) values ('hr', 'WEBHOOK', ?, 'test', ?, 'APPLIED', current_timestamp)")) {
+                    for (int i = start; i < Math.min(to, start + 50); i++) {
+                        kept.setInt(1, i);
+                        kept.addBatch();
+                        gone.setString(1, "id:" + i);
+                        gone.setString(2, STATE.formatted("W" + i, "line" + i));
+                        gone.addBatch();
+                    }
+                    kept.executeBatch();
+                    gone.executeBatch();
+                }
+                return null;
+            });
+        }
+    }
+
+    /** The large rows go: every chunk keeps only its small ones. */
+    private static void deleteEvents(Store store) {
+        store.tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("delete from inbound_event")) {
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    private static int rows(Store store) {
+        return store.tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("select count(*) from exception_record"); ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        });
+    }
+
+    private static long size(Path file) {
+        try {
+            return Files.size(file);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}
