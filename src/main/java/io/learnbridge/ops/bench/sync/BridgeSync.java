@@ -214,11 +214,34 @@ public final class BridgeSync implements SyncPipeline {
             StoreTimes times = drop == null ? StoreTimes.NONE : times(drop.id(), renamedAt, lastPutAt);
             Changes found = drop == null ? null : found(drop.id());
             Settled settled = settled(drop == null ? -1 : drop.id());
+            endOfDay();
             long[] size = size();
             problems.addAll(SyncCheck.problems(day, received, found, settled));
             long wall = lastPut != 0 ? lastPut - startNanos : span.wallNanos();
             return new PhaseRun(storeKind, NAME, run, day, wall, times, span, peaks, heapAfterGc, received, found, settled, size[0], size[1],
                     List.copyOf(problems));
+        }
+
+        /**
+         * The night after a drop, not measured: the ledger ages one day (every drop's finished_at
+         * moves 24 h back, so learnbridge.drops.retention counts simulated days), settled drops past
+         * their retention are compacted (route release-held-changes does one per run), and the
+         * embedded store's chunks are compacted once (route store-maintenance, every
+         * learnbridge.store.compactPeriod).
+         */
+        private void endOfDay() throws InterruptedException {
+            store.tx(c -> {
+                try (PreparedStatement ps = c.prepareStatement(
+                        "update drop_file set finished_at = finished_at - interval '1' day where finished_at is not null")) {
+                    return ps.executeUpdate();
+                }
+            });
+            var registry = main.getCamelContext().getRegistry();
+            registry.lookupByNameAndType("drops", io.learnbridge.camel.DropIngest.class).pruneAllDue();
+            if (db.h2File() != null) {
+                Thread.sleep(H2Stores.RETENTION_MILLIS + 100); // the day's chunks become old enough to rewrite (H2Stores)
+            }
+            registry.lookupByNameAndType("storeMaintenance", io.learnbridge.camel.StoreMaintenance.class).compact();
         }
 
         /** Store bytes and stored workers. */

@@ -101,6 +101,8 @@ public final class SyncReport {
             }
             if (!sizes.isEmpty()) {
                 out.printf(Locale.ROOT, "Store after %s (%d drop(s) of the population): %s%n", last.phase(), last.day(), String.join("; ", sizes));
+                out.printf(Locale.ROOT, "(learnbridge's store is measured after each day's night: its ledger aged 24 h, so learnbridge.drops.retention"
+                        + " counts simulated days; settled drops past it compacted; one pass of store-maintenance)%n");
             }
         }
         out.flush();
