@@ -60,29 +60,62 @@ public final class EventProcessor {
         this.batchSize = batchSize;
     }
 
-    public List<EventInbox.Event> claim() {
-        return inbox.claim(batchSize);
+    /** The next batch of stored events, oldest first ({@code learnbridge.events.batchSize}); {@code full} when it was. */
+    public Claimed claim() {
+        List<EventInbox.Event> events = inbox.claim(batchSize);
+        return new Claimed(events, events.size() == batchSize);
     }
 
+    /** A claimed batch of events; {@code full}: there may be more waiting, claim again at once. */
+    public record Claimed(List<EventInbox.Event> events, boolean full) {
+        public int size() {
+            return events.size();
+        }
+    }
+
+    /** Processes one event (as a batch of one). */
     public void process(EventInbox.Event event) {
+        processAll(List.of(event));
+    }
+
+    /**
+     * Processes a claimed batch, oldest first. Each event is mapped outside the store, then the
+     * batch is applied in one transaction ({@link EventInbox#applyAll}); a rescind is applied on its
+     * own, in its place. When the batch's transaction fails, its events are applied one by one, so
+     * an event that cannot be stored holds back only itself (its claim expires and it is processed
+     * again); when every one fails (the store is down), the first failure is thrown.
+     */
+    public void processAll(List<EventInbox.Event> events) {
+        List<EventInbox.Mapped> batch = new java.util.ArrayList<>(events.size());
+        for (EventInbox.Event event : events) {
+            JsonNode document;
+            try {
+                document = JSON.readTree(event.body());
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                batch.add(new EventInbox.Rejected(event, null, "the stored event is not JSON: " + e.getOriginalMessage()));
+                continue;
+            }
+            if (isRescind(event, document)) {
+                apply(batch); // the events before it first, in order
+                batch.clear();
+                rescinded(event, document);
+                continue;
+            }
+            batch.add(map(event, document));
+        }
+        apply(batch);
+    }
+
+    private EventInbox.Mapped map(EventInbox.Event event, JsonNode document) {
         MappingResult<CanonicalRecord> result;
         try {
             MappingFile mapping = mappings.get().source(event.source());
-            JsonNode document = JSON.readTree(event.body());
-            if (rescinded(event, document)) {
-                return;
-            }
             result = bindings.computeIfAbsent(mapping, JsonSourceRow::compile).map(document);
         } catch (MappingException e) {
-            reject(event, e.field(), e.describe());
-            return;
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            reject(event, null, "the stored event is not JSON: " + e.getOriginalMessage());
-            return;
+            return new EventInbox.Rejected(event, e.field(), e.describe());
         }
         if (result instanceof MappingResult.Rejected<CanonicalRecord> rejected) {
-            reject(event, rejected.rejection().field(), rejected.rejection().describe());
-            return;
+            return new EventInbox.Rejected(event, rejected.rejection().field(), rejected.rejection().describe());
         }
         CanonicalRecord record = ((MappingResult.Accepted<CanonicalRecord>) result).value();
         String effective = record.get(CanonicalField.EFFECTIVE_AT.fieldName());
@@ -90,16 +123,71 @@ public final class EventProcessor {
             effective = event.receivedAt().toString();
             record = record.with(CanonicalField.EFFECTIVE_AT.fieldName(), effective);
         }
-        WorkerStates.Outcome outcome = inbox.apply(event, record.workerId(), WorkerStates.parseInstant(effective), record.toJson(),
+        return new EventInbox.Accepted(event, record.workerId(), WorkerStates.parseInstant(effective), record.toJson(),
                 targetsOf.apply(event.source()), detectors.apply(event.source()));
-        metrics.record(event.source(), switch (outcome) {
-            case APPLIED -> "accepted";
-            case SUPERSEDED -> "superseded";
-            case UNCHANGED -> "unchanged";
-        }, 1);
-        if (outcome == WorkerStates.Outcome.SUPERSEDED) {
-            LOG.info("Event {} ({}) for worker {} is older than the worker's stored state: superseded, not delivered",
-                    event.id(), event.origin(), record.workerId());
+    }
+
+    private void apply(List<EventInbox.Mapped> batch) {
+        if (batch.isEmpty()) {
+            return;
+        }
+        List<EventInbox.Applied> applied;
+        try {
+            applied = inbox.applyAll(batch);
+        } catch (RuntimeException e) {
+            if (batch.size() == 1) {
+                throw e;
+            }
+            LOG.warn("A batch of {} events could not be stored in one transaction ({}): applying them one by one", batch.size(), e.getMessage());
+            applied = new java.util.ArrayList<>(batch.size());
+            RuntimeException first = null;
+            for (EventInbox.Mapped one : batch) {
+                try {
+                    applied.addAll(inbox.applyAll(List.of(one)));
+                } catch (RuntimeException single) {
+                    first = first == null ? single : first;
+                    LOG.warn("Event {} ({}) of source {} could not be stored: {}; it is processed again when its claim expires",
+                            one.event().id(), one.event().origin(), one.event().source(), single.getMessage());
+                }
+            }
+            if (applied.isEmpty()) {
+                throw first;
+            }
+        }
+        for (EventInbox.Applied done : applied) {
+            report(done);
+        }
+    }
+
+    private void report(EventInbox.Applied done) {
+        EventInbox.Event event = done.mapped().event();
+        switch (done.outcome()) {
+            case "REJECTED" -> {
+                EventInbox.Rejected r = (EventInbox.Rejected) done.mapped();
+                metrics.record(event.source(), "rejected", 1);
+                LOG.warn("Event {} ({}) of source {} rejected: {} (exception {})", event.id(), event.origin(), event.source(), r.reason(),
+                        done.exceptionId());
+            }
+            case "SUPERSEDED" -> {
+                metrics.record(event.source(), "superseded", 1);
+                LOG.info("Event {} ({}) for worker {} is older than the worker's stored state: superseded, not delivered",
+                        event.id(), event.origin(), ((EventInbox.Accepted) done.mapped()).workerId());
+            }
+            case "UNCHANGED" -> metrics.record(event.source(), "unchanged", 1);
+            default -> metrics.record(event.source(), "accepted", 1);
+        }
+    }
+
+    private boolean isRescind(EventInbox.Event event, JsonNode document) {
+        java.util.Optional<String> pointer = rescindPointers.apply(event.source());
+        if (pointer.isEmpty()) {
+            return false;
+        }
+        try {
+            JsonNode id = document.at(pointer.get());
+            return !id.isMissingNode() && !id.isNull();
+        } catch (IllegalArgumentException e) {
+            return true; // rescinded() rejects it, naming the setting
         }
     }
 

@@ -144,6 +144,9 @@ public final class EventInbox {
                 }
             }
             List<Event> claimed = new ArrayList<>(candidates.size());
+            if (candidates.isEmpty()) {
+                return claimed;
+            }
             try (PreparedStatement ps = c.prepareStatement("""
                     update inbound_event set status = 'PROCESSING', lease_until = ?, claimed_by = ?
                     where id = ? and (status = 'RECEIVED' or (status = 'PROCESSING' and lease_until < ?))""")) {
@@ -152,8 +155,13 @@ public final class EventInbox {
                     ps.setString(2, instanceId);
                     ps.setLong(3, e.id());
                     Sql.setTime(ps, 4, now);
-                    if (ps.executeUpdate() == 1) {
-                        claimed.add(e);
+                    ps.addBatch();
+                }
+                int[] updated = ps.executeBatch();
+                for (int i = 0; i < updated.length; i++) {
+                    // another instance may have claimed an event between the read and this update
+                    if (updated[i] == 1 || updated[i] == java.sql.Statement.SUCCESS_NO_INFO) {
+                        claimed.add(candidates.get(i));
                     }
                 }
             }
@@ -175,31 +183,73 @@ public final class EventInbox {
      */
     public WorkerStates.Outcome apply(Event event, String workerId, Instant effectiveAt, String canonical, List<String> targets,
                                       ChangeDetector detector) {
+        return store.tx(c -> applyIn(c, event, workerId, effectiveAt, canonical, targets, detector));
+    }
+
+    /** A mapped event, ready to be applied: accepted with its record, or rejected by its source mapping. */
+    public sealed interface Mapped {
+        Event event();
+    }
+
+    /** An accepted event's record, for the worker's state and the targets' queues. */
+    public record Accepted(Event event, String workerId, Instant effectiveAt, String canonical, List<String> targets, ChangeDetector detector)
+            implements Mapped {
+    }
+
+    /** An event the source mapping rejected, for the exception queue. */
+    public record Rejected(Event event, String field, String reason) implements Mapped {
+    }
+
+    /** What applying one mapped event did: its outcome (APPLIED, SUPERSEDED, UNCHANGED; REJECTED with the exception's id). */
+    public record Applied(Mapped mapped, String outcome, long exceptionId) {
+    }
+
+    /**
+     * Applies a batch of mapped events in one transaction, in order (two events for one worker are
+     * applied one after the other, as they would be one by one): each accepted one as
+     * {@link #apply(Event, String, Instant, String, List, ChangeDetector)} does, each rejected one
+     * as {@link #rejectMapped}. Nothing of the batch is committed when one of them fails.
+     */
+    public List<Applied> applyAll(List<Mapped> batch) {
         return store.tx(c -> {
-            String kind = "UPDATE";
-            if (detector != null) {
-                String stored = storedState(c, workerId);
-                io.learnbridge.worker.Change change = detector.detect(stored == null ? null : CanonicalRecord.fromJson(stored),
-                        CanonicalRecord.fromJson(canonical));
-                if (change.isNoop()) {
-                    finish(c, event.id(), WorkerStates.Outcome.UNCHANGED.name(), workerId, effectiveAt);
-                    return WorkerStates.Outcome.UNCHANGED;
-                }
-                kind = change.kind().name();
-            }
-            WorkerStates.Outcome outcome = WorkerStates.apply(c, workerId, effectiveAt, canonical, event.source(),
-                    WorkerStates.statusOf(canonical), detector == null ? null : kind);
-            if (outcome == WorkerStates.Outcome.APPLIED) {
-                for (String target : targets) {
-                    java.util.Set<String> takes = kindsOf.apply(target);
-                    if (takes == null || takes.contains(kind)) {
-                        DeliveryQueue.enqueueEvent(c, event.source(), event.id(), workerId, target, canonical, kind);
-                    }
+            List<Applied> done = new ArrayList<>(batch.size());
+            for (Mapped m : batch) {
+                if (m instanceof Accepted a) {
+                    done.add(new Applied(m, applyIn(c, a.event(), a.workerId(), a.effectiveAt(), a.canonical(), a.targets(), a.detector()).name(), 0));
+                } else {
+                    Rejected r = (Rejected) m;
+                    done.add(new Applied(m, "REJECTED", rejectIn(c, r.event(), null, r.field(), r.reason())));
                 }
             }
-            finish(c, event.id(), outcome.name(), workerId, effectiveAt);
-            return outcome;
+            return done;
         });
+    }
+
+    private WorkerStates.Outcome applyIn(Connection c, Event event, String workerId, Instant effectiveAt, String canonical, List<String> targets,
+                                         ChangeDetector detector) throws SQLException {
+        String kind = "UPDATE";
+        if (detector != null) {
+            String stored = storedState(c, workerId);
+            io.learnbridge.worker.Change change = detector.detect(stored == null ? null : CanonicalRecord.fromJson(stored),
+                    CanonicalRecord.fromJson(canonical));
+            if (change.isNoop()) {
+                finish(c, event.id(), WorkerStates.Outcome.UNCHANGED.name(), workerId, effectiveAt);
+                return WorkerStates.Outcome.UNCHANGED;
+            }
+            kind = change.kind().name();
+        }
+        WorkerStates.Outcome outcome = WorkerStates.apply(c, workerId, effectiveAt, canonical, event.source(),
+                WorkerStates.statusOf(canonical), detector == null ? null : kind);
+        if (outcome == WorkerStates.Outcome.APPLIED) {
+            for (String target : targets) {
+                java.util.Set<String> takes = kindsOf.apply(target);
+                if (takes == null || takes.contains(kind)) {
+                    DeliveryQueue.enqueueEvent(c, event.source(), event.id(), workerId, target, canonical, kind);
+                }
+            }
+        }
+        finish(c, event.id(), outcome.name(), workerId, effectiveAt);
+        return outcome;
     }
 
     /**
@@ -258,11 +308,13 @@ public final class EventInbox {
 
     /** An event the source mapping rejects: REJECTED, and into the exception queue with its body. */
     public long rejectMapped(Event event, String workerId, String field, String reason) {
-        return store.tx(c -> {
-            finish(c, event.id(), "REJECTED", workerId, null);
-            return ExceptionQueue.add(c, ExceptionEntry.rejectedEvent("map", event.source(), event.id(), event.origin(), workerId, field,
-                    reason, event.body()));
-        });
+        return store.tx(c -> rejectIn(c, event, workerId, field, reason));
+    }
+
+    private static long rejectIn(Connection c, Event event, String workerId, String field, String reason) throws SQLException {
+        finish(c, event.id(), "REJECTED", workerId, null);
+        return ExceptionQueue.add(c, ExceptionEntry.rejectedEvent("map", event.source(), event.id(), event.origin(), workerId, field,
+                reason, event.body()));
     }
 
     static void finish(Connection c, long eventId, String status, String workerId, Instant effectiveAt) throws SQLException {

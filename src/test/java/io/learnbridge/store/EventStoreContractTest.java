@@ -1,6 +1,7 @@
 package io.learnbridge.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -51,6 +52,49 @@ class EventStoreContractTest {
         });
         assertThat(inbox.claim(10)).as("a rejected event is not processed").isEmpty();
         assertThat(inbox.count("stream", "REJECTED")).isEqualTo(1);
+    }
+
+    @OnEveryDatabase
+    void aBatchIsAppliedInOneTransactionInOrderWithItsRejectionsQueued(Store store) {
+        EventInbox inbox = new EventInbox(store, "a", LEASE);
+        for (String key : List.of("friday", "monday", "bad", "other")) {
+            inbox.receive("hook", EventInbox.Channel.WEBHOOK, "id:" + key, "webhook id:" + key, "{}");
+        }
+        List<EventInbox.Event> events = inbox.claim(10);
+
+        List<EventInbox.Applied> applied = inbox.applyAll(List.of(
+                new EventInbox.Accepted(events.get(0), "E1", FRIDAY, state("E1", "friday"), TARGETS, null),
+                new EventInbox.Accepted(events.get(1), "E1", MONDAY, state("E1", "monday"), TARGETS, null),
+                new EventInbox.Rejected(events.get(2), "email", "not an email address"),
+                new EventInbox.Accepted(events.get(3), "E2", MONDAY, state("E2", "monday"), TARGETS, null)));
+
+        assertThat(applied).extracting(EventInbox.Applied::outcome).containsExactly("APPLIED", "SUPERSEDED", "REJECTED", "APPLIED");
+        assertThat(new WorkerStates(store).get("E1")).hasValueSatisfying(s -> assertThat(s.canonical()).contains("friday"));
+        assertThat(new ExceptionQueue(store).list(ExceptionQueue.Filter.open())).singleElement().satisfies(e -> {
+            assertThat(e.eventId()).isEqualTo(events.get(2).id());
+            assertThat(e.id()).isEqualTo(applied.get(2).exceptionId());
+            assertThat(e.field()).isEqualTo("email");
+        });
+        assertThat(new DeliveryQueue(store, "a", LEASE).claim("lms", 10)).extracting(Delivery::workerId).containsExactly("E1", "E2");
+        assertThat(inbox.claim(10)).as("every event of the batch is settled").isEmpty();
+    }
+
+    @OnEveryDatabase
+    void aBatchWithAnEventTheStoreRefusesCommitsNothing(Store store) {
+        EventInbox inbox = new EventInbox(store, "a", LEASE);
+        inbox.receive("hook", EventInbox.Channel.WEBHOOK, "id:good", "webhook id:good", "{}");
+        inbox.receive("hook", EventInbox.Channel.WEBHOOK, "id:too-long", "webhook id:too-long", "{}");
+        List<EventInbox.Event> events = inbox.claim(10);
+        String tooLong = "E".repeat(201); // worker_id is varchar(200)
+
+        assertThatThrownBy(() -> inbox.applyAll(List.of(
+                new EventInbox.Accepted(events.get(0), "E1", MONDAY, state("E1", "monday"), TARGETS, null),
+                new EventInbox.Accepted(events.get(1), tooLong, MONDAY, state(tooLong, "monday"), TARGETS, null))))
+                .isInstanceOf(StoreException.class);
+
+        assertThat(new WorkerStates(store).get("E1")).as("rolled back with the batch").isEmpty();
+        assertThat(new DeliveryQueue(store, "a", LEASE).count("lms", "PENDING")).isZero();
+        assertThat(inbox.count("hook", "PROCESSING")).as("both still claimed, processed again when the claim expires").isEqualTo(2);
     }
 
     @OnEveryDatabase
