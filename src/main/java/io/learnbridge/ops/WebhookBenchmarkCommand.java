@@ -14,6 +14,7 @@ import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.OperatingSystemMXBean;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -148,15 +149,84 @@ final class WebhookBenchmarkCommand implements Callable<Integer> {
             double loadStart = os.getSystemLoadAverage();
             LoadResult result;
             HeapWatch.Peaks heap;
+            BacklogWatch backlog = new BacklogWatch(running, events);
             try (HeapWatch watch = HeapWatch.start()) {
-                result = load.run(running.url(), events);
+                backlog.start();
+                try {
+                    result = load.run(running.url(), events);
+                } finally {
+                    backlog.stop();
+                }
                 heap = watch.stop();
             }
             String background = running.background(events);
+            WebhookRun.Drain drain = backlog.drain(DRAIN_WAIT);
             long stored = running.stored(events.idPrefix());
             System.gc();
             long heapAtEnd = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
-            return new WebhookRun(server.name(), run, result, stored, heap, heapAtEnd, loadStart, os.getSystemLoadAverage(), background);
+            return new WebhookRun(server.name(), run, result, stored, heap, heapAtEnd, loadStart, os.getSystemLoadAverage(), background, drain);
+        }
+    }
+
+    /** How long after the load the background work is waited for. */
+    private static final Duration DRAIN_WAIT = Duration.ofMinutes(2);
+
+    /** Samples a server's background backlog each second during the load, then waits for it to drain. */
+    private static final class BacklogWatch {
+        private final WebhookServer.Running running;
+        private final SignedEvents events;
+        private final java.util.concurrent.ScheduledExecutorService sampler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "backlog-sampler");
+            t.setDaemon(true);
+            return t;
+        });
+        private volatile long maxEvents;
+        private volatile long maxDeliveries;
+        private volatile boolean none;
+
+        BacklogWatch(WebhookServer.Running running, SignedEvents events) {
+            this.running = running;
+            this.events = events;
+        }
+
+        void start() {
+            sampler.scheduleAtFixedRate(this::sample, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
+        }
+
+        private void sample() {
+            WebhookServer.Backlog b = running.backlog(events);
+            if (b == null) {
+                none = true;
+                sampler.shutdown();
+                return;
+            }
+            maxEvents = Math.max(maxEvents, b.events());
+            maxDeliveries = Math.max(maxDeliveries, b.deliveries());
+        }
+
+        void stop() throws InterruptedException {
+            sampler.shutdownNow();
+            sampler.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+        }
+
+        /** Null when the server does no background work. */
+        WebhookRun.Drain drain(Duration wait) throws InterruptedException {
+            long start = System.nanoTime();
+            WebhookServer.Backlog atEnd = none ? null : running.backlog(events);
+            if (atEnd == null) {
+                return null;
+            }
+            WebhookServer.Backlog now = atEnd;
+            while (!now.empty()) {
+                if (System.nanoTime() - start > wait.toNanos()) {
+                    return new WebhookRun.Drain(Math.max(maxEvents, atEnd.events()), Math.max(maxDeliveries, atEnd.deliveries()), atEnd.events(),
+                            atEnd.deliveries(), -1, wait.toMillis());
+                }
+                Thread.sleep(20);
+                now = running.backlog(events);
+            }
+            return new WebhookRun.Drain(Math.max(maxEvents, atEnd.events()), Math.max(maxDeliveries, atEnd.deliveries()), atEnd.events(),
+                    atEnd.deliveries(), (System.nanoTime() - start) / 1_000_000, wait.toMillis());
         }
     }
 

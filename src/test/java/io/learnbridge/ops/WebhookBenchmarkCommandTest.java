@@ -45,6 +45,9 @@ final class WebhookBenchmarkCommandTest {
         assertThat(output).containsPattern("Ratios, learnbridge / floor \\(medians\\): throughput \\d+\\.\\d\\dx .* p99 \\d+\\.\\d\\dx");
         assertThat(output).containsPattern("learnbridge .*\n +in the background when the load ended: events .*APPLIED.*; deliveries to the sandbox LMS");
         assertThat(output).containsPattern("lb-intake .*\n +in the background when the load ended: events 150 RECEIVED; deliveries to the sandbox LMS none yet");
+        assertThat(output).as("learnbridge processes and delivers every event of the run after the load")
+                .containsPattern("backlog \\(stored, not yet processed / delivered\\): largest during the load [\\d,]+ events / [\\d,]+ deliveries;"
+                        + " at its end [\\d,]+ / [\\d,]+; all processed and delivered [\\d.]+ s after the load ended");
         assertThat(output).doesNotContain("PROBLEM", "MISMATCH");
     }
 

@@ -155,6 +155,35 @@ public final class LearnBridgeWebhookServer implements WebhookServer {
                     + (deliveryCounts.isEmpty() ? "none yet" : String.join(", ", deliveryCounts));
         }
 
+        @Override
+        public Backlog backlog(SignedEvents events) {
+            if (!background) {
+                return null;
+            }
+            return store().tx(c -> {
+                long waiting;
+                try (PreparedStatement ps = c.prepareStatement(
+                        "select count(*) from inbound_event where status in ('RECEIVED', 'PROCESSING') and source = ? and event_key like ?")) {
+                    ps.setString(1, SOURCE);
+                    ps.setString(2, "id:" + events.idPrefix() + "%");
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        waiting = rs.getLong(1);
+                    }
+                }
+                long unsent;
+                try (PreparedStatement ps = c.prepareStatement(
+                        "select count(*) from delivery where target = 'lms' and status in ('PENDING', 'SENDING') and worker_id like ?")) {
+                    ps.setString(1, events.workerPrefix() + "%");
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        unsent = rs.getLong(1);
+                    }
+                }
+                return new Backlog(waiting, unsent);
+            });
+        }
+
         private List<String> countsByStatus(String sql, String like) {
             return store().tx(c -> {
                 List<String> out = new ArrayList<>();

@@ -36,6 +36,13 @@ public final class WebhookReport {
         if (!r.background().isEmpty()) {
             out.printf(Locale.ROOT, "    in the background when the load ended: %s%n", r.background());
         }
+        if (r.drain() != null) {
+            WebhookRun.Drain d = r.drain();
+            out.printf(Locale.ROOT, "    backlog (stored, not yet processed / delivered): largest during the load %,d events / %,d deliveries; at its end %,d / %,d;"
+                    + " %s%n", d.maxEvents(), d.maxDeliveries(), d.eventsAtEnd(), d.deliveriesAtEnd(), d.drainMillis() < 0
+                    ? String.format(Locale.ROOT, "NOT drained within %d s", d.waitedMillis() / 1000)
+                    : String.format(Locale.ROOT, "all processed and delivered %.2f s after the load ended", d.drainMillis() / 1000.0));
+        }
         out.printf(Locale.ROOT, "    %s%n", storedLine(r));
         out.flush();
     }

@@ -9,7 +9,16 @@ import io.learnbridge.ops.bench.HeapWatch;
  * after, and what the server was still doing in the background when the load ended.
  */
 public record WebhookRun(String server, int run, LoadResult load, long stored, HeapWatch.Peaks heap, long heapAfterGcAtEnd,
-                         double loadAverageStart, double loadAverageEnd, String background) {
+                         double loadAverageStart, double loadAverageEnd, String background, Drain drain) {
+
+    /**
+     * The background work's pace, for a server that does some (null otherwise): the largest
+     * backlog sampled each second during the load (events stored and not processed, deliveries
+     * not sent), the backlog when the load ended, and how long after that the last event was
+     * processed and its delivery sent (-1: not within the wait).
+     */
+    public record Drain(long maxEvents, long maxDeliveries, long eventsAtEnd, long deliveriesAtEnd, long drainMillis, long waitedMillis) {
+    }
 
     /** Every acknowledged request, and only those, is in the store. */
     public boolean acceptedAllStored() {

@@ -14,6 +14,13 @@ public interface WebhookServer {
     /** Starts on loopback with a fresh store; {@code run} numbers runs from 1. Startup is not measured. */
     Running start(int run, String secret) throws Exception;
 
+    /** Events stored and not yet processed; deliveries queued and not yet sent. */
+    record Backlog(long events, long deliveries) {
+        public boolean empty() {
+            return events == 0 && deliveries == 0;
+        }
+    }
+
     /** A started server. */
     interface Running extends AutoCloseable {
 
@@ -25,6 +32,14 @@ public interface WebhookServer {
 
         /** What the server was still doing in the background at the end of the load, one line; empty when nothing. */
         String background(SignedEvents events);
+
+        /**
+         * Work of this run not yet done in the background: events stored but not yet processed, and
+         * their deliveries not yet settled; null when the server does no background work (it only stores).
+         */
+        default Backlog backlog(SignedEvents events) {
+            return null;
+        }
 
         @Override
         void close() throws Exception;
