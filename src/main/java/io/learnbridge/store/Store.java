@@ -158,7 +158,9 @@ public final class Store implements AutoCloseable {
             while (System.nanoTime() < deadline && file.getChunksFillRate() < belowFillRate && mv.compact(belowFillRate, REWRITE_BYTES)) {
                 mv.commit();
             }
-            file.dropUnusedChunks();
+            // the emptied chunks are freed under H2's store lock, as a commit frees them (freed without it, this raced with
+            // concurrent commits: a later read went past the end of the file and H2 closed the database)
+            mv.executeFilestoreOperation(file::dropUnusedChunks);
             return new Compaction(before, file.getChunksFillRate(), bytesBefore, file.size(), Duration.ofNanos(System.nanoTime() - start));
         } catch (SQLException e) {
             throw new StoreException("store error: " + e.getMessage(), e);

@@ -50,9 +50,52 @@ class StoreCompactionTest {
             }
             long aloneBytes = Files.size(dir.resolve("alone.mv.db"));
             long compactedBytes = Files.size(dir.resolve("compacted.mv.db"));
-            assertThat(compactedBytes).as("the new rows went into the space compaction freed").isLessThanOrEqualTo(done.bytesAfter());
+            // (a few blocks more: H2 places chunks first-fit, and the holes are not all of the right sizes)
+            assertThat(compactedBytes).as("the new rows went into the space compaction freed").isLessThan(done.bytesAfter() * 21 / 20);
             assertThat(compactedBytes).as("against the file left alone").isLessThan(aloneBytes * 3 / 4);
             assertThat(rows(compacted)).as("every row kept").isEqualTo(2 * ROWS);
+        }
+    }
+
+    @Test
+    void compactionWhileOtherSessionsCommitLosesNothingAndKeepsTheStoreOpen() throws Exception {
+        // chunks rewritten and their space reused a second after they were written, while 4 writers commit (with
+        // RETENTION_TIME=0, H2 2.3.232 itself lost track of a chunk a reader still needed: keep H2's retention above 0)
+        try (Store store = Store.open("jdbc:h2:file:" + dir.resolve("busy") + ";WRITE_DELAY=0;RETENTION_TIME=1000", "sa", "", 6)) {
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.atomic.AtomicInteger written = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.ExecutorService writers = java.util.concurrent.Executors.newFixedThreadPool(4);
+            List<java.util.concurrent.Future<?>> running = new ArrayList<>();
+            for (int w = 0; w < 4; w++) {
+                int writer = w;
+                running.add(writers.submit(() -> {
+                    for (int batch = 0; !stop.get(); batch++) {
+                        int from = (writer * 1_000_000) + batch * 20;
+                        insertRows(store, from, from + 20);
+                        written.addAndGet(20);
+                        if (writer == 0 && batch % 5 == 4) {
+                            deleteEvents(store); // leaves the chunks sparse for the next compaction
+                        }
+                    }
+                    return null;
+                }));
+            }
+            int compactions = 0;
+            long end = System.nanoTime() + Duration.ofSeconds(6).toNanos();
+            while (System.nanoTime() < end) {
+                Store.Compaction done = store.compactEmbedded(90, Duration.ofSeconds(1));
+                if (done != null && done.fillRateAfter() > done.fillRateBefore()) {
+                    compactions++;
+                }
+            }
+            stop.set(true);
+            for (java.util.concurrent.Future<?> f : running) {
+                f.get(30, java.util.concurrent.TimeUnit.SECONDS); // a writer's failure fails the test here
+            }
+            writers.shutdown();
+
+            assertThat(compactions).as("compactions that raised the chunks' fill rate while the writers committed").isPositive();
+            assertThat(rows(store)).as("every row committed is there").isEqualTo(written.get());
         }
     }
 
