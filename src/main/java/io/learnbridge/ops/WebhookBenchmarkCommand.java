@@ -204,9 +204,10 @@ final class WebhookBenchmarkCommand implements Callable<Integer> {
             maxDeliveries = Math.max(maxDeliveries, b.deliveries());
         }
 
+        /** Never shutdownNow: an interrupt during the embedded store's file I/O closes H2's file channel, and the store with it. */
         void stop() throws InterruptedException {
-            sampler.shutdownNow();
-            sampler.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+            sampler.shutdown();
+            sampler.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
         }
 
         /** Null when the server does no background work. */
