@@ -158,8 +158,7 @@ public final class Store implements AutoCloseable {
             while (System.nanoTime() < deadline && file.getChunksFillRate() < belowFillRate && mv.compact(belowFillRate, REWRITE_BYTES)) {
                 mv.commit();
             }
-            // the emptied chunks are freed under H2's store lock, as a commit frees them (freed without it, this raced with
-            // concurrent commits: a later read went past the end of the file and H2 closed the database)
+            // the emptied chunks are freed under H2's store lock, as a commit frees them: H2 never frees chunks without it
             mv.executeFilestoreOperation(file::dropUnusedChunks);
             return new Compaction(before, file.getChunksFillRate(), bytesBefore, file.size(), Duration.ofNanos(System.nanoTime() - start));
         } catch (SQLException e) {
