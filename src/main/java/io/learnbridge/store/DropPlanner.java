@@ -95,19 +95,8 @@ final class DropPlanner {
     /** The state hash of each of {@code workerIds} first seen inactive in an applied drop (V11: never provisioned, no stored state). */
     private static Map<String, String> firstSeenInactive(Connection c, java.util.Collection<String> workerIds) throws SQLException {
         Map<String, String> hashes = new java.util.HashMap<>();
-        for (List<String> chunk : Sql.chunks(workerIds, Sql.IN_LIST)) {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "select worker_id, state_hash from first_seen_inactive where worker_id in (" + Sql.marks(chunk.size()) + ")")) {
-                for (int i = 0; i < chunk.size(); i++) {
-                    ps.setString(i + 1, chunk.get(i));
-                }
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        hashes.put(rs.getString(1), rs.getString(2));
-                    }
-                }
-            }
-        }
+        Sql.selectIn(c, "select worker_id, state_hash from first_seen_inactive where worker_id in (", workerIds,
+                rs -> hashes.put(rs.getString(1), rs.getString(2)));
         return hashes;
     }
 

@@ -68,6 +68,31 @@ final class Sql {
         return String.join(", ", java.util.Collections.nCopies(n, "?"));
     }
 
+    /** Reads one result row. */
+    @FunctionalInterface
+    interface RowReader {
+        void read(ResultSet rs) throws SQLException;
+    }
+
+    /**
+     * Runs {@code select} (a query ending in {@code in (}) for the {@code keys}, {@link #IN_LIST} at a
+     * time, and hands every row to {@code reader}.
+     */
+    static void selectIn(java.sql.Connection c, String select, java.util.Collection<String> keys, RowReader reader) throws SQLException {
+        for (java.util.List<String> chunk : chunks(keys, IN_LIST)) {
+            try (PreparedStatement ps = c.prepareStatement(select + marks(chunk.size()) + ")")) {
+                for (int i = 0; i < chunk.size(); i++) {
+                    ps.setString(i + 1, chunk.get(i));
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        reader.read(rs);
+                    }
+                }
+            }
+        }
+    }
+
     /** The values in chunks of at most {@code size}. */
     static <T> java.util.List<java.util.List<T>> chunks(java.util.Collection<T> values, int size) {
         java.util.List<T> all = new java.util.ArrayList<>(values);

@@ -106,38 +106,16 @@ public final class WorkerStates {
     /** The state hash and effective time of each of {@code workerIds} that has a stored state. */
     static java.util.Map<String, Known> known(Connection c, java.util.Collection<String> workerIds) throws SQLException {
         java.util.Map<String, Known> known = new java.util.HashMap<>();
-        for (List<String> chunk : Sql.chunks(workerIds, Sql.IN_LIST)) {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "select worker_id, state_hash, effective_at from worker_state where worker_id in (" + Sql.marks(chunk.size()) + ")")) {
-                for (int i = 0; i < chunk.size(); i++) {
-                    ps.setString(i + 1, chunk.get(i));
-                }
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        known.put(rs.getString(1), new Known(rs.getString(2), Sql.time(rs, "effective_at")));
-                    }
-                }
-            }
-        }
+        Sql.selectIn(c, "select worker_id, state_hash, effective_at from worker_state where worker_id in (", workerIds,
+                rs -> known.put(rs.getString(1), new Known(rs.getString(2), Sql.time(rs, "effective_at"))));
         return known;
     }
 
     /** The stored canonical state of each of {@code workerIds} that has one. */
     static java.util.Map<String, String> canonicals(Connection c, java.util.Collection<String> workerIds) throws SQLException {
         java.util.Map<String, String> states = new java.util.HashMap<>();
-        for (List<String> chunk : Sql.chunks(workerIds, Sql.IN_LIST)) {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "select worker_id, canonical from worker_state where worker_id in (" + Sql.marks(chunk.size()) + ")")) {
-                for (int i = 0; i < chunk.size(); i++) {
-                    ps.setString(i + 1, chunk.get(i));
-                }
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        states.put(rs.getString(1), rs.getString(2));
-                    }
-                }
-            }
-        }
+        Sql.selectIn(c, "select worker_id, canonical from worker_state where worker_id in (", workerIds,
+                rs -> states.put(rs.getString(1), rs.getString(2)));
         return states;
     }
 
