@@ -73,11 +73,6 @@ public final class EventProcessor {
         }
     }
 
-    /** Processes one event (as a batch of one). */
-    public void process(EventInbox.Event event) {
-        processAll(List.of(event));
-    }
-
     /**
      * Processes a claimed batch, oldest first. Each event is mapped outside the store, then the
      * batch is applied in one transaction ({@link EventInbox#applyAll}); a rescind is applied on its
