@@ -90,13 +90,16 @@ public final class EventProcessor {
                 batch.add(new EventInbox.Rejected(event, null, "the stored event is not JSON: " + e.getOriginalMessage()));
                 continue;
             }
-            if (isRescind(event, document)) {
+            Rescind rescind = rescindIn(event, document);
+            if (rescind == null) {
+                batch.add(map(event, document));
+            } else if (rescind.problem() != null) {
+                batch.add(new EventInbox.Rejected(event, null, rescind.problem()));
+            } else {
                 apply(batch); // the events before it first, in order
                 batch.clear();
-                rescinded(event, document);
-                continue;
+                rescind(event, rescind.key());
             }
-            batch.add(map(event, document));
         }
         apply(batch);
     }
@@ -173,53 +176,41 @@ public final class EventProcessor {
         }
     }
 
-    private boolean isRescind(EventInbox.Event event, JsonNode document) {
-        java.util.Optional<String> pointer = rescindPointers.apply(event.source());
-        if (pointer.isEmpty()) {
-            return false;
-        }
-        try {
-            JsonNode id = document.at(pointer.get());
-            return !id.isMissingNode() && !id.isNull();
-        } catch (IllegalArgumentException e) {
-            return true; // rescinded() rejects it, naming the setting
-        }
+    /** What a source's rescind pointer found in an event: the rescinded event's key, or why the rescind is refused. */
+    private record Rescind(String key, String problem) {
     }
 
-    /**
-     * A rescind (the source's rescind pointer names an event id in the document): the rescinded
-     * event's changes are voided in every target that got them. True when the event was one.
-     */
-    private boolean rescinded(EventInbox.Event event, JsonNode document) {
+    /** The rescind this event is (its source's rescind pointer names an event id in it); null when it is not one. */
+    private Rescind rescindIn(EventInbox.Event event, JsonNode document) {
         java.util.Optional<String> pointer = rescindPointers.apply(event.source());
         if (pointer.isEmpty()) {
-            return false;
+            return null;
         }
         JsonNode id;
         try {
             id = document.at(pointer.get());
         } catch (IllegalArgumentException e) {
-            reject(event, null, "learnbridge.sources." + event.source() + ".rescindPointer '" + pointer.get() + "' is not a JSON pointer");
-            return true;
+            return new Rescind(null, "learnbridge.sources." + event.source() + ".rescindPointer '" + pointer.get() + "' is not a JSON pointer");
         }
         if (id.isMissingNode() || id.isNull()) {
-            return false;
+            return null;
         }
         String key = id.asText("").strip();
-        if (key.isEmpty() || !id.isValueNode()) {
-            reject(event, null, "a rescind must name the rescinded event's id at " + pointer.get());
-            return true;
-        }
+        return key.isEmpty() || !id.isValueNode() ? new Rescind(null, "a rescind must name the rescinded event's id at " + pointer.get())
+                : new Rescind(key, null);
+    }
+
+    /** Voids the rescinded event's changes in every target that got them (its own transaction). */
+    private void rescind(EventInbox.Event event, String key) {
         // webhook events are kept under their HR event id (header or learnbridge.sources.<s>.webhook.eventIdPointer)
         int voided = inbox.rescind(event, "id:" + key);
         if (voided < 0) {
             reject(event, null, "rescinds event '" + key + "', which source " + event.source() + " never sent (or sent under another id)");
-            return true;
+            return;
         }
         metrics.record(event.source(), "rescinded", 1);
         LOG.info("Event {} ({}) rescinds event {} of source {}: {} target deliveries voided", event.id(), event.origin(), key,
                 event.source(), voided);
-        return true;
     }
 
     private void reject(EventInbox.Event event, String field, String reason) {
