@@ -218,16 +218,18 @@ final class WebhookBenchmarkCommand implements Callable<Integer> {
                 return null;
             }
             WebhookServer.Backlog now = atEnd;
+            boolean drained = true;
             while (!now.empty()) {
                 if (System.nanoTime() - start > wait.toNanos()) {
-                    return new WebhookRun.Drain(Math.max(maxEvents, atEnd.events()), Math.max(maxDeliveries, atEnd.deliveries()), atEnd.events(),
-                            atEnd.deliveries(), -1, wait.toMillis());
+                    drained = false;
+                    break;
                 }
                 Thread.sleep(20);
                 now = running.backlog(events);
             }
+            long drainMillis = drained ? (System.nanoTime() - start) / 1_000_000 : -1;
             return new WebhookRun.Drain(Math.max(maxEvents, atEnd.events()), Math.max(maxDeliveries, atEnd.deliveries()), atEnd.events(),
-                    atEnd.deliveries(), (System.nanoTime() - start) / 1_000_000, wait.toMillis());
+                    atEnd.deliveries(), drainMillis, wait.toMillis());
         }
     }
 
