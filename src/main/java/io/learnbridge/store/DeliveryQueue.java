@@ -181,7 +181,7 @@ public final class DeliveryQueue {
                 // the worker's newest state is always stored before a delivery of it is queued
                 + (latestState ? "coalesce(w.canonical, d.canonical)" : "coalesce(d.canonical, r.canonical)")
                 + " as canonical, d.attempts, d.event_id, d.change_kind, d.created_at, d.voided_kind"
-                + " from delivery d left join worker_state w on w.worker_id = d.worker_id"
+                + " from delivery d left join worker_record w on w.worker_id = d.worker_id"
                 + (latestState ? "" : " left join drop_row r on r.drop_id = d.drop_id and r.line = d.line")
                 // ordered as the index (target, status, id) is, so H2 walks it instead of the primary key
                 + " where d.target = ? and " + condition + " order by d.target, d.status, d.id limit ?";

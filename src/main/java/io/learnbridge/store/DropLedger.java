@@ -296,20 +296,26 @@ public final class DropLedger {
     /** The summary of a drop from the store: the plan's counts, repeats, conflicts and superseded rows. */
     private static Summary summary(Connection c, long dropId, int deliveries, List<String> reasons, PlanCounts plan) throws SQLException {
         Map<String, Integer> byStatus = new java.util.HashMap<>();
-        try (PreparedStatement ps = c.prepareStatement("select status, count(*) from drop_row where drop_id = ? and line > 0 group by status")) {
+        int warnings = 0;
+        // one pass over the drop's rows (no index serves the status)
+        try (PreparedStatement ps = c.prepareStatement(
+                "select status, count(*), count(warning) from drop_row where drop_id = ? and line > 0 group by status")) {
             ps.setLong(1, dropId);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     byStatus.put(rs.getString(1), rs.getInt(2));
+                    warnings += rs.getInt(3);
                 }
             }
         }
+        int superseded = count(c, "select count(*) from drop_row where drop_id = ? and line < 0 and status = 'SUPERSEDED'", dropId)
+                + byStatus.getOrDefault("SUPERSEDED", 0);
+        warnings += count(c, "select count(*) from drop_row where drop_id = ? and line < 0 and warning is not null", dropId);
         int unchanged = unchangedRows(c, dropId);
         int accepted = unchanged + byStatus.entrySet().stream()
                 .filter(e -> !List.of("REJECTED", "CONFLICT", "DUPLICATE").contains(e.getKey())).mapToInt(Map.Entry::getValue).sum();
         return new Summary(accepted, byStatus.getOrDefault("DUPLICATE", 0), byStatus.getOrDefault("CONFLICT", 0),
-                count(c, "select count(*) from drop_row where drop_id = ? and status = 'SUPERSEDED'", dropId), deliveries, plan,
-                reasons, count(c, "select count(*) from drop_row where drop_id = ? and warning is not null", dropId));
+                superseded, deliveries, plan, reasons, warnings);
     }
 
     private static int unchangedRows(Connection c, long dropId) throws SQLException {

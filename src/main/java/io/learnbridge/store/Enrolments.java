@@ -38,7 +38,7 @@ public final class Enrolments {
     public List<CanonicalRecord> workers() {
         return store.tx(c -> {
             List<CanonicalRecord> workers = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("select canonical from worker_state order by worker_id");
+            try (PreparedStatement ps = c.prepareStatement("select canonical from worker_record order by worker_id");
                  ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     workers.add(CanonicalRecord.fromJson(rs.getString(1)));
@@ -120,7 +120,8 @@ public final class Enrolments {
             Instant now = Instant.now();
             int settled = 0;
             try (PreparedStatement lock = c.prepareStatement(
-                    "select canonical, enrolment_kind, employment_status from worker_state where worker_id = ? and enrolment_due = true for update skip locked");
+                    "select enrolment_kind, employment_status from worker_state where worker_id = ? and enrolment_due = true for update skip locked");
+                 PreparedStatement record = c.prepareStatement("select canonical from worker_record where worker_id = ?");
                  PreparedStatement clear = c.prepareStatement("update worker_state set enrolment_due = false, enrolment_kind = null where worker_id = ?")) {
                 for (String workerId : due) {
                     String canonical;
@@ -131,9 +132,12 @@ public final class Enrolments {
                         if (!rs.next()) {
                             continue; // settled by another instance, or its state is changing now: the next batch sees it
                         }
-                        canonical = rs.getString(1);
-                        kindName = rs.getString(2);
-                        status = rs.getString(3);
+                        kindName = rs.getString(1);
+                        status = rs.getString(2);
+                    }
+                    record.setString(1, workerId);
+                    try (ResultSet rs = record.executeQuery()) {
+                        canonical = rs.next() ? rs.getString(1) : null;
                     }
                     ChangeKind kind = "TERMINATED".equals(status) ? ChangeKind.LEAVE : kindOf(kindName);
                     CanonicalRecord worker;

@@ -298,7 +298,7 @@ public final class EventInbox {
     }
 
     private static String storedState(Connection c, String workerId) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("select canonical from worker_state where worker_id = ?")) {
+        try (PreparedStatement ps = c.prepareStatement("select canonical from worker_record where worker_id = ?")) {
             ps.setString(1, workerId);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? rs.getString(1) : null;

@@ -15,6 +15,15 @@ import org.flywaydb.core.Flyway;
  */
 public final class Store implements AutoCloseable {
 
+    static {
+        // H2 looks every VARCHAR it reads up in a shared cache of recent values, hashing the whole
+        // string first, however long: each JSON record read from a page cost a hash of its text (12%
+        // of a 100k first load's apply in a profile). The store seldom reads the same value twice.
+        if (System.getProperty("h2.objectCache") == null) {
+            System.setProperty("h2.objectCache", "false");
+        }
+    }
+
     private final HikariDataSource dataSource;
     /** Set on a rehearsal view: every transaction runs on it and nothing is ever committed. */
     private final Connection rehearsal;

@@ -36,7 +36,8 @@ public final class WorkerStates {
 
     public Optional<State> get(String workerId) {
         return store.tx(c -> {
-            try (PreparedStatement ps = c.prepareStatement("select worker_id, effective_at, canonical, source from worker_state where worker_id = ?")) {
+            try (PreparedStatement ps = c.prepareStatement("select s.worker_id, s.effective_at, r.canonical, s.source from worker_state s "
+                    + "join worker_record r on r.worker_id = s.worker_id where s.worker_id = ?")) {
                 ps.setString(1, workerId);
                 try (ResultSet rs = ps.executeQuery()) {
                     return rs.next()
@@ -78,22 +79,28 @@ public final class WorkerStates {
             return Outcome.SUPERSEDED;
         }
         String sql = exists
-                ? "update worker_state set effective_at = ?, canonical = ?, source = ?, updated_at = ?, employment_status = ?, "
+                ? "update worker_state set effective_at = ?, source = ?, updated_at = ?, employment_status = ?, "
                         + "enrolment_due = true, enrolment_kind = ?, state_hash = ? where worker_id = ?"
-                : "insert into worker_state (effective_at, canonical, source, updated_at, employment_status, enrolment_due, enrolment_kind, "
-                        + "state_hash, worker_id, home_source) values (?, ?, ?, ?, ?, true, ?, ?, ?, ?)";
+                : "insert into worker_state (effective_at, source, updated_at, employment_status, enrolment_due, enrolment_kind, "
+                        + "state_hash, worker_id, home_source) values (?, ?, ?, ?, true, ?, ?, ?, ?)";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             Sql.setTime(ps, 1, effectiveAt);
-            ps.setString(2, canonical);
-            ps.setString(3, source);
-            Sql.setTime(ps, 4, Instant.now());
-            ps.setString(5, employmentStatus);
-            ps.setString(6, changeKind != null ? changeKind : exists ? "UPDATE" : "JOIN");
-            ps.setString(7, io.learnbridge.worker.CanonicalRecord.fromJson(canonical).stateHash());
-            ps.setString(8, workerId);
+            ps.setString(2, source);
+            Sql.setTime(ps, 3, Instant.now());
+            ps.setString(4, employmentStatus);
+            ps.setString(5, changeKind != null ? changeKind : exists ? "UPDATE" : "JOIN");
+            ps.setString(6, io.learnbridge.worker.CanonicalRecord.fromJson(canonical).stateHash());
+            ps.setString(7, workerId);
             if (!exists) {
-                ps.setString(9, source);
+                ps.setString(8, source);
             }
+            ps.executeUpdate();
+        }
+        try (PreparedStatement ps = c.prepareStatement(exists
+                ? "update worker_record set canonical = ? where worker_id = ?"
+                : "insert into worker_record (canonical, worker_id) values (?, ?)")) {
+            ps.setString(1, canonical);
+            ps.setString(2, workerId);
             ps.executeUpdate();
         }
         return Outcome.APPLIED;
@@ -114,7 +121,7 @@ public final class WorkerStates {
     /** The stored canonical state of each of {@code workerIds} that has one. */
     static java.util.Map<String, String> canonicals(Connection c, java.util.Collection<String> workerIds) throws SQLException {
         java.util.Map<String, String> states = new java.util.HashMap<>();
-        Sql.selectIn(c, "select worker_id, canonical from worker_state where worker_id in (", workerIds,
+        Sql.selectIn(c, "select worker_id, canonical from worker_record where worker_id in (", workerIds,
                 rs -> states.put(rs.getString(1), rs.getString(2)));
         return states;
     }
@@ -127,29 +134,51 @@ public final class WorkerStates {
      */
     static void applyPage(Connection c, boolean postgres, long dropId, int fromLine, int toLine, String source, Instant now)
             throws SQLException {
+        // the records first, while worker_state still tells which rows are not older than the stored state
+        String records = postgres ? """
+                insert into worker_record (worker_id, canonical)
+                select r.worker_id, r.canonical from drop_row r left join worker_state w on w.worker_id = r.worker_id
+                where r.drop_id = ? and r.line between ? and ? and r.status = 'PLANNED'
+                    and (w.worker_id is null or w.effective_at <= coalesce(r.effective_at, ?))
+                on conflict (worker_id) do update set canonical = excluded.canonical"""
+                : """
+                merge into worker_record x using (
+                    select r.worker_id, r.canonical from drop_row r left join worker_state w on w.worker_id = r.worker_id
+                    where r.drop_id = ? and r.line between ? and ? and r.status = 'PLANNED'
+                        and (w.worker_id is null or w.effective_at <= coalesce(r.effective_at, ?))) r
+                on x.worker_id = r.worker_id
+                when matched then update set canonical = r.canonical
+                when not matched then insert (worker_id, canonical) values (r.worker_id, r.canonical)""";
+        try (PreparedStatement ps = c.prepareStatement(records)) {
+            ps.setLong(1, dropId);
+            ps.setInt(2, fromLine);
+            ps.setInt(3, toLine);
+            Sql.setTime(ps, 4, now);
+            ps.executeUpdate();
+        }
         String sql = postgres ? """
-                insert into worker_state (worker_id, effective_at, canonical, source, updated_at, employment_status, home_source,
+                insert into worker_state (worker_id, effective_at, source, updated_at, employment_status, home_source,
                     enrolment_due, enrolment_kind, state_hash)
-                select r.worker_id, coalesce(r.effective_at, ?), r.canonical, ?, ?, r.employment_status, ?, true, coalesce(r.change_kind, 'JOIN'),
+                select r.worker_id, coalesce(r.effective_at, ?), ?, ?, r.employment_status, ?, true, coalesce(r.change_kind, 'JOIN'),
                     r.state_hash
                 from drop_row r where r.drop_id = ? and r.line between ? and ? and r.status = 'PLANNED'
-                on conflict (worker_id) do update set effective_at = excluded.effective_at, canonical = excluded.canonical,
+                on conflict (worker_id) do update set effective_at = excluded.effective_at,
                     source = excluded.source, updated_at = excluded.updated_at, employment_status = excluded.employment_status,
                     enrolment_due = true, enrolment_kind = excluded.enrolment_kind, state_hash = excluded.state_hash
                 where worker_state.effective_at <= excluded.effective_at"""
                 : """
                 merge into worker_state w using (
-                    select r.worker_id, coalesce(r.effective_at, ?) as effective_at, r.canonical, cast(? as varchar(100)) as source,
+                    select r.worker_id, coalesce(r.effective_at, ?) as effective_at, cast(? as varchar(100)) as source,
                         cast(? as timestamp with time zone) as updated_at, r.employment_status, cast(? as varchar(100)) as home_source,
                         coalesce(r.change_kind, 'JOIN') as change_kind, r.state_hash
                     from drop_row r where r.drop_id = ? and r.line between ? and ? and r.status = 'PLANNED') r
                 on w.worker_id = r.worker_id
-                when matched and w.effective_at <= r.effective_at then update set effective_at = r.effective_at, canonical = r.canonical,
+                when matched and w.effective_at <= r.effective_at then update set effective_at = r.effective_at,
                     source = r.source, updated_at = r.updated_at, employment_status = r.employment_status, enrolment_due = true,
                     enrolment_kind = r.change_kind, state_hash = r.state_hash
-                when not matched then insert (worker_id, effective_at, canonical, source, updated_at, employment_status, home_source,
+                when not matched then insert (worker_id, effective_at, source, updated_at, employment_status, home_source,
                     enrolment_due, enrolment_kind, state_hash)
-                    values (r.worker_id, r.effective_at, r.canonical, r.source, r.updated_at, r.employment_status, r.home_source, true,
+                    values (r.worker_id, r.effective_at, r.source, r.updated_at, r.employment_status, r.home_source, true,
                     r.change_kind, r.state_hash)""";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             Sql.setTime(ps, 1, now);

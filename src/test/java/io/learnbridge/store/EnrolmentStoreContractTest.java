@@ -112,7 +112,7 @@ class EnrolmentStoreContractTest {
         Enrolments enrolments = new Enrolments(store);
         drop(ledger, "d1", worker("E1", "ENG-1", "London", "ACTIVE"), worker("E2", "ENG-1", "London", "ACTIVE"));
         store.tx(c -> {
-            try (PreparedStatement ps = c.prepareStatement("update worker_state set canonical = 'not json' where worker_id = 'E1'")) {
+            try (PreparedStatement ps = c.prepareStatement("update worker_record set canonical = 'not json' where worker_id = 'E1'")) {
                 return ps.executeUpdate();
             }
         });

@@ -39,7 +39,7 @@ class StoreContractTest {
 
         Store first = db.open();
         List<String> applied = appliedMigrations(db);
-        assertThat(applied).hasSize(11);
+        assertThat(applied).hasSize(12);
         assertThat(applied.get(0)).startsWith("1 spine: Success");
         assertThat(applied.get(1)).startsWith("2 events: Success");
         assertThat(applied.get(2)).startsWith("3 exception feed: Success");
@@ -51,6 +51,7 @@ class StoreContractTest {
         assertThat(applied.get(8)).startsWith("9 rescinds: Success");
         assertThat(applied.get(9)).startsWith("10 paged drops: Success");
         assertThat(applied.get(10)).startsWith("11 first seen inactive: Success");
+        assertThat(applied.get(11)).startsWith("12 worker record: Success");
         assertThat(flyway(db).info().pending()).isEmpty();
         DropLedger ledger = new DropLedger(first, "a", LONG_LEASE);
         DropClaim claim = ledger.claim("hr", "workers.csv", "sum-1", 10);
@@ -63,6 +64,36 @@ class StoreContractTest {
         assertThat(new Reconciliation(reopened).forDrop(claim.dropId()))
                 .hasValueSatisfying(r -> assertThat(r.received()).isEqualTo(1));
         assertThat(new DeliveryQueue(reopened, "a", LONG_LEASE).count("lms", "PENDING")).isEqualTo(1);
+    }
+
+    @OnEveryDatabase
+    void version12MovesEachStoredRecordIntoWorkerRecordAndKeepsTheStateItDescribes(TestDatabase db) throws Exception {
+        Flyway.configure().dataSource(db.jdbcUrl(), null, null).locations("classpath:db/migration").target("11").load().migrate();
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(db.jdbcUrl());
+             PreparedStatement ps = c.prepareStatement("""
+                     insert into worker_state (worker_id, effective_at, canonical, source, updated_at, employment_status, home_source,
+                         state_hash) values (?, timestamp with time zone '2026-01-02 03:04:05+00', ?, 'hr', current_timestamp, 'ACTIVE', 'hr', ?)""")) {
+            ps.setString(1, "E1");
+            ps.setString(2, "{\"workerId\":\"E1\",\"givenName\":\"Ada\"}");
+            ps.setString(3, "hash-e1");
+            ps.executeUpdate();
+        }
+
+        Store store = db.open();
+        assertThat(appliedMigrations(db)).hasSize(12);
+        assertThat(new WorkerStates(store).get("E1")).hasValueSatisfying(state -> {
+            assertThat(state.canonical()).isEqualTo("{\"workerId\":\"E1\",\"givenName\":\"Ada\"}");
+            assertThat(state.effectiveAt()).isEqualTo(java.time.Instant.parse("2026-01-02T03:04:05Z"));
+            assertThat(state.source()).isEqualTo("hr");
+        });
+        String stateHash = store.tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("select state_hash from worker_state where worker_id = 'E1'");
+                 ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        });
+        assertThat(stateHash).isEqualTo("hash-e1");
+        store.close();
     }
 
     // --- drops ledger: claims -----------------------------------------------------------------
