@@ -95,7 +95,7 @@ final class DropPlanner {
     /** The state hash of each of {@code workerIds} first seen inactive in an applied drop (V11: never provisioned, no stored state). */
     private static Map<String, String> firstSeenInactive(Connection c, java.util.Collection<String> workerIds) throws SQLException {
         Map<String, String> hashes = new java.util.HashMap<>();
-        Sql.selectIn(c, "select worker_id, state_hash from first_seen_inactive where worker_id in (", workerIds,
+        Sql.selectByKeys(c, "worker_id, state_hash", "first_seen_inactive", "worker_id", workerIds,
                 rs -> hashes.put(rs.getString(1), rs.getString(2)));
         return hashes;
     }

@@ -113,7 +113,7 @@ public final class WorkerStates {
     /** The state hash and effective time of each of {@code workerIds} that has a stored state. */
     static java.util.Map<String, Known> known(Connection c, java.util.Collection<String> workerIds) throws SQLException {
         java.util.Map<String, Known> known = new java.util.HashMap<>();
-        Sql.selectIn(c, "select worker_id, state_hash, effective_at from worker_state where worker_id in (", workerIds,
+        Sql.selectByKeys(c, "worker_id, state_hash, effective_at", "worker_state", "worker_id", workerIds,
                 rs -> known.put(rs.getString(1), new Known(rs.getString(2), Sql.time(rs, "effective_at"))));
         return known;
     }
@@ -121,7 +121,7 @@ public final class WorkerStates {
     /** The stored canonical state of each of {@code workerIds} that has one. */
     static java.util.Map<String, String> canonicals(Connection c, java.util.Collection<String> workerIds) throws SQLException {
         java.util.Map<String, String> states = new java.util.HashMap<>();
-        Sql.selectIn(c, "select worker_id, canonical from worker_record where worker_id in (", workerIds,
+        Sql.selectByKeys(c, "worker_id, canonical", "worker_record", "worker_id", workerIds,
                 rs -> states.put(rs.getString(1), rs.getString(2)));
         return states;
     }
