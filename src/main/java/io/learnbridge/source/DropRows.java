@@ -9,6 +9,7 @@ import io.learnbridge.store.StagedRow;
 import io.learnbridge.store.WorkerStates;
 import io.learnbridge.worker.CanonicalField;
 import io.learnbridge.worker.CanonicalRecord;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -30,9 +31,8 @@ public final class DropRows {
         int columns = batch.header().size();
         String defaultEffectiveAt = batch.receivedAt().toString();
         for (RowBatch.RawRow row : batch.rows()) {
-            String sourceRecord = sourceRecord(batch.header(), row.fields());
             if (row.fields().length != columns) {
-                out.add(new StagedRow(row.line(), null, false, null, sourceRecord, null, null, null,
+                out.add(new StagedRow(row.line(), null, false, null, sourceRecord(batch.header(), row.fields()), null, null, null,
                         "row has " + row.fields().length + " fields but the header has " + columns));
                 continue;
             }
@@ -40,15 +40,23 @@ public final class DropRows {
             MappingResult<CanonicalRecord> result = mapper.map(slot -> fields[slot]);
             if (result instanceof MappingResult.Accepted<CanonicalRecord> accepted) {
                 CanonicalRecord record = accepted.value();
-                if (record.get(CanonicalField.EFFECTIVE_AT.fieldName()) == null) {
+                String effectiveAtText = record.get(CanonicalField.EFFECTIVE_AT.fieldName());
+                Instant effectiveAt;
+                if (effectiveAtText == null) {
                     record = record.with(CanonicalField.EFFECTIVE_AT.fieldName(), defaultEffectiveAt);
+                    effectiveAtText = defaultEffectiveAt;
+                    effectiveAt = batch.receivedAt();
+                } else {
+                    effectiveAt = WorkerStates.parseInstant(effectiveAtText);
                 }
-                String canonical = record.toJson();
-                out.add(new StagedRow(row.line(), record.workerId(), true, DropChecksum.sha256(canonical), record.stateHash(), sourceRecord, canonical,
-                        WorkerStates.parseInstant(record.get(CanonicalField.EFFECTIVE_AT.fieldName())), null, null));
+                String stateHash = record.stateHash();
+                // the same state at the same effective time is the same record: two rows of one worker
+                // in a drop are compared by this, without writing either as JSON
+                out.add(StagedRow.mapped(row.line(), record, DropChecksum.sha256(stateHash + "@" + effectiveAtText), stateHash, effectiveAt,
+                        () -> sourceRecord(batch.header(), fields)));
             } else {
                 MappingResult.Rejected<CanonicalRecord> rejected = (MappingResult.Rejected<CanonicalRecord>) result;
-                out.add(new StagedRow(row.line(), null, false, null, sourceRecord, null, null,
+                out.add(new StagedRow(row.line(), null, false, null, sourceRecord(batch.header(), fields), null, null,
                         rejected.rejection().field(), rejected.rejection().describe()));
             }
         }

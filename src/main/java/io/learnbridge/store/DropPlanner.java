@@ -83,7 +83,7 @@ final class DropPlanner {
         for (int i : toDetect) {
             StagedRow row = accepted.get(i);
             String stored = before.get(row.workerId());
-            CanonicalRecord after = CanonicalRecord.fromJson(row.canonical());
+            CanonicalRecord after = row.record();
             Change change = detector.detect(stored == null ? null : CanonicalRecord.fromJson(stored), after);
             Instant effectiveAt = row.effectiveAt() == null ? now : row.effectiveAt();
             planned.set(i, new Planned(row, change.isNoop() ? "UNCHANGED" : "PLANNED", change, effectiveTime(change, effectiveAt, now),
