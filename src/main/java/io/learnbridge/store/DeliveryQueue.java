@@ -246,6 +246,30 @@ public final class DeliveryQueue {
         });
     }
 
+    /**
+     * Deliveries the target acknowledged, settled DELIVERED together in one transaction: {@code
+     * acknowledged} maps delivery id to HTTP status. A batch of concurrent requests settles once
+     * instead of committing once per request.
+     */
+    public void deliveredAll(java.util.Map<Long, Integer> acknowledged) {
+        if (acknowledged.isEmpty()) {
+            return;
+        }
+        store.tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "update delivery set status = 'DELIVERED', http_status = ?, lease_until = null, updated_at = ? where id = ?")) {
+                Instant now = Instant.now();
+                for (java.util.Map.Entry<Long, Integer> ack : new java.util.TreeMap<>(acknowledged).entrySet()) {
+                    ps.setInt(1, ack.getValue());
+                    Sql.setTime(ps, 2, now);
+                    ps.setLong(3, ack.getKey());
+                    ps.addBatch();
+                }
+                return ps.executeBatch();
+            }
+        });
+    }
+
     public void delivered(long deliveryId, int httpStatus) {
         store.tx(c -> {
             try (PreparedStatement ps = c.prepareStatement(

@@ -36,6 +36,38 @@ public final class TargetOutcomes {
         metrics.delivery(delivery.target(), "delivered");
     }
 
+    /**
+     * The deliveries of one claimed batch that the target acknowledged, settled together when the
+     * batch ends ({@link Acknowledgements#close}): one transaction per batch instead of one per
+     * request. Until then they stay SENDING under their lease, so a crash in between sends them again
+     * (an upsert of the worker's newest state, which the target already holds).
+     */
+    public Acknowledgements acknowledgements() {
+        return new Acknowledgements();
+    }
+
+    /** Acknowledged deliveries of one batch; thread-safe, as the batch's requests run concurrently. */
+    public final class Acknowledgements implements AutoCloseable {
+
+        private final java.util.Map<Long, Integer> acknowledged = new java.util.concurrent.ConcurrentHashMap<>();
+        private final java.util.Map<Long, String> targets = new java.util.concurrent.ConcurrentHashMap<>();
+
+        private Acknowledgements() {
+        }
+
+        public void delivered(Delivery delivery, int status) {
+            acknowledged.put(delivery.id(), status);
+            targets.put(delivery.id(), delivery.target());
+        }
+
+        /** Settles every acknowledged delivery DELIVERED in one transaction. */
+        @Override
+        public void close() {
+            queue.deliveredAll(acknowledged);
+            targets.values().forEach(target -> metrics.delivery(target, "delivered"));
+        }
+    }
+
     /** True when the delivery has been queued longer than the retry budget. */
     private static boolean budgetSpent(Delivery delivery, Duration retryBudget) {
         return delivery.createdAt() == null || delivery.createdAt().plus(retryBudget).isBefore(Instant.now());

@@ -503,6 +503,30 @@ class StoreContractTest {
     }
 
     @OnEveryDatabase
+    void acknowledgedDeliveriesOfABatchAreSettledTogetherAndTheOthersStaySending(Store store) {
+        stagedDrop(store, "sum-1", "E1", "E2", "E3");
+        DeliveryQueue queue = new DeliveryQueue(store, "a", LONG_LEASE);
+        List<Delivery> claimed = queue.claim("lms", 10);
+        assertThat(claimed).hasSize(3);
+
+        queue.deliveredAll(Map.of(claimed.get(0).id(), 200, claimed.get(2).id(), 204));
+
+        assertThat(queue.count("lms", "DELIVERED")).isEqualTo(2);
+        assertThat(queue.count("lms", "SENDING")).as("the one not acknowledged keeps its lease").isEqualTo(1);
+        Map<String, Integer> statuses = store.tx(c -> {
+            Map<String, Integer> byWorker = new TreeMap<>();
+            try (PreparedStatement ps = c.prepareStatement("select worker_id, http_status from delivery where target = 'lms' and status = 'DELIVERED'");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    byWorker.put(rs.getString(1), rs.getInt(2));
+                }
+            }
+            return byWorker;
+        });
+        assertThat(statuses).isEqualTo(Map.of(claimed.get(0).workerId(), 200, claimed.get(2).workerId(), 204));
+    }
+
+    @OnEveryDatabase
     void aFailedDeliveryIsFailedAndInTheExceptionQueueWithItsContext(Store store) {
         DropClaim claim = stagedDrop(store, "sum-1", "E1", "E2");
         DeliveryQueue queue = new DeliveryQueue(store, "a", LONG_LEASE);

@@ -79,16 +79,19 @@ public final class HttpJsonDeliveries extends io.learnbridge.target.TargetAdapte
         AtomicInteger parked = new AtomicInteger();
         AtomicReference<String> lastReason = new AtomicReference<>();
         List<CompletableFuture<Void>> sends = new ArrayList<>(batch.size());
-        for (Delivery delivery : batch) {
-            sends.add(CompletableFuture.runAsync(() -> {
-                if (!deliver(target, delivery)) {
-                    parked.incrementAndGet();
-                    lastReason.set("worker " + delivery.workerId());
-                }
-            }, target.threads()));
+        try (io.learnbridge.target.TargetOutcomes.Acknowledgements acknowledged = outcomes.acknowledgements()) {
+            for (Delivery delivery : batch) {
+                sends.add(CompletableFuture.runAsync(() -> {
+                    if (!deliver(target, delivery, acknowledged)) {
+                        parked.incrementAndGet();
+                        lastReason.set("worker " + delivery.workerId());
+                    }
+                }, target.threads()));
+            }
+            // every delivery of the batch has its outcome before the next claim; the acknowledged
+            // ones are settled together here, also when one of the others threw
+            CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).join();
         }
-        // every delivery of the batch has its outcome before the next claim
-        CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).join();
         logParked(targetName, parked.get(), batch.size(), lastReason.get());
     }
 
@@ -152,8 +155,11 @@ public final class HttpJsonDeliveries extends io.learnbridge.target.TargetAdapte
         return true;
     }
 
-    /** Sends one delivery and settles it; false when the target was unavailable (parked or given up). */
-    private boolean deliver(Target target, Delivery delivery) {
+    /**
+     * Sends one delivery and settles it (an acknowledged one with the rest of its batch); false when
+     * the target was unavailable (parked or given up).
+     */
+    private boolean deliver(Target target, Delivery delivery, io.learnbridge.target.TargetOutcomes.Acknowledgements acknowledged) {
         TargetMapper mapper = mappings.get().target(target.name());
         MappingResult<ObjectNode> mapped = mapper.map(CanonicalRecord.fromJson(delivery.canonical()));
         if (mapped instanceof MappingResult.Rejected<ObjectNode> rejected) {
@@ -172,7 +178,7 @@ public final class HttpJsonDeliveries extends io.learnbridge.target.TargetAdapte
             answer = new Answer(null, null, null, e.getMessage(), null);
         }
         if (answer.ok()) {
-            outcomes.delivered(delivery, answer.status());
+            acknowledged.delivered(delivery, answer.status());
             return true;
         }
         if (answer.isTransient()) {
