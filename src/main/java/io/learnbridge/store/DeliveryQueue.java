@@ -182,7 +182,7 @@ public final class DeliveryQueue {
                 + (latestState ? "coalesce(w.canonical, d.canonical)" : "coalesce(d.canonical, r.canonical)")
                 + " as canonical, d.attempts, d.event_id, d.change_kind, d.created_at, d.voided_kind"
                 + " from delivery d left join worker_record w on w.worker_id = d.worker_id"
-                + (latestState ? "" : " left join drop_row r on r.drop_id = d.drop_id and r.line = d.line")
+                + (latestState ? "" : " left join drop_row_record r on r.drop_id = d.drop_id and r.line = d.line")
                 // ordered as the index (target, status, id) is, so H2 walks it instead of the primary key
                 + " where d.target = ? and " + condition + " order by d.target, d.status, d.id limit ?";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
@@ -299,7 +299,7 @@ public final class DeliveryQueue {
             String sourceRecord = null;
             if (delivery.dropId() != null) {
                 try (PreparedStatement ps = c.prepareStatement("""
-                        select f.file_name, r.source_record from drop_file f left join drop_row r on r.drop_id = f.id and r.line = ?
+                        select f.file_name, r.source_record from drop_file f left join drop_row_record r on r.drop_id = f.id and r.line = ?
                         where f.id = ?""")) {
                     Sql.setInt(ps, 1, delivery.line());
                     ps.setLong(2, delivery.dropId());

@@ -142,6 +142,7 @@ public final class DropLedger {
         for (String sql : List.of(
                 "delete from exception_record where drop_id = ? and kind = 'REJECTED'",
                 "delete from held_change where drop_id = ?",
+                "delete from drop_row_record where drop_id = ?",
                 "delete from drop_row where drop_id = ?")) {
             try (PreparedStatement ps = c.prepareStatement(sql)) {
                 ps.setLong(1, dropId);
@@ -269,6 +270,7 @@ public final class DropLedger {
             // for an empty table (a nested loop that ran for minutes on 100k rows)
             try (var st = c.createStatement()) {
                 st.execute("analyze drop_row");
+                st.execute("analyze drop_row_record");
             }
         }
         DropPlanner.Repeats repeats = DropPlanner.resolveRepeats(c, claim, seen.repeated());
@@ -407,10 +409,21 @@ public final class DropLedger {
             int fromLine = from;
             int toLine = (int) Math.min(range[1], (long) from + applyPage - 1);
             store.tx(c -> {
+                // a settled row keeps its diff, and a joiner its record (its diff is derived from it)
                 try (PreparedStatement ps = c.prepareStatement("""
-                        update drop_row set source_record = null, canonical = case when change_kind = 'JOIN' then canonical end
-                        where drop_id = ? and line between ? and ? and status in ('APPLIED', 'SUPERSEDED', 'UNCHANGED', 'DUPLICATE', 'DISCARDED')
-                        and (source_record is not null or canonical is not null)""")) {
+                        update drop_row_record set source_record = null, canonical = case when exists (select 1 from drop_row r
+                            where r.drop_id = drop_row_record.drop_id and r.line = drop_row_record.line and r.change_kind = 'JOIN') then canonical end
+                        where drop_id = ? and line between ? and ? and (source_record is not null or canonical is not null)
+                        and exists (select 1 from drop_row r where r.drop_id = drop_row_record.drop_id and r.line = drop_row_record.line
+                            and r.status in ('APPLIED', 'SUPERSEDED', 'UNCHANGED', 'DUPLICATE', 'DISCARDED'))""")) {
+                    ps.setLong(1, dropId);
+                    ps.setInt(2, fromLine);
+                    ps.setInt(3, toLine);
+                    ps.executeUpdate();
+                }
+                try (PreparedStatement ps = c.prepareStatement("""
+                        delete from drop_row_record where drop_id = ? and line between ? and ?
+                        and source_record is null and canonical is null and diff is null""")) {
                     ps.setLong(1, dropId);
                     ps.setInt(2, fromLine);
                     ps.setInt(3, toLine);
@@ -536,8 +549,9 @@ public final class DropLedger {
             }
             List<Held> due = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("""
-                    select r.drop_id, r.line, f.source, r.worker_id, r.effective_at, r.canonical, r.employment_status, r.change_kind
+                    select r.drop_id, r.line, f.source, r.worker_id, r.effective_at, d.canonical, r.employment_status, r.change_kind
                     from held_change h join drop_row r on r.drop_id = h.drop_id and r.line = h.line join drop_file f on f.id = r.drop_id
+                    join drop_row_record d on d.drop_id = r.drop_id and d.line = r.line
                     where h.effective_at <= ? order by h.effective_at, h.drop_id, h.line limit ?""")) {
                 Sql.setTime(ps, 1, Instant.now());
                 ps.setInt(2, max);

@@ -110,7 +110,8 @@ final class DropPlanner {
         String rows = """
                 select r.worker_id, r.state_hash, r.drop_id from drop_row r
                 where r.drop_id = ? and r.line between ? and ? and r.status = 'UNCHANGED' and r.change_kind = 'NOOP'
-                and r.canonical is not null and r.state_hash is not null
+                and r.state_hash is not null
+                and exists (select 1 from drop_row_record d where d.drop_id = r.drop_id and d.line = r.line and d.canonical is not null)
                 and not exists (select 1 from worker_state w where w.worker_id = r.worker_id)""";
         String sql = postgres ? """
                 insert into first_seen_inactive (worker_id, state_hash, drop_id, seen_at)
@@ -141,9 +142,10 @@ final class DropPlanner {
     /** Inserts planned rows (the caller leaves out those unchanged by hash, which are only counted). */
     static void insert(Connection c, long dropId, List<Planned> rows) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""
-                insert into drop_row (drop_id, line, worker_id, status, content_hash, state_hash, source_record, canonical, effective_at,
-                    change_kind, change_reason, diff, employment_status, manager_id)
-                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
+                insert into drop_row (drop_id, line, worker_id, status, content_hash, state_hash, effective_at,
+                    change_kind, change_reason, employment_status, manager_id)
+                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""");
+             RecordWriter records = new RecordWriter(c, dropId)) {
             for (Planned p : rows) {
                 StagedRow row = p.row();
                 ps.setLong(1, dropId);
@@ -152,22 +154,75 @@ final class DropPlanner {
                 ps.setString(4, p.status());
                 ps.setString(5, row.contentHash());
                 ps.setString(6, p.stateHash());
-                ps.setString(7, row.sourceRecord());
-                ps.setString(8, row.canonical());
-                Sql.setTime(ps, 9, p.effectiveAt());
+                Sql.setTime(ps, 7, p.effectiveAt());
                 Change change = p.change();
-                ps.setString(10, change != null ? change.kind().name() : "UNCHANGED".equals(p.status()) ? ChangeKind.NOOP.name() : null);
-                ps.setString(11, change != null ? Sql.truncate(change.reason(), 300)
+                ps.setString(8, change != null ? change.kind().name() : "UNCHANGED".equals(p.status()) ? ChangeKind.NOOP.name() : null);
+                ps.setString(9, change != null ? Sql.truncate(change.reason(), 300)
                         : "SUPERSEDED".equals(p.status()) ? "older than the stored state" : "unchanged");
-                // a new worker's diff is the whole record: derived from it when read (diffOf), not stored twice
-                ps.setString(12, change == null || newWorker(change) ? null : diffJson(change.diff()));
-                CanonicalRecord after = change != null ? change.after() : row.canonical() != null ? CanonicalRecord.fromJson(row.canonical()) : null;
+                CanonicalRecord after = change != null ? change.after() : row.record();
                 String status = after != null ? after.get(CanonicalField.EMPLOYMENT_STATUS.fieldName()) : null;
-                ps.setString(13, status == null ? "ACTIVE" : status);
-                ps.setString(14, change == null ? null : after.get(CanonicalField.MANAGER_ID.fieldName()));
+                ps.setString(10, status == null ? "ACTIVE" : status);
+                ps.setString(11, change == null ? null : after.get(CanonicalField.MANAGER_ID.fieldName()));
                 ps.addBatch();
+                // a new worker's diff is the whole record: derived from it when read (diffOf), not stored twice
+                records.add(row.line(), row.sourceRecord(), row.canonical(), change == null || newWorker(change) ? null : diffJson(change.diff()));
             }
             ps.executeBatch();
+        }
+    }
+
+    /**
+     * Writes drop rows' JSON (V13: table drop_row_record, apart from the row's status) in one JDBC
+     * batch when closed; a row with none is not written.
+     */
+    static final class RecordWriter implements AutoCloseable {
+
+        private final PreparedStatement ps;
+        private final long dropId;
+        private int pending;
+
+        RecordWriter(Connection c, long dropId) throws SQLException {
+            this.ps = c.prepareStatement("insert into drop_row_record (drop_id, line, source_record, canonical, diff) values (?, ?, ?, ?, ?)");
+            this.dropId = dropId;
+        }
+
+        void add(int line, String sourceRecord, String canonical, String diff) throws SQLException {
+            if (sourceRecord == null && canonical == null && diff == null) {
+                return;
+            }
+            ps.setLong(1, dropId);
+            ps.setInt(2, line);
+            ps.setString(3, sourceRecord);
+            ps.setString(4, canonical);
+            ps.setString(5, diff);
+            ps.addBatch();
+            pending++;
+        }
+
+        @Override
+        public void close() throws SQLException {
+            try {
+                if (pending > 0) {
+                    ps.executeBatch();
+                }
+            } finally {
+                ps.close();
+            }
+        }
+    }
+
+    /** Sets the canonical record of a drop row (a replay): in its drop_row_record, made if it has none. */
+    static void putCanonical(Connection c, long dropId, int line, String canonical) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("update drop_row_record set canonical = ? where drop_id = ? and line = ?")) {
+            ps.setString(1, canonical);
+            ps.setLong(2, dropId);
+            ps.setInt(3, line);
+            if (ps.executeUpdate() > 0) {
+                return;
+            }
+        }
+        try (RecordWriter records = new RecordWriter(c, dropId)) {
+            records.add(line, null, canonical, null);
         }
     }
 
@@ -211,8 +266,9 @@ final class DropPlanner {
         List<ExceptionEntry> exceptions = new ArrayList<>();
         for (List<String> chunk : Sql.chunks(workers, Sql.IN_LIST)) {
             Map<String, List<Object[]>> byWorker = new LinkedHashMap<>();
-            try (PreparedStatement ps = c.prepareStatement("select worker_id, line, content_hash, source_record from drop_row where drop_id = ? "
-                    + "and worker_id in (" + Sql.marks(chunk.size()) + ") order by worker_id, line")) {
+            try (PreparedStatement ps = c.prepareStatement("select r.worker_id, r.line, r.content_hash, d.source_record from drop_row r "
+                    + "left join drop_row_record d on d.drop_id = r.drop_id and d.line = r.line where r.drop_id = ? "
+                    + "and r.worker_id in (" + Sql.marks(chunk.size()) + ") order by r.worker_id, r.line")) {
                 ps.setLong(1, claim.dropId());
                 for (int i = 0; i < chunk.size(); i++) {
                     ps.setString(i + 2, chunk.get(i));
@@ -292,9 +348,10 @@ final class DropPlanner {
         Map<String, String> states = WorkerStates.canonicals(c, absent);
         int line = -before;
         try (PreparedStatement ps = c.prepareStatement("""
-                insert into drop_row (drop_id, line, worker_id, status, content_hash, state_hash, source_record, canonical, effective_at,
-                    change_kind, change_reason, diff, employment_status)
-                values (?, ?, ?, 'PLANNED', ?, ?, ?, ?, ?, 'LEAVE', ?, ?, 'TERMINATED')""")) {
+                insert into drop_row (drop_id, line, worker_id, status, content_hash, state_hash, effective_at,
+                    change_kind, change_reason, employment_status)
+                values (?, ?, ?, 'PLANNED', ?, ?, ?, 'LEAVE', ?, 'TERMINATED')""");
+             RecordWriter records = new RecordWriter(c, dropId)) {
             for (String id : absent) {
                 Change change = detector.absent(CanonicalRecord.fromJson(states.get(id)));
                 CanonicalRecord after = change.after().with(CanonicalField.EFFECTIVE_AT.fieldName(), now.toString());
@@ -304,12 +361,11 @@ final class DropPlanner {
                 ps.setString(3, id);
                 ps.setString(4, io.learnbridge.source.DropChecksum.sha256(canonical));
                 ps.setString(5, after.stateHash());
-                ps.setString(6, "{\"absent\":\"worker " + id.replace("\"", "") + " is not in this full snapshot\"}");
-                ps.setString(7, canonical);
-                Sql.setTime(ps, 8, now);
-                ps.setString(9, change.reason());
-                ps.setString(10, diffJson(change.diff()));
+                Sql.setTime(ps, 6, now);
+                ps.setString(7, change.reason());
                 ps.addBatch();
+                records.add(line, "{\"absent\":\"worker " + id.replace("\"", "") + " is not in this full snapshot\"}", canonical,
+                        diffJson(change.diff()));
             }
             ps.executeBatch();
         }

@@ -94,9 +94,10 @@ public final class Plans {
             }
             List<PlannedChange> changes = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("""
-                    select line, worker_id, change_kind, change_reason, status, effective_at, diff, canonical, warning from drop_row
-                    where drop_id = ? and change_kind is not null and change_kind <> 'NOOP'
-                    order by case when line > 0 then 0 else 1 end, abs(line) limit ?""")) {
+                    select r.line, r.worker_id, r.change_kind, r.change_reason, r.status, r.effective_at, d.diff, d.canonical, r.warning
+                    from drop_row r left join drop_row_record d on d.drop_id = r.drop_id and d.line = r.line
+                    where r.drop_id = ? and r.change_kind is not null and r.change_kind <> 'NOOP'
+                    order by case when r.line > 0 then 0 else 1 end, abs(r.line) limit ?""")) {
                 ps.setLong(1, dropId);
                 ps.setInt(2, limit);
                 try (ResultSet rs = ps.executeQuery()) {

@@ -20,14 +20,14 @@ public final class Replays {
     public void acceptRejectedRow(ExceptionEntry entry, String workerId, String contentHash, String canonical, List<String> targets) {
         store.tx(c -> {
             try (PreparedStatement ps = c.prepareStatement(
-                    "update drop_row set status = 'APPLIED', worker_id = ?, content_hash = ?, canonical = ?, change_reason = 'replayed' where drop_id = ? and line = ?")) {
+                    "update drop_row set status = 'APPLIED', worker_id = ?, content_hash = ?, change_reason = 'replayed' where drop_id = ? and line = ?")) {
                 ps.setString(1, workerId);
                 ps.setString(2, contentHash);
-                ps.setString(3, canonical);
-                ps.setLong(4, entry.dropId());
-                ps.setInt(5, entry.line());
+                ps.setLong(3, entry.dropId());
+                ps.setInt(4, entry.line());
                 ps.executeUpdate();
             }
+            DropPlanner.putCanonical(c, entry.dropId(), entry.line(), canonical);
             // the worker's state follows unless a newer change arrived since; either way the
             // delivery sends the newest state
             WorkerStates.apply(c, workerId, WorkerStates.effectiveAtOf(canonical), canonical, entry.source());
@@ -77,12 +77,7 @@ public final class Replays {
                 ps.executeUpdate();
             }
             if (entry.dropId() != null && entry.line() != null && canonical != null) {
-                try (PreparedStatement ps = c.prepareStatement("update drop_row set canonical = ? where drop_id = ? and line = ?")) {
-                    ps.setString(1, canonical);
-                    ps.setLong(2, entry.dropId());
-                    ps.setInt(3, entry.line());
-                    ps.executeUpdate();
-                }
+                DropPlanner.putCanonical(c, entry.dropId(), entry.line(), canonical);
             }
             ExceptionQueue.markReplayed(c, entry.id());
             return null;

@@ -137,13 +137,15 @@ public final class WorkerStates {
         // the records first, while worker_state still tells which rows are not older than the stored state
         String records = postgres ? """
                 insert into worker_record (worker_id, canonical)
-                select r.worker_id, r.canonical from drop_row r left join worker_state w on w.worker_id = r.worker_id
+                select r.worker_id, d.canonical from drop_row r join drop_row_record d on d.drop_id = r.drop_id and d.line = r.line
+                        left join worker_state w on w.worker_id = r.worker_id
                 where r.drop_id = ? and r.line between ? and ? and r.status = 'PLANNED'
                     and (w.worker_id is null or w.effective_at <= coalesce(r.effective_at, ?))
                 on conflict (worker_id) do update set canonical = excluded.canonical"""
                 : """
                 merge into worker_record x using (
-                    select r.worker_id, r.canonical from drop_row r left join worker_state w on w.worker_id = r.worker_id
+                    select r.worker_id, d.canonical from drop_row r join drop_row_record d on d.drop_id = r.drop_id and d.line = r.line
+                        left join worker_state w on w.worker_id = r.worker_id
                     where r.drop_id = ? and r.line between ? and ? and r.status = 'PLANNED'
                         and (w.worker_id is null or w.effective_at <= coalesce(r.effective_at, ?))) r
                 on x.worker_id = r.worker_id

@@ -39,7 +39,7 @@ class StoreContractTest {
 
         Store first = db.open();
         List<String> applied = appliedMigrations(db);
-        assertThat(applied).hasSize(12);
+        assertThat(applied).hasSize(13);
         assertThat(applied.get(0)).startsWith("1 spine: Success");
         assertThat(applied.get(1)).startsWith("2 events: Success");
         assertThat(applied.get(2)).startsWith("3 exception feed: Success");
@@ -52,6 +52,7 @@ class StoreContractTest {
         assertThat(applied.get(9)).startsWith("10 paged drops: Success");
         assertThat(applied.get(10)).startsWith("11 first seen inactive: Success");
         assertThat(applied.get(11)).startsWith("12 worker record: Success");
+        assertThat(applied.get(12)).startsWith("13 drop row record: Success");
         assertThat(flyway(db).info().pending()).isEmpty();
         DropLedger ledger = new DropLedger(first, "a", LONG_LEASE);
         DropClaim claim = ledger.claim("hr", "workers.csv", "sum-1", 10);
@@ -80,7 +81,7 @@ class StoreContractTest {
         }
 
         Store store = db.open();
-        assertThat(appliedMigrations(db)).hasSize(12);
+        assertThat(appliedMigrations(db)).hasSize(13);
         assertThat(new WorkerStates(store).get("E1")).hasValueSatisfying(state -> {
             assertThat(state.canonical()).isEqualTo("{\"workerId\":\"E1\",\"givenName\":\"Ada\"}");
             assertThat(state.effectiveAt()).isEqualTo(java.time.Instant.parse("2026-01-02T03:04:05Z"));
@@ -93,6 +94,41 @@ class StoreContractTest {
             }
         });
         assertThat(stateHash).isEqualTo("hash-e1");
+        store.close();
+    }
+
+    @OnEveryDatabase
+    void version13MovesEachDropRowsJsonIntoDropRowRecordAndTheTrailStillShowsIt(TestDatabase db) throws Exception {
+        Flyway.configure().dataSource(db.jdbcUrl(), null, null).locations("classpath:db/migration").target("12").load().migrate();
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(db.jdbcUrl());
+             java.sql.Statement st = c.createStatement()) {
+            st.execute("""
+                    insert into drop_file (id, source, file_name, checksum, size_bytes, status, claimed_by, claimed_at)
+                    values (7, 'hr', 'workers.csv', 'sum-7', 10, 'STAGED', 'a', current_timestamp)""");
+            st.execute("""
+                    insert into drop_row (drop_id, line, worker_id, status, change_kind, change_reason, source_record, canonical, diff)
+                    values (7, 2, 'E1', 'APPLIED', 'MOVE', 'org unit changed', '{"Id":"E1"}', '{"workerId":"E1","orgUnit":"Sales"}',
+                        '{"orgUnit":["Finance","Sales"]}'),
+                    (7, 3, null, 'REJECTED', null, null, '{"Id":""}', null, null)""");
+        }
+
+        Store store = db.open();
+        assertThat(appliedMigrations(db)).hasSize(13);
+        WorkerHistory.Trail trail = new WorkerHistory(store).of("E1").orElseThrow();
+        assertThat(trail.changes()).extracting(WorkerHistory.ChangeEntry::kind, WorkerHistory.ChangeEntry::diff)
+                .containsExactly(tuple("MOVE", "{\"orgUnit\":[\"Finance\",\"Sales\"]}"));
+        Map<Integer, String> records = store.tx(c -> {
+            Map<Integer, String> byLine = new TreeMap<>();
+            try (PreparedStatement ps = c.prepareStatement("select line, source_record, canonical from drop_row_record where drop_id = 7");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    byLine.put(rs.getInt(1), rs.getString(2) + " | " + rs.getString(3));
+                }
+            }
+            return byLine;
+        });
+        assertThat(records).containsExactly(Map.entry(2, "{\"Id\":\"E1\"} | {\"workerId\":\"E1\",\"orgUnit\":\"Sales\"}"),
+                Map.entry(3, "{\"Id\":\"\"} | null"));
         store.close();
     }
 
@@ -330,7 +366,8 @@ class StoreContractTest {
 
         assertThat(ledger.prune(Duration.ZERO)).as("compacted once").isNull();
         Map<Integer, String> records = store.tx(c -> {
-            try (PreparedStatement ps = c.prepareStatement("select line, source_record, canonical from drop_row where drop_id = ? order by line")) {
+            try (PreparedStatement ps = c.prepareStatement("select r.line, d.source_record, d.canonical from drop_row r "
+                    + "left join drop_row_record d on d.drop_id = r.drop_id and d.line = r.line where r.drop_id = ? order by r.line")) {
                 ps.setLong(1, day1.dropId());
                 try (ResultSet rs = ps.executeQuery()) {
                     Map<Integer, String> out = new TreeMap<>();
@@ -356,7 +393,8 @@ class StoreContractTest {
         }
         assertThat(ledger.prune(Duration.ZERO)).isEqualTo(day2.dropId());
         String kept = store.tx(c -> {
-            try (PreparedStatement ps = c.prepareStatement("select change_kind || ' ' || diff || ' ' || coalesce(canonical, 'no record') from drop_row where drop_id = ?")) {
+            try (PreparedStatement ps = c.prepareStatement("select r.change_kind || ' ' || d.diff || ' ' || coalesce(d.canonical, 'no record') from drop_row r "
+                    + "left join drop_row_record d on d.drop_id = r.drop_id and d.line = r.line where r.drop_id = ?")) {
                 ps.setLong(1, day2.dropId());
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();

@@ -141,7 +141,9 @@ class XapiTargetTest {
         // sends the change its drop row holds)
         world.bridge().store().tx(c -> {
             try (PreparedStatement ps = c.prepareStatement(
-                    "update drop_row set canonical = replace(canonical, '\"effectiveAt\":\"', '\"effectiveAt\":\"not-a-date ') where worker_id = ?")) {
+                    "update drop_row_record set canonical = replace(canonical, '\"effectiveAt\":\"', '\"effectiveAt\":\"not-a-date ') "
+                            + "where exists (select 1 from drop_row r where r.drop_id = drop_row_record.drop_id and r.line = drop_row_record.line "
+                            + "and r.worker_id = ?)")) {
                 ps.setString(1, HrCsv.id(17));
                 return ps.executeUpdate();
             }
