@@ -87,6 +87,42 @@ public final class SourceMapper {
         return new MappingResult.Accepted<>(new CanonicalRecord(values));
     }
 
+    /** Whether {@code value} is an ISO-8601 calendar date, as {@link LocalDate#parse} reads it (checked by hand for yyyy-MM-dd, the usual case). */
+    static boolean isIsoDate(String value) {
+        if (value.length() == 10 && value.charAt(4) == '-' && value.charAt(7) == '-') {
+            int year = digits(value, 0, 4);
+            int month = digits(value, 5, 7);
+            int day = digits(value, 8, 10);
+            if (year >= 0 && month >= 0 && day >= 0) {
+                try {
+                    LocalDate.of(year, month, day);
+                    return true;
+                } catch (java.time.DateTimeException e) {
+                    return false;
+                }
+            }
+        }
+        try {
+            LocalDate.parse(value);
+            return true;
+        } catch (DateTimeParseException e) {
+            return false;
+        }
+    }
+
+    /** The decimal number in {@code text[from, to)}, or -1 if any of its characters is not an ASCII digit. */
+    private static int digits(String text, int from, int to) {
+        int n = 0;
+        for (int i = from; i < to; i++) {
+            char c = text.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            n = n * 10 + (c - '0');
+        }
+        return n;
+    }
+
     /** The canonical model's own rules, whatever the mapping says. Null when the value is fine. */
     static String checkCanonical(String field, String value) {
         CanonicalField canonical = CanonicalField.byName(field).orElse(null);
@@ -102,9 +138,7 @@ public final class SourceMapper {
                 }
             }
             case DATE -> {
-                try {
-                    LocalDate.parse(value);
-                } catch (DateTimeParseException e) {
+                if (!isIsoDate(value)) {
                     return "not an ISO-8601 date (yyyy-MM-dd); add a date conversion to the mapping";
                 }
             }

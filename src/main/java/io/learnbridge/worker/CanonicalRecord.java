@@ -30,6 +30,11 @@ public final class CanonicalRecord {
         this.values = Collections.unmodifiableMap(copy);
     }
 
+    /** A record over a map of non-null values that nothing else holds. */
+    private CanonicalRecord(LinkedHashMap<String, String> owned, boolean owns) {
+        this.values = Collections.unmodifiableMap(owned);
+    }
+
     public String workerId() {
         return values.get(CanonicalField.WORKER_ID.fieldName());
     }
@@ -43,9 +48,13 @@ public final class CanonicalRecord {
     }
 
     public CanonicalRecord with(String field, String value) {
-        Map<String, String> copy = new LinkedHashMap<>(values);
-        copy.put(field, value);
-        return new CanonicalRecord(copy);
+        LinkedHashMap<String, String> copy = new LinkedHashMap<>(values);
+        if (value == null) {
+            copy.remove(field);
+        } else {
+            copy.put(field, value);
+        }
+        return new CanonicalRecord(copy, true);
     }
 
     /**
@@ -54,21 +63,41 @@ public final class CanonicalRecord {
      * an unchanged row of a snapshot is recognised from the stored hash alone.
      */
     public String stateHash() {
-        java.security.MessageDigest digest;
-        try {
-            digest = java.security.MessageDigest.getInstance("SHA-256");
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        for (Map.Entry<String, String> e : new java.util.TreeMap<>(values).entrySet()) {
-            if (!e.getKey().equals(CanonicalField.EFFECTIVE_AT.fieldName())) {
-                digest.update(e.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        String[] fields = values.keySet().toArray(new String[0]);
+        java.util.Arrays.sort(fields);
+        java.security.MessageDigest digest = sha256();
+        for (String field : fields) {
+            if (!field.equals(CanonicalField.EFFECTIVE_AT.fieldName())) {
+                digest.update(field.getBytes(java.nio.charset.StandardCharsets.UTF_8));
                 digest.update((byte) 0);
-                digest.update(e.getValue().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                digest.update(values.get(field).getBytes(java.nio.charset.StandardCharsets.UTF_8));
                 digest.update((byte) 0);
             }
         }
         return java.util.HexFormat.of().formatHex(digest.digest());
+    }
+
+    private static final java.security.MessageDigest SHA_256;
+
+    static {
+        try {
+            SHA_256 = java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A fresh SHA-256 digest, cloned from a prototype rather than looked up among the providers each time. */
+    private static java.security.MessageDigest sha256() {
+        try {
+            return (java.security.MessageDigest) SHA_256.clone();
+        } catch (CloneNotSupportedException e) {
+            try {
+                return java.security.MessageDigest.getInstance("SHA-256");
+            } catch (java.security.NoSuchAlgorithmException impossible) {
+                throw new IllegalStateException(impossible);
+            }
+        }
     }
 
     /** JSON with custom fields nested under {@code attributes}. */

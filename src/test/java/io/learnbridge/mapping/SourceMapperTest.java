@@ -73,4 +73,19 @@ class SourceMapperTest {
                 .isInstanceOf(MappingException.class)
                 .hasMessageContaining("array indexes must be numbers");
     }
+
+    @Test
+    void aCanonicalDateIsAcceptedExactlyWhenJavaReadsItAsAnIsoDate() {
+        for (String value : List.of("2024-02-29", "2023-02-29", "2024-13-01", "2024-00-10", "2024-04-31", "0000-01-01", "9999-12-31",
+                "+10000-01-01", "2024-1-01", "2024-02-3x", "2024/02/03", "20240203", "2024-02-03T00:00", " 2024-02-03", "٢٠٢٤-٠٢-٠٣")) {
+            boolean parses;
+            try {
+                java.time.LocalDate.parse(value);
+                parses = true;
+            } catch (java.time.format.DateTimeParseException e) {
+                parses = false;
+            }
+            assertThat(SourceMapper.isIsoDate(value)).as(value).isEqualTo(parses);
+        }
+    }
 }
