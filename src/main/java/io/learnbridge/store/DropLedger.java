@@ -151,6 +151,9 @@ public final class DropLedger {
         }
     }
 
+    /** Rows a drop must have written while staged before its tables are analysed on PostgreSQL. */
+    static final int ANALYZE_AFTER_ROWS = 10_000;
+
     /** {@link #stage(DropClaim, List, ChangeDetector)} with the default detector (a leave of absence stays active). */
     public void stage(DropClaim claim, List<StagedRow> rows) {
         stage(claim, rows, Policy.DELTA.detector());
@@ -199,6 +202,7 @@ public final class DropLedger {
                 }
             }
             DropPlanner.insert(c, claim.dropId(), keep);
+            seen.wrote(keep.size());
             ExceptionQueue.addAll(c, rejections);
             if (unchanged != 0) {
                 try (PreparedStatement ps = c.prepareStatement("update drop_file set unchanged_rows = unchanged_rows + ? where id = ?")) {
@@ -265,9 +269,12 @@ public final class DropLedger {
             ps.setLong(2, dropId);
             ps.executeUpdate();
         }
-        if (store.postgres()) {
+        if (store.postgres() && seen.written() >= ANALYZE_AFTER_ROWS) {
             // the rows were just written: without fresh statistics PostgreSQL plans the queries below
-            // for an empty table (a nested loop that ran for minutes on 100k rows)
+            // for an empty table (a nested loop that ran for minutes on 100k rows). A drop that wrote
+            // fewer rows (a delta, a snapshot of few changes) is planned well enough without: every
+            // query on its rows goes through the drop's indexes, and ANALYZE samples whole tables
+            // (0.2-0.4 s at 100k workers, most of a 1-row drop's cost).
             try (var st = c.createStatement()) {
                 st.execute("analyze drop_row");
                 st.execute("analyze drop_row_record");
@@ -361,6 +368,7 @@ public final class DropLedger {
                 return queued;
             });
         }
+        int total = deliveries;
         store.tx(c -> {
             try (PreparedStatement ps = c.prepareStatement(
                     "update drop_file set status = 'STAGED', finished_at = ?, apply_lease = null where id = ? and status = 'APPLYING'")) {
@@ -368,7 +376,7 @@ public final class DropLedger {
                 ps.setLong(2, dropId);
                 ps.executeUpdate();
             }
-            if (store.postgres()) {
+            if (store.postgres() && (total >= ANALYZE_AFTER_ROWS || targets.isEmpty())) {
                 // the next drop looks its workers up by id: planned on statistics from before this drop's
                 // joiners (an empty table after a first load), PostgreSQL scanned worker_state for every
                 // batch (a 100k delta staged in 41 s instead of about 4)

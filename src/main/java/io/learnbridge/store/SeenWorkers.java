@@ -24,6 +24,16 @@ final class SeenWorkers {
     private int[] lines = new int[1 << 10];
     private int size;
     private final Set<String> repeated = new LinkedHashSet<>();
+    /** Rows of the drop written to the store while it was staged (the rest were only counted). */
+    private long written;
+
+    void wrote(int rows) {
+        written += rows;
+    }
+
+    long written() {
+        return written;
+    }
 
     /**
      * Records a row of {@code workerId}; returns the worker's first row when this is a repeat

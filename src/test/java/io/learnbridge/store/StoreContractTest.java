@@ -132,6 +132,43 @@ class StoreContractTest {
         store.close();
     }
 
+    @OnEveryDatabase
+    void onPostgresqlADropThatWroteManyRowsIsAnalysedAndASmallOneIsNot(Store store) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(store.postgres(), "statistics are PostgreSQL's");
+        DropLedger ledger = new DropLedger(store, "a", LONG_LEASE);
+        DropClaim small = ledger.claim("hr", "small.csv", "sum-small", 10);
+        ledger.stage(small, List.of(accepted(2, "S1", "h-s1"), accepted(3, "S2", "h-s2")));
+        ledger.finish(small, TARGETS);
+        assertThat(analysed(store, "drop_row")).as("after a 2-row drop").isFalse();
+        assertThat(analysed(store, "worker_state")).as("after a 2-row drop").isFalse();
+
+        DropClaim big = ledger.claim("hr", "big.csv", "sum-big", 10);
+        List<StagedRow> rows = new ArrayList<>();
+        for (int i = 0; i < DropLedger.ANALYZE_AFTER_ROWS; i++) {
+            rows.add(accepted(i + 2, "B" + i, "h-b" + i));
+            if (rows.size() == 2_000) {
+                ledger.stage(big, rows);
+                rows = new ArrayList<>();
+            }
+        }
+        ledger.stage(big, rows);
+        ledger.finish(big, TARGETS);
+        assertThat(analysed(store, "drop_row")).isTrue();
+        assertThat(analysed(store, "drop_row_record")).isTrue();
+        assertThat(analysed(store, "worker_state")).isTrue();
+    }
+
+    private static boolean analysed(Store store, String table) {
+        return store.tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("select last_analyze is not null from pg_stat_user_tables where relname = ?")) {
+                ps.setString(1, table);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() && rs.getBoolean(1);
+                }
+            }
+        });
+    }
+
     // --- drops ledger: claims -----------------------------------------------------------------
 
     @OnEveryDatabase
