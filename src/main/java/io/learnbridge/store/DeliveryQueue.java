@@ -136,8 +136,7 @@ public final class DeliveryQueue {
      */
     public List<Delivery> claim(String target, int max, boolean latestState) {
         Instant now = Instant.now();
-        // a claim lost in a crash of the database only makes the deliveries due again
-        return store.txNoFlush(c -> {
+        return store.tx(c -> {
             // two index range scans on (target, status, id) instead of one OR: with an OR, H2 reads every
             // delivery of the target, delivered ones included, on every claim (found by benchmark-delivery)
             List<Delivery> candidates = new ArrayList<>(candidates(c, target, "d.status = 'PENDING' and (d.not_before is null or d.not_before <= ?)",
@@ -256,8 +255,7 @@ public final class DeliveryQueue {
         if (acknowledged.isEmpty()) {
             return;
         }
-        // a settlement lost in a crash of the database sends the newest state once more
-        store.txNoFlush(c -> {
+        store.tx(c -> {
             try (PreparedStatement ps = c.prepareStatement(
                     "update delivery set status = 'DELIVERED', http_status = ?, lease_until = null, updated_at = ? where id = ?")) {
                 Instant now = Instant.now();
@@ -273,7 +271,7 @@ public final class DeliveryQueue {
     }
 
     public void delivered(long deliveryId, int httpStatus) {
-        store.txNoFlush(c -> {
+        store.tx(c -> {
             try (PreparedStatement ps = c.prepareStatement(
                     "update delivery set status = 'DELIVERED', http_status = ?, lease_until = null, updated_at = ? where id = ?")) {
                 ps.setInt(1, httpStatus);

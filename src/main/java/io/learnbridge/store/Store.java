@@ -94,26 +94,6 @@ public final class Store implements AutoCloseable {
         return dataSource;
     }
 
-    /**
-     * {@link #tx}, except that on PostgreSQL the commit does not wait for its write-ahead log to reach
-     * the disk ({@code synchronous_commit = off} for this transaction; it is still atomic, and later
-     * commits cannot overtake it). Only for bookkeeping whose loss in a crash of the database repeats
-     * work and loses nothing: a delivery's claim or settlement, after which the delivery is claimed
-     * and sent again, an upsert of the worker's newest state as after any crash between a request and
-     * its settlement. Never for anything acknowledged to a source. On H2 the same as {@link #tx}.
-     */
-    public <T> T txNoFlush(SqlWork<T> work) {
-        if (!postgres || rehearsal != null) {
-            return tx(work);
-        }
-        return tx(c -> {
-            try (var st = c.createStatement()) {
-                st.execute("set local synchronous_commit = off");
-            }
-            return work.run(c);
-        });
-    }
-
     /** Runs work in one transaction: committed when it returns, rolled back when it throws. */
     public <T> T tx(SqlWork<T> work) {
         if (rehearsal != null) {

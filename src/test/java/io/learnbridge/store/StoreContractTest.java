@@ -168,49 +168,6 @@ class StoreContractTest {
         });
     }
 
-    @OnEveryDatabase
-    void aTransactionThatNeedNotFlushCommitsLikeAnyOtherAndLeavesTheNextOnesDurable(TestDatabase db) {
-        boolean postgres = db.jdbcUrl().startsWith("jdbc:postgresql:");
-        // connections with durable commits by default (the test server's own default may differ)
-        Store store = postgres
-                ? Store.open(db.jdbcUrl() + (db.jdbcUrl().contains("?") ? "&" : "?") + "options=-c%20synchronous_commit%3Don", null, null, 2)
-                : db.open();
-        try {
-            String inside = store.txNoFlush(c -> {
-                try (PreparedStatement ps = c.prepareStatement("insert into held_change (drop_id, line, effective_at) values (1, 2, ?)")) {
-                    Sql.setTime(ps, 1, java.time.Instant.parse("2026-01-01T00:00:00Z"));
-                    ps.executeUpdate();
-                }
-                return postgres ? setting(c, "synchronous_commit") : "n/a";
-            });
-            assertThat(inside).isEqualTo(postgres ? "off" : "n/a");
-            for (int i = 0; i < 3; i++) { // the pooled connections, that one included: the setting ended with its transaction
-                String after = store.tx(c -> postgres ? setting(c, "synchronous_commit") : "n/a");
-                assertThat(after).isEqualTo(postgres ? "on" : "n/a");
-            }
-            int committed = store.tx(c -> {
-                try (PreparedStatement ps = c.prepareStatement("select count(*) from held_change where drop_id = 1 and line = 2");
-                     ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    return rs.getInt(1);
-                }
-            });
-            assertThat(committed).isEqualTo(1);
-        } finally {
-            store.close();
-        }
-    }
-
-    private static String setting(java.sql.Connection c, String name) throws java.sql.SQLException {
-        try (PreparedStatement ps = c.prepareStatement("select current_setting(?)")) {
-            ps.setString(1, name);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getString(1);
-            }
-        }
-    }
-
     // --- drops ledger: claims -----------------------------------------------------------------
 
     @OnEveryDatabase
