@@ -227,9 +227,9 @@ public final class BridgeSync implements SyncPipeline {
          * moves 24 h back, so learnbridge.drops.retention counts simulated days), settled drops past
          * their retention are compacted (route release-held-changes does one per run), and the
          * embedded store's chunks are compacted once (route store-maintenance, every
-         * learnbridge.store.compactPeriod).
+         * learnbridge.store.compactPeriod); PostgreSQL is vacuumed once, as autovacuum would in a day.
          */
-        private void endOfDay() throws InterruptedException {
+        private void endOfDay() throws InterruptedException, SQLException {
             store.tx(c -> {
                 try (PreparedStatement ps = c.prepareStatement(
                         "update drop_file set finished_at = finished_at - interval '1' day where finished_at is not null")) {
@@ -242,6 +242,7 @@ public final class BridgeSync implements SyncPipeline {
                 Thread.sleep(H2Stores.RETENTION_MILLIS + 100); // the day's chunks become old enough to rewrite (H2Stores)
             }
             registry.lookupByNameAndType("storeMaintenance", io.learnbridge.camel.StoreMaintenance.class).compact();
+            db.vacuum();
         }
 
         /** Store bytes and stored workers. */

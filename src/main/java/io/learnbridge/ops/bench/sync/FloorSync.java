@@ -154,6 +154,7 @@ public final class FloorSync implements SyncPipeline {
             Changes found = new Changes(kinds[WorkerHashes.JOIN], kinds[WorkerHashes.MOVE], kinds[WorkerHashes.UPDATE], kinds[WorkerHashes.LEAVE],
                     kinds[WorkerHashes.NOOP]);
             Settled settled = new Settled(sender.delivered(), 0, 0, sender.failed());
+            db.vacuum(); // the night, as the bridge's (BridgeSync)
             long bytes = db.bytes(c);
             long workers;
             try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("select count(*) from floor_state")) {
