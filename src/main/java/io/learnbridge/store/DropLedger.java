@@ -307,22 +307,26 @@ public final class DropLedger {
 
     /** The summary of a drop from the store: the plan's counts, repeats, conflicts and superseded rows. */
     private static Summary summary(Connection c, long dropId, int deliveries, List<String> reasons, PlanCounts plan) throws SQLException {
-        Map<String, Integer> byStatus = new java.util.HashMap<>();
+        Map<String, Integer> byStatus = new java.util.HashMap<>(); // rows of the file (leavers by absence have negative lines)
+        int superseded = 0;
         int warnings = 0;
         // one pass over the drop's rows (no index serves the status)
-        try (PreparedStatement ps = c.prepareStatement(
-                "select status, count(*), count(warning) from drop_row where drop_id = ? and line > 0 group by status")) {
+        try (PreparedStatement ps = c.prepareStatement("""
+                select status, case when line > 0 then 1 else 0 end as in_file, count(*), count(warning) from drop_row where drop_id = ?
+                group by status, case when line > 0 then 1 else 0 end""")) {
             ps.setLong(1, dropId);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    byStatus.put(rs.getString(1), rs.getInt(2));
-                    warnings += rs.getInt(3);
+                    if (rs.getInt(2) == 1) {
+                        byStatus.merge(rs.getString(1), rs.getInt(3), Integer::sum);
+                    }
+                    if ("SUPERSEDED".equals(rs.getString(1))) {
+                        superseded += rs.getInt(3);
+                    }
+                    warnings += rs.getInt(4);
                 }
             }
         }
-        int superseded = count(c, "select count(*) from drop_row where drop_id = ? and line < 0 and status = 'SUPERSEDED'", dropId)
-                + byStatus.getOrDefault("SUPERSEDED", 0);
-        warnings += count(c, "select count(*) from drop_row where drop_id = ? and line < 0 and warning is not null", dropId);
         int unchanged = unchangedRows(c, dropId);
         int accepted = unchanged + byStatus.entrySet().stream()
                 .filter(e -> !List.of("REJECTED", "CONFLICT", "DUPLICATE").contains(e.getKey())).mapToInt(Map.Entry::getValue).sum();
@@ -343,10 +347,11 @@ public final class DropLedger {
     int applyPages(long dropId, String source, List<String> targets) {
         int[] range = store.tx(c -> DropPlanner.lineRange(c, dropId));
         int deliveries = 0;
+        int rows = 0;
         for (int from = range[0]; from <= range[1]; from += applyPage) {
             int fromLine = from;
             int toLine = (int) Math.min(range[1], (long) from + applyPage - 1);
-            deliveries += store.tx(c -> {
+            DropPlanner.PageApplied page = store.tx(c -> {
                 Integer applied;
                 String status;
                 try (PreparedStatement ps = c.prepareStatement("select status, applied_line from drop_file where id = ? for update")) {
@@ -358,9 +363,9 @@ public final class DropLedger {
                     }
                 }
                 if (!"APPLYING".equals(status) || (applied != null && applied >= toLine)) {
-                    return 0; // applied already (by an earlier run, or by another instance meanwhile)
+                    return DropPlanner.PageApplied.NOTHING; // applied already (by an earlier run, or by another instance meanwhile)
                 }
-                int queued = DropPlanner.applyPage(c, store.postgres(), dropId, source, targets, fromLine, toLine,
+                DropPlanner.PageApplied result = DropPlanner.applyPage(c, store.postgres(), dropId, source, targets, fromLine, toLine,
                         Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS), kindsOf);
                 try (PreparedStatement ps = c.prepareStatement("update drop_file set applied_line = ?, apply_lease = ? where id = ?")) {
                     ps.setInt(1, toLine);
@@ -368,10 +373,12 @@ public final class DropLedger {
                     ps.setLong(3, dropId);
                     ps.executeUpdate();
                 }
-                return queued;
+                return result;
             });
+            rows += page.rows();
+            deliveries += page.deliveries();
         }
-        int total = deliveries;
+        int appliedRows = rows;
         store.tx(c -> {
             try (PreparedStatement ps = c.prepareStatement(
                     "update drop_file set status = 'STAGED', finished_at = ?, apply_lease = null where id = ? and status = 'APPLYING'")) {
@@ -379,7 +386,7 @@ public final class DropLedger {
                 ps.setLong(2, dropId);
                 ps.executeUpdate();
             }
-            if (store.postgres() && (total >= ANALYZE_AFTER_ROWS || targets.isEmpty())) {
+            if (store.postgres() && appliedRows >= ANALYZE_AFTER_ROWS) {
                 // the next drop looks its workers up by id: planned on statistics from before this drop's
                 // joiners (an empty table after a first load), PostgreSQL scanned worker_state for every
                 // batch (a 100k delta staged in 41 s instead of about 4)

@@ -463,7 +463,13 @@ final class DropPlanner {
      * the stored state are SUPERSEDED, the rest become the workers' state and are queued for every
      * target. Returns the number of deliveries queued.
      */
-    static int applyPage(Connection c, boolean postgres, long dropId, String source, List<String> targets, int fromLine, int toLine,
+    /** What applying one page did: the rows that became workers' state, and the deliveries queued for them. */
+    record PageApplied(int rows, int deliveries) {
+
+        static final PageApplied NOTHING = new PageApplied(0, 0);
+    }
+
+    static PageApplied applyPage(Connection c, boolean postgres, long dropId, String source, List<String> targets, int fromLine, int toLine,
                          Instant now, java.util.function.Function<String, java.util.Set<String>> kindsOf) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
                 "update drop_row set status = 'PENDING' where drop_id = ? and line between ? and ? and status = 'PLANNED' and effective_at > ?")) {
@@ -493,20 +499,22 @@ final class DropPlanner {
         }
         rememberFirstSeenInactive(c, postgres, dropId, fromLine, toLine, now);
         WorkerStates.applyPage(c, postgres, dropId, fromLine, toLine, source, now);
+        int rows;
         try (PreparedStatement ps = c.prepareStatement(
                 "update drop_row set status = 'APPLIED' where drop_id = ? and line between ? and ? and status = 'PLANNED'")) {
             ps.setLong(1, dropId);
             ps.setInt(2, fromLine);
             ps.setInt(3, toLine);
-            if (ps.executeUpdate() == 0) {
-                return 0;
+            rows = ps.executeUpdate();
+            if (rows == 0) {
+                return PageApplied.NOTHING;
             }
         }
         int deliveries = 0;
         for (String target : targets) {
             deliveries += DeliveryQueue.enqueueLines(c, source, dropId, target, fromLine, toLine, kindsOf.apply(target));
         }
-        return deliveries;
+        return new PageApplied(rows, deliveries);
     }
 
     /** The lowest and highest line of a drop's stored rows (leavers by absence have negative lines). */

@@ -42,29 +42,29 @@ public final class TargetOutcomes {
      * request. Until then they stay SENDING under their lease, so a crash in between sends them again
      * (an upsert of the worker's newest state, which the target already holds).
      */
-    public Acknowledgements acknowledgements() {
-        return new Acknowledgements();
+    public Acknowledgements acknowledgements(String target) {
+        return new Acknowledgements(target);
     }
 
-    /** Acknowledged deliveries of one batch; thread-safe, as the batch's requests run concurrently. */
+    /** Acknowledged deliveries of one batch of a target; thread-safe, as the batch's requests run concurrently. */
     public final class Acknowledgements implements AutoCloseable {
 
+        private final String target;
         private final java.util.Map<Long, Integer> acknowledged = new java.util.concurrent.ConcurrentHashMap<>();
-        private final java.util.Map<Long, String> targets = new java.util.concurrent.ConcurrentHashMap<>();
 
-        private Acknowledgements() {
+        private Acknowledgements(String target) {
+            this.target = target;
         }
 
         public void delivered(Delivery delivery, int status) {
             acknowledged.put(delivery.id(), status);
-            targets.put(delivery.id(), delivery.target());
         }
 
         /** Settles every acknowledged delivery DELIVERED in one transaction. */
         @Override
         public void close() {
             queue.deliveredAll(acknowledged);
-            targets.values().forEach(target -> metrics.delivery(target, "delivered"));
+            acknowledged.forEach((id, status) -> metrics.delivery(target, "delivered"));
         }
     }
 

@@ -30,8 +30,8 @@ public final class CanonicalRecord {
         this.values = Collections.unmodifiableMap(copy);
     }
 
-    /** A record over a map of non-null values that nothing else holds. */
-    private CanonicalRecord(LinkedHashMap<String, String> owned, boolean owns) {
+    /** A record over {@code owned}: non-null values in a map nothing else holds, so it is not copied again. */
+    private CanonicalRecord(LinkedHashMap<String, String> owned, boolean ownedNotCopied) {
         this.values = Collections.unmodifiableMap(owned);
     }
 
@@ -65,7 +65,12 @@ public final class CanonicalRecord {
     public String stateHash() {
         String[] fields = values.keySet().toArray(new String[0]);
         java.util.Arrays.sort(fields);
-        java.security.MessageDigest digest = sha256();
+        java.security.MessageDigest digest;
+        try {
+            digest = java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
         for (String field : fields) {
             if (!field.equals(CanonicalField.EFFECTIVE_AT.fieldName())) {
                 digest.update(field.getBytes(java.nio.charset.StandardCharsets.UTF_8));
@@ -75,29 +80,6 @@ public final class CanonicalRecord {
             }
         }
         return java.util.HexFormat.of().formatHex(digest.digest());
-    }
-
-    private static final java.security.MessageDigest SHA_256;
-
-    static {
-        try {
-            SHA_256 = java.security.MessageDigest.getInstance("SHA-256");
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /** A fresh SHA-256 digest, cloned from a prototype rather than looked up among the providers each time. */
-    private static java.security.MessageDigest sha256() {
-        try {
-            return (java.security.MessageDigest) SHA_256.clone();
-        } catch (CloneNotSupportedException e) {
-            try {
-                return java.security.MessageDigest.getInstance("SHA-256");
-            } catch (java.security.NoSuchAlgorithmException impossible) {
-                throw new IllegalStateException(impossible);
-            }
-        }
     }
 
     /** JSON with custom fields nested under {@code attributes}. */

@@ -79,7 +79,7 @@ public final class HttpJsonDeliveries extends io.learnbridge.target.TargetAdapte
         AtomicInteger parked = new AtomicInteger();
         AtomicReference<String> lastReason = new AtomicReference<>();
         List<CompletableFuture<Void>> sends = new ArrayList<>(batch.size());
-        try (io.learnbridge.target.TargetOutcomes.Acknowledgements acknowledged = outcomes.acknowledgements()) {
+        try (io.learnbridge.target.TargetOutcomes.Acknowledgements acknowledged = outcomes.acknowledgements(targetName)) {
             for (Delivery delivery : batch) {
                 sends.add(CompletableFuture.runAsync(() -> {
                     if (!deliver(target, delivery, acknowledged)) {

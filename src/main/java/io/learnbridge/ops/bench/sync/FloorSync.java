@@ -17,7 +17,6 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -29,7 +28,6 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 
 /**
  * The floor: what a developer would write by hand to do the same sync with no framework. FastCSV
@@ -75,14 +73,7 @@ public final class FloorSync implements SyncPipeline {
     /** Connects to {@code db} and creates the floor's table ({@code home} is not used: the floor reads the drops where they are). */
     @Override
     public Session open(StoreDb db, Path home, int run) throws SQLException {
-        Properties p = new Properties();
-        if (db.user() != null) {
-            p.setProperty("user", db.user());
-        }
-        if (db.password() != null) {
-            p.setProperty("password", db.password());
-        }
-        Connection c = DriverManager.getConnection(db.url(), p);
+        Connection c = db.connect();
         try {
             boolean postgres = c.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT).contains("postgres");
             try (Statement s = c.createStatement()) {

@@ -24,6 +24,13 @@ public record StoreDb(String name, String url, String user, String password, Pat
         if (h2File != null) {
             return;
         }
+        try (Connection c = connect(); Statement s = c.createStatement()) {
+            s.execute("vacuum");
+        }
+    }
+
+    /** A new connection to this store with its credentials (auto-commit, as the driver opens it). */
+    public Connection connect() throws SQLException {
         java.util.Properties p = new java.util.Properties();
         if (user != null) {
             p.setProperty("user", user);
@@ -31,10 +38,7 @@ public record StoreDb(String name, String url, String user, String password, Pat
         if (password != null) {
             p.setProperty("password", password);
         }
-        try (Connection c = java.sql.DriverManager.getConnection(url, p); Statement s = c.createStatement()) {
-            c.setAutoCommit(true);
-            s.execute("vacuum");
-        }
+        return java.sql.DriverManager.getConnection(url, p);
     }
 
     /** What the store takes on disk: the H2 file's size, or PostgreSQL's {@code pg_database_size}, read on {@code c}. */
