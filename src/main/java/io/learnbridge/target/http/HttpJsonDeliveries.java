@@ -48,11 +48,13 @@ import org.slf4j.LoggerFactory;
 public final class HttpJsonDeliveries extends io.learnbridge.target.TargetAdapterSupport<HttpJsonDeliveries.Target> implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(HttpJsonDeliveries.class);
+    /** Earlier batches that may still be on the wire while the route claims the next one. */
+    static final int BATCHES_IN_FLIGHT = 2;
     private static final ContentType JSON = ContentType.APPLICATION_JSON.withCharset(StandardCharsets.UTF_8);
 
     /** One target's settings and its own client and threads. */
     record Target(String name, URI url, String method, String bearer, OAuth2ClientCredentials oauth2, int batchSize, Duration retryBudget,
-                  Duration maxRetryAfter, CloseableHttpClient http, ExecutorService threads) implements Configured {
+                  Duration maxRetryAfter, CloseableHttpClient http, ExecutorService threads, SendPipeline pipeline) implements Configured {
     }
 
     /** One answer: {@code status} null when there was none; {@code authorization} the header it was sent with. */
@@ -73,26 +75,44 @@ public final class HttpJsonDeliveries extends io.learnbridge.target.TargetAdapte
         super(queue, enrolments, mappings, metrics, properties, initialBackoff, maxBackoff, true);
     }
 
+    /**
+     * Hands the batch to the target's threads and returns once at most {@link #BATCHES_IN_FLIGHT}
+     * earlier batches are still being sent, so the route claims the next batch while these are on
+     * the wire. A batch's acknowledged deliveries are settled together when its last send is done
+     * (also when one of the others threw); a failure of a batch is thrown to the route by the call
+     * that waits for it, and logged at once.
+     */
     @Override
     public void sendDeliveries(String targetName, List<Delivery> batch) {
         Target target = target(targetName);
         AtomicInteger parked = new AtomicInteger();
         AtomicReference<String> lastReason = new AtomicReference<>();
         List<CompletableFuture<Void>> sends = new ArrayList<>(batch.size());
-        try (io.learnbridge.target.TargetOutcomes.Acknowledgements acknowledged = outcomes.acknowledgements(targetName)) {
-            for (Delivery delivery : batch) {
-                sends.add(CompletableFuture.runAsync(() -> {
-                    if (!deliver(target, delivery, acknowledged)) {
-                        parked.incrementAndGet();
-                        lastReason.set("worker " + delivery.workerId());
-                    }
-                }, target.threads()));
-            }
-            // every delivery of the batch has its outcome before the next claim; the acknowledged
-            // ones are settled together here, also when one of the others threw
-            CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).join();
+        io.learnbridge.target.TargetOutcomes.Acknowledgements acknowledged = outcomes.acknowledgements(targetName);
+        for (Delivery delivery : batch) {
+            sends.add(target.pipeline().send(delivery.workerId(), () -> {
+                if (!deliver(target, delivery, acknowledged)) {
+                    parked.incrementAndGet();
+                    lastReason.set("worker " + delivery.workerId());
+                }
+            }, target.threads()));
         }
-        logParked(targetName, parked.get(), batch.size(), lastReason.get());
+        CompletableFuture<Void> settled = CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new))
+                .handle((ignored, failure) -> {
+                    acknowledged.close();
+                    logParked(targetName, parked.get(), batch.size(), lastReason.get());
+                    if (failure != null) {
+                        throw failure instanceof java.util.concurrent.CompletionException c ? c : new java.util.concurrent.CompletionException(failure);
+                    }
+                    return (Void) null;
+                });
+        settled.whenComplete((ignored, failure) -> {
+            if (failure != null) {
+                LOG.error("target {}: a batch of {} deliveries could not be settled in full; those not settled stay claimed until their "
+                        + "lease runs out and are sent again then", targetName, batch.size(), failure);
+            }
+        });
+        target.pipeline().submitted(settled);
     }
 
     /**
@@ -112,6 +132,8 @@ public final class HttpJsonDeliveries extends io.learnbridge.target.TargetAdapte
     @Override
     public void sendEnrolments(String targetName, List<EnrolmentOutbox.Change> batch) {
         Target target = target(targetName);
+        // an enrolment needs its worker at the target: every delivery handed over before it is sent first
+        target.pipeline().drain();
         AtomicInteger parked = new AtomicInteger();
         AtomicReference<String> lastReason = new AtomicReference<>();
         List<CompletableFuture<Void>> sends = new ArrayList<>(batch.size());
@@ -267,12 +289,22 @@ public final class HttpJsonDeliveries extends io.learnbridge.target.TargetAdapte
             return t;
         });
         LOG.info("REST JSON target {}: {} {}/<worker id> (batches of {}, {} at once)", name, method, uri, batchSize, parallelism);
-        return new Target(name, uri, method, bearer, oauth2, batchSize, retryBudget, maxRetryAfter, http, threads);
+        return new Target(name, uri, method, bearer, oauth2, batchSize, retryBudget, maxRetryAfter, http, threads,
+                new SendPipeline(BATCHES_IN_FLIGHT));
     }
 
+    /** Lets the batches in flight finish and settle (up to 30 s), then closes each target's threads and connections. */
     @Override
     public void close() throws IOException {
         for (Target target : configured()) {
+            target.threads().shutdown();
+            try {
+                if (!target.threads().awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                    LOG.warn("target {}: deliveries still in flight after 30 s are left claimed; the next start sends them again", target.name());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             target.threads().shutdownNow();
             target.http().close();
         }

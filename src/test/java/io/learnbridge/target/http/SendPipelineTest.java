@@ -1,0 +1,89 @@
+package io.learnbridge.target.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class SendPipelineTest {
+
+    private final ExecutorService threads = Executors.newFixedThreadPool(8);
+
+    @AfterEach
+    void stop() {
+        threads.shutdownNow();
+    }
+
+    @Test
+    void aWorkersSecondSendStartsOnlyAfterItsFirstHasFinishedWhileOtherWorkersGoAhead() throws Exception {
+        SendPipeline pipeline = new SendPipeline(2);
+        CountDownLatch firstMayFinish = new CountDownLatch(1);
+        List<String> order = new CopyOnWriteArrayList<>();
+        CompletableFuture<Void> first = pipeline.send("w1", () -> {
+            order.add("w1 v1 start");
+            await(firstMayFinish);
+            order.add("w1 v1 end");
+        }, threads);
+        CompletableFuture<Void> second = pipeline.send("w1", () -> order.add("w1 v2"), threads);
+        CompletableFuture<Void> other = pipeline.send("w2", () -> order.add("w2"), threads);
+
+        other.get(5, TimeUnit.SECONDS);
+        Thread.sleep(100);
+        assertFalse(second.isDone(), "the second send of w1 waits for the first");
+        firstMayFinish.countDown();
+        second.get(5, TimeUnit.SECONDS);
+        assertTrue(first.isDone());
+        assertEquals(List.of("w1 v1 start", "w1 v1 end", "w1 v2"), order.stream().filter(s -> s.startsWith("w1")).toList());
+    }
+
+    @Test
+    void aFailedSendDoesNotStopTheWorkersNextOne() throws Exception {
+        SendPipeline pipeline = new SendPipeline(0);
+        CompletableFuture<Void> failed = pipeline.send("w1", () -> {
+            throw new IllegalStateException("store down");
+        }, threads);
+        CompletableFuture<Void> next = pipeline.send("w1", () -> { }, threads);
+        next.get(5, TimeUnit.SECONDS);
+        assertTrue(failed.isCompletedExceptionally());
+    }
+
+    @Test
+    void aCallReturnsOnceNoMoreThanDepthEarlierBatchesAreInFlightAndThrowsTheFailureOfOneItWaitedFor() throws Exception {
+        SendPipeline pipeline = new SendPipeline(1);
+        CompletableFuture<Void> a = new CompletableFuture<>();
+        CompletableFuture<Void> b = new CompletableFuture<>();
+        pipeline.submitted(a); // one in flight: returns at once
+
+        CompletableFuture<Void> handedOver = CompletableFuture.runAsync(() -> pipeline.submitted(b), threads);
+        Thread.sleep(100);
+        assertFalse(handedOver.isDone(), "two batches in flight with depth 1: waits for the first");
+        a.completeExceptionally(new IllegalStateException("settling failed"));
+        java.util.concurrent.ExecutionException thrown = assertThrows(java.util.concurrent.ExecutionException.class,
+                () -> handedOver.get(5, TimeUnit.SECONDS));
+        assertEquals("settling failed", thrown.getCause().getMessage());
+
+        CompletableFuture<Void> drained = CompletableFuture.runAsync(pipeline::drain, threads);
+        Thread.sleep(100);
+        assertFalse(drained.isDone(), "drain waits for the batch still in flight");
+        b.complete(null);
+        drained.get(5, TimeUnit.SECONDS);
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            assertTrue(latch.await(10, TimeUnit.SECONDS));
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
