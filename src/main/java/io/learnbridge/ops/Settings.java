@@ -25,7 +25,7 @@ public record Settings(
     }
 
     /**
-     * @param applyPage lines of a drop applied per transaction
+     * @param applyPage stored rows of a drop (its changes) applied per transaction
      * @param retention how long a settled drop keeps its rows' source and canonical records
      */
     public record Drops(int batchSize, Duration claimLease, int applyPage, Duration retention) {

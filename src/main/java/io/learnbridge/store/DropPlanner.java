@@ -528,6 +528,23 @@ final class DropPlanner {
         }
     }
 
+    /**
+     * The last line of the page starting at {@code fromLine}: the line of the {@code pageRows}-th
+     * stored row from there, or {@code lastLine} when fewer are left. Pages so cut are the same on
+     * every run of a plan (its rows are all stored before it is applied).
+     */
+    static int pageEnd(Connection c, long dropId, int fromLine, int pageRows, int lastLine) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "select line from drop_row where drop_id = ? and line >= ? order by line offset ? rows fetch next 1 rows only")) {
+            ps.setLong(1, dropId);
+            ps.setInt(2, fromLine);
+            ps.setInt(3, pageRows - 1);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Math.min(rs.getInt(1), lastLine) : lastLine;
+            }
+        }
+    }
+
     /** Active workers whose existence the source owns (a leave of absence counts as active). */
     static int population(Connection c, String source) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(

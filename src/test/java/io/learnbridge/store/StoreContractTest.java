@@ -356,6 +356,40 @@ class StoreContractTest {
     }
 
     @OnEveryDatabase
+    void aDeltaIsAppliedInPagesOfItsStoredRowsNotOfItsLinesAndEveryChangeIsQueuedOnce(Store store) throws Exception {
+        DropLedger ledger = new DropLedger(store, "a", LONG_LEASE, target -> null, 2);
+        DropClaim day1 = ledger.claim("hr", "day1.csv", "sum-1", 10);
+        List<StagedRow> first = new java.util.ArrayList<>();
+        for (int line = 2; line <= 10; line++) {
+            first.add(accepted(line, "E" + line, "h" + line));
+        }
+        ledger.stage(day1, first);
+        assertThat(ledger.finish(day1, TARGETS).deliveries()).isEqualTo(18);
+        DropClaim day2 = ledger.claim("hr", "day2.csv", "sum-2", 10);
+        List<StagedRow> second = new java.util.ArrayList<>();
+        for (int line = 2; line <= 10; line++) {
+            // lines 3, 6 and 9 change; the others are only counted (no row)
+            second.add(line % 3 == 0 ? new StagedRow(line, "E" + line, true, "changed-" + line, sourceRecord(line, "E" + line),
+                    "{\"workerId\":\"E" + line + "\",\"orgUnit\":\"moved\"}", null, null, null) : accepted(line, "E" + line, "h" + line));
+        }
+        second.add(accepted(11, "E11", "h11"));
+        ledger.stage(day2, second);
+
+        // pages of two stored rows: (3, 6) and (9, 11), where pages of two lines would be five
+        assertThat((int) store.<Integer>tx(c -> DropPlanner.pageEnd(c, day2.dropId(), 1, 2, 11))).isEqualTo(6);
+        assertThat((int) store.<Integer>tx(c -> DropPlanner.pageEnd(c, day2.dropId(), 7, 2, 11))).isEqualTo(11);
+        assertThat((int) store.<Integer>tx(c -> DropPlanner.pageEnd(c, day2.dropId(), 10, 2, 11))).as("fewer rows left than a page").isEqualTo(11);
+        DropLedger.Summary summary = ledger.finish(day2, TARGETS);
+
+        assertThat(summary.deliveries()).isEqualTo(8);
+        assertThat(rowStatuses(store, day2.dropId())).containsExactly(Map.entry(3, "APPLIED"), Map.entry(6, "APPLIED"),
+                Map.entry(9, "APPLIED"), Map.entry(11, "APPLIED"));
+        DeliveryQueue lms = new DeliveryQueue(store, "a", LONG_LEASE);
+        assertThat(lms.claim("lms", 20)).filteredOn(d -> d.dropId() != null && d.dropId() == day2.dropId()).extracting(Delivery::line)
+                .containsExactlyInAnyOrder(3, 6, 9, 11);
+    }
+
+    @OnEveryDatabase
     void aWorkerFirstSeenTerminatedIsWrittenOnceThenCountedUnchangedWhileListedTheSameAndJoinsWhenActive(Store store) {
         DropLedger ledger = new DropLedger(store, "a", LONG_LEASE);
         DropClaim day1 = ledger.claim("hr", "day1.csv", "sum-1", 10);
