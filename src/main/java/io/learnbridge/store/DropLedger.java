@@ -174,6 +174,15 @@ public final class DropLedger {
         SeenWorkers seen = staging.computeIfAbsent(claim.dropId(), id -> new SeenWorkers());
         Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
         store.tx(c -> {
+            if (store.postgres()) {
+                // staging is not resumable (a drop claimed again is staged afresh, its partial rows
+                // deleted), so a batch need not wait for its WAL flush: the synchronous commit that
+                // plans the drop flushes every batch before it (PostgreSQL keeps commit order). Saves a
+                // flush per batch, about a fifth of a 100k delta's staging.
+                try (var st = c.createStatement()) {
+                    st.execute("set local synchronous_commit = off");
+                }
+            }
             List<StagedRow> accepted = new ArrayList<>(rows.size());
             List<DropPlanner.Planned> keep = new ArrayList<>(rows.size());
             List<ExceptionEntry> rejections = new ArrayList<>();
