@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Bean {@code drops}: the store side of a drop's journey. {@link #claim} claims the content once,
- * {@link #open} streams its rows in batches, {@link #stage} stages each mapped batch,
+ * {@link #open} streams its rows in batches, {@link #stage} stages each mapped batch (one behind
+ * the route, on the drop's own thread),
  * {@link #finish} turns it into deliveries, {@link #fail} records a drop that cannot be read.
  * The route moves the file only after {@code finish} or {@code fail} has committed.
  */
@@ -40,6 +41,8 @@ public final class DropIngest {
     private final Metrics metrics;
     private final int batchSize;
     private final java.time.Duration retention;
+    /** The staging of each drop being read (between open and finish or fail). */
+    private final java.util.Map<Long, StagingBehind> behind = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** @param retention how long a settled drop keeps its rows' records ({@code learnbridge.drops.retention}) */
     public DropIngest(DropLedger ledger, Mappings mappings, Function<String, Optional<String>> properties, Metrics metrics, int batchSize,
@@ -68,7 +71,11 @@ public final class DropIngest {
         return claim;
     }
 
-    /** Opens the drop and checks its header against the source mapping before any row is staged. */
+    /**
+     * Opens the drop and checks its header against the source mapping before any row is staged.
+     * Its batches are then staged one behind the route ({@link StagingBehind}); however the
+     * exchange ends, nothing of it is still being staged after.
+     */
     public CsvDrop open(Exchange exchange, @Variable("drop") DropClaim claim) throws IOException {
         MappingFile mapping = mappings.get().source(claim.source());
         CsvDrop drop = CsvDrop.open(localFile(exchange), claim.fileName(), claim.claimedAt(), mapping.csv(), batchSize);
@@ -76,6 +83,18 @@ public final class DropIngest {
             if (!drop.header().isEmpty()) {
                 SourceMapper.bindHeader(mapping, drop.header(), "the header of " + claim.fileName());
             }
+            StagingBehind staging = new StagingBehind(claim.dropId());
+            behind.put(claim.dropId(), staging);
+            exchange.getExchangeExtension().addOnCompletion(new org.apache.camel.support.SynchronizationAdapter() {
+                @Override
+                public void onDone(Exchange done) {
+                    // finish or fail took it already; otherwise (the store failed mid-drop) it must end
+                    // before the file can be picked up and claimed again
+                    if (behind.remove(claim.dropId(), staging)) {
+                        staging.abandon();
+                    }
+                }
+            });
             return drop;
         } catch (MappingException e) {
             drop.close();
@@ -86,15 +105,29 @@ public final class DropIngest {
         }
     }
 
+    /** Hands a mapped batch to the drop's staging, which stages it while the route maps the next. */
     public void stage(List<StagedRow> rows, @Variable("drop") DropClaim claim) {
         List<String> targets = Settings.targetsOf(properties, claim.source());
-        ledger.stage(claim, rows, policies.of(claim.source(), targets).detector());
-        long rejected = rows.stream().filter(r -> !r.accepted()).count();
-        metrics.record(claim.source(), "accepted", (int) (rows.size() - rejected));
-        metrics.record(claim.source(), "rejected", (int) rejected);
+        Runnable stage = () -> {
+            ledger.stage(claim, rows, policies.of(claim.source(), targets).detector());
+            long rejected = rows.stream().filter(r -> !r.accepted()).count();
+            metrics.record(claim.source(), "accepted", (int) (rows.size() - rejected));
+            metrics.record(claim.source(), "rejected", (int) rejected);
+        };
+        StagingBehind staging = behind.get(claim.dropId());
+        if (staging == null) {
+            stage.run();
+        } else {
+            staging.submit(stage);
+        }
     }
 
+    /** Waits for the drop's last batches to be staged, then plans, gates and applies it. */
     public DropLedger.Summary finish(@Variable("drop") DropClaim claim) {
+        StagingBehind staging = behind.remove(claim.dropId());
+        if (staging != null) {
+            staging.finish();
+        }
         List<String> targets = Settings.targetsOf(properties, claim.source());
         DropLedger.Summary summary = ledger.finish(claim, targets, policies.of(claim.source(), targets));
         metrics.record(claim.source(), "conflict", summary.conflicts());
@@ -123,6 +156,10 @@ public final class DropIngest {
     }
 
     public void fail(Exchange exchange, @Variable("drop") DropClaim claim) {
+        StagingBehind staging = behind.remove(claim.dropId());
+        if (staging != null) {
+            staging.abandon();
+        }
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         String field = cause instanceof DropRejectedException r ? r.field() : null;
         String reason = cause == null ? "drop failed" : cause.getMessage();

@@ -47,6 +47,40 @@ class DropGuardsTest {
     }
 
     @Test
+    void aDropUnreadableHalfWayFailsWithTheLineAndKeepsNoneOfTheRowsStagedBeforeIt() throws Exception {
+        // batches of 100: the reader decodes ahead in blocks, so the bad bytes come well after the first
+        // batches have been handed to the drop's staging
+        try (Bridge bridge = Bridge.builder(home).property("learnbridge.drops.batchSize", "100").start()) {
+            byte[] good = HrCsv.create().workers(1, 3000).build().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            byte[] bad = (HrCsv.id(3001) + ",Ren\u00e9,Bad,r@example.com,,J1,Clerk,Paris,Sales,Active,2020-01-01\n")
+                    .replace("\u00e9", "\u0000").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            bad[bad.length - 52] = (byte) 0xC3; // a lone lead byte: not UTF-8
+            byte[] content = java.util.Arrays.copyOf(good, good.length + bad.length);
+            System.arraycopy(bad, 0, content, good.length, bad.length);
+            Files.createDirectories(bridge.dropFolder());
+            Path tmp = bridge.dropFolder().resolve(".half.csv.part");
+            Files.write(tmp, content);
+            Files.move(tmp, bridge.dropFolder().resolve("half.csv"));
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(bridge.dropFolder().resolve(".failed/half.csv")));
+            assertThat(bridge.store().<String>tx(c -> {
+                try (var rs = c.createStatement().executeQuery("select status || ': ' || reason from drop_file where id = 1")) {
+                    rs.next();
+                    return rs.getString(1);
+                }
+            })).startsWith("FAILED: half.csv:").containsPattern("after line [1-9][0-9]{3}");
+            // nothing of the batches staged before the bad line is left, not even one staged after fail
+            await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3)).until(() -> bridge.store().<Integer>tx(c -> {
+                try (var rs = c.createStatement().executeQuery("select count(*) from drop_row where drop_id = 1")) {
+                    rs.next();
+                    return rs.getInt(1);
+                }
+            }) == 0);
+            assertThat(new io.learnbridge.store.DeliveryQueue(bridge.store(), "t", Duration.ofMinutes(1)).count("lms", "PENDING")).isZero();
+        }
+    }
+
+    @Test
     void theSftpSourceRunsWithEveryGuardOfTheTrapsTable() throws Exception {
         try (SftpLmsWorld world = new SftpLmsWorld(home)) {
             Bridge bridge = world.start(world.bridge());
