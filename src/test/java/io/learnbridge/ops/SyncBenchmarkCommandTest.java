@@ -40,6 +40,11 @@ final class SyncBenchmarkCommandTest {
         assertThat(expected.get("1-row delta")).isEqualTo(1);
         assertEveryPhaseDelivered(result.output(), expected);
         assertThat(result.output()).containsPattern("Fixed cost of a drop .*: learnbridge \\d+\\.\\d\\d s, floor \\d+\\.\\d+ s");
+        // learnbridge's rows carry the ratio end to end and the ratio less its pickup (the read lock's wait), never larger
+        Matcher ratios = Pattern.compile("\ndelta day 2 +learnbridge +[\\d,]+ +[\\d,]+ +\\d+\\.\\d\\d +(\\d+\\.\\d) +(\\d+\\.\\d) ")
+                .matcher(result.output());
+        assertThat(ratios.find()).as("ratios of the delta in%n%s", result.output()).isTrue();
+        assertThat(Double.parseDouble(ratios.group(2))).isLessThanOrEqualTo(Double.parseDouble(ratios.group(1)));
         assertThat(result.output()).containsPattern("Store after delta day 3 \\(3 drop\\(s\\) of the population\\): learnbridge [\\d.,]+ K?B per stored"
                 + " worker .*; floor [\\d.,]+ K?B per stored worker");
         assertThat(result.output()).contains("CHECK OK: every expected change was delivered exactly once in all 8 phases");

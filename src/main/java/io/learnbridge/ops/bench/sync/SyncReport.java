@@ -12,7 +12,7 @@ import java.util.function.ToDoubleFunction;
 public final class SyncReport {
 
     private static final double MB = 1024.0 * 1024.0;
-    private static final String ROW = "%-12s %-11s %9s %8s %8s %6s %7s %7s %7s %7s %7s %7s %10s %7s %7s %9s%n";
+    private static final String ROW = "%-12s %-11s %9s %8s %8s %6s %7s %7s %7s %7s %7s %7s %7s %10s %7s %7s %9s%n";
 
     private final PrintWriter out;
 
@@ -56,12 +56,13 @@ public final class SyncReport {
         out.println();
         out.printf(Locale.ROOT, "%s: %s%n", store, description);
         out.printf(Locale.ROOT, "Medians over %d run(s). End to end: file renamed into the drop folder (floor: its start) -> last PUT received;"
-                + " ratio = learnbridge / floor; stage, plan, apply from drop_file (claimed_at, staged_at, planned_at, finished_at; '-' where"
+                + " ratio = learnbridge / floor; ratio -pickup = (learnbridge's end to end less its pickup) / floor, pickup being the fixed"
+                + " wait until the drop folder's read lock finds the file stable (the floor starts at once); stage, plan, apply from drop_file (claimed_at, staged_at, planned_at, finished_at; '-' where"
                 + " the store has no such column), ingest = claimed_at -> finished_at, deliver = finished_at -> last PUT; CPU = this JVM's (both pipelines, the target;"
                 + " a PostgreSQL server's own CPU is not in it).%n", runs);
-        out.printf(Locale.ROOT, ROW, "phase", "pipeline", "rows", "PUTs", "e2e s", "ratio", "pickup", "stage", "plan", "apply", "ingest", "deliver",
-                "rows/CPU-s", "heap MB", "heap MB", "B/worker");
-        out.printf(Locale.ROOT, ROW, "", "", "", "", "", "", "s", "s", "s", "s", "s", "s", "", "GC max", "at end", "stored");
+        out.printf(Locale.ROOT, ROW, "phase", "pipeline", "rows", "PUTs", "e2e s", "ratio", "ratio", "pickup", "stage", "plan", "apply", "ingest",
+                "deliver", "rows/CPU-s", "heap MB", "heap MB", "B/worker");
+        out.printf(Locale.ROOT, ROW, "", "", "", "", "", "", "-pickup", "s", "s", "s", "s", "s", "s", "", "GC max", "at end", "stored");
         for (DayFile day : tabulated(phases)) {
             List<PhaseRun> ours = of(mine, BridgeSync.NAME, day);
             List<PhaseRun> floor = of(mine, FloorSync.NAME, day);
@@ -74,6 +75,9 @@ public final class SyncReport {
                 out.printf(Locale.ROOT, ROW, day.phase(), first.pipeline(), String.format(Locale.ROOT, "%,d", day.rows()),
                         String.format(Locale.ROOT, "%,.0f", median(rs, r -> r.received().records())), String.format(Locale.ROOT, "%.2f", median(rs, PhaseRun::seconds)),
                         bridge && !floor.isEmpty() ? String.format(Locale.ROOT, "%.1f", median(rs, PhaseRun::seconds) / median(floor, PhaseRun::seconds)) : "",
+                        bridge && !floor.isEmpty() && rs.stream().allMatch(r -> r.times().pickup() != null)
+                                ? String.format(Locale.ROOT, "%.1f", median(rs, r -> r.seconds() - r.times().pickup().toNanos() / 1e9)
+                                        / median(floor, PhaseRun::seconds)) : "",
                         time(rs, StoreTimes::pickup), time(rs, StoreTimes::stage), time(rs, StoreTimes::plan), time(rs, StoreTimes::apply),
                         time(rs, StoreTimes::ingest), time(rs, StoreTimes::deliver), rate(median(rs, PhaseRun::rowsPerCpuSecond)),
                         afterGc(rs),
