@@ -60,6 +60,121 @@ public final class EventInbox {
         return insert(source, channel, eventKey, origin, body, "REJECTED", field, reason);
     }
 
+    /**
+     * One event to store with others ({@link #receiveAll}): {@code reason} null to process it,
+     * otherwise it is stored REJECTED with an exception-queue entry, as {@link #reject} does.
+     */
+    public record Incoming(String source, Channel channel, String eventKey, String origin, String body, String field, String reason) {
+    }
+
+    /**
+     * Stores events in one transaction, each once per event key (a key stored before, or twice in
+     * the list, is a duplicate of the first); receipts in the order given. A key stored by another
+     * instance meanwhile makes the whole list be stored again one event at a time.
+     */
+    public List<Receipt> receiveAll(List<Incoming> events) {
+        if (events.isEmpty()) {
+            return List.of();
+        }
+        try {
+            return store.tx(c -> insertAll(c, events));
+        } catch (StoreException e) {
+            if (!(e.getCause() instanceof SQLException cause && (Store.isUniqueViolation(cause)
+                    || cause.getNextException() != null && Store.isUniqueViolation(cause.getNextException())))) {
+                throw e;
+            }
+            List<Receipt> receipts = new ArrayList<>(events.size());
+            for (Incoming event : events) {
+                receipts.add(insert(event.source(), event.channel(), event.eventKey(), event.origin(), event.body(),
+                        event.reason() == null ? "RECEIVED" : "REJECTED", event.field(), event.reason()));
+            }
+            return receipts;
+        }
+    }
+
+    private static List<Receipt> insertAll(Connection c, List<Incoming> events) throws SQLException {
+        Instant now = Instant.now();
+        java.util.Map<String, java.util.Map<String, Long>> stored = new java.util.HashMap<>(); // source -> key -> id
+        for (Incoming event : events) {
+            stored.computeIfAbsent(event.source(), s -> new java.util.HashMap<>());
+        }
+        for (var bySource : stored.entrySet()) {
+            ids(c, bySource.getKey(), events.stream().filter(e -> e.source().equals(bySource.getKey()))
+                    .map(e -> Sql.truncate(e.eventKey(), 300)).distinct().toList(), bySource.getValue());
+        }
+        List<Incoming> fresh = new ArrayList<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (Incoming event : events) {
+            String key = Sql.truncate(event.eventKey(), 300);
+            if (!stored.get(event.source()).containsKey(key) && seen.add(event.source() + "\u0000" + key)) {
+                fresh.add(event);
+            }
+        }
+        if (!fresh.isEmpty()) {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    insert into inbound_event (source, channel, event_key, origin, body, status, received_at, processed_at)
+                    values (?, ?, ?, ?, ?, ?, ?, ?)""")) {
+                for (Incoming event : fresh) {
+                    ps.setString(1, event.source());
+                    ps.setString(2, event.channel().name());
+                    ps.setString(3, Sql.truncate(event.eventKey(), 300));
+                    ps.setString(4, Sql.truncate(event.origin(), 300));
+                    ps.setString(5, event.body());
+                    ps.setString(6, event.reason() == null ? "RECEIVED" : "REJECTED");
+                    Sql.setTime(ps, 7, now);
+                    Sql.setTime(ps, 8, event.reason() == null ? null : now);
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+        }
+        java.util.Map<String, java.util.Map<String, Long>> inserted = new java.util.HashMap<>();
+        for (Incoming event : fresh) {
+            inserted.computeIfAbsent(event.source(), s -> new java.util.HashMap<>());
+        }
+        for (var bySource : inserted.entrySet()) {
+            ids(c, bySource.getKey(), fresh.stream().filter(e -> e.source().equals(bySource.getKey()))
+                    .map(e -> Sql.truncate(e.eventKey(), 300)).toList(), bySource.getValue());
+        }
+        List<Receipt> receipts = new ArrayList<>(events.size());
+        List<ExceptionEntry> rejections = new ArrayList<>();
+        java.util.Set<String> counted = new java.util.HashSet<>();
+        for (Incoming event : events) {
+            String key = Sql.truncate(event.eventKey(), 300);
+            Long before = stored.get(event.source()).get(key);
+            if (before != null) {
+                receipts.add(new Receipt(before, true));
+                continue;
+            }
+            long id = inserted.get(event.source()).get(key);
+            boolean first = counted.add(event.source() + "\u0000" + key);
+            receipts.add(new Receipt(id, !first));
+            if (first && event.reason() != null) {
+                rejections.add(ExceptionEntry.rejectedEvent("parse", event.source(), id, event.origin(), null, event.field(), event.reason(),
+                        event.body().isEmpty() ? null : event.body()));
+            }
+        }
+        ExceptionQueue.addAll(c, rejections);
+        return receipts;
+    }
+
+    /** The ids of a source's events stored under {@code keys}, into {@code ids}: one index look-up per key. */
+    private static void ids(Connection c, String source, List<String> keys, java.util.Map<String, Long> ids) throws SQLException {
+        boolean postgres = c.getMetaData().getDatabaseProductName().startsWith("PostgreSQL");
+        try (PreparedStatement ps = c.prepareStatement("select e.event_key, e.id from unnest(cast(? as " + (postgres ? "varchar[]" : "varchar array")
+                + ")) lb_keys(lb_key) join inbound_event e on e.source = ? and e.event_key = lb_keys.lb_key")) {
+            for (List<String> chunk : Sql.chunks(keys, Sql.IN_LIST)) {
+                ps.setArray(1, c.createArrayOf("varchar", chunk.toArray()));
+                ps.setString(2, source);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        ids.put(rs.getString(1), rs.getLong(2));
+                    }
+                }
+            }
+        }
+    }
+
     private Receipt insert(String source, Channel channel, String eventKey, String origin, String body, String status,
                            String field, String reason) {
         Instant now = Instant.now();

@@ -55,6 +55,39 @@ class EventStoreContractTest {
     }
 
     @OnEveryDatabase
+    void aPollIsStoredTogetherEachKeyOnceWithReceiptsInOrderAndItsPoisonRecordsQueuedOnce(Store store) {
+        EventInbox inbox = new EventInbox(store, "a", LEASE);
+        EventInbox.Receipt before = inbox.receive("stream", EventInbox.Channel.KAFKA, "t/0/0", "kafka topic t partition 0 offset 0", "{\"n\":0}");
+        List<EventInbox.Receipt> receipts = inbox.receiveAll(List.of(
+                kafka("t/0/0", "{\"n\":0}", null),
+                kafka("t/0/1", "{\"n\":1}", null),
+                kafka("t/1/0", "", "value is not valid UTF-8"),
+                kafka("t/0/1", "{\"n\":1}", null),
+                kafka("t/1/1", "{\"n\":2}", null)));
+
+        assertThat(receipts).extracting(EventInbox.Receipt::duplicate).containsExactly(true, false, false, true, false);
+        assertThat(receipts.get(0).eventId()).isEqualTo(before.eventId());
+        assertThat(receipts.get(3).eventId()).isEqualTo(receipts.get(1).eventId());
+        assertThat(inbox.claim(10)).extracting(EventInbox.Event::id)
+                .containsExactly(before.eventId(), receipts.get(1).eventId(), receipts.get(4).eventId());
+        assertThat(new ExceptionQueue(store).list(ExceptionQueue.Filter.open())).singleElement().satisfies(e -> {
+            assertThat(e.eventId()).isEqualTo(receipts.get(2).eventId());
+            assertThat(e.reason()).isEqualTo("value is not valid UTF-8");
+        });
+        // the same poll again (its commit was lost): every record a duplicate, nothing queued twice
+        assertThat(inbox.receiveAll(List.of(kafka("t/0/1", "{\"n\":1}", null), kafka("t/1/0", "", "value is not valid UTF-8"))))
+                .extracting(EventInbox.Receipt::duplicate).containsExactly(true, true);
+        assertThat(new ExceptionQueue(store).list(ExceptionQueue.Filter.open())).hasSize(1);
+        assertThat(inbox.count("stream", "REJECTED")).isEqualTo(1);
+    }
+
+    private static EventInbox.Incoming kafka(String key, String body, String reason) {
+        String[] at = key.split("/");
+        return new EventInbox.Incoming("stream", EventInbox.Channel.KAFKA, key, "kafka topic " + at[0] + " partition " + at[1] + " offset " + at[2],
+                body, null, reason);
+    }
+
+    @OnEveryDatabase
     void aBatchIsAppliedInOneTransactionInOrderWithItsRejectionsQueued(Store store) {
         EventInbox inbox = new EventInbox(store, "a", LEASE);
         for (String key : List.of("friday", "monday", "bad", "other")) {

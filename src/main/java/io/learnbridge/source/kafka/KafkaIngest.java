@@ -8,6 +8,8 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.Variable;
@@ -17,7 +19,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Bean {@code kafkaIngest}: makes one Kafka record durable, then lets the route commit its offset.
+ * Bean {@code kafkaIngest}: makes a polled batch of Kafka records durable in one transaction, then
+ * lets the route commit their offsets.
  * Values arrive as bytes and are checked here (RELIABILITY.md: parse in the route, never in a
  * deserializer that fails the poll): a record that is a tombstone, too big, not UTF-8 or not a
  * JSON object is stored as rejected, with topic, partition and offset, in the exception queue;
@@ -39,9 +42,63 @@ public final class KafkaIngest {
         this.maxRecordBytes = maxRecordBytes;
     }
 
-    /** Stores the record (or its rejection); throws when the store cannot, so nothing is committed. */
-    public void receive(Exchange exchange, @Variable("source") String source) {
-        Message in = exchange.getIn();
+    /**
+     * Stores a polled batch (the route's body: one exchange per record, as the consumer's
+     * {@code batching} gives them) in one transaction, each record or its rejection; throws when
+     * the store cannot, so nothing of the batch is committed.
+     */
+    public void receiveAll(Exchange exchange, @Variable("source") String source) {
+        List<Exchange> records = records(exchange);
+        List<EventInbox.Incoming> incoming = new ArrayList<>(records.size());
+        for (Exchange record : records) {
+            incoming.add(incoming(record.getIn(), source));
+        }
+        List<EventInbox.Receipt> receipts = inbox.receiveAll(incoming);
+        int received = 0;
+        for (int i = 0; i < receipts.size(); i++) {
+            EventInbox.Incoming event = incoming.get(i);
+            EventInbox.Receipt receipt = receipts.get(i);
+            if (receipt.duplicate()) {
+                LOG.debug("{} was stored before (event {}): committing its offset", event.origin(), receipt.eventId());
+            } else if (event.reason() != null) {
+                metrics.record(source, "rejected", 1);
+                LOG.warn("{} of source {} rejected: {} (event {})", event.origin(), source, event.reason(), receipt.eventId());
+            } else {
+                received++;
+            }
+        }
+        if (received > 0) {
+            metrics.record(source, "received", received);
+        }
+    }
+
+    /**
+     * Commits a stored batch's offsets, synchronously: for each partition, the offset after its last
+     * record in the batch (the batch is durable: {@link #receiveAll} committed it).
+     */
+    public void commitAll(Exchange exchange) {
+        java.util.Map<String, Exchange> lastOfPartition = new java.util.LinkedHashMap<>();
+        for (Exchange record : records(exchange)) {
+            Message in = record.getIn();
+            lastOfPartition.put(in.getHeader(KafkaConstants.TOPIC, String.class) + "/" + in.getHeader(KafkaConstants.PARTITION, Integer.class),
+                    record);
+        }
+        for (Exchange last : lastOfPartition.values()) {
+            commit(last);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Exchange> records(Exchange exchange) {
+        Object body = exchange.getIn().getBody();
+        if (!(body instanceof List<?> list)) {
+            throw new IllegalStateException("the Kafka source needs batching=true: its body is one exchange per record");
+        }
+        return (List<Exchange>) list;
+    }
+
+    /** A record as an event to store: checked here, never in a deserializer (RELIABILITY.md). */
+    private EventInbox.Incoming incoming(Message in, String source) {
         String topic = in.getHeader(KafkaConstants.TOPIC, String.class);
         Integer partition = in.getHeader(KafkaConstants.PARTITION, Integer.class);
         Long offset = in.getHeader(KafkaConstants.OFFSET, Long.class);
@@ -49,53 +106,37 @@ public final class KafkaIngest {
         String eventKey = topic + "/" + partition + "/" + offset;
         String origin = "kafka topic " + topic + " partition " + partition + " offset " + offset;
         byte[] value = in.getBody(byte[].class);
-        EventInbox.Receipt receipt;
         if (value == null) {
-            receipt = reject(source, eventKey, origin, "", "tombstone (null value) for key " + key
+            return rejected(source, eventKey, origin, "", "tombstone (null value) for key " + key
                     + ": LearnBridge takes no deletes from Kafka; send the worker with status TERMINATED instead");
-        } else if (value.length > maxRecordBytes) {
-            receipt = reject(source, eventKey, origin, "", "record of " + value.length + " bytes is over the limit of " + maxRecordBytes
+        }
+        if (value.length > maxRecordBytes) {
+            return rejected(source, eventKey, origin, "", "record of " + value.length + " bytes is over the limit of " + maxRecordBytes
                     + " bytes (learnbridge.kafka.maxRecordBytes)");
-        } else {
-            String text;
-            try {
-                text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(value)).toString();
-            } catch (CharacterCodingException e) {
-                text = null;
-            }
-            if (text == null) {
-                receipt = reject(source, eventKey, origin, "", "value is not valid UTF-8");
-            } else {
-                String problem = jsonProblem(text);
-                receipt = problem == null
-                        ? inbox.receive(source, EventInbox.Channel.KAFKA, eventKey, origin, text)
-                        : reject(source, eventKey, origin, text, problem);
-            }
         }
-        if (receipt.duplicate()) {
-            LOG.debug("{} was stored before (event {}): committing its offset", origin, receipt.eventId());
-        } else {
-            metrics.record(source, "received", 1);
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(value)).toString();
+        } catch (CharacterCodingException e) {
+            return rejected(source, eventKey, origin, "", "value is not valid UTF-8");
         }
+        String problem = jsonProblem(text);
+        return problem == null ? new EventInbox.Incoming(source, EventInbox.Channel.KAFKA, eventKey, origin, text, null, null)
+                : rejected(source, eventKey, origin, text, problem);
     }
 
-    /** Commits the record's offset, synchronously, once it is durable. */
-    public void commit(Exchange exchange) {
+    private static EventInbox.Incoming rejected(String source, String eventKey, String origin, String body, String reason) {
+        return new EventInbox.Incoming(source, EventInbox.Channel.KAFKA, eventKey, origin, body, null, reason);
+    }
+
+    /** Commits the offset after this record, synchronously. */
+    private static void commit(Exchange exchange) {
         KafkaManualCommit manual = exchange.getIn().getHeader(KafkaConstants.MANUAL_COMMIT, KafkaManualCommit.class);
         if (manual == null) {
             throw new IllegalStateException("no manual commit on the exchange: the Kafka source needs allowManualCommit=true");
         }
         manual.commit();
-    }
-
-    private EventInbox.Receipt reject(String source, String eventKey, String origin, String body, String reason) {
-        EventInbox.Receipt receipt = inbox.reject(source, EventInbox.Channel.KAFKA, eventKey, origin, body, null, reason);
-        if (!receipt.duplicate()) {
-            metrics.record(source, "rejected", 1);
-            LOG.warn("{} of source {} rejected: {} (event {})", origin, source, reason, receipt.eventId());
-        }
-        return receipt;
     }
 
     private static String jsonProblem(String text) {
