@@ -136,6 +136,61 @@ class KafkaSourceTest {
         assertThat(world.journal().countByWorker(200).values()).allMatch(n -> n == 1);
     }
 
+    /**
+     * RELIABILITY.md's Kafka trap, "batching=true commits unprocessed offsets", guarded: with manual
+     * synchronous commits (auto-commit off), a poll the store cannot take is never committed, on any
+     * partition, and is read again once the store is back.
+     */
+    @Test
+    void pollsTheStoreCannotTakeAreNeitherCommittedNorLostOnAnyPartitionAndAreStoredOnceWhenItIsBack() throws Exception {
+        String topic = "workers-store-down";
+        broker.createTopic(topic, 3);
+        org.h2.tools.Server h2 = org.h2.tools.Server.createTcpServer("-tcpPort", "0", "-ifNotExists", "-baseDir",
+                home.resolve("h2-down").toString()).start();
+        int port = h2.getPort();
+        try {
+            bridge = world.bridge()
+                    .routes("classpath:routes/*.camel.yaml,classpath:test-routes/source-hr-events-kafka.camel.yaml")
+                    .property("learnbridge.store.url", "jdbc:h2:tcp://127.0.0.1:" + port + "/learnbridge")
+                    .property("learnbridge.sources." + SOURCE + ".webhook.verifier", "")
+                    .property("learnbridge.sources." + SOURCE + ".kafka.topic", topic)
+                    .property("learnbridge.sources." + SOURCE + ".kafka.brokers", broker.bootstrapServers())
+                    .property("learnbridge.sources." + SOURCE + ".kafka.groupId", "learnbridge-store-down")
+                    // events whose processing the outage interrupted stay claimed until their lease ends
+                    .property("learnbridge.events.lease", "PT5S")
+                    .start();
+            Instant at = Instant.parse("2026-11-04T08:00:00Z");
+            for (int i = 0; i < 300; i++) {
+                broker.send(topic, "S" + i, event("S" + i, "Engineer", at).getBytes(StandardCharsets.UTF_8));
+            }
+            await().atMost(Duration.ofSeconds(60)).until(() -> broker.committedOffset("learnbridge-store-down", topic) == 300);
+
+            h2.stop();
+            for (int i = 300; i < 1500; i++) {
+                broker.send(topic, "S" + i, event("S" + i, "Engineer", at).getBytes(StandardCharsets.UTF_8));
+            }
+            // polls fail to store (retried, then read again from the committed offsets): nothing moves on
+            await().pollDelay(Duration.ofSeconds(8)).atMost(Duration.ofSeconds(10)).until(() -> true);
+            assertThat(broker.committedOffset("learnbridge-store-down", topic)).as("committed while the store was down").isEqualTo(300);
+
+            h2 = org.h2.tools.Server.createTcpServer("-tcpPort", String.valueOf(port), "-ifNotExists", "-baseDir",
+                    home.resolve("h2-down").toString()).start();
+            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> world.journal().countByWorker(200).size() == 1500);
+            await().atMost(Duration.ofSeconds(30)).until(() -> broker.committedOffset("learnbridge-store-down", topic) == 1500);
+            assertThat(world.journal().countByWorker(200).values()).as("PUTs per worker").allMatch(n -> n == 1);
+            assertThat(broker.committedOffsets("learnbridge-store-down", topic)).hasSize(3);
+            assertThat(bridge.store().<Integer>tx(c -> {
+                try (var rs = c.createStatement().executeQuery("select count(*) from inbound_event")) {
+                    rs.next();
+                    return rs.getInt(1);
+                }
+            })).as("each record stored once").isEqualTo(1500);
+        } finally {
+            h2.stop();
+        }
+    }
+
     @Test
     void aRecordPolledAgainAfterACrashIsStoredOnce() throws Exception {
         String topic = "workers-again";
