@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
         description = "Keeps learning systems in step with HR.",
         subcommands = {RunCommand.class, ValidateCommand.class, PreviewCommand.class, ExceptionsCommand.class,
                 DropsCommand.class, PlanCommand.class, WorkersCommand.class, SimulateCommand.class, BenchmarkCommand.class, WebhookBenchmarkCommand.class, DeliveryBenchmarkCommand.class,
-                SyncBenchmarkCommand.class})
+                SyncBenchmarkCommand.class, KafkaBenchmarkCommand.class})
 public final class LearnBridgeCli implements java.util.concurrent.Callable<Integer> {
 
     public static void main(String[] args) {

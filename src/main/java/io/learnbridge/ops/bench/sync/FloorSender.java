@@ -31,7 +31,7 @@ import org.apache.hc.core5.util.Timeout;
  * its store likewise). At most {@code 4 × parallelism} PUTs wait for their first try: {@link #send}
  * blocks beyond that, so a first load of any size streams.
  */
-final class FloorSender implements AutoCloseable {
+public final class FloorSender implements AutoCloseable {
 
     private static final ContentType JSON = ContentType.APPLICATION_JSON.withCharset(StandardCharsets.UTF_8);
 
@@ -48,7 +48,7 @@ final class FloorSender implements AutoCloseable {
     private final LongAdder failed = new LongAdder();
     private final LongAdder attempts = new LongAdder();
 
-    FloorSender(URI base, SyncOptions options) {
+    public FloorSender(URI base, SyncOptions options) {
         this.base = base;
         this.options = options;
         int parallelism = options.parallelism();
@@ -71,7 +71,7 @@ final class FloorSender implements AutoCloseable {
     }
 
     /** Queues one PUT; blocks while too many wait for their first try. */
-    void send(String workerId, String payload) throws InterruptedException {
+    public void send(String workerId, String payload) throws InterruptedException {
         queued.acquire();
         synchronized (this) {
             unsettled++;
@@ -81,7 +81,7 @@ final class FloorSender implements AutoCloseable {
     }
 
     /** Waits until every PUT queued so far is delivered or given up. */
-    synchronized void awaitAll() throws InterruptedException {
+    public synchronized void awaitAll() throws InterruptedException {
         while (unsettled > 0) {
             wait();
         }
@@ -93,11 +93,11 @@ final class FloorSender implements AutoCloseable {
         }
     }
 
-    long delivered() {
+    public long delivered() {
         return delivered.sum();
     }
 
-    long failed() {
+    public long failed() {
         return failed.sum();
     }
 

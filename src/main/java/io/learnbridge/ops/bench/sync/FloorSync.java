@@ -350,7 +350,7 @@ public final class FloorSync implements SyncPipeline {
     }
 
     /** The LMS user record, as {@code mappings/targets/lms.mapping.yaml} shapes it, written by hand; absent values left out. */
-    static void lmsPayload(JsonGenerator g, String[] v) throws IOException {
+    public static void lmsPayload(JsonGenerator g, String[] v) throws IOException {
         g.writeStartObject();
         field(g, "externalId", v[FloorPipeline.C_WORKER_ID]);
         field(g, "email", v[1]);
