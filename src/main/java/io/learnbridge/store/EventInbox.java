@@ -244,19 +244,13 @@ public final class EventInbox {
     public List<Event> claim(int max) {
         Instant now = Instant.now();
         return store.tx(c -> {
-            List<Event> candidates = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("""
-                    select id, source, channel, origin, body, received_at from inbound_event
-                    where status = 'RECEIVED' or (status = 'PROCESSING' and lease_until < ?)
-                    order by id limit ?""")) {
-                Sql.setTime(ps, 1, now);
-                ps.setInt(2, max);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        candidates.add(new Event(rs.getLong("id"), rs.getString("source"), Channel.valueOf(rs.getString("channel")),
-                                rs.getString("origin"), rs.getString("body"), Sql.time(rs, "received_at")));
-                    }
-                }
+            // two range scans of the index (status, id) instead of one OR: with the OR, H2 read every
+            // stored event on every claim (two thirds of a Kafka benchmark's processing at 50k events)
+            List<Event> candidates = new ArrayList<>(candidates(c, "status = 'RECEIVED'", null, max));
+            candidates.addAll(candidates(c, "status = 'PROCESSING' and lease_until < ?", now, max));
+            candidates.sort(java.util.Comparator.comparingLong(Event::id));
+            if (candidates.size() > max) {
+                candidates.subList(max, candidates.size()).clear();
             }
             List<Event> claimed = new ArrayList<>(candidates.size());
             if (candidates.isEmpty()) {
@@ -282,6 +276,26 @@ public final class EventInbox {
             }
             return claimed;
         });
+    }
+
+    /** Up to {@code max} events matching {@code condition} (with one time parameter, or none when {@code now} is null), oldest first. */
+    private static List<Event> candidates(Connection c, String condition, Instant now, int max) throws SQLException {
+        List<Event> candidates = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("select id, source, channel, origin, body, received_at from inbound_event where "
+                + condition + " order by status, id limit ?")) {
+            int i = 1;
+            if (now != null) {
+                Sql.setTime(ps, i++, now);
+            }
+            ps.setInt(i, max);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    candidates.add(new Event(rs.getLong("id"), rs.getString("source"), Channel.valueOf(rs.getString("channel")),
+                            rs.getString("origin"), rs.getString("body"), Sql.time(rs, "received_at")));
+                }
+            }
+        }
+        return candidates;
     }
 
     /**
