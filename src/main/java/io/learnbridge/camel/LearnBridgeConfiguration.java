@@ -72,10 +72,16 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         registry.bind("storeMaintenance", new StoreMaintenance(store, settings.store().compactBelowFillRate(), settings.store().compactBudget()));
         registry.bind("drops", new DropIngest(ledger, mappings, properties, metrics, settings.drops().batchSize(), settings.drops().retention()));
         Function<String, List<String>> targetsOf = source -> Settings.targetsOf(properties, source);
-        registry.bind("events", new EventProcessor(inbox, mappings, targetsOf, metrics,
+        // a source's settings are read once: resolving them through the properties (and the environment)
+        // for every event was a quarter of processing events
+        Map<String, List<String>> eventTargets = new java.util.concurrent.ConcurrentHashMap<>();
+        Map<String, io.learnbridge.worker.ChangeDetector> eventDetectors = new java.util.concurrent.ConcurrentHashMap<>();
+        Map<String, java.util.Optional<String>> rescindPointers = new java.util.concurrent.ConcurrentHashMap<>();
+        registry.bind("events", new EventProcessor(inbox, mappings, source -> eventTargets.computeIfAbsent(source, targetsOf), metrics,
                 properties.apply("learnbridge.events.batchSize").map(Integer::parseInt).orElse(100),
-                source -> new DropPolicies(properties).of(source, targetsOf.apply(source)).detector(),
-                source -> properties.apply("learnbridge.sources." + source + ".rescindPointer").map(String::strip).filter(p -> !p.isEmpty())));
+                source -> eventDetectors.computeIfAbsent(source, s -> new DropPolicies(properties).of(s, targetsOf.apply(s)).detector()),
+                source -> rescindPointers.computeIfAbsent(source, s -> properties.apply("learnbridge.sources." + s + ".rescindPointer")
+                        .map(String::strip).filter(p -> !p.isEmpty()))));
         registry.bind("kafkaIngest", new KafkaIngest(inbox, metrics,
                 properties.apply("learnbridge.kafka.maxRecordBytes").map(Integer::parseInt).orElse(256 * 1024)));
         Map<String, WebhookSource> webhookSources = new HashMap<>();
