@@ -23,9 +23,16 @@ public final class TargetKinds implements Function<String, Set<String>> {
         this.properties = properties;
     }
 
+    /** Each target's kinds once read (they are asked for every change queued); empty for all. */
+    private final java.util.Map<String, Optional<Set<String>>> read = new java.util.concurrent.ConcurrentHashMap<>();
+
     /** The kinds the target takes, or null for all. */
     @Override
     public Set<String> apply(String target) {
+        return read.computeIfAbsent(target, t -> Optional.ofNullable(kinds(t))).orElse(null);
+    }
+
+    private Set<String> kinds(String target) {
         String key = "learnbridge.targets." + target + ".changes";
         Optional<String> value = properties.apply(key).map(String::strip).filter(s -> !s.isEmpty());
         if (value.isEmpty()) {
