@@ -157,14 +157,7 @@ public final class KafkaBench {
                       - {name: groupId, value: "{{learnbridge.sources.%1$s.kafka.groupId}}"}
                 """.formatted(SOURCE), StandardCharsets.UTF_8);
         String group = "learnbridge-bench-" + run + "-" + System.nanoTime();
-        Properties p = new Properties();
-        p.put("learnbridge.store.url", db.url());
-        if (db.user() != null) {
-            p.put("learnbridge.store.user", db.user());
-        }
-        if (db.password() != null) {
-            p.put("learnbridge.store.password", db.password());
-        }
+        Properties p = db.bridgeSettings();
         p.put("learnbridge.instanceId", "benchmark-kafka-" + run);
         p.put("learnbridge.sources.hris.directory", home.resolve("drops/hris").toString());
         p.put("learnbridge.sources." + SOURCE + ".targets", TARGET);

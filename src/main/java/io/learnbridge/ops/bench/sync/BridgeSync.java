@@ -96,14 +96,7 @@ public final class BridgeSync implements SyncPipeline {
                       - {name: source, value: %1$s}
                       - {name: directory, value: "{{learnbridge.sources.%1$s.directory}}"}
                 """.formatted(DELTA_SOURCE), StandardCharsets.UTF_8);
-        Properties p = new Properties();
-        p.put("learnbridge.store.url", db.url());
-        if (db.user() != null) {
-            p.put("learnbridge.store.user", db.user());
-        }
-        if (db.password() != null) {
-            p.put("learnbridge.store.password", db.password());
-        }
+        Properties p = db.bridgeSettings();
         p.put("learnbridge.instanceId", "benchmark-sync-" + run);
         p.put("learnbridge.mappings.location", "file:" + mappings);
         p.put("learnbridge.sources." + SOURCE + ".directory", home.resolve("drops/" + SOURCE).toString());

@@ -29,6 +29,19 @@ public record StoreDb(String name, String url, String user, String password, Pat
         }
     }
 
+    /** The bridge's settings for this store: {@code learnbridge.store.url}, and its user and password when it has them. */
+    public java.util.Properties bridgeSettings() {
+        java.util.Properties p = new java.util.Properties();
+        p.put("learnbridge.store.url", url);
+        if (user != null) {
+            p.put("learnbridge.store.user", user);
+        }
+        if (password != null) {
+            p.put("learnbridge.store.password", password);
+        }
+        return p;
+    }
+
     /** A new connection to this store with its credentials (auto-commit, as the driver opens it). */
     public Connection connect() throws SQLException {
         java.util.Properties p = new java.util.Properties();
