@@ -103,23 +103,48 @@ public final class DeliveryQueue {
         return enqueueEvent(c, source, eventId, workerId, target, canonical, "UPDATE");
     }
 
+    /** One pending delivery of an applied event ({@link #enqueueEvents}). */
+    record EventDelivery(String source, long eventId, String workerId, String target, String canonical, String changeKind) {
+    }
+
+    /** Inserts the pending deliveries of applied events in one JDBC batch (none for an event and target queued already). */
+    static void enqueueEvents(Connection c, List<EventDelivery> deliveries) throws SQLException {
+        if (deliveries.isEmpty()) {
+            return;
+        }
+        Instant now = Instant.now();
+        try (PreparedStatement ps = c.prepareStatement(ENQUEUE_EVENT)) {
+            for (EventDelivery d : deliveries) {
+                bindEvent(ps, d.source(), d.eventId(), d.workerId(), d.target(), d.canonical(), d.changeKind(), now);
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+    }
+
+    private static final String ENQUEUE_EVENT = """
+            insert into delivery (source, event_id, worker_id, target, canonical, status, attempts, created_at, updated_at, change_kind)
+            select ?, ?, ?, ?, ?, 'PENDING', 0, ?, ?, ?
+            from (select 1 as one) x where not exists (select 1 from delivery where event_id = ? and target = ?)""";
+
+    private static void bindEvent(PreparedStatement ps, String source, long eventId, String workerId, String target, String canonical,
+                                  String changeKind, Instant now) throws SQLException {
+        ps.setString(1, source);
+        ps.setLong(2, eventId);
+        ps.setString(3, workerId);
+        ps.setString(4, target);
+        ps.setString(5, canonical);
+        Sql.setTime(ps, 6, now);
+        Sql.setTime(ps, 7, now);
+        ps.setString(8, changeKind);
+        ps.setLong(9, eventId);
+        ps.setString(10, target);
+    }
+
     static int enqueueEvent(Connection c, String source, long eventId, String workerId, String target, String canonical, String changeKind)
             throws SQLException {
-        Instant now = Instant.now();
-        try (PreparedStatement ps = c.prepareStatement("""
-                insert into delivery (source, event_id, worker_id, target, canonical, status, attempts, created_at, updated_at, change_kind)
-                select ?, ?, ?, ?, ?, 'PENDING', 0, ?, ?, ?
-                from (select 1 as one) x where not exists (select 1 from delivery where event_id = ? and target = ?)""")) {
-            ps.setString(1, source);
-            ps.setLong(2, eventId);
-            ps.setString(3, workerId);
-            ps.setString(4, target);
-            ps.setString(5, canonical);
-            Sql.setTime(ps, 6, now);
-            Sql.setTime(ps, 7, now);
-            ps.setString(8, changeKind);
-            ps.setLong(9, eventId);
-            ps.setString(10, target);
+        try (PreparedStatement ps = c.prepareStatement(ENQUEUE_EVENT)) {
+            bindEvent(ps, source, eventId, workerId, target, canonical, changeKind, Instant.now());
             return ps.executeUpdate();
         }
     }

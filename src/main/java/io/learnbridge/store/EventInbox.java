@@ -341,17 +341,110 @@ public final class EventInbox {
      */
     public List<Applied> applyAll(List<Mapped> batch) {
         return store.tx(c -> {
-            List<Applied> done = new ArrayList<>(batch.size());
+            // the batch's workers are read (and their stored states locked) once, then the events are
+            // decided in order against those states as they change, and the writes go out in JDBC
+            // batches: a handful of statements a batch instead of five or six an event
+            java.util.TreeSet<String> workers = new java.util.TreeSet<>();
+            boolean detecting = false;
             for (Mapped m : batch) {
                 if (m instanceof Accepted a) {
-                    done.add(new Applied(m, applyIn(c, a.event(), a.workerId(), a.effectiveAt(), a.canonical(), a.targets(), a.detector()).name(), 0));
-                } else {
-                    Rejected r = (Rejected) m;
-                    done.add(new Applied(m, "REJECTED", rejectIn(c, r.event(), null, r.field(), r.reason())));
+                    workers.add(a.workerId());
+                    detecting |= a.detector() != null;
                 }
             }
+            java.util.Map<String, Instant> effective = lockedStates(c, workers);
+            java.util.Set<String> existed = new java.util.HashSet<>(effective.keySet());
+            java.util.Map<String, String> records = detecting ? WorkerStates.canonicals(c, workers) : new java.util.HashMap<>();
+            java.util.Map<String, WorkerStates.Write> writes = new java.util.LinkedHashMap<>();
+            List<DeliveryQueue.EventDelivery> deliveries = new ArrayList<>();
+            List<Finished> finished = new ArrayList<>();
+            List<Applied> done = new ArrayList<>(batch.size());
+            for (Mapped m : batch) {
+                if (!(m instanceof Accepted a)) {
+                    Rejected r = (Rejected) m;
+                    done.add(new Applied(m, "REJECTED", rejectIn(c, r.event(), null, r.field(), r.reason())));
+                    continue;
+                }
+                String kind = "UPDATE";
+                if (a.detector() != null) {
+                    String stored = records.get(a.workerId());
+                    io.learnbridge.worker.Change change = a.detector().detect(stored == null ? null : CanonicalRecord.fromJson(stored),
+                            CanonicalRecord.fromJson(a.canonical()));
+                    if (change.isNoop()) {
+                        finished.add(new Finished(a.event().id(), WorkerStates.Outcome.UNCHANGED.name(), a.workerId(), a.effectiveAt()));
+                        done.add(new Applied(m, WorkerStates.Outcome.UNCHANGED.name(), 0));
+                        continue;
+                    }
+                    kind = change.kind().name();
+                }
+                boolean exists = effective.containsKey(a.workerId());
+                if (exists && effective.get(a.workerId()).isAfter(a.effectiveAt())) {
+                    finished.add(new Finished(a.event().id(), WorkerStates.Outcome.SUPERSEDED.name(), a.workerId(), a.effectiveAt()));
+                    done.add(new Applied(m, WorkerStates.Outcome.SUPERSEDED.name(), 0));
+                    continue;
+                }
+                WorkerStates.Write before = writes.get(a.workerId());
+                writes.put(a.workerId(), new WorkerStates.Write(a.workerId(), a.effectiveAt(), a.event().source(),
+                        WorkerStates.statusOf(a.canonical()), a.detector() != null ? kind : exists ? "UPDATE" : "JOIN",
+                        CanonicalRecord.fromJson(a.canonical()).stateHash(), a.canonical(), before != null ? before.homeSource() : a.event().source()));
+                effective.put(a.workerId(), a.effectiveAt());
+                records.put(a.workerId(), a.canonical());
+                for (String target : a.targets()) {
+                    java.util.Set<String> takes = kindsOf.apply(target);
+                    if (takes == null || takes.contains(kind)) {
+                        deliveries.add(new DeliveryQueue.EventDelivery(a.event().source(), a.event().id(), a.workerId(), target, a.canonical(), kind));
+                    }
+                }
+                finished.add(new Finished(a.event().id(), WorkerStates.Outcome.APPLIED.name(), a.workerId(), a.effectiveAt()));
+                done.add(new Applied(m, WorkerStates.Outcome.APPLIED.name(), 0));
+            }
+            WorkerStates.writeAll(c, writes.values(), existed);
+            DeliveryQueue.enqueueEvents(c, deliveries);
+            finishAll(c, finished);
             return done;
         });
+    }
+
+    /** An event's outcome, written by {@link #finishAll}. */
+    private record Finished(long eventId, String status, String workerId, Instant effectiveAt) {
+    }
+
+    /** The stored effective time of each of {@code workers} that has a state, each row locked for this transaction (in id order). */
+    private static java.util.Map<String, Instant> lockedStates(Connection c, java.util.SortedSet<String> workers) throws SQLException {
+        java.util.Map<String, Instant> effective = new java.util.HashMap<>();
+        for (List<String> chunk : Sql.chunks(workers, Sql.IN_LIST)) {
+            try (PreparedStatement ps = c.prepareStatement("select worker_id, effective_at from worker_state where worker_id in ("
+                    + String.join(", ", java.util.Collections.nCopies(chunk.size(), "?")) + ") order by worker_id for update")) {
+                for (int i = 0; i < chunk.size(); i++) {
+                    ps.setString(i + 1, chunk.get(i));
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        effective.put(rs.getString(1), Sql.time(rs, "effective_at"));
+                    }
+                }
+            }
+        }
+        return effective;
+    }
+
+    private static void finishAll(Connection c, List<Finished> events) throws SQLException {
+        if (events.isEmpty()) {
+            return;
+        }
+        Instant now = Instant.now();
+        try (PreparedStatement ps = c.prepareStatement("""
+                update inbound_event set status = ?, worker_id = ?, effective_at = ?, lease_until = null, processed_at = ? where id = ?""")) {
+            for (Finished e : events) {
+                ps.setString(1, e.status());
+                ps.setString(2, e.workerId());
+                Sql.setTime(ps, 3, e.effectiveAt());
+                Sql.setTime(ps, 4, now);
+                ps.setLong(5, e.eventId());
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
     }
 
     private WorkerStates.Outcome applyIn(Connection c, Event event, String workerId, Instant effectiveAt, String canonical, List<String> targets,

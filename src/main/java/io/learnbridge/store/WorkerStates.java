@@ -106,6 +106,53 @@ public final class WorkerStates {
         return Outcome.APPLIED;
     }
 
+    /** A worker's newest state as a batch of events leaves it ({@link #writeAll}); {@code homeSource} is written only for a new worker. */
+    record Write(String workerId, Instant effectiveAt, String source, String employmentStatus, String enrolmentKind, String stateHash,
+                 String canonical, String homeSource) {
+    }
+
+    /**
+     * Writes each worker's state and record in JDBC batches: an update for the workers in
+     * {@code existed} (stored before), an insert for the others. What {@link #apply} writes for the
+     * last applied change of each worker; the caller decided the changes against the locked states.
+     */
+    static void writeAll(Connection c, java.util.Collection<Write> writes, java.util.Set<String> existed) throws SQLException {
+        if (writes.isEmpty()) {
+            return;
+        }
+        Instant now = Instant.now();
+        try (PreparedStatement update = c.prepareStatement("update worker_state set effective_at = ?, source = ?, updated_at = ?, "
+                + "employment_status = ?, enrolment_due = true, enrolment_kind = ?, state_hash = ? where worker_id = ?");
+             PreparedStatement insert = c.prepareStatement("insert into worker_state (effective_at, source, updated_at, employment_status, "
+                     + "enrolment_due, enrolment_kind, state_hash, worker_id, home_source) values (?, ?, ?, ?, true, ?, ?, ?, ?)");
+             PreparedStatement updateRecord = c.prepareStatement("update worker_record set canonical = ? where worker_id = ?");
+             PreparedStatement insertRecord = c.prepareStatement("insert into worker_record (canonical, worker_id) values (?, ?)")) {
+            for (Write w : writes) {
+                boolean stored = existed.contains(w.workerId());
+                PreparedStatement ps = stored ? update : insert;
+                Sql.setTime(ps, 1, w.effectiveAt());
+                ps.setString(2, w.source());
+                Sql.setTime(ps, 3, now);
+                ps.setString(4, w.employmentStatus());
+                ps.setString(5, w.enrolmentKind());
+                ps.setString(6, w.stateHash());
+                ps.setString(7, w.workerId());
+                if (!stored) {
+                    ps.setString(8, w.homeSource());
+                }
+                ps.addBatch();
+                PreparedStatement record = stored ? updateRecord : insertRecord;
+                record.setString(1, w.canonical());
+                record.setString(2, w.workerId());
+                record.addBatch();
+            }
+            update.executeBatch();
+            insert.executeBatch();
+            updateRecord.executeBatch();
+            insertRecord.executeBatch();
+        }
+    }
+
     /** What the store knows of a worker before a change: the state hash (null before V10) and effective time. */
     record Known(String stateHash, Instant effectiveAt) {
     }

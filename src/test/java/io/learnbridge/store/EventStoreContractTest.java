@@ -2,6 +2,7 @@ package io.learnbridge.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -110,6 +111,37 @@ class EventStoreContractTest {
         });
         assertThat(new DeliveryQueue(store, "a", LEASE).claim("lms", 10)).extracting(Delivery::workerId).containsExactly("E1", "E2");
         assertThat(inbox.claim(10)).as("every event of the batch is settled").isEmpty();
+    }
+
+    @OnEveryDatabase
+    void withinABatchEachEventIsDecidedAgainstTheStateTheEventsBeforeItLeft(Store store) {
+        EventInbox inbox = new EventInbox(store, "a", LEASE);
+        io.learnbridge.worker.ChangeDetector detector = new io.learnbridge.worker.ChangeDetector(false);
+        for (String key : List.of("e9", "e5-new", "e5-same", "e5-moved", "e9-moved")) {
+            inbox.receive("hook", EventInbox.Channel.WEBHOOK, "id:" + key, "webhook id:" + key, "{}");
+        }
+        List<EventInbox.Event> events = inbox.claim(10);
+        inbox.applyAll(List.of(new EventInbox.Accepted(events.get(0), "E9", MONDAY, state("E9", "clerk"), TARGETS, detector)));
+
+        List<EventInbox.Applied> applied = inbox.applyAll(List.of(
+                new EventInbox.Accepted(events.get(1), "E5", MONDAY, state("E5", "clerk"), TARGETS, detector),
+                // the same state again: unchanged against the state the event before it left, not the empty store
+                new EventInbox.Accepted(events.get(2), "E5", MONDAY.plusSeconds(60), state("E5", "clerk"), TARGETS, detector),
+                new EventInbox.Accepted(events.get(3), "E5", FRIDAY, state("E5", "manager"), TARGETS, detector),
+                new EventInbox.Accepted(events.get(4), "E9", FRIDAY, state("E9", "manager"), TARGETS, detector)));
+
+        assertThat(applied).extracting(EventInbox.Applied::outcome).containsExactly("APPLIED", "UNCHANGED", "APPLIED", "APPLIED");
+        assertThat(new WorkerStates(store).get("E5")).hasValueSatisfying(s -> assertThat(s.canonical()).contains("manager"));
+        assertThat(new WorkerStates(store).get("E9")).hasValueSatisfying(s -> assertThat(s.canonical()).contains("manager"));
+        assertThat(store.<String>tx(c -> {
+            try (var rs = c.createStatement().executeQuery("select home_source || ' ' || enrolment_kind from worker_state where worker_id = 'E5'")) {
+                rs.next();
+                return rs.getString(1);
+            }
+        })).as("a new worker keeps the source that created it; the last change's kind (a new job title: MOVE) is due for enrolment").isEqualTo("hook MOVE");
+        assertThat(new DeliveryQueue(store, "a", LEASE).claim("lms", 10)).extracting(Delivery::workerId, Delivery::changeKind)
+                .containsExactly(tuple("E9", "JOIN"), tuple("E5", "JOIN"), tuple("E5", "MOVE"), tuple("E9", "MOVE"));
+        assertThat(inbox.count("hook", "UNCHANGED")).isEqualTo(1);
     }
 
     @OnEveryDatabase
