@@ -340,7 +340,7 @@ public final class EventInbox {
      * as {@link #rejectMapped}. Nothing of the batch is committed when one of them fails.
      */
     public List<Applied> applyAll(List<Mapped> batch) {
-        return store.tx(c -> {
+        List<Applied> applied = store.tx(c -> {
             // the batch's workers are read (and their stored states locked) once, then the events are
             // decided in order against those states as they change, and the writes go out in JDBC
             // batches: a handful of statements a batch instead of five or six an event
@@ -401,7 +401,37 @@ public final class EventInbox {
             WorkerStates.writeAll(c, writes.values(), existed);
             DeliveryQueue.enqueueEvents(c, deliveries);
             finishAll(c, finished);
+            newWorkers.addAndGet(writes.size() - (int) writes.keySet().stream().filter(existed::contains).count());
             return done;
+        });
+        analyzeWhenGrown();
+        return applied;
+    }
+
+    /** Workers these events created since the statistics of their tables were last refreshed (PostgreSQL). */
+    private final java.util.concurrent.atomic.AtomicLong newWorkers = new java.util.concurrent.atomic.AtomicLong();
+    private volatile long workersAtAnalyze;
+
+    /**
+     * On PostgreSQL, {@code ANALYZE} of the workers' tables once the events have added a quarter more
+     * workers (at least 1,000) than they held when last analysed: a batch reads its workers by lists
+     * of keys, and planned on the statistics of a near-empty table PostgreSQL scanned whole tables
+     * for each batch (a stream of new workers slowed to 700 events/s). Autovacuum would analyse them
+     * too, a minute or more later.
+     */
+    private void analyzeWhenGrown() {
+        long added = newWorkers.get();
+        if (!store.postgres() || added < 1_000 || added < workersAtAnalyze / 4) {
+            return;
+        }
+        newWorkers.addAndGet(-added);
+        workersAtAnalyze += added;
+        store.tx(c -> {
+            try (var st = c.createStatement()) {
+                st.execute("analyze worker_state");
+                st.execute("analyze worker_record");
+            }
+            return null;
         });
     }
 
