@@ -2,7 +2,9 @@ package io.learnbridge.camel;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -17,10 +19,7 @@ class StagingBehindTest {
         List<Integer> staged = new CopyOnWriteArrayList<>();
         for (int i = 0; i < 50; i++) {
             int batch = i;
-            staging.submit(() -> {
-                sleep(1);
-                staged.add(batch);
-            });
+            staging.submit(() -> staged.add(batch));
         }
         staging.finish();
         assertThat(staged).hasSize(50).isSorted();
@@ -30,12 +29,12 @@ class StagingBehindTest {
     void theRouteIsHeldWhileTwoBatchesAreBehind() throws Exception {
         StagingBehind staging = new StagingBehind(2);
         CountDownLatch release = new CountDownLatch(1);
-        staging.submit(() -> await(release));
+        staging.submit(() -> awaitLatch(release));
         staging.submit(() -> { });
         Thread third = new Thread(() -> staging.submit(() -> { }));
         third.start();
-        third.join(200);
-        assertThat(third.isAlive()).as("a third hand-over waits for the first batch").isTrue();
+        // a third hand-over waits for the first batch
+        await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(third::isAlive);
         release.countDown();
         third.join(5_000);
         assertThat(third.isAlive()).isFalse();
@@ -48,7 +47,7 @@ class StagingBehindTest {
         List<Integer> staged = new CopyOnWriteArrayList<>();
         CountDownLatch failNow = new CountDownLatch(1);
         staging.submit(() -> {
-            await(failNow);
+            awaitLatch(failNow);
             throw new IllegalStateException("store down");
         });
         staging.submit(() -> staged.add(-1)); // waiting behind the batch that fails
@@ -72,31 +71,24 @@ class StagingBehindTest {
         List<String> staged = new CopyOnWriteArrayList<>();
         staging.submit(() -> {
             started.countDown();
-            await(release);
+            awaitLatch(release);
             staged.add("first");
         });
         staging.submit(() -> staged.add("second"));
         assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
-        Thread releaser = new Thread(() -> {
-            sleep(100);
-            release.countDown();
-        });
-        releaser.start();
-        staging.abandon();
+        Thread abandoning = new Thread(staging::abandon);
+        abandoning.start();
+        // abandon waits for the batch being staged: release it only once abandon is waiting
+        await().atMost(Duration.ofSeconds(5)).until(() -> abandoning.getState() == Thread.State.WAITING);
+        release.countDown();
+        abandoning.join(5_000);
+        assertThat(abandoning.isAlive()).isFalse();
         assertThat(staged).containsExactly("first");
     }
 
-    private static void await(CountDownLatch latch) {
+    private static void awaitLatch(CountDownLatch latch) {
         try {
             assertThat(latch.await(10, TimeUnit.SECONDS)).isTrue();
-        } catch (InterruptedException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
         } catch (InterruptedException e) {
             throw new IllegalStateException(e);
         }

@@ -1,10 +1,11 @@
 package io.learnbridge.target.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.awaitility.Awaitility.await;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -31,15 +32,14 @@ class SendPipelineTest {
         List<String> order = new CopyOnWriteArrayList<>();
         CompletableFuture<Void> first = pipeline.send("w1", () -> {
             order.add("w1 v1 start");
-            await(firstMayFinish);
+            awaitLatch(firstMayFinish);
             order.add("w1 v1 end");
         }, threads);
         CompletableFuture<Void> second = pipeline.send("w1", () -> order.add("w1 v2"), threads);
         CompletableFuture<Void> other = pipeline.send("w2", () -> order.add("w2"), threads);
 
         other.get(5, TimeUnit.SECONDS);
-        Thread.sleep(100);
-        assertFalse(second.isDone(), "the second send of w1 waits for the first");
+        await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(() -> !second.isDone()); // waits for the first
         firstMayFinish.countDown();
         second.get(5, TimeUnit.SECONDS);
         assertTrue(first.isDone());
@@ -65,21 +65,21 @@ class SendPipelineTest {
         pipeline.submitted(a); // one in flight: returns at once
 
         CompletableFuture<Void> handedOver = CompletableFuture.runAsync(() -> pipeline.submitted(b), threads);
-        Thread.sleep(100);
-        assertFalse(handedOver.isDone(), "two batches in flight with depth 1: waits for the first");
+        // two batches in flight with depth 1: the hand-over waits for the first
+        await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(() -> !handedOver.isDone());
         a.completeExceptionally(new IllegalStateException("settling failed"));
         java.util.concurrent.ExecutionException thrown = assertThrows(java.util.concurrent.ExecutionException.class,
                 () -> handedOver.get(5, TimeUnit.SECONDS));
         assertEquals("settling failed", thrown.getCause().getMessage());
 
         CompletableFuture<Void> drained = CompletableFuture.runAsync(pipeline::drain, threads);
-        Thread.sleep(100);
-        assertFalse(drained.isDone(), "drain waits for the batch still in flight");
+        // drain waits for the batch still in flight
+        await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(() -> !drained.isDone());
         b.complete(null);
         drained.get(5, TimeUnit.SECONDS);
     }
 
-    private static void await(CountDownLatch latch) {
+    private static void awaitLatch(CountDownLatch latch) {
         try {
             assertTrue(latch.await(10, TimeUnit.SECONDS));
         } catch (InterruptedException e) {
