@@ -312,7 +312,9 @@ public final class EventInbox {
      */
     public WorkerStates.Outcome apply(Event event, String workerId, Instant effectiveAt, String canonical, List<String> targets,
                                       ChangeDetector detector) {
-        return store.tx(c -> applyIn(c, event, workerId, effectiveAt, canonical, targets, detector));
+        // a batch of one: the same decision as every batch
+        return WorkerStates.Outcome.valueOf(applyAll(List.of(new Accepted(event, workerId, effectiveAt, canonical, targets, detector)))
+                .get(0).outcome());
     }
 
     /** A mapped event, ready to be applied: accepted with its record, or rejected by its source mapping. */
@@ -335,9 +337,11 @@ public final class EventInbox {
 
     /**
      * Applies a batch of mapped events in one transaction, in order (two events for one worker are
-     * applied one after the other, as they would be one by one): each accepted one as
-     * {@link #apply(Event, String, Instant, String, List, ChangeDetector)} does, each rejected one
-     * as {@link #rejectMapped}. Nothing of the batch is committed when one of them fails.
+     * applied one after the other, as they would be one by one). An accepted one that leaves its
+     * worker as stored (with a change detector) is UNCHANGED; one older than the worker's state is
+     * SUPERSEDED; otherwise it becomes the worker's state and is queued for each target that takes
+     * its kind (APPLIED). A rejected one goes to the exception queue as {@link #rejectMapped} does.
+     * Nothing of the batch is committed when one of them fails.
      */
     public List<Applied> applyAll(List<Mapped> batch) {
         List<Applied> applied = store.tx(c -> {
@@ -475,33 +479,6 @@ public final class EventInbox {
             }
             ps.executeBatch();
         }
-    }
-
-    private WorkerStates.Outcome applyIn(Connection c, Event event, String workerId, Instant effectiveAt, String canonical, List<String> targets,
-                                         ChangeDetector detector) throws SQLException {
-        String kind = "UPDATE";
-        if (detector != null) {
-            String stored = storedState(c, workerId);
-            io.learnbridge.worker.Change change = detector.detect(stored == null ? null : CanonicalRecord.fromJson(stored),
-                    CanonicalRecord.fromJson(canonical));
-            if (change.isNoop()) {
-                finish(c, event.id(), WorkerStates.Outcome.UNCHANGED.name(), workerId, effectiveAt);
-                return WorkerStates.Outcome.UNCHANGED;
-            }
-            kind = change.kind().name();
-        }
-        WorkerStates.Outcome outcome = WorkerStates.apply(c, workerId, effectiveAt, canonical, event.source(),
-                WorkerStates.statusOf(canonical), detector == null ? null : kind);
-        if (outcome == WorkerStates.Outcome.APPLIED) {
-            for (String target : targets) {
-                java.util.Set<String> takes = kindsOf.apply(target);
-                if (takes == null || takes.contains(kind)) {
-                    DeliveryQueue.enqueueEvent(c, event.source(), event.id(), workerId, target, canonical, kind);
-                }
-            }
-        }
-        finish(c, event.id(), outcome.name(), workerId, effectiveAt);
-        return outcome;
     }
 
     /**
