@@ -20,7 +20,10 @@ final class Sql {
         } else {
             // truncated to what the databases keep (microseconds): they round, and a rounded-up
             // "now" would make a change planned at that instant look future-dated
-            ps.setObject(index, OffsetDateTime.ofInstant(instant.truncatedTo(java.time.temporal.ChronoUnit.MICROS), ZoneOffset.UTC));
+            // (from the epoch second: OffsetDateTime.ofInstant builds a new ZoneRules on every call)
+            long micros = instant.getNano() / 1000;
+            ps.setObject(index, OffsetDateTime.of(java.time.LocalDateTime.ofEpochSecond(instant.getEpochSecond(), (int) micros * 1000, ZoneOffset.UTC),
+                    ZoneOffset.UTC));
         }
     }
 

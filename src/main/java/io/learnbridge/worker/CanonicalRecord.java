@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Collections;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -109,23 +108,47 @@ public final class CanonicalRecord {
         }
     }
 
+    /**
+     * Reads a record written by {@link #toJson}. Streamed field by field into the record's map (no
+     * tree in between: this runs for every stored state and every delivery read back); a value that
+     * is not a string or null is read as a tree and taken as its text, as before.
+     */
     public static CanonicalRecord fromJson(String json) {
-        try {
-            JsonNode node = JSON.readTree(json);
-            Map<String, String> values = new LinkedHashMap<>();
-            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
-                if (e.getKey().equals("attributes") && e.getValue().isObject()) {
-                    e.getValue().fields().forEachRemaining(a ->
-                            values.put(CanonicalField.ATTRIBUTES_PREFIX + a.getKey(), a.getValue().asText()));
-                } else if (!e.getValue().isNull()) {
-                    values.put(e.getKey(), e.getValue().asText());
+        try (com.fasterxml.jackson.core.JsonParser p = JSON.getFactory().createParser(json)) {
+            if (p.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+                throw new IllegalArgumentException("not a canonical record: not a JSON object");
+            }
+            LinkedHashMap<String, String> values = new LinkedHashMap<>();
+            while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                com.fasterxml.jackson.core.JsonToken token = p.nextToken();
+                if (name.equals("attributes") && token == com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+                    while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+                        String attribute = CanonicalField.ATTRIBUTES_PREFIX + p.currentName();
+                        p.nextToken();
+                        values.put(attribute, text(p, "null"));
+                    }
+                } else if (token != com.fasterxml.jackson.core.JsonToken.VALUE_NULL) {
+                    values.put(name, text(p, null));
                 }
             }
-            return new CanonicalRecord(values);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("not a canonical record: " + e.getOriginalMessage(), e);
+            if (p.nextToken() != null) {
+                throw new IllegalArgumentException("not a canonical record: more after the JSON object");
+            }
+            return new CanonicalRecord(values, true);
+        } catch (java.io.IOException e) {
+            String reason = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+            throw new IllegalArgumentException("not a canonical record: " + reason, e);
         }
+    }
+
+    /** The current value as text: a string as it is, null as {@code nullText}, anything else as its tree's text. */
+    private static String text(com.fasterxml.jackson.core.JsonParser p, String nullText) throws java.io.IOException {
+        return switch (p.currentToken()) {
+            case VALUE_STRING -> p.getText();
+            case VALUE_NULL -> nullText;
+            default -> JSON.<JsonNode>readTree(p).asText();
+        };
     }
 
     @Override

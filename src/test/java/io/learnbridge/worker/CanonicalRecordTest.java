@@ -1,6 +1,7 @@
 package io.learnbridge.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -27,5 +28,36 @@ class CanonicalRecordTest {
         assertThat(record.stateHash()).isEqualTo(HexFormat.of().formatHex(expected));
         assertThat(record.with("effectiveAt", "2027-01-01T00:00:00Z").stateHash()).isEqualTo(record.stateHash());
         assertThat(record.with("familyName", "Roe").stateHash()).isNotEqualTo(record.stateHash());
+    }
+
+    @Test
+    void aRecordReadsBackFromItsJsonWithEveryFieldAndAttribute() {
+        Map<String, String> values = new LinkedHashMap<>();
+        values.put("workerId", "E1");
+        values.put("givenName", "Zoë \"Z\" O'Neil");
+        values.put("attributes.costCentre", "C-9");
+        values.put("email", "z@example.com");
+        values.put("attributes.badge", "");
+        CanonicalRecord record = new CanonicalRecord(values);
+
+        CanonicalRecord back = CanonicalRecord.fromJson(record.toJson());
+
+        assertThat(back).isEqualTo(record);
+        // custom fields come back together, where the first of them was (they are nested under "attributes")
+        assertThat(back.values().keySet()).containsExactly("workerId", "givenName", "attributes.costCentre", "attributes.badge", "email");
+    }
+
+    @Test
+    void valuesThatAreNotStringsAreReadAsTheirTextNullFieldsAreAbsentAndAnythingButOneObjectIsRefused() {
+        CanonicalRecord record = CanonicalRecord.fromJson(
+                "{\"workerId\":\"E1\",\"fte\":0.5,\"active\":true,\"managerId\":null,\"attributes\":{\"grade\":7,\"note\":null}}");
+
+        assertThat(record.values()).containsExactly(Map.entry("workerId", "E1"), Map.entry("fte", "0.5"), Map.entry("active", "true"),
+                Map.entry("attributes.grade", "7"), Map.entry("attributes.note", "null"));
+        assertThatThrownBy(() -> CanonicalRecord.fromJson("[1]")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a JSON object");
+        assertThatThrownBy(() -> CanonicalRecord.fromJson("{\"workerId\":\"E1\"} {}")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("more after");
+        assertThatThrownBy(() -> CanonicalRecord.fromJson("{\"workerId\":")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("not a canonical record");
     }
 }

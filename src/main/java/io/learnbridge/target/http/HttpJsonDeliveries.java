@@ -58,6 +58,9 @@ public final class HttpJsonDeliveries extends io.learnbridge.target.TargetAdapte
     }
 
     /** One answer: {@code status} null when there was none; {@code authorization} the header it was sent with. */
+    /** Characters of a refused request's answer kept for its exception entry's excerpt. */
+    private static final int MAX_KEPT_BODY = 64 * 1024;
+
     private record Answer(Integer status, String body, Duration retryAfter, String detail, String authorization) {
 
         boolean ok() {
@@ -246,8 +249,17 @@ public final class HttpJsonDeliveries extends io.learnbridge.target.TargetAdapte
         }
         try {
             return target.http().execute(request, response -> {
-                String body = response.getEntity() == null ? null : EntityUtils.toString(response.getEntity(), StandardCharsets.UTF_8);
                 int status = response.getCode();
+                // an accepted request's body is never looked at: drained for the connection's reuse, not
+                // decoded (that was most of what a delivery thread allocated); a refusal's is kept for its excerpt
+                String body = null;
+                if (response.getEntity() != null) {
+                    if (status >= 200 && status < 300) {
+                        EntityUtils.consume(response.getEntity());
+                    } else {
+                        body = EntityUtils.toString(response.getEntity(), StandardCharsets.UTF_8, MAX_KEPT_BODY);
+                    }
+                }
                 boolean transientStatus = status == 408 || status == 429 || status >= 500;
                 String detail = "target answered HTTP " + status + (status >= 300 ? transientStatus ? " (transient)" : " (permanent)" : "");
                 return new Answer(status, body, TargetHttp.retryAfter(response.getFirstHeader("Retry-After")), detail, authorization);
