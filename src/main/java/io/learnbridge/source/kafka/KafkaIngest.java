@@ -1,6 +1,5 @@
 package io.learnbridge.source.kafka;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.learnbridge.camel.Metrics;
 import io.learnbridge.store.EventInbox;
@@ -139,12 +138,16 @@ public final class KafkaIngest {
         manual.commit();
     }
 
+    /** Null when the value is one JSON object: checked token by token, no tree built (the event is parsed again when processed). */
     private static String jsonProblem(String text) {
-        try {
-            JsonNode node = JSON.readTree(text);
-            return node != null && node.isObject() ? null : "value is JSON but not an object";
+        try (com.fasterxml.jackson.core.JsonParser parser = JSON.getFactory().createParser(text)) {
+            com.fasterxml.jackson.core.JsonToken first = parser.nextToken();
+            parser.skipChildren();
+            return first == com.fasterxml.jackson.core.JsonToken.START_OBJECT ? null : "value is JSON but not an object";
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             return "value is not JSON: " + e.getOriginalMessage().lines().findFirst().orElse("");
+        } catch (java.io.IOException e) {
+            return "value is not JSON: " + e.getMessage();
         }
     }
 }
