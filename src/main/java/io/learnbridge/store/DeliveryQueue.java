@@ -174,23 +174,20 @@ public final class DeliveryQueue {
             if (candidates.isEmpty()) {
                 return candidates;
             }
-            List<Delivery> claimed = new ArrayList<>(candidates.size());
-            try (PreparedStatement ps = c.prepareStatement("""
-                    update delivery set status = 'SENDING', lease_until = ?, claimed_by = ?, attempts = attempts + 1, updated_at = ?
-                    where id = ? and (status = 'PENDING' or (status = 'SENDING' and lease_until < ?))""")) {
-                for (Delivery d : candidates) {
-                    Sql.setTime(ps, 1, now.plus(lease));
-                    ps.setString(2, instanceId);
-                    Sql.setTime(ps, 3, now);
-                    ps.setLong(4, d.id());
-                    Sql.setTime(ps, 5, now);
-                    ps.addBatch();
-                }
-                int[] counts = ps.executeBatch();
-                for (int i = 0; i < counts.length; i++) {
-                    if (counts[i] != 0) {
-                        claimed.add(candidates.get(i));
-                    }
+            // one statement for the whole batch; another instance may have claimed some since the read
+            java.util.Set<Long> won = Sql.updateReturningIds(c,
+                    "update delivery set status = 'SENDING', lease_until = ?, claimed_by = ?, attempts = attempts + 1, updated_at = ? where id "
+                    + Sql.inIds(c) + " and (status = 'PENDING' or (status = 'SENDING' and lease_until < ?))", ps -> {
+                Sql.setTime(ps, 1, now.plus(lease));
+                ps.setString(2, instanceId);
+                Sql.setTime(ps, 3, now);
+                ps.setArray(4, Sql.ids(c, candidates.stream().map(Delivery::id).toList()));
+                Sql.setTime(ps, 5, now);
+            });
+            List<Delivery> claimed = new ArrayList<>(won.size());
+            for (Delivery d : candidates) {
+                if (won.contains(d.id())) {
+                    claimed.add(d);
                 }
             }
             return claimed;
@@ -280,18 +277,21 @@ public final class DeliveryQueue {
         if (acknowledged.isEmpty()) {
             return;
         }
+        // one statement per HTTP status (nearly always one), ids in order
+        java.util.Map<Integer, List<Long>> byStatus = new java.util.TreeMap<>();
+        new java.util.TreeMap<>(acknowledged).forEach((id, status) -> byStatus.computeIfAbsent(status, s -> new ArrayList<>()).add(id));
         store.tx(c -> {
+            Instant now = Instant.now();
             try (PreparedStatement ps = c.prepareStatement(
-                    "update delivery set status = 'DELIVERED', http_status = ?, lease_until = null, updated_at = ? where id = ?")) {
-                Instant now = Instant.now();
-                for (java.util.Map.Entry<Long, Integer> ack : new java.util.TreeMap<>(acknowledged).entrySet()) {
-                    ps.setInt(1, ack.getValue());
+                    "update delivery set status = 'DELIVERED', http_status = ?, lease_until = null, updated_at = ? where id " + Sql.inIds(c))) {
+                for (java.util.Map.Entry<Integer, List<Long>> settled : byStatus.entrySet()) {
+                    ps.setInt(1, settled.getKey());
                     Sql.setTime(ps, 2, now);
-                    ps.setLong(3, ack.getKey());
-                    ps.addBatch();
+                    ps.setArray(3, Sql.ids(c, settled.getValue()));
+                    ps.executeUpdate();
                 }
-                return ps.executeBatch();
             }
+            return null;
         });
     }
 

@@ -252,26 +252,21 @@ public final class EventInbox {
             if (candidates.size() > max) {
                 candidates.subList(max, candidates.size()).clear();
             }
-            List<Event> claimed = new ArrayList<>(candidates.size());
             if (candidates.isEmpty()) {
-                return claimed;
+                return candidates;
             }
-            try (PreparedStatement ps = c.prepareStatement("""
-                    update inbound_event set status = 'PROCESSING', lease_until = ?, claimed_by = ?
-                    where id = ? and (status = 'RECEIVED' or (status = 'PROCESSING' and lease_until < ?))""")) {
-                for (Event e : candidates) {
-                    Sql.setTime(ps, 1, now.plus(lease));
-                    ps.setString(2, instanceId);
-                    ps.setLong(3, e.id());
-                    Sql.setTime(ps, 4, now);
-                    ps.addBatch();
-                }
-                int[] updated = ps.executeBatch();
-                for (int i = 0; i < updated.length; i++) {
-                    // another instance may have claimed an event between the read and this update
-                    if (updated[i] == 1 || updated[i] == java.sql.Statement.SUCCESS_NO_INFO) {
-                        claimed.add(candidates.get(i));
-                    }
+            // one statement for the whole batch; another instance may have claimed some since the read
+            java.util.Set<Long> won = Sql.updateReturningIds(c, "update inbound_event set status = 'PROCESSING', lease_until = ?, claimed_by = ? where id "
+                    + Sql.inIds(c) + " and (status = 'RECEIVED' or (status = 'PROCESSING' and lease_until < ?))", ps -> {
+                Sql.setTime(ps, 1, now.plus(lease));
+                ps.setString(2, instanceId);
+                ps.setArray(3, Sql.ids(c, candidates.stream().map(Event::id).toList()));
+                Sql.setTime(ps, 4, now);
+            });
+            List<Event> claimed = new ArrayList<>(won.size());
+            for (Event e : candidates) {
+                if (won.contains(e.id())) {
+                    claimed.add(e);
                 }
             }
             return claimed;

@@ -91,7 +91,7 @@ final class Sql {
         if (keys.isEmpty()) {
             return;
         }
-        boolean postgres = c.getMetaData().getDatabaseProductName().startsWith("PostgreSQL");
+        boolean postgres = postgres(c);
         String sql = "select " + columns + " from unnest(cast(? as " + (postgres ? "varchar[]" : "varchar array") + ")) lb_keys(lb_key) join "
                 + table + " on " + keyColumn + " = lb_keys.lb_key";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
@@ -104,6 +104,42 @@ final class Sql {
                 }
             }
         }
+    }
+
+    /** {@code in (...)} over one array parameter of ids, bound with {@link #ids}: one primary-key look-up per id on both stores. */
+    static String inIds(java.sql.Connection c) throws SQLException {
+        return "in (select lb_id from unnest(cast(? as " + (postgres(c) ? "bigint[]" : "bigint array") + ")) lb_ids(lb_id))";
+    }
+
+    static java.sql.Array ids(java.sql.Connection c, java.util.Collection<Long> ids) throws SQLException {
+        return c.createArrayOf("bigint", ids.toArray());
+    }
+
+    /**
+     * Runs {@code update} (parameters bound by {@code binder}) and returns the ids of the rows it
+     * changed: {@code returning id} on PostgreSQL, the statement's final table on H2.
+     */
+    static java.util.Set<Long> updateReturningIds(java.sql.Connection c, String update, Binder binder) throws SQLException {
+        String sql = postgres(c) ? update + " returning id" : "select id from final table (" + update + ")";
+        java.util.Set<Long> ids = new java.util.HashSet<>();
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            binder.bind(ps);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getLong(1));
+                }
+            }
+        }
+        return ids;
+    }
+
+    @FunctionalInterface
+    interface Binder {
+        void bind(PreparedStatement ps) throws SQLException;
+    }
+
+    private static boolean postgres(java.sql.Connection c) throws SQLException {
+        return c.getMetaData().getDatabaseProductName().startsWith("PostgreSQL");
     }
 
     /** The values in chunks of at most {@code size}. */
