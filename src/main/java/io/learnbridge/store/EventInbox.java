@@ -47,9 +47,15 @@ public final class EventInbox {
         this.kindsOf = kindsOf;
     }
 
-    /** Stores an event for processing, once per event key. */
+    /** Requests that arrive while another's event is being committed are stored together in the next transaction. */
+    private final GroupCommit<Incoming, Receipt> receiving = new GroupCommit<>(this::receiveAll, 100);
+
+    /**
+     * Stores an event for processing, once per event key; returns once it is committed (with the
+     * events of other callers that arrived meanwhile: {@link GroupCommit}).
+     */
     public Receipt receive(String source, Channel channel, String eventKey, String origin, String body) {
-        return insert(source, channel, eventKey, origin, body, "RECEIVED", null, null);
+        return receiving.submit(new Incoming(source, channel, eventKey, origin, body, null, null));
     }
 
     /**
