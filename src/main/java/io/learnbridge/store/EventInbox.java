@@ -47,15 +47,9 @@ public final class EventInbox {
         this.kindsOf = kindsOf;
     }
 
-    /** Requests that arrive while another's event is being committed are stored together in the next transaction. */
-    private final GroupCommit<Incoming, Receipt> receiving = new GroupCommit<>(this::receiveAll, 100);
-
-    /**
-     * Stores an event for processing, once per event key; returns once it is committed (with the
-     * events of other callers that arrived meanwhile: {@link GroupCommit}).
-     */
+    /** Stores an event for processing, once per event key. */
     public Receipt receive(String source, Channel channel, String eventKey, String origin, String body) {
-        return receiving.submit(new Incoming(source, channel, eventKey, origin, body, null, null));
+        return insert(source, channel, eventKey, origin, body, "RECEIVED", null, null);
     }
 
     /**
