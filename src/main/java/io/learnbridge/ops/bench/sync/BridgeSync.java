@@ -234,7 +234,7 @@ public final class BridgeSync implements SyncPipeline {
             if (db.h2File() != null) {
                 Thread.sleep(H2Stores.RETENTION_MILLIS + 100); // the day's chunks become old enough to rewrite (H2Stores)
             }
-            registry.lookupByNameAndType("storeMaintenance", io.learnbridge.camel.StoreMaintenance.class).compact();
+            registry.lookupByNameAndType("storeMaintenance", io.learnbridge.camel.StoreMaintenance.class).compactNow();
             db.vacuum();
         }
 
