@@ -39,7 +39,7 @@ public record Settings(
         Reader r = new Reader(lookup);
         Settings settings = new Settings(
                 new Store(r.text("learnbridge.store.url"), r.optional("learnbridge.store.user").orElse(null),
-                        r.optional("learnbridge.store.password").orElse(null), r.integer("learnbridge.store.poolSize", 1, 200),
+                        r.optional("learnbridge.store.password").orElse(null), r.integer("learnbridge.store.poolSize", 2, 200),
                         r.integer("learnbridge.store.compactBelowFillRate", 1, 100), r.duration("learnbridge.store.compactBudget")),
                 r.text("learnbridge.mappings.location"),
                 new Drops(r.integer("learnbridge.drops.batchSize", 1, 100_000), r.duration("learnbridge.drops.claimLease"),

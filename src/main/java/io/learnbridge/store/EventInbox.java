@@ -461,18 +461,42 @@ public final class EventInbox {
         if (events.isEmpty()) {
             return;
         }
-        Instant now = Instant.now();
-        try (PreparedStatement ps = c.prepareStatement("""
-                update inbound_event set status = ?, worker_id = ?, effective_at = ?, lease_until = null, processed_at = ? where id = ?""")) {
-            for (Finished e : events) {
-                ps.setString(1, e.status());
-                ps.setString(2, e.workerId());
-                Sql.setTime(ps, 3, e.effectiveAt());
-                Sql.setTime(ps, 4, now);
-                ps.setLong(5, e.eventId());
-                ps.addBatch();
+        // one statement for the batch: the outcomes as arrays, joined to the events by id (PostgreSQL:
+        // update ... from unnest; H2, which has no update ... from: merge ... using unnest)
+        boolean postgres = c.getMetaData().getDatabaseProductName().startsWith("PostgreSQL");
+        String arrays = postgres ? "unnest(cast(? as bigint[]), cast(? as varchar[]), cast(? as varchar[]), cast(? as varchar[]))"
+                : "unnest(cast(? as bigint array), cast(? as varchar array), cast(? as varchar array), cast(? as varchar array))";
+        String sql = postgres
+                ? "update inbound_event e set status = v.status, worker_id = v.worker_id, effective_at = cast(v.effective_at as timestamp with time zone),"
+                        + " lease_until = null, processed_at = ? from " + arrays + " v(id, status, worker_id, effective_at) where e.id = v.id"
+                : "merge into inbound_event e using (select lb.id, lb.status, lb.worker_id, lb.effective_at from " + arrays
+                        + " lb(id, status, worker_id, effective_at)) v on e.id = v.id when matched then update set status = v.status,"
+                        + " worker_id = v.worker_id, effective_at = cast(v.effective_at as timestamp with time zone), lease_until = null, processed_at = ?";
+        Object[] ids = new Object[events.size()];
+        Object[] statuses = new Object[events.size()];
+        Object[] workers = new Object[events.size()];
+        Object[] effective = new Object[events.size()];
+        for (int i = 0; i < events.size(); i++) {
+            Finished e = events.get(i);
+            ids[i] = e.eventId();
+            statuses[i] = e.status();
+            workers[i] = e.workerId();
+            // microseconds, as Sql.setTime binds times: the databases round finer ones
+            effective[i] = e.effectiveAt() == null ? null : e.effectiveAt().truncatedTo(java.time.temporal.ChronoUnit.MICROS).toString();
+        }
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            int i = 1;
+            if (postgres) {
+                Sql.setTime(ps, i++, Instant.now());
             }
-            ps.executeBatch();
+            ps.setArray(i++, c.createArrayOf("bigint", ids));
+            ps.setArray(i++, c.createArrayOf("varchar", statuses));
+            ps.setArray(i++, c.createArrayOf("varchar", workers));
+            ps.setArray(i++, c.createArrayOf("varchar", effective));
+            if (!postgres) {
+                Sql.setTime(ps, i, Instant.now());
+            }
+            ps.executeUpdate();
         }
     }
 

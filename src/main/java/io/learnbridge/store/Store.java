@@ -71,6 +71,11 @@ public final class Store implements AutoCloseable {
         if (password != null && !password.isEmpty()) {
             config.setPassword(password);
         }
+        if (jdbcUrl.startsWith("jdbc:postgresql:")) {
+            // a JDBC batch of inserts (a drop's staged rows, queued deliveries, stored events) sent as
+            // multi-row inserts instead of one statement per row; a URL that sets it itself wins
+            config.addDataSourceProperty("reWriteBatchedInserts", "true");
+        }
         config.setMaximumPoolSize(poolSize);
         config.setPoolName("learnbridge-store");
         config.setConnectionTimeout(5_000);
