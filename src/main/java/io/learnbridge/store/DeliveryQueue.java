@@ -184,13 +184,7 @@ public final class DeliveryQueue {
                 ps.setArray(4, Sql.ids(c, candidates.stream().map(Delivery::id).toList()));
                 Sql.setTime(ps, 5, now);
             });
-            List<Delivery> claimed = new ArrayList<>(won.size());
-            for (Delivery d : candidates) {
-                if (won.contains(d.id())) {
-                    claimed.add(d);
-                }
-            }
-            return claimed;
+            return Sql.won(candidates, won, Delivery::id);
         });
     }
 

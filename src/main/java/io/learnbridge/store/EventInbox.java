@@ -263,13 +263,7 @@ public final class EventInbox {
                 ps.setArray(3, Sql.ids(c, candidates.stream().map(Event::id).toList()));
                 Sql.setTime(ps, 4, now);
             });
-            List<Event> claimed = new ArrayList<>(won.size());
-            for (Event e : candidates) {
-                if (won.contains(e.id())) {
-                    claimed.add(e);
-                }
-            }
-            return claimed;
+            return Sql.won(candidates, won, Event::id);
         });
     }
 

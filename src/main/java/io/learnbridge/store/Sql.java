@@ -133,6 +133,17 @@ final class Sql {
         return ids;
     }
 
+    /** The candidates whose id is in {@code won}, in their order: what a claim got of what it read. */
+    static <T> java.util.List<T> won(java.util.List<T> candidates, java.util.Set<Long> won, java.util.function.ToLongFunction<T> id) {
+        java.util.List<T> kept = new java.util.ArrayList<>(won.size());
+        for (T candidate : candidates) {
+            if (won.contains(id.applyAsLong(candidate))) {
+                kept.add(candidate);
+            }
+        }
+        return kept;
+    }
+
     @FunctionalInterface
     interface Binder {
         void bind(PreparedStatement ps) throws SQLException;
