@@ -160,7 +160,7 @@ public final class EventInbox {
 
     /** The ids of a source's events stored under {@code keys}, into {@code ids}: one index look-up per key. */
     private static void ids(Connection c, String source, List<String> keys, java.util.Map<String, Long> ids) throws SQLException {
-        boolean postgres = c.getMetaData().getDatabaseProductName().startsWith("PostgreSQL");
+        boolean postgres = Sql.postgres(c);
         try (PreparedStatement ps = c.prepareStatement("select e.event_key, e.id from unnest(cast(? as " + (postgres ? "varchar[]" : "varchar array")
                 + ")) lb_keys(lb_key) join inbound_event e on e.source = ? and e.event_key = lb_keys.lb_key")) {
             for (List<String> chunk : Sql.chunks(keys, Sql.IN_LIST)) {
@@ -457,7 +457,7 @@ public final class EventInbox {
         }
         // one statement for the batch: the outcomes as arrays, joined to the events by id (PostgreSQL:
         // update ... from unnest; H2, which has no update ... from: merge ... using unnest)
-        boolean postgres = c.getMetaData().getDatabaseProductName().startsWith("PostgreSQL");
+        boolean postgres = Sql.postgres(c);
         String arrays = postgres ? "unnest(cast(? as bigint[]), cast(? as varchar[]), cast(? as varchar[]), cast(? as varchar[]))"
                 : "unnest(cast(? as bigint array), cast(? as varchar array), cast(? as varchar array), cast(? as varchar array))";
         String sql = postgres

@@ -155,7 +155,8 @@ final class Sql {
         void bind(PreparedStatement ps) throws SQLException;
     }
 
-    private static boolean postgres(java.sql.Connection c) throws SQLException {
+    /** Whether the connection is to PostgreSQL (otherwise H2): the few statements whose SQL differs ask this. */
+    static boolean postgres(java.sql.Connection c) throws SQLException {
         return c.getMetaData().getDatabaseProductName().startsWith("PostgreSQL");
     }
 
