@@ -10,7 +10,9 @@ import org.slf4j.LoggerFactory;
  * Bean {@code storeMaintenance} (route {@code store-maintenance}): keeps the embedded H2 file from
  * growing with every commit by rewriting its sparse chunks when too much of them is old pages
  * ({@code learnbridge.store.compactBelowFillRate}), for at most {@code learnbridge.store.compactBudget}
- * per run ({@link Store#compactEmbedded}). Does nothing on PostgreSQL, whose autovacuum does this work.
+ * per run ({@link Store#compactEmbedded}), and gives the file's free space back when less than that
+ * share of the file is in use ({@link Store#shrinkEmbedded}: after a first load, or once a large
+ * drop's rows are past their retention). Does nothing on PostgreSQL, whose autovacuum does this work.
  *
  * <p>A pass that frees nothing backs off. Under sustained writes (webhooks at 500/s) the dead space
  * is in chunks younger than H2's retention time (45 s), which no rewrite can free: every pass then
@@ -26,6 +28,11 @@ public final class StoreMaintenance {
     static final int PROGRESS_POINTS = 10;
     static final Duration FIRST_BACK_OFF = Duration.ofMinutes(2);
     static final Duration LONGEST_BACK_OFF = Duration.ofMinutes(30);
+    /**
+     * How long a round of shrinking the file waits for the transactions in flight to end (new ones
+     * wait behind it) before giving up until the next run.
+     */
+    static final Duration SHRINK_WAIT = Duration.ofSeconds(1);
 
     /** One compaction pass of the store (null when there was nothing to do). */
     @FunctionalInterface
@@ -33,7 +40,14 @@ public final class StoreMaintenance {
         Store.Compaction compact(int belowFillRate, Duration budget);
     }
 
+    /** One run of giving the file's free space back (null when there was nothing to do). */
+    @FunctionalInterface
+    interface Shrinker {
+        Store.Shrink shrink(int belowFillRate, Duration budget, Duration maxWait);
+    }
+
     private final Compactor compactor;
+    private final Shrinker shrinker;
     private final int belowFillRate;
     private final Duration budget;
     private final LongSupplier nanoClock;
@@ -41,11 +55,12 @@ public final class StoreMaintenance {
     private Duration backOff;
 
     public StoreMaintenance(Store store, int belowFillRate, Duration budget) {
-        this(store::compactEmbedded, belowFillRate, budget, System::nanoTime);
+        this(store::compactEmbedded, store::shrinkEmbedded, belowFillRate, budget, System::nanoTime);
     }
 
-    StoreMaintenance(Compactor compactor, int belowFillRate, Duration budget, LongSupplier nanoClock) {
+    StoreMaintenance(Compactor compactor, Shrinker shrinker, int belowFillRate, Duration budget, LongSupplier nanoClock) {
         this.compactor = compactor;
+        this.shrinker = shrinker;
         this.belowFillRate = belowFillRate;
         this.budget = budget;
         this.nanoClock = nanoClock;
@@ -72,12 +87,21 @@ public final class StoreMaintenance {
         return done.fillRateAfter();
     }
 
-    /** One pass now, whatever the back-off (the benchmark's nightly pass). Null when there was nothing to do. */
+    /**
+     * One pass now, whatever the back-off (the benchmark's nightly pass): the chunks' rewrite, then
+     * the file shrunk. Returns the rewrite; null when it had nothing to do.
+     */
     public synchronized Store.Compaction compactNow() {
         Store.Compaction done = compactor.compact(belowFillRate, budget);
         if (done != null) {
             LOG.info("Store chunks compacted from {}% to {}% live data in {} ms (file {} MB, was {} MB)", done.fillRateBefore(), done.fillRateAfter(),
                     done.took().toMillis(), done.bytesAfter() >> 20, done.bytesBefore() >> 20);
+        }
+        Store.Shrink shrunk = shrinker.shrink(belowFillRate, budget, SHRINK_WAIT);
+        if (shrunk != null) {
+            LOG.info("Store file shrunk from {} MB to {} MB ({}% to {}% of it in use) in {} ms, {} ms of it with the store's transactions held",
+                    shrunk.bytesBefore() >> 20, shrunk.bytesAfter() >> 20, shrunk.fillRateBefore(), shrunk.fillRateAfter(),
+                    shrunk.took().toMillis(), shrunk.heldAlone().toMillis());
         }
         return done;
     }

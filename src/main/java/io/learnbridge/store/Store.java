@@ -5,6 +5,9 @@ import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 
@@ -28,15 +31,22 @@ public final class Store implements AutoCloseable {
     /** Set on a rehearsal view: every transaction runs on it and nothing is ever committed. */
     private final Connection rehearsal;
     private final boolean postgres;
+    /**
+     * Embedded H2 only (null on PostgreSQL): every transaction holds it shared, and moving the
+     * file's chunks to shrink it ({@link #shrinkEmbedded}) holds it alone, because H2 moves chunks
+     * safely only while no session commits.
+     */
+    private final ReentrantReadWriteLock gate;
 
     private Store(HikariDataSource dataSource) {
-        this(dataSource, null);
+        this(dataSource, null, null);
     }
 
-    private Store(HikariDataSource dataSource, Connection rehearsal) {
+    private Store(HikariDataSource dataSource, Connection rehearsal, ReentrantReadWriteLock gate) {
         this.dataSource = dataSource;
         this.rehearsal = rehearsal;
         this.postgres = dataSource.getJdbcUrl().startsWith("jdbc:postgresql:");
+        this.gate = rehearsal != null || postgres ? gate : new ReentrantReadWriteLock();
     }
 
     /** True on PostgreSQL, false on H2: the few statements whose syntax differs (upserts, ANALYZE) ask. */
@@ -50,15 +60,34 @@ public final class Store implements AutoCloseable {
      * end. For dry runs such as planning a file that has not been dropped.
      */
     public <T> T rehearse(java.util.function.Function<Store, T> work) {
+        Lock shared = enter();
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {
-                return work.apply(new Store(dataSource, c));
+                return work.apply(new Store(dataSource, c, gate));
             } finally {
                 c.rollback();
             }
         } catch (SQLException e) {
             throw new StoreException("store error: " + e.getMessage(), e);
+        } finally {
+            leave(shared);
+        }
+    }
+
+    /** Takes the gate's shared side (null on PostgreSQL and on a rehearsal view, whose owner holds it). */
+    private Lock enter() {
+        if (gate == null || rehearsal != null) {
+            return null;
+        }
+        Lock shared = gate.readLock();
+        shared.lock();
+        return shared;
+    }
+
+    private static void leave(Lock shared) {
+        if (shared != null) {
+            shared.unlock();
         }
     }
 
@@ -108,6 +137,7 @@ public final class Store implements AutoCloseable {
                 throw new StoreException("store error: " + e.getMessage(), e);
             }
         }
+        Lock shared = enter();
         try (Connection c = dataSource.getConnection()) {
             try {
                 c.setAutoCommit(false);
@@ -125,6 +155,8 @@ public final class Store implements AutoCloseable {
             }
         } catch (SQLException e) {
             throw new StoreException("store error: " + e.getMessage(), e);
+        } finally {
+            leave(shared);
         }
     }
 
@@ -182,6 +214,78 @@ public final class Store implements AutoCloseable {
 
     /** Bytes of sparse chunks rewritten per round of {@link #compactEmbedded}. */
     private static final int REWRITE_BYTES = 16 << 20;
+
+    /** What shrinking the embedded file did: the share of it in use and its size, before and after. */
+    public record Shrink(int fillRateBefore, int fillRateAfter, long bytesBefore, long bytesAfter, Duration took, Duration heldAlone) {
+    }
+
+    /**
+     * Gives the embedded H2 file's free space back: while less than {@code belowFillRate} percent of
+     * the file is in use, moves chunks from its end into the free space before them and truncates
+     * it, in rounds of {@link #MOVE_BYTES}, for at most {@code budget}. Null when there was nothing
+     * to do (PostgreSQL, a file filled well enough, a store reached through H2's server).
+     *
+     * <p>{@link #compactEmbedded} makes the space of dead pages reusable but never returns it: a
+     * first load of 20,000 workers left a file that 30 daily deltas later still held 4 KB a worker,
+     * where the live data took about 1 KB. H2 overwrites the chunks it moves whatever its retention
+     * time (which keeps old chunks for sessions still reading them), and it does this itself only
+     * when closing the database (earlier, {@code MVStore.compactFile} on the open store, which also
+     * sets the retention time to 0, failed an assertion in {@code moveChunkInside} within seconds
+     * with other sessions committing). So each round holds the store's gate alone: it waits at most
+     * {@code maxWait} for the transactions in flight to end, while new ones wait for it, and gives
+     * up the run if they do not (a busy store is shrunk on a later run).
+     */
+    public synchronized Shrink shrinkEmbedded(int belowFillRate, Duration budget, Duration maxWait) {
+        if (gate == null || rehearsal != null) {
+            return null;
+        }
+        org.h2.mvstore.MVStore mv = mvStore();
+        if (mv == null || !(mv.getFileStore() instanceof org.h2.mvstore.RandomAccessStore file)) {
+            return null;
+        }
+        int before = file.getFillRate();
+        if (before >= belowFillRate) {
+            return null;
+        }
+        long bytesBefore = file.size();
+        long start = System.nanoTime();
+        long deadline = start + budget.toNanos();
+        long held = 0;
+        try {
+            while (System.nanoTime() < deadline && file.getFillRate() < belowFillRate) {
+                long size = file.size();
+                if (!gate.writeLock().tryLock(maxWait.toNanos(), TimeUnit.NANOSECONDS)) {
+                    break;
+                }
+                long from = System.nanoTime();
+                try {
+                    file.compactMoveChunks(belowFillRate, MOVE_BYTES, mv);
+                } finally {
+                    gate.writeLock().unlock();
+                    held += System.nanoTime() - from;
+                }
+                if (file.size() >= size) {
+                    break; // nothing left that a move can give back
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return new Shrink(before, file.getFillRate(), bytesBefore, file.size(), Duration.ofNanos(System.nanoTime() - start), Duration.ofNanos(held));
+    }
+
+    /** Bytes of chunks moved per round of {@link #shrinkEmbedded}, with the store's gate held alone. */
+    private static final long MOVE_BYTES = 16L << 20;
+
+    /** The embedded store's MVStore, or null when the store is not an H2 database open in this process. */
+    private org.h2.mvstore.MVStore mvStore() {
+        try (Connection c = dataSource.getConnection()) {
+            org.h2.engine.Session session = c.unwrap(org.h2.jdbc.JdbcConnection.class).getSession();
+            return session instanceof org.h2.engine.SessionLocal local ? local.getDatabase().getStore().getMvStore() : null;
+        } catch (SQLException e) {
+            throw new StoreException("store error: " + e.getMessage(), e);
+        }
+    }
 
     /** True when a connection can be made and answers a query (for the health check). */
     public boolean isReachable() {

@@ -14,11 +14,15 @@ class StoreMaintenanceTest {
     private final AtomicLong clock = new AtomicLong(1_000_000_000L);
     private final Deque<int[]> outcomes = new ArrayDeque<>();
     private int passes;
+    private int shrinks;
 
     private final StoreMaintenance maintenance = new StoreMaintenance((belowFillRate, budget) -> {
         passes++;
         int[] fill = outcomes.poll();
         return fill == null ? null : new Store.Compaction(fill[0], fill[1], 100 << 20, 100 << 20, Duration.ofMillis(600));
+    }, (belowFillRate, budget, maxWait) -> {
+        shrinks++;
+        return null;
     }, 60, Duration.ofSeconds(5), clock::get);
 
     @Test
@@ -90,6 +94,18 @@ class StoreMaintenanceTest {
 
         assertThat(now.fillRateAfter()).isEqualTo(40);
         assertThat(passes).isEqualTo(2);
+    }
+
+    @Test
+    void everyPassThatRunsThenShrinksTheFileAndNoneWhileBackingOff() {
+        outcomes.add(new int[] {5, 5});
+        maintenance.compact();
+        assertThat(shrinks).isEqualTo(1);
+        advance(Duration.ofSeconds(30));
+        maintenance.compact();
+        assertThat(shrinks).as("backing off: neither rewrite nor shrink").isEqualTo(1);
+        maintenance.compactNow();
+        assertThat(shrinks).isEqualTo(2);
     }
 
     private void advance(Duration by) {

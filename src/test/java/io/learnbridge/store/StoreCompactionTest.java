@@ -100,6 +100,75 @@ class StoreCompactionTest {
     }
 
     @Test
+    void theFileIsShrunkToWhatItHoldsAndKeepsEveryRowAcrossARestart() throws Exception {
+        String url = "jdbc:h2:file:" + dir.resolve("shrunk") + ";WRITE_DELAY=0;RETENTION_TIME=0";
+        Store.Shrink shrunk;
+        try (Store store = Store.open(url, "sa", "", 2)) {
+            insertRows(store, 0, 4 * ROWS);
+            deleteEvents(store);
+            assertThat(store.compactEmbedded(60, Duration.ofSeconds(20))).as("the sparse chunks rewritten first").isNotNull();
+            long grown = Files.size(dir.resolve("shrunk.mv.db"));
+
+            shrunk = store.shrinkEmbedded(60, Duration.ofSeconds(30), Duration.ofSeconds(1));
+
+            assertThat(shrunk).as("most of the file was free space").isNotNull();
+            assertThat(shrunk.fillRateBefore()).isLessThan(60);
+            assertThat(shrunk.bytesBefore()).isEqualTo(grown);
+            assertThat(shrunk.bytesAfter()).as("the free space given back").isLessThan(grown / 2);
+            assertThat(Files.size(dir.resolve("shrunk.mv.db"))).isEqualTo(shrunk.bytesAfter());
+            assertThat(store.shrinkEmbedded(60, Duration.ofSeconds(30), Duration.ofSeconds(1))).as("nothing left to give back").isNull();
+            insertRows(store, 4 * ROWS, 5 * ROWS); // and the store writes on
+        }
+        try (Store reopened = Store.open(url, "sa", "", 2)) {
+            assertThat(rows(reopened)).as("every row, after the store was closed and opened again").isEqualTo(5 * ROWS);
+        }
+    }
+
+    @Test
+    void shrinkingWhileOtherSessionsCommitLosesNothing() throws Exception {
+        String url = "jdbc:h2:file:" + dir.resolve("busy-shrink") + ";WRITE_DELAY=0;RETENTION_TIME=1000";
+        java.util.concurrent.atomic.AtomicInteger written = new java.util.concurrent.atomic.AtomicInteger();
+        int shrinks = 0;
+        try (Store store = Store.open(url, "sa", "", 6)) {
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.ExecutorService writers = java.util.concurrent.Executors.newFixedThreadPool(4);
+            List<java.util.concurrent.Future<?>> running = new ArrayList<>();
+            for (int w = 0; w < 4; w++) {
+                int writer = w;
+                running.add(writers.submit(() -> {
+                    for (int batch = 0; !stop.get(); batch++) {
+                        int from = (writer * 1_000_000) + batch * 20;
+                        insertRows(store, from, from + 20);
+                        written.addAndGet(20);
+                        if (writer == 0 && batch % 5 == 4) {
+                            deleteEvents(store);
+                        }
+                    }
+                    return null;
+                }));
+            }
+            long end = System.nanoTime() + Duration.ofSeconds(8).toNanos();
+            while (System.nanoTime() < end) {
+                store.compactEmbedded(90, Duration.ofSeconds(1));
+                Store.Shrink done = store.shrinkEmbedded(90, Duration.ofSeconds(1), Duration.ofSeconds(1));
+                if (done != null && done.bytesAfter() < done.bytesBefore()) {
+                    shrinks++;
+                }
+            }
+            stop.set(true);
+            for (java.util.concurrent.Future<?> f : running) {
+                f.get(30, java.util.concurrent.TimeUnit.SECONDS); // a writer's failure fails the test here
+            }
+            writers.shutdown();
+            assertThat(shrinks).as("runs that gave space back while the writers committed").isPositive();
+            assertThat(rows(store)).as("every row committed is there").isEqualTo(written.get());
+        }
+        try (Store reopened = Store.open(url, "sa", "", 2)) {
+            assertThat(rows(reopened)).as("and after the store was closed and opened again").isEqualTo(written.get());
+        }
+    }
+
+    @Test
     void nothingToDoOnAWellFilledFile() {
         try (Store store = Store.open("jdbc:h2:file:" + dir.resolve("fresh") + ";WRITE_DELAY=0", "sa", "", 2)) {
             insertRows(store, 0, ROWS);
