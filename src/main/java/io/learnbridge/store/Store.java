@@ -251,6 +251,7 @@ public final class Store implements AutoCloseable {
         long start = System.nanoTime();
         long deadline = start + budget.toNanos();
         long held = 0;
+        long moveBytes = MOVE_BYTES;
         try {
             while (System.nanoTime() < deadline && file.getFillRate() < belowFillRate) {
                 long size = file.size();
@@ -259,14 +260,19 @@ public final class Store implements AutoCloseable {
                 }
                 long from = System.nanoTime();
                 try {
-                    file.compactMoveChunks(belowFillRate, MOVE_BYTES, mv);
+                    file.compactMoveChunks(belowFillRate, moveBytes, mv);
                 } finally {
                     gate.writeLock().unlock();
                     held += System.nanoTime() - from;
                 }
-                if (file.size() >= size) {
+                if (file.size() < size) {
+                    continue;
+                }
+                if (moveBytes >= size) {
                     break; // nothing left that a move can give back
                 }
+                // H2 moves only chunks that fit in a round's bytes together, and a first load writes large chunks
+                moveBytes = Math.min(size, moveBytes * 4);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -274,7 +280,7 @@ public final class Store implements AutoCloseable {
         return new Shrink(before, file.getFillRate(), bytesBefore, file.size(), Duration.ofNanos(System.nanoTime() - start), Duration.ofNanos(held));
     }
 
-    /** Bytes of chunks moved per round of {@link #shrinkEmbedded}, with the store's gate held alone. */
+    /** Bytes of chunks moved by the first round of {@link #shrinkEmbedded} (with the store's gate held alone); more when that moved nothing. */
     private static final long MOVE_BYTES = 16L << 20;
 
     /** The embedded store's MVStore, or null when the store is not an H2 database open in this process. */
