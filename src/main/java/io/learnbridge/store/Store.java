@@ -220,9 +220,9 @@ public final class Store implements AutoCloseable {
     }
 
     /**
-     * Gives the embedded H2 file's free space back: while less than {@code belowFillRate} percent of
+     * Gives the embedded H2 file's free space back: when less than {@code belowFillRate} percent of
      * the file is in use, moves chunks from its end into the free space before them and truncates
-     * it, in rounds of {@link #MOVE_BYTES}, for at most {@code budget}. Null when there was nothing
+     * it, in rounds, while a round gives space back, for at most {@code budget}. Null when there was nothing
      * to do (PostgreSQL, a file filled well enough, a store reached through H2's server).
      *
      * <p>{@link #compactEmbedded} makes the space of dead pages reusable but never returns it: a
@@ -253,14 +253,16 @@ public final class Store implements AutoCloseable {
         long held = 0;
         long moveBytes = MOVE_BYTES;
         try {
-            while (System.nanoTime() < deadline && file.getFillRate() < belowFillRate) {
+            // begun below the threshold, it goes on while a round gives space back: stopping at the threshold
+            // left the file 1.7 times its data, and the next run would not start until more was free again
+            while (System.nanoTime() < deadline) {
                 long size = file.size();
                 if (!gate.writeLock().tryLock(maxWait.toNanos(), TimeUnit.NANOSECONDS)) {
                     break;
                 }
                 long from = System.nanoTime();
                 try {
-                    file.compactMoveChunks(belowFillRate, moveBytes, mv);
+                    file.compactMoveChunks(100, moveBytes, mv);
                 } finally {
                     gate.writeLock().unlock();
                     held += System.nanoTime() - from;
