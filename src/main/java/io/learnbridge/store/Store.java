@@ -200,8 +200,11 @@ public final class Store implements AutoCloseable {
             long bytesBefore = file.size();
             long start = System.nanoTime();
             long deadline = start + budget.toNanos();
-            // each round rewrites the sparsest chunks, about REWRITE_BYTES of them, and commits the moved pages
-            while (System.nanoTime() < deadline && file.getChunksFillRate() < belowFillRate && mv.compact(belowFillRate, REWRITE_BYTES)) {
+            // each round rewrites the sparsest chunks, about REWRITE_BYTES of them, and commits the moved pages; begun
+            // below the threshold, the rewrite goes on to REWRITE_TO percent (stopping at the threshold left a fifth
+            // to two fifths of the chunks dead, a file that shrinkEmbedded could not bring near the live data)
+            int target = Math.max(belowFillRate, REWRITE_TO);
+            while (System.nanoTime() < deadline && file.getChunksFillRate() < target && mv.compact(target, REWRITE_BYTES)) {
                 mv.commit();
             }
             // the emptied chunks are freed under H2's store lock, as a commit frees them: H2 never frees chunks without it
@@ -211,6 +214,9 @@ public final class Store implements AutoCloseable {
             throw new StoreException("store error: " + e.getMessage(), e);
         }
     }
+
+    /** The share of live data in the chunks a rewrite begun by {@link #compactEmbedded} goes on to. */
+    private static final int REWRITE_TO = 90;
 
     /** Bytes of sparse chunks rewritten per round of {@link #compactEmbedded}. */
     private static final int REWRITE_BYTES = 16 << 20;
