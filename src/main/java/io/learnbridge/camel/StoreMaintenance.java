@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
  * ({@code learnbridge.store.compactBelowFillRate}), for at most {@code learnbridge.store.compactBudget}
  * per run ({@link Store#compactEmbedded}), and gives the file's free space back when less than that
  * share of the file is in use ({@link Store#shrinkEmbedded}: after a first load, or once a large
- * drop's rows are past their retention). Does nothing on PostgreSQL, whose autovacuum does this work.
+ * drop's rows are past their retention). On PostgreSQL autovacuum makes dead rows' space reusable;
+ * this rewrites the tables less than that share of which is live rows ({@link Store#shrinkTables}).
  *
  * <p>A pass that frees nothing backs off. Under sustained writes (webhooks at 500/s) the dead space
  * is in chunks younger than H2's retention time (45 s), which no rewrite can free: every pass then
@@ -55,7 +56,7 @@ public final class StoreMaintenance {
     private Duration backOff;
 
     public StoreMaintenance(Store store, int belowFillRate, Duration budget) {
-        this(store::compactEmbedded, store::shrinkEmbedded, belowFillRate, budget, System::nanoTime);
+        this(store::compactEmbedded, store::shrink, belowFillRate, budget, System::nanoTime);
     }
 
     StoreMaintenance(Compactor compactor, Shrinker shrinker, int belowFillRate, Duration budget, LongSupplier nanoClock) {
@@ -99,7 +100,7 @@ public final class StoreMaintenance {
         }
         Store.Shrink shrunk = shrinker.shrink(belowFillRate, budget, SHRINK_WAIT);
         if (shrunk != null) {
-            LOG.info("Store file shrunk from {} MB to {} MB ({}% to {}% of it in use) in {} ms, {} ms of it with the store's transactions held",
+            LOG.info("Store space given back: {} MB to {} MB ({}% to {}% of the space rewritten in use) in {} ms, {} ms of it holding writes",
                     shrunk.bytesBefore() >> 20, shrunk.bytesAfter() >> 20, shrunk.fillRateBefore(), shrunk.fillRateAfter(),
                     shrunk.took().toMillis(), shrunk.heldAlone().toMillis());
         }

@@ -413,7 +413,8 @@ public final class DropLedger {
 
     /**
      * Compacts the oldest settled drop whose retention has passed to what the audit trail needs:
-     * every row keeps its line, worker, status, change, reason and diff; the source record goes
+     * every row keeps its line, worker, status, change, reason and diff; its content and state
+     * hashes go (128 bytes a row, used only while the drop was planned and applied); the source record goes
      * (rejections and conflicts keep theirs in the exception queue), and so does the canonical
      * record of every change but a JOIN (whose record is its diff). A drop with deliveries still
      * to send, or changes still held, waits. Returns the drop compacted, or null when none was due.
@@ -446,6 +447,16 @@ public final class DropLedger {
                         where drop_id = ? and line between ? and ? and (source_record is not null or canonical is not null)
                         and exists (select 1 from drop_row r where r.drop_id = drop_row_record.drop_id and r.line = drop_row_record.line
                             and r.status in ('APPLIED', 'SUPERSEDED', 'UNCHANGED', 'DUPLICATE', 'DISCARDED'))""")) {
+                    ps.setLong(1, dropId);
+                    ps.setInt(2, fromLine);
+                    ps.setInt(3, toLine);
+                    ps.executeUpdate();
+                }
+                // the hashes served only this drop's planning and applying (duplicates, first seen inactive)
+                try (PreparedStatement ps = c.prepareStatement("""
+                        update drop_row set content_hash = null, state_hash = null where drop_id = ? and line between ? and ?
+                        and (content_hash is not null or state_hash is not null)
+                        and status in ('APPLIED', 'SUPERSEDED', 'UNCHANGED', 'DUPLICATE', 'DISCARDED')""")) {
                     ps.setLong(1, dropId);
                     ps.setInt(2, fromLine);
                     ps.setInt(3, toLine);

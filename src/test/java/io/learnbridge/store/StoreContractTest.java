@@ -443,7 +443,9 @@ class StoreContractTest {
         }
 
         assertThat(ledger.prune(Duration.ofDays(1))).as("within its retention").isNull();
+        assertThat(hashedRows(store, day1.dropId())).as("the applied rows' hashes, before").isEqualTo(2);
         assertThat(ledger.prune(Duration.ZERO)).isEqualTo(day1.dropId());
+        assertThat(hashedRows(store, day1.dropId())).as("and after: they served only the drop's planning").isZero();
 
         assertThat(ledger.prune(Duration.ZERO)).as("compacted once").isNull();
         Map<Integer, String> records = store.tx(c -> {
@@ -484,6 +486,19 @@ class StoreContractTest {
             }
         });
         assertThat(kept).as("a change keeps its diff, not its record").isEqualTo("MOVE {\"orgUnit\":[null,\"Sales\"]} no record");
+    }
+
+    private static int hashedRows(Store store, long dropId) {
+        return store.tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "select count(*) from drop_row where drop_id = ? and (content_hash is not null or state_hash is not null)")) {
+                ps.setLong(1, dropId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getInt(1);
+                }
+            }
+        });
     }
 
     @OnEveryDatabase

@@ -221,7 +221,8 @@ public final class BridgeSync implements SyncPipeline {
          * their retention are compacted (route release-held-changes does one per run), and the
          * embedded store is maintained twice (route store-maintenance, every
          * learnbridge.store.compactPeriod: its chunks rewritten, then its file shrunk into the space
-         * the rewrite freed); PostgreSQL is vacuumed once, as autovacuum would in a day.
+         * the rewrite freed); PostgreSQL is vacuumed and analysed once, as autovacuum would in a
+         * day, before its maintenance pass rewrites the tables mostly empty.
          */
         private void endOfDay() throws InterruptedException, SQLException {
             store.tx(c -> {
@@ -232,6 +233,7 @@ public final class BridgeSync implements SyncPipeline {
             });
             var registry = main.getCamelContext().getRegistry();
             registry.lookupByNameAndType("drops", io.learnbridge.camel.DropIngest.class).pruneAllDue();
+            db.vacuum();
             var maintenance = registry.lookupByNameAndType("storeMaintenance", io.learnbridge.camel.StoreMaintenance.class);
             for (int pass = 0; pass < (db.h2File() != null ? 2 : 1); pass++) {
                 if (db.h2File() != null) {
@@ -241,7 +243,6 @@ public final class BridgeSync implements SyncPipeline {
                 }
                 maintenance.compactNow();
             }
-            db.vacuum();
         }
 
         /** Store bytes and stored workers. */
