@@ -181,41 +181,35 @@ public final class Store implements AutoCloseable {
      * stay in older chunks as dead space. Its background writer rewrites sparse chunks, but with
      * {@code WRITE_DELAY=0} (which durable commits need) that thread does not run, and without this
      * a 20,000-worker store grew to 650 MB over a first load and 20 daily deltas. This is that
-     * thread's chunk rewrite, run online while other sessions commit; the file is never moved or
-     * truncated here: H2's own file compaction (MVStore.compactFile) moves chunks, and with other sessions
-     * committing it failed an assertion in RandomAccessStore.moveChunkInside within seconds (2.3.232).
+     * thread's chunk rewrite, run online while other sessions commit; it never moves chunks or
+     * truncates the file ({@link #shrinkEmbedded} does, holding the store's gate alone).
      */
     public synchronized Compaction compactEmbedded(int belowFillRate, Duration budget) {
         if (postgres || rehearsal != null) {
             return null;
         }
-        try (Connection c = dataSource.getConnection()) {
-            org.h2.engine.Session session = c.unwrap(org.h2.jdbc.JdbcConnection.class).getSession();
-            if (!(session instanceof org.h2.engine.SessionLocal local)) {
-                return null;
-            }
-            org.h2.mvstore.MVStore mv = local.getDatabase().getStore().getMvStore();
-            org.h2.mvstore.FileStore<?> file = mv.getFileStore();
-            int before = file.getChunksFillRate();
-            if (before >= belowFillRate) {
-                return null;
-            }
-            long bytesBefore = file.size();
-            long start = System.nanoTime();
-            long deadline = start + budget.toNanos();
-            // each round rewrites the sparsest chunks, about REWRITE_BYTES of them, and commits the moved pages; begun
-            // below the threshold, the rewrite goes on to REWRITE_TO percent (stopping at the threshold left a fifth
-            // to two fifths of the chunks dead, a file that shrinkEmbedded could not bring near the live data)
-            int target = Math.max(belowFillRate, REWRITE_TO);
-            while (System.nanoTime() < deadline && file.getChunksFillRate() < target && mv.compact(target, REWRITE_BYTES)) {
-                mv.commit();
-            }
-            // the emptied chunks are freed under H2's store lock, as a commit frees them: H2 never frees chunks without it
-            mv.executeFilestoreOperation(file::dropUnusedChunks);
-            return new Compaction(before, file.getChunksFillRate(), bytesBefore, file.size(), Duration.ofNanos(System.nanoTime() - start));
-        } catch (SQLException e) {
-            throw new StoreException("store error: " + e.getMessage(), e);
+        org.h2.mvstore.MVStore mv = mvStore();
+        if (mv == null) {
+            return null;
         }
+        org.h2.mvstore.FileStore<?> file = mv.getFileStore();
+        int before = file.getChunksFillRate();
+        if (before >= belowFillRate) {
+            return null;
+        }
+        long bytesBefore = file.size();
+        long start = System.nanoTime();
+        long deadline = start + budget.toNanos();
+        // each round rewrites the sparsest chunks, about REWRITE_BYTES of them, and commits the moved pages; begun
+        // below the threshold, the rewrite goes on to REWRITE_TO percent (stopping at the threshold left a fifth
+        // to two fifths of the chunks dead, a file that shrinkEmbedded could not bring near the live data)
+        int target = Math.max(belowFillRate, REWRITE_TO);
+        while (System.nanoTime() < deadline && file.getChunksFillRate() < target && mv.compact(target, REWRITE_BYTES)) {
+            mv.commit();
+        }
+        // the emptied chunks are freed under H2's store lock, as a commit frees them: H2 never frees chunks without it
+        mv.executeFilestoreOperation(file::dropUnusedChunks);
+        return new Compaction(before, file.getChunksFillRate(), bytesBefore, file.size(), Duration.ofNanos(System.nanoTime() - start));
     }
 
     /** The share of live data in the chunks a rewrite begun by {@link #compactEmbedded} goes on to. */

@@ -62,40 +62,16 @@ class StoreCompactionTest {
         // chunks rewritten and their space reused a second after they were written, while 4 writers commit (with
         // RETENTION_TIME=0, H2 2.3.232 itself lost track of a chunk a reader still needed: keep H2's retention above 0)
         try (Store store = Store.open("jdbc:h2:file:" + dir.resolve("busy") + ";WRITE_DELAY=0;RETENTION_TIME=1000", "sa", "", 6)) {
-            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
-            java.util.concurrent.atomic.AtomicInteger written = new java.util.concurrent.atomic.AtomicInteger();
-            java.util.concurrent.ExecutorService writers = java.util.concurrent.Executors.newFixedThreadPool(4);
-            List<java.util.concurrent.Future<?>> running = new ArrayList<>();
-            for (int w = 0; w < 4; w++) {
-                int writer = w;
-                running.add(writers.submit(() -> {
-                    for (int batch = 0; !stop.get(); batch++) {
-                        int from = (writer * 1_000_000) + batch * 20;
-                        insertRows(store, from, from + 20);
-                        written.addAndGet(20);
-                        if (writer == 0 && batch % 5 == 4) {
-                            deleteEvents(store); // leaves the chunks sparse for the next compaction
-                        }
-                    }
-                    return null;
-                }));
-            }
-            int compactions = 0;
-            long end = System.nanoTime() + Duration.ofSeconds(6).toNanos();
-            while (System.nanoTime() < end) {
+            int[] compactions = {0};
+            int written = whileFourWritersCommit(store, Duration.ofSeconds(6), () -> {
                 Store.Compaction done = store.compactEmbedded(90, Duration.ofSeconds(1));
                 if (done != null && done.fillRateAfter() > done.fillRateBefore()) {
-                    compactions++;
+                    compactions[0]++;
                 }
-            }
-            stop.set(true);
-            for (java.util.concurrent.Future<?> f : running) {
-                f.get(30, java.util.concurrent.TimeUnit.SECONDS); // a writer's failure fails the test here
-            }
-            writers.shutdown();
+            });
 
-            assertThat(compactions).as("compactions that raised the chunks' fill rate while the writers committed").isPositive();
-            assertThat(rows(store)).as("every row committed is there").isEqualTo(written.get());
+            assertThat(compactions[0]).as("compactions that raised the chunks' fill rate while the writers committed").isPositive();
+            assertThat(rows(store)).as("every row committed is there").isEqualTo(written);
         }
     }
 
@@ -127,45 +103,58 @@ class StoreCompactionTest {
     @Test
     void shrinkingWhileOtherSessionsCommitLosesNothing() throws Exception {
         String url = "jdbc:h2:file:" + dir.resolve("busy-shrink") + ";WRITE_DELAY=0;RETENTION_TIME=1000";
-        java.util.concurrent.atomic.AtomicInteger written = new java.util.concurrent.atomic.AtomicInteger();
-        int shrinks = 0;
+        int written;
         try (Store store = Store.open(url, "sa", "", 6)) {
-            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
-            java.util.concurrent.ExecutorService writers = java.util.concurrent.Executors.newFixedThreadPool(4);
-            List<java.util.concurrent.Future<?>> running = new ArrayList<>();
-            for (int w = 0; w < 4; w++) {
-                int writer = w;
-                running.add(writers.submit(() -> {
-                    for (int batch = 0; !stop.get(); batch++) {
-                        int from = (writer * 1_000_000) + batch * 20;
-                        insertRows(store, from, from + 20);
-                        written.addAndGet(20);
-                        if (writer == 0 && batch % 5 == 4) {
-                            deleteEvents(store);
-                        }
-                    }
-                    return null;
-                }));
-            }
-            long end = System.nanoTime() + Duration.ofSeconds(8).toNanos();
-            while (System.nanoTime() < end) {
+            int[] shrinks = {0};
+            written = whileFourWritersCommit(store, Duration.ofSeconds(8), () -> {
                 store.compactEmbedded(90, Duration.ofSeconds(1));
                 Store.Shrink done = store.shrinkEmbedded(90, Duration.ofSeconds(1), Duration.ofSeconds(1));
                 if (done != null && done.bytesAfter() < done.bytesBefore()) {
-                    shrinks++;
+                    shrinks[0]++;
                 }
-            }
-            stop.set(true);
-            for (java.util.concurrent.Future<?> f : running) {
-                f.get(30, java.util.concurrent.TimeUnit.SECONDS); // a writer's failure fails the test here
-            }
-            writers.shutdown();
-            assertThat(shrinks).as("runs that gave space back while the writers committed").isPositive();
-            assertThat(rows(store)).as("every row committed is there").isEqualTo(written.get());
+            });
+            assertThat(shrinks[0]).as("runs that gave space back while the writers committed").isPositive();
+            assertThat(rows(store)).as("every row committed is there").isEqualTo(written);
         }
         try (Store reopened = Store.open(url, "sa", "", 2)) {
-            assertThat(rows(reopened)).as("and after the store was closed and opened again").isEqualTo(written.get());
+            assertThat(rows(reopened)).as("and after the store was closed and opened again").isEqualTo(written);
         }
+    }
+
+    /**
+     * Runs {@code probe} over and over for {@code duration} while 4 writers commit rows, the first
+     * deleting the large ones every fifth batch (leaving the chunks sparse); a writer's failure fails
+     * the test. Returns how many rows the writers committed.
+     */
+    private static int whileFourWritersCommit(Store store, Duration duration, Runnable probe) throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger written = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.ExecutorService writers = java.util.concurrent.Executors.newFixedThreadPool(4);
+        List<java.util.concurrent.Future<?>> running = new ArrayList<>();
+        for (int w = 0; w < 4; w++) {
+            int writer = w;
+            running.add(writers.submit(() -> {
+                for (int batch = 0; !stop.get(); batch++) {
+                    int from = (writer * 1_000_000) + batch * 20;
+                    insertRows(store, from, from + 20);
+                    written.addAndGet(20);
+                    if (writer == 0 && batch % 5 == 4) {
+                        deleteEvents(store);
+                    }
+                }
+                return null;
+            }));
+        }
+        long end = System.nanoTime() + duration.toNanos();
+        while (System.nanoTime() < end) {
+            probe.run();
+        }
+        stop.set(true);
+        for (java.util.concurrent.Future<?> f : running) {
+            f.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        writers.shutdown();
+        return written.get();
     }
 
     @Test
