@@ -273,11 +273,13 @@ public final class Store implements AutoCloseable {
                 if (file.size() < size) {
                     continue;
                 }
-                if (moveBytes >= size) {
-                    break; // nothing left that a move can give back
+                if (moveBytes >= MAX_MOVE_BYTES) {
+                    break; // nothing left that a round may move gives back
                 }
-                // H2 moves only chunks that fit in a round's bytes together, and a first load writes large chunks
-                moveBytes = Math.min(size, moveBytes * 4);
+                // H2 moves only chunks that fit in a round's bytes together, and a first load writes large chunks; a
+                // round is never larger than MAX_MOVE_BYTES, since the store's writes wait for it (a round of the whole
+                // 3.5 GB file after a first load of a million workers held them for 10.3 s)
+                moveBytes = Math.min(MAX_MOVE_BYTES, moveBytes * 4);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -428,6 +430,11 @@ public final class Store implements AutoCloseable {
 
     /** Bytes of chunks moved by the first round of {@link #shrinkEmbedded} (with the store's gate held alone); more when that moved nothing. */
     private static final long MOVE_BYTES = 16L << 20;
+    /**
+     * The most a round moves: about 0.1-0.5 s of the store's writes held, where moving 1.5 GB took
+     * 10 s. A chunk larger than this (one commit's pages) stays where it is.
+     */
+    private static final long MAX_MOVE_BYTES = 64L << 20;
 
     /** The embedded store's MVStore, or null when the store is not an H2 database open in this process. */
     private org.h2.mvstore.MVStore mvStore() {
