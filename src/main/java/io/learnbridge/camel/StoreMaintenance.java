@@ -52,8 +52,8 @@ public final class StoreMaintenance {
     private final int belowFillRate;
     private final Duration budget;
     private final LongSupplier nanoClock;
-    private long resumeAt;
-    private Duration backOff;
+    private final BackOff rewriteBackOff;
+    private final BackOff shrinkBackOff;
 
     public StoreMaintenance(Store store, int belowFillRate, Duration budget) {
         this(store::compactEmbedded, store::shrink, belowFillRate, budget, System::nanoTime);
@@ -65,45 +65,94 @@ public final class StoreMaintenance {
         this.belowFillRate = belowFillRate;
         this.budget = budget;
         this.nanoClock = nanoClock;
-        this.resumeAt = nanoClock.getAsLong();
+        this.rewriteBackOff = new BackOff(nanoClock);
+        this.shrinkBackOff = new BackOff(nanoClock);
     }
 
     /**
-     * The scheduled pass: compacts when due and not backing off. Returns the share of the chunks'
-     * bytes that is live afterwards (100 when nothing was done or the pass was skipped).
+     * The scheduled pass: the chunks' rewrite, then giving the store's space back, each when not
+     * backing off. Returns the share of the chunks' bytes that is live after the rewrite (100 when
+     * it did nothing or was skipped).
      */
     public synchronized int compact() {
-        if (nanoClock.getAsLong() - resumeAt < 0) {
-            return 100;
+        int live = 100;
+        if (rewriteBackOff.due()) {
+            Store.Compaction done = rewrite();
+            if (done == null || done.fillRateAfter() >= belowFillRate || done.fillRateAfter() - done.fillRateBefore() >= PROGRESS_POINTS) {
+                rewriteBackOff.reset();
+            } else {
+                LOG.info("Store compaction freed no space ({}% to {}% live data: the dead pages are in chunks the store still retains);"
+                        + " the next pass is in {} s", done.fillRateBefore(), done.fillRateAfter(), rewriteBackOff.failed().toSeconds());
+            }
+            live = done == null ? 100 : done.fillRateAfter();
         }
-        Store.Compaction done = compactNow();
-        if (done == null || done.fillRateAfter() >= belowFillRate || done.fillRateAfter() - done.fillRateBefore() >= PROGRESS_POINTS) {
-            backOff = null;
-            return done == null ? 100 : done.fillRateAfter();
+        if (shrinkBackOff.due()) {
+            Store.Shrink shrunk = shrink();
+            if (shrunk == null || shrunk.bytesAfter() < shrunk.bytesBefore()) {
+                shrinkBackOff.reset();
+            } else {
+                // each round held the store's writes for nothing (after a first load of a million workers on H2, chunks
+                // larger than a round may move: 0.25-0.65 s every run)
+                LOG.info("Store space could not be given back ({}% of it in use: what is free lies between chunks too large to move);"
+                        + " the next try is in {} s", shrunk.fillRateAfter(), shrinkBackOff.failed().toSeconds());
+            }
         }
-        backOff = backOff == null ? FIRST_BACK_OFF : backOff.multipliedBy(2).compareTo(LONGEST_BACK_OFF) > 0 ? LONGEST_BACK_OFF : backOff.multipliedBy(2);
-        resumeAt = nanoClock.getAsLong() + backOff.toNanos();
-        LOG.info("Store compaction freed no space ({}% to {}% live data: the dead pages are in chunks the store still retains);"
-                + " the next pass is in {} s", done.fillRateBefore(), done.fillRateAfter(), backOff.toSeconds());
-        return done.fillRateAfter();
+        return live;
     }
 
     /**
-     * One pass now, whatever the back-off (the benchmark's nightly pass): the chunks' rewrite, then
-     * the file shrunk. Returns the rewrite; null when it had nothing to do.
+     * One pass now, whatever the back-offs (the benchmark's nightly pass): the chunks' rewrite, then
+     * the store's space given back. Returns the rewrite; null when it had nothing to do.
      */
     public synchronized Store.Compaction compactNow() {
+        Store.Compaction done = rewrite();
+        shrink();
+        return done;
+    }
+
+    private Store.Compaction rewrite() {
         Store.Compaction done = compactor.compact(belowFillRate, budget);
         if (done != null) {
             LOG.info("Store chunks compacted from {}% to {}% live data in {} ms (file {} MB, was {} MB)", done.fillRateBefore(), done.fillRateAfter(),
                     done.took().toMillis(), done.bytesAfter() >> 20, done.bytesBefore() >> 20);
         }
+        return done;
+    }
+
+    private Store.Shrink shrink() {
         Store.Shrink shrunk = shrinker.shrink(belowFillRate, budget, SHRINK_WAIT);
         if (shrunk != null) {
             LOG.info("Store space given back: {} MB to {} MB ({}% to {}% of the space rewritten in use) in {} ms, {} ms of it holding writes",
                     shrunk.bytesBefore() >> 20, shrunk.bytesAfter() >> 20, shrunk.fillRateBefore(), shrunk.fillRateAfter(),
                     shrunk.took().toMillis(), shrunk.heldAlone().toMillis());
         }
-        return done;
+        return shrunk;
+    }
+
+    /** Skips runs after one that gained nothing: two minutes, doubling up to half an hour, until one gains again. */
+    private static final class BackOff {
+        private final LongSupplier nanoClock;
+        private long resumeAt;
+        private Duration current;
+
+        BackOff(LongSupplier nanoClock) {
+            this.nanoClock = nanoClock;
+            this.resumeAt = nanoClock.getAsLong();
+        }
+
+        boolean due() {
+            return nanoClock.getAsLong() - resumeAt >= 0;
+        }
+
+        void reset() {
+            current = null;
+        }
+
+        /** Backs off further; returns for how long. */
+        Duration failed() {
+            current = current == null ? FIRST_BACK_OFF : current.multipliedBy(2).compareTo(LONGEST_BACK_OFF) > 0 ? LONGEST_BACK_OFF : current.multipliedBy(2);
+            resumeAt = nanoClock.getAsLong() + current.toNanos();
+            return current;
+        }
     }
 }

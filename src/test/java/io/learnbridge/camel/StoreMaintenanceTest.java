@@ -15,6 +15,7 @@ class StoreMaintenanceTest {
     private final Deque<int[]> outcomes = new ArrayDeque<>();
     private int passes;
     private int shrinks;
+    private final Deque<long[]> shrinkOutcomes = new ArrayDeque<>();
 
     private final StoreMaintenance maintenance = new StoreMaintenance((belowFillRate, budget) -> {
         passes++;
@@ -22,7 +23,8 @@ class StoreMaintenanceTest {
         return fill == null ? null : new Store.Compaction(fill[0], fill[1], 100 << 20, 100 << 20, Duration.ofMillis(600));
     }, (belowFillRate, budget, maxWait) -> {
         shrinks++;
-        return null;
+        long[] mb = shrinkOutcomes.poll();
+        return mb == null ? null : new Store.Shrink(40, 40, mb[0] << 20, mb[1] << 20, Duration.ofMillis(300), Duration.ofMillis(300));
     }, 60, Duration.ofSeconds(5), clock::get);
 
     @Test
@@ -97,15 +99,43 @@ class StoreMaintenanceTest {
     }
 
     @Test
-    void everyPassThatRunsThenShrinksTheFileAndNoneWhileBackingOff() {
+    void theStoresSpaceIsGivenBackOnEveryRunWhateverTheRewritesBackOff() {
         outcomes.add(new int[] {5, 5});
         maintenance.compact();
         assertThat(shrinks).isEqualTo(1);
         advance(Duration.ofSeconds(30));
         maintenance.compact();
-        assertThat(shrinks).as("backing off: neither rewrite nor shrink").isEqualTo(1);
-        maintenance.compactNow();
+        assertThat(passes).as("the rewrite backs off").isEqualTo(1);
+        assertThat(shrinks).as("giving space back does not: it gave back what it could").isEqualTo(2);
+    }
+
+    @Test
+    void aRunThatGivesNothingBackSkipsTheNextForTwoMinutesThenLongerWhileTheRewriteGoesOn() {
+        shrinkOutcomes.add(new long[] {3_800, 3_800});
+        maintenance.compact();
+        assertThat(shrinks).isEqualTo(1);
+
+        advance(Duration.ofSeconds(119));
+        maintenance.compact();
+        assertThat(shrinks).as("skipped inside two minutes").isEqualTo(1);
+        assertThat(passes).as("the rewrite is not").isEqualTo(2);
+
+        advance(Duration.ofSeconds(2));
+        shrinkOutcomes.add(new long[] {3_800, 3_800});
+        maintenance.compact();
         assertThat(shrinks).isEqualTo(2);
+        advance(Duration.ofSeconds(239));
+        maintenance.compact();
+        assertThat(shrinks).as("four minutes the second time").isEqualTo(2);
+
+        maintenance.compactNow();
+        assertThat(shrinks).as("a pass now, whatever the back-off").isEqualTo(3);
+        advance(Duration.ofSeconds(2));
+        shrinkOutcomes.add(new long[] {3_800, 2_000});
+        maintenance.compact();
+        advance(Duration.ofSeconds(30));
+        maintenance.compact();
+        assertThat(shrinks).as("space given back: every run again").isEqualTo(5);
     }
 
     private void advance(Duration by) {
