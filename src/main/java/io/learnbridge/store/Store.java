@@ -324,6 +324,10 @@ public final class Store implements AutoCloseable {
      * not rewritten again for {@link #TABLE_REWRITE_PAUSE}.
      */
     synchronized Shrink shrinkTables(int belowFillRate, Duration budget, Duration maxWait) {
+        return shrinkTables(belowFillRate, budget, maxWait, TABLE_MAX_LIVE_BYTES);
+    }
+
+    synchronized Shrink shrinkTables(int belowFillRate, Duration budget, Duration maxWait, long maxLiveBytes) {
         long start = System.nanoTime();
         long deadline = start + budget.toNanos();
         try (Connection c = dataSource.getConnection()) {
@@ -339,7 +343,7 @@ public final class Store implements AutoCloseable {
                 if (table.fillRate() >= belowFillRate || pausedUntil != null && System.nanoTime() - pausedUntil < 0) {
                     continue;
                 }
-                if (table.liveBytes() > TABLE_MAX_LIVE_BYTES) {
+                if (table.liveBytes() > maxLiveBytes) {
                     // its rewrite would hold the table for seconds: an operator's job for a quiet hour (or pg_repack)
                     LOG.warn("Table {} is {} MB of which about {}% is live rows; it is too large to rewrite while the bridge runs"
                             + " (VACUUM FULL locks it while it copies): run VACUUM FULL {} (or pg_repack) in a quiet hour",

@@ -50,6 +50,27 @@ class StoreShrinkTest {
         assertThat(events(store)).isEqualTo(400);
     }
 
+    @OnEveryDatabase
+    void aTableWithMoreLiveRowsThanMayBeCopiedOnlineIsLeftToAnOperator(Store store) throws Exception {
+        leaveInboundEventNineTenthsFree(store);
+        long before = tableBytes(store);
+
+        assertThat(store.shrinkTables(80, Duration.ofSeconds(30), Duration.ofSeconds(1), 64 * 1024)).as("400 live rows: more than 64 KB").isNull();
+        assertThat(tableBytes(store)).as("not rewritten").isEqualTo(before);
+        assertThat(store.shrinkTables(80, Duration.ofSeconds(30), Duration.ofSeconds(1), 1L << 30))
+                .as("nor tried again within a day, whatever the limit").isNull();
+        assertThat(events(store)).isEqualTo(400);
+    }
+
+    private static long tableBytes(Store store) {
+        return store.tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("select pg_relation_size('inbound_event')"); ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        });
+    }
+
     /** 4,000 events of about 1 KB, all but 400 of them deleted throughout the table, then vacuumed and analysed. */
     private static void leaveInboundEventNineTenthsFree(Store store) throws Exception {
         Assumptions.assumeTrue(store.postgres(), "H2's file: StoreCompactionTest");
