@@ -93,7 +93,8 @@ public final class StoreMaintenance {
             } else {
                 // each round held the store's writes for nothing (after a first load of a million workers on H2, chunks
                 // larger than a round may move: 0.25-0.65 s every run)
-                LOG.info("Store space could not be given back ({}% of it in use: what is free lies between chunks too large to move);"
+                LOG.info("Store space could not be given back ({}% in use: H2's free space lies between chunks too large to move,"
+                        + " or PostgreSQL's tables due were busy);"
                         + " the next try is in {} s", shrunk.fillRateAfter(), shrinkBackOff.failed().toSeconds());
             }
         }
@@ -122,7 +123,7 @@ public final class StoreMaintenance {
     private Store.Shrink shrink() {
         Store.Shrink shrunk = shrinker.shrink(belowFillRate, budget, SHRINK_WAIT);
         if (shrunk != null) {
-            LOG.info("Store space given back: {} MB to {} MB ({}% to {}% of the space rewritten in use) in {} ms, {} ms of it holding writes",
+            LOG.info("Store space given back: {} MB to {} MB ({}% to {}% in use of the file or the tables due) in {} ms, {} ms of it holding writes",
                     shrunk.bytesBefore() >> 20, shrunk.bytesAfter() >> 20, shrunk.fillRateBefore(), shrunk.fillRateAfter(),
                     shrunk.took().toMillis(), shrunk.heldAlone().toMillis());
         }

@@ -306,7 +306,7 @@ public final class Store implements AutoCloseable {
      * PostgreSQL: rewrites ({@code VACUUM FULL}) each of the store's tables of at least
      * {@link #TABLE_MIN_BYTES} of which, by PostgreSQL's own statistics, less than
      * {@code belowFillRate} percent is live rows, for at most {@code budget}. Null when no table
-     * was rewritten.
+     * was due; nothing given back when every table due was busy.
      *
      * <p>Vacuum makes the space of dead rows reusable but keeps it: a first load of 20,000 workers
      * (each staged row written with its source record, then cut down once the drop was past its
@@ -338,6 +338,7 @@ public final class Store implements AutoCloseable {
             long liveBytes = 0;
             long liveAfter = 0;
             long tableAfter = 0;
+            TableFill busy = null;
             for (TableFill table : tableFills(c, null)) {
                 Long pausedUntil = rewritePaused.get(table.name());
                 if (table.fillRate() >= belowFillRate || pausedUntil != null && System.nanoTime() - pausedUntil < 0) {
@@ -362,6 +363,7 @@ public final class Store implements AutoCloseable {
                     if (!"55P03".equals(e.getSQLState())) { // lock_not_available: busy, a later run
                         throw e;
                     }
+                    busy = busy == null ? table : busy;
                     continue;
                 } finally {
                     held += System.nanoTime() - from; // waiting for the lock holds those queued behind it too
@@ -379,7 +381,10 @@ public final class Store implements AutoCloseable {
                 liveAfter += after.liveBytes();
             }
             if (tableBytes == 0) {
-                return null;
+                // every table due was busy: reported as nothing given back, so that the maintenance backs off instead
+                // of queueing for the lock, and holding those behind it, every run
+                return busy == null ? null : new Shrink(busy.fillRate(), busy.fillRate(), bytesBefore, bytesBefore,
+                        Duration.ofNanos(System.nanoTime() - start), Duration.ofNanos(held));
             }
             return new Shrink(percent(liveBytes, tableBytes), percent(liveAfter, tableAfter), bytesBefore, databaseBytes(c),
                     Duration.ofNanos(System.nanoTime() - start), Duration.ofNanos(held));
