@@ -414,10 +414,11 @@ public final class DropLedger {
     /**
      * Compacts the oldest settled drop whose retention has passed to what the audit trail needs:
      * every row keeps its line, worker, status, change, reason and diff; its content and state
-     * hashes go (128 bytes a row, used only while the drop was planned and applied); the source record goes
-     * (rejections and conflicts keep theirs in the exception queue), and so does the canonical
-     * record of every change but a JOIN (whose record is its diff). A drop with deliveries still
-     * to send, or changes still held, waits. Returns the drop compacted, or null when none was due.
+     * hashes, employment status and manager go (used only while the drop was planned and applied);
+     * the source record goes (rejections and conflicts keep theirs in the exception queue), and so
+     * does the canonical record of every change but a JOIN (whose record is its diff); each
+     * delivered delivery moves from the outbox to {@code delivered_change}. A drop with deliveries
+     * still to send, or changes still held, waits. Returns the drop compacted, or null when none was due.
      */
     public Long prune(Duration retention) {
         Long dropId = store.tx(c -> {
@@ -452,11 +453,31 @@ public final class DropLedger {
                     ps.setInt(3, toLine);
                     ps.executeUpdate();
                 }
-                // the hashes served only this drop's planning and applying (duplicates, first seen inactive)
+                // the hashes, status and manager served only this drop's planning and applying (duplicates, first
+                // seen inactive, manager warnings); the trail keeps the change, its reason and its diff
                 try (PreparedStatement ps = c.prepareStatement("""
-                        update drop_row set content_hash = null, state_hash = null where drop_id = ? and line between ? and ?
-                        and (content_hash is not null or state_hash is not null)
+                        update drop_row set content_hash = null, state_hash = null, employment_status = null, manager_id = null
+                        where drop_id = ? and line between ? and ?
+                        and (content_hash is not null or state_hash is not null or employment_status is not null or manager_id is not null)
                         and status in ('APPLIED', 'SUPERSEDED', 'UNCHANGED', 'DUPLICATE', 'DISCARDED')""")) {
+                    ps.setLong(1, dropId);
+                    ps.setInt(2, fromLine);
+                    ps.setInt(3, toLine);
+                    ps.executeUpdate();
+                }
+                // a delivered delivery leaves the outbox for its narrow record (V15); a failed one stays
+                // where the exception queue finds and replays it
+                try (PreparedStatement ps = c.prepareStatement("""
+                        insert into delivered_change (drop_id, line, target, attempts, http_status, queued_at, delivered_at)
+                        select drop_id, line, target, attempts, http_status, created_at, updated_at from delivery
+                        where drop_id = ? and line between ? and ? and status = 'DELIVERED'""")) {
+                    ps.setLong(1, dropId);
+                    ps.setInt(2, fromLine);
+                    ps.setInt(3, toLine);
+                    ps.executeUpdate();
+                }
+                try (PreparedStatement ps = c.prepareStatement(
+                        "delete from delivery where drop_id = ? and line between ? and ? and status = 'DELIVERED'")) {
                     ps.setLong(1, dropId);
                     ps.setInt(2, fromLine);
                     ps.setInt(3, toLine);

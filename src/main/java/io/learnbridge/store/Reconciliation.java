@@ -10,7 +10,7 @@ import java.util.Optional;
 
 /**
  * The reconciliation report of a drop, derived from the store (never from counters that could
- * drift): for every target, received = delivered + failed + pending + not taken (a change kind the
+ * drift; a compacted drop's deliveries from {@code delivered_change}): for every target, received = delivered + failed + pending + not taken (a change kind the
  * target does not take) + unchanged + superseded + rejected + quarantined + held + discarded. Leavers inferred from a full snapshot are not rows of
  * the file; they are counted on their own, with their deliveries.
  */
@@ -90,9 +90,13 @@ public final class Reconciliation {
             }
             Map<String, int[]> byTarget = new LinkedHashMap<>();
             try (PreparedStatement ps = c.prepareStatement("""
-                    select target, status, case when line > 0 then 1 else 0 end as in_file, count(*) from delivery where drop_id = ?
-                    group by target, status, case when line > 0 then 1 else 0 end order by target""")) {
+                    select target, status, in_file, count(*) from (
+                        select target, status, case when line > 0 then 1 else 0 end as in_file from delivery where drop_id = ?
+                        union all
+                        select target, 'DELIVERED', case when line > 0 then 1 else 0 end from delivered_change where drop_id = ?) d
+                    group by target, status, in_file order by target""")) {
                 ps.setLong(1, dropId);
+                ps.setLong(2, dropId);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         int[] counts = byTarget.computeIfAbsent(rs.getString(1), k -> new int[6]);
@@ -130,9 +134,11 @@ public final class Reconciliation {
     private static int notTaken(java.sql.Connection c, long dropId, String target) throws java.sql.SQLException {
         try (PreparedStatement ps = c.prepareStatement("""
                 select count(*) from drop_row r where r.drop_id = ? and r.line > 0 and r.status = 'APPLIED'
-                and not exists (select 1 from delivery d where d.drop_id = r.drop_id and d.line = r.line and d.target = ?)""")) {
+                and not exists (select 1 from delivery d where d.drop_id = r.drop_id and d.line = r.line and d.target = ?)
+                and not exists (select 1 from delivered_change d where d.drop_id = r.drop_id and d.line = r.line and d.target = ?)""")) {
             ps.setLong(1, dropId);
             ps.setString(2, target);
+            ps.setString(3, target);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getInt(1);

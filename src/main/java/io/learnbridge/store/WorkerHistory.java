@@ -19,8 +19,11 @@ public final class WorkerHistory {
                               Instant receivedAt, Instant effectiveAt, String status, String kind, String reason, String diff) {
     }
 
-    /** One delivery of the worker's state to a target. */
-    public record DeliveryEntry(long id, String target, String status, int attempts, Integer httpStatus, Long dropId, Integer line,
+    /**
+     * One delivery of the worker's state to a target. {@code id} is null once its drop was compacted
+     * (learnbridge.drops.retention): the delivery is then kept in its narrow form.
+     */
+    public record DeliveryEntry(Long id, String target, String status, int attempts, Integer httpStatus, Long dropId, Integer line,
                                 Long eventId, Instant queuedAt, Instant updatedAt) {
     }
 
@@ -64,6 +67,19 @@ public final class WorkerHistory {
             }
             changes.sort(java.util.Comparator.comparing(ChangeEntry::receivedAt, java.util.Comparator.nullsFirst(java.util.Comparator.naturalOrder())));
             List<DeliveryEntry> deliveries = new ArrayList<>();
+            // compacted drops' deliveries first: they are older than any the outbox still holds but failed ones
+            try (PreparedStatement ps = c.prepareStatement("""
+                    select l.target, l.attempts, l.http_status, l.drop_id, l.line, l.queued_at, l.delivered_at
+                    from drop_row r join delivered_change l on l.drop_id = r.drop_id and l.line = r.line
+                    where r.worker_id = ? order by l.drop_id, l.line, l.target""")) {
+                ps.setString(1, workerId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        deliveries.add(new DeliveryEntry(null, rs.getString(1), "DELIVERED", rs.getInt(2), Sql.getInt(rs, "http_status"),
+                                rs.getLong(4), rs.getInt(5), null, Sql.time(rs, "queued_at"), Sql.time(rs, "delivered_at")));
+                    }
+                }
+            }
             try (PreparedStatement ps = c.prepareStatement("""
                     select id, target, status, attempts, http_status, drop_id, line, event_id, created_at, updated_at
                     from delivery where worker_id = ? order by id""")) {
@@ -76,6 +92,9 @@ public final class WorkerHistory {
                     }
                 }
             }
+            // oldest first: by the time each was queued (a failed delivery of an old drop before a newer drop's)
+            deliveries.sort(java.util.Comparator.comparing(DeliveryEntry::queuedAt,
+                    java.util.Comparator.nullsFirst(java.util.Comparator.naturalOrder())));
             if (state.isEmpty() && changes.isEmpty() && deliveries.isEmpty()) {
                 return Optional.empty();
             }

@@ -39,7 +39,7 @@ class StoreContractTest {
 
         Store first = db.open();
         List<String> applied = appliedMigrations(db);
-        assertThat(applied).hasSize(14);
+        assertThat(applied).hasSize(15);
         assertThat(applied.get(0)).startsWith("1 spine: Success");
         assertThat(applied.get(1)).startsWith("2 events: Success");
         assertThat(applied.get(2)).startsWith("3 exception feed: Success");
@@ -54,6 +54,7 @@ class StoreContractTest {
         assertThat(applied.get(11)).startsWith("12 worker record: Success");
         assertThat(applied.get(12)).startsWith("13 drop row record: Success");
         assertThat(applied.get(13)).startsWith("14 h2 identity cache: Success");
+        assertThat(applied.get(14)).startsWith("15 delivered changes: Success");
         assertThat(flyway(db).info().pending()).isEmpty();
         // H2 takes identity values a thousand at a time (it writes its store when a cache runs out); PostgreSQL keeps one
         long expectedCache = first.postgres() ? 1 : 1000;
@@ -92,7 +93,7 @@ class StoreContractTest {
         }
 
         Store store = db.open();
-        assertThat(appliedMigrations(db)).hasSize(14);
+        assertThat(appliedMigrations(db)).hasSize(15);
         assertThat(new WorkerStates(store).get("E1")).hasValueSatisfying(state -> {
             assertThat(state.canonical()).isEqualTo("{\"workerId\":\"E1\",\"givenName\":\"Ada\"}");
             assertThat(state.effectiveAt()).isEqualTo(java.time.Instant.parse("2026-01-02T03:04:05Z"));
@@ -105,6 +106,41 @@ class StoreContractTest {
             }
         });
         assertThat(stateHash).isEqualTo("hash-e1");
+        store.close();
+    }
+
+    @OnEveryDatabase
+    void version15MovesACompactedDropsDeliveredDeliveriesIntoTheirNarrowFormAndLeavesTheRest(TestDatabase db) throws Exception {
+        Flyway.configure().dataSource(db.jdbcUrl(), null, null).locations("classpath:db/migration").target("14").load().migrate();
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(db.jdbcUrl());
+             java.sql.Statement st = c.createStatement()) {
+            st.execute("""
+                    insert into drop_file (id, source, file_name, checksum, size_bytes, status, claimed_by, claimed_at, pruned_at)
+                    values (7, 'hr', 'day1.csv', 'sum-7', 10, 'STAGED', 'a', current_timestamp, current_timestamp),
+                    (8, 'hr', 'day2.csv', 'sum-8', 10, 'STAGED', 'a', current_timestamp, null)""");
+            st.execute("""
+                    insert into drop_row (drop_id, line, worker_id, status, change_kind) values
+                    (7, 2, 'E1', 'APPLIED', 'JOIN'), (7, 3, 'E2', 'APPLIED', 'JOIN'), (8, 2, 'E1', 'APPLIED', 'MOVE')""");
+            st.execute("""
+                    insert into delivery (source, drop_id, line, worker_id, target, status, attempts, http_status, created_at, updated_at, change_kind)
+                    values ('hr', 7, 2, 'E1', 'lms', 'DELIVERED', 2, 201, timestamp with time zone '2026-01-02 03:04:05+00',
+                        timestamp with time zone '2026-01-02 03:04:09+00', 'JOIN'),
+                    ('hr', 7, 3, 'E2', 'lms', 'FAILED', 5, 422, current_timestamp, current_timestamp, 'JOIN'),
+                    ('hr', 8, 2, 'E1', 'lms', 'DELIVERED', 1, 200, current_timestamp, current_timestamp, 'MOVE')""");
+        }
+
+        Store store = db.open();
+        assertThat(appliedMigrations(db)).hasSize(15);
+        DeliveryQueue queue = new DeliveryQueue(store, "a", LONG_LEASE);
+        assertThat(queue.count("lms", "DELIVERED")).as("only the drop not yet compacted keeps its delivered one in the outbox").isEqualTo(1);
+        assertThat(queue.count("lms", "FAILED")).isEqualTo(1);
+        assertThat(new Reconciliation(store).forDrop(7L).orElseThrow().targets())
+                .containsExactly(new Reconciliation.TargetCounts("lms", 1, 1, 0, 0, 0, 0, 0));
+        assertThat(new WorkerHistory(store).of("E1").orElseThrow().deliveries())
+                .extracting(WorkerHistory.DeliveryEntry::dropId, WorkerHistory.DeliveryEntry::status, WorkerHistory.DeliveryEntry::attempts,
+                        WorkerHistory.DeliveryEntry::httpStatus, WorkerHistory.DeliveryEntry::queuedAt, WorkerHistory.DeliveryEntry::updatedAt)
+                .first().isEqualTo(tuple(7L, "DELIVERED", 2, 201, java.time.Instant.parse("2026-01-02T03:04:05Z"),
+                        java.time.Instant.parse("2026-01-02T03:04:09Z")));
         store.close();
     }
 
@@ -124,7 +160,7 @@ class StoreContractTest {
         }
 
         Store store = db.open();
-        assertThat(appliedMigrations(db)).hasSize(14);
+        assertThat(appliedMigrations(db)).hasSize(15);
         WorkerHistory.Trail trail = new WorkerHistory(store).of("E1").orElseThrow();
         assertThat(trail.changes()).extracting(WorkerHistory.ChangeEntry::kind, WorkerHistory.ChangeEntry::diff)
                 .containsExactly(tuple("MOVE", "{\"orgUnit\":[\"Finance\",\"Sales\"]}"));
@@ -486,6 +522,49 @@ class StoreContractTest {
             }
         });
         assertThat(kept).as("a change keeps its diff, not its record").isEqualTo("MOVE {\"orgUnit\":[null,\"Sales\"]} no record");
+    }
+
+    @OnEveryDatabase
+    void aCompactedDropKeepsEachDeliveredDeliveryNarrowAndItsFailedOneReplayable(Store store) {
+        DropLedger ledger = new DropLedger(store, "a", LONG_LEASE);
+        DropClaim day1 = ledger.claim("hr", "day1.csv", "sum-1", 10);
+        ledger.stage(day1, List.of(accepted(2, "E1", "h1"), accepted(3, "E2", "h2")));
+        ledger.finish(day1, TARGETS);
+        DeliveryQueue queue = new DeliveryQueue(store, "a", LONG_LEASE);
+        queue.claim("lms", 10).forEach(d -> queue.delivered(d.id(), 201));
+        List<Delivery> lxp = queue.claim("lxp", 10);
+        queue.delivered(lxp.get(0).id(), 200);
+        long failedId = queue.failed(lxp.get(1), failure(3, 422, "{\"error\":\"unknown org unit\"}"));
+        Reconciliation.Report before = new Reconciliation(store).forDrop(day1.dropId()).orElseThrow();
+        WorkerHistory.Trail e1Before = new WorkerHistory(store).of("E1").orElseThrow();
+
+        assertThat(ledger.prune(Duration.ZERO)).isEqualTo(day1.dropId());
+
+        assertThat(queue.count("lms", "DELIVERED") + queue.count("lxp", "DELIVERED")).as("delivered ones left the outbox").isZero();
+        assertThat(queue.count("lxp", "FAILED")).as("the failed one stays where its exception finds it").isEqualTo(1);
+        Reconciliation.Report after = new Reconciliation(store).forDrop(day1.dropId()).orElseThrow();
+        assertThat(after.targets()).as("the report counts the same from the narrow form").isEqualTo(before.targets())
+                .contains(new Reconciliation.TargetCounts("lms", 2, 0, 0, 0, 0, 0, 0), new Reconciliation.TargetCounts("lxp", 1, 1, 0, 0, 0, 0, 0));
+        assertThat(after.balanced()).isTrue();
+        WorkerHistory.Trail e1 = new WorkerHistory(store).of("E1").orElseThrow();
+        assertThat(e1.deliveries()).extracting(WorkerHistory.DeliveryEntry::target, WorkerHistory.DeliveryEntry::status,
+                        WorkerHistory.DeliveryEntry::attempts, WorkerHistory.DeliveryEntry::httpStatus, WorkerHistory.DeliveryEntry::line,
+                        WorkerHistory.DeliveryEntry::queuedAt, WorkerHistory.DeliveryEntry::updatedAt)
+                .as("the trail keeps target, outcome, attempts, status, line and times")
+                .containsExactlyInAnyOrderElementsOf(e1Before.deliveries().stream().map(d -> tuple(d.target(), d.status(), d.attempts(),
+                        d.httpStatus(), d.line(), d.queuedAt(), d.updatedAt())).toList());
+        assertThat(e1.deliveries()).extracting(WorkerHistory.DeliveryEntry::id).containsOnlyNulls();
+        assertThat(new WorkerHistory(store).of("E2").orElseThrow().deliveries()).extracting(WorkerHistory.DeliveryEntry::target,
+                WorkerHistory.DeliveryEntry::status, WorkerHistory.DeliveryEntry::id).containsExactly(tuple("lms", "DELIVERED", null),
+                tuple("lxp", "FAILED", lxp.get(1).id()));
+
+        ExceptionEntry failure = new ExceptionQueue(store).get(failedId).orElseThrow();
+        new Replays(store).retryDelivery(failure, null);
+        List<Delivery> again = queue.claim("lxp", 10);
+        assertThat(again).extracting(Delivery::workerId).as("replayed after the compaction").containsExactly("E2");
+        queue.delivered(again.get(0).id(), 200);
+        assertThat(new Reconciliation(store).forDrop(day1.dropId()).orElseThrow().targets())
+                .contains(new Reconciliation.TargetCounts("lxp", 2, 0, 0, 0, 0, 0, 0));
     }
 
     private static int hashedRows(Store store, long dropId) {
