@@ -441,56 +441,8 @@ public final class DropLedger {
             int fromLine = from;
             int toLine = (int) Math.min(range[1], (long) from + applyPage - 1);
             store.tx(c -> {
-                // a settled row keeps its diff, and a joiner its record (its diff is derived from it)
-                try (PreparedStatement ps = c.prepareStatement("""
-                        update drop_row_record set source_record = null, canonical = case when exists (select 1 from drop_row r
-                            where r.drop_id = drop_row_record.drop_id and r.line = drop_row_record.line and r.change_kind = 'JOIN') then canonical end
-                        where drop_id = ? and line between ? and ? and (source_record is not null or canonical is not null)
-                        and exists (select 1 from drop_row r where r.drop_id = drop_row_record.drop_id and r.line = drop_row_record.line
-                            and r.status in ('APPLIED', 'SUPERSEDED', 'UNCHANGED', 'DUPLICATE', 'DISCARDED'))""")) {
-                    ps.setLong(1, dropId);
-                    ps.setInt(2, fromLine);
-                    ps.setInt(3, toLine);
-                    ps.executeUpdate();
-                }
-                // the hashes, status and manager served only this drop's planning and applying (duplicates, first
-                // seen inactive, manager warnings); the trail keeps the change, its reason and its diff
-                try (PreparedStatement ps = c.prepareStatement("""
-                        update drop_row set content_hash = null, state_hash = null, employment_status = null, manager_id = null
-                        where drop_id = ? and line between ? and ?
-                        and (content_hash is not null or state_hash is not null or employment_status is not null or manager_id is not null)
-                        and status in ('APPLIED', 'SUPERSEDED', 'UNCHANGED', 'DUPLICATE', 'DISCARDED')""")) {
-                    ps.setLong(1, dropId);
-                    ps.setInt(2, fromLine);
-                    ps.setInt(3, toLine);
-                    ps.executeUpdate();
-                }
-                // a delivered delivery leaves the outbox for its narrow record (V15); a failed one stays
-                // where the exception queue finds and replays it
-                try (PreparedStatement ps = c.prepareStatement("""
-                        insert into delivered_change (drop_id, line, target, attempts, http_status, queued_at, delivered_at)
-                        select drop_id, line, target, attempts, http_status, created_at, updated_at from delivery
-                        where drop_id = ? and line between ? and ? and status = 'DELIVERED'""")) {
-                    ps.setLong(1, dropId);
-                    ps.setInt(2, fromLine);
-                    ps.setInt(3, toLine);
-                    ps.executeUpdate();
-                }
-                try (PreparedStatement ps = c.prepareStatement(
-                        "delete from delivery where drop_id = ? and line between ? and ? and status = 'DELIVERED'")) {
-                    ps.setLong(1, dropId);
-                    ps.setInt(2, fromLine);
-                    ps.setInt(3, toLine);
-                    ps.executeUpdate();
-                }
-                try (PreparedStatement ps = c.prepareStatement("""
-                        delete from drop_row_record where drop_id = ? and line between ? and ?
-                        and source_record is null and canonical is null and diff is null""")) {
-                    ps.setLong(1, dropId);
-                    ps.setInt(2, fromLine);
-                    ps.setInt(3, toLine);
-                    return ps.executeUpdate();
-                }
+                compactPage(c, dropId, fromLine, toLine);
+                return null;
             });
         }
         store.tx(c -> {
@@ -501,6 +453,92 @@ public final class DropLedger {
             }
         });
         return dropId;
+    }
+
+    /** Statuses of a settled row, whose record only the audit trail still reads. */
+    private static final String SETTLED = "('APPLIED', 'SUPERSEDED', 'UNCHANGED', 'DUPLICATE', 'DISCARDED')";
+
+    /** One page of {@link #prune}, in the caller's transaction: deliveries, then records, then what planning alone used. */
+    private static void compactPage(Connection c, long dropId, int fromLine, int toLine) throws SQLException {
+        // a delivered delivery leaves the outbox for its narrow record (V15); a failed one stays
+        // where the exception queue finds and replays it
+        try (PreparedStatement ps = c.prepareStatement("""
+                insert into delivered_change (drop_id, line, target, attempts, http_status, queued_at, delivered_at)
+                select drop_id, line, target, attempts, http_status, created_at, updated_at from delivery
+                where drop_id = ? and line between ? and ? and status = 'DELIVERED'""")) {
+            setPage(ps, dropId, fromLine, toLine);
+            ps.executeUpdate();
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+                "delete from delivery where drop_id = ? and line between ? and ? and status = 'DELIVERED'")) {
+            setPage(ps, dropId, fromLine, toLine);
+            ps.executeUpdate();
+        }
+        // a settled row with nothing left in the outbox keeps its diff, or a joiner its record (its diff is
+        // derived from it), packed on the row itself (V16); its source record goes (a rejection or conflict
+        // keeps its own, in the exception queue), and the hashes, status and manager that served only the
+        // drop's planning and applying go with it
+        List<Object[]> packed = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("""
+                select r.line, r.change_kind, d.canonical, d.diff from drop_row r join drop_row_record d on d.drop_id = r.drop_id and d.line = r.line
+                where r.drop_id = ? and r.line between ? and ? and r.packed is null and r.status in """ + SETTLED + """
+
+                and not exists (select 1 from delivery x where x.drop_id = r.drop_id and x.line = r.line)""")) {
+            setPage(ps, dropId, fromLine, toLine);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    boolean join = "JOIN".equals(rs.getString(2));
+                    String canonical = rs.getString(3);
+                    String diff = rs.getString(4);
+                    if (!join) {
+                        packed.add(new Object[] {rs.getInt(1), diff == null ? null : PackedRecord.diff(diff)});
+                    } else if (canonical != null && diff == null) {
+                        packed.add(new Object[] {rs.getInt(1), PackedRecord.canonical(canonical)});
+                    }
+                    // a joiner with a diff too, or without its record, keeps what it has whole
+                }
+            }
+        }
+        if (!packed.isEmpty()) {
+            try (PreparedStatement pack = c.prepareStatement("""
+                    update drop_row set packed = ?, content_hash = null, state_hash = null, employment_status = null, manager_id = null
+                    where drop_id = ? and line = ?""");
+                 PreparedStatement drop = c.prepareStatement("delete from drop_row_record where drop_id = ? and line = ?")) {
+                for (Object[] row : packed) {
+                    pack.setBytes(1, (byte[]) row[1]);
+                    pack.setLong(2, dropId);
+                    pack.setInt(3, (Integer) row[0]);
+                    pack.addBatch();
+                    drop.setLong(1, dropId);
+                    drop.setInt(2, (Integer) row[0]);
+                    drop.addBatch();
+                }
+                pack.executeBatch();
+                drop.executeBatch();
+            }
+        }
+        // the rows kept whole (a delivery still failed) lose only their source record
+        try (PreparedStatement ps = c.prepareStatement("""
+                update drop_row_record set source_record = null where drop_id = ? and line between ? and ? and source_record is not null
+                and exists (select 1 from drop_row r where r.drop_id = drop_row_record.drop_id and r.line = drop_row_record.line
+                    and r.status in """ + SETTLED + ")")) {
+            setPage(ps, dropId, fromLine, toLine);
+            ps.executeUpdate();
+        }
+        try (PreparedStatement ps = c.prepareStatement("""
+                update drop_row set content_hash = null, state_hash = null, employment_status = null, manager_id = null
+                where drop_id = ? and line between ? and ?
+                and (content_hash is not null or state_hash is not null or employment_status is not null or manager_id is not null)
+                and status in """ + SETTLED)) {
+            setPage(ps, dropId, fromLine, toLine);
+            ps.executeUpdate();
+        }
+    }
+
+    private static void setPage(PreparedStatement ps, long dropId, int fromLine, int toLine) throws SQLException {
+        ps.setLong(1, dropId);
+        ps.setInt(2, fromLine);
+        ps.setInt(3, toLine);
     }
 
     /**

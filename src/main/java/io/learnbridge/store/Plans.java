@@ -94,7 +94,7 @@ public final class Plans {
             }
             List<PlannedChange> changes = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("""
-                    select r.line, r.worker_id, r.change_kind, r.change_reason, r.status, r.effective_at, d.diff, d.canonical, r.warning
+                    select r.line, r.worker_id, r.change_kind, r.change_reason, r.status, r.effective_at, d.diff, d.canonical, r.warning, r.packed
                     from drop_row r left join drop_row_record d on d.drop_id = r.drop_id and d.line = r.line
                     where r.drop_id = ? and r.change_kind is not null and r.change_kind <> 'NOOP'
                     order by case when r.line > 0 then 0 else 1 end, abs(r.line) limit ?""")) {
@@ -102,9 +102,10 @@ public final class Plans {
                 ps.setInt(2, limit);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
+                        PackedRecord.Unpacked record = PackedRecord.unpack(rs.getString(7), rs.getString(8), rs.getBytes(10));
                         changes.add(new PlannedChange(rs.getInt(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                                Sql.time(rs, "effective_at"), DropPlanner.diffOf(rs.getString(7), rs.getString(3), rs.getString(8)), rs.getString(8),
-                                rs.getString(9)));
+                                Sql.time(rs, "effective_at"), DropPlanner.diffOf(record.diff(), rs.getString(3), record.canonical()),
+                                record.canonical(), rs.getString(9)));
                     }
                 }
             }

@@ -43,15 +43,16 @@ public final class WorkerHistory {
             List<ChangeEntry> changes = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("""
                     select f.source, f.id, f.file_name, f.claimed_at, r.line, r.status, r.change_kind, r.change_reason, d.diff, r.effective_at,
-                        d.canonical
+                        d.canonical, r.packed
                     from drop_row r join drop_file f on f.id = r.drop_id left join drop_row_record d on d.drop_id = r.drop_id and d.line = r.line
                     where r.worker_id = ? order by f.id, r.line""")) {
                 ps.setString(1, workerId);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
+                        PackedRecord.Unpacked record = PackedRecord.unpack(rs.getString(9), rs.getString(11), rs.getBytes(12));
                         changes.add(new ChangeEntry(rs.getString(1), "DROP", rs.getLong(2), rs.getString(3), rs.getInt(5), null, null,
                                 Sql.time(rs, "claimed_at"), Sql.time(rs, "effective_at"), rs.getString(6), rs.getString(7), rs.getString(8),
-                                DropPlanner.diffOf(rs.getString(9), rs.getString(7), rs.getString(11))));
+                                DropPlanner.diffOf(record.diff(), rs.getString(7), record.canonical())));
                     }
                 }
             }

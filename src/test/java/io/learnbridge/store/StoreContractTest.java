@@ -39,7 +39,7 @@ class StoreContractTest {
 
         Store first = db.open();
         List<String> applied = appliedMigrations(db);
-        assertThat(applied).hasSize(15);
+        assertThat(applied).hasSize(16);
         assertThat(applied.get(0)).startsWith("1 spine: Success");
         assertThat(applied.get(1)).startsWith("2 events: Success");
         assertThat(applied.get(2)).startsWith("3 exception feed: Success");
@@ -55,6 +55,7 @@ class StoreContractTest {
         assertThat(applied.get(12)).startsWith("13 drop row record: Success");
         assertThat(applied.get(13)).startsWith("14 h2 identity cache: Success");
         assertThat(applied.get(14)).startsWith("15 delivered changes: Success");
+        assertThat(applied.get(15)).startsWith("16 packed records: Success");
         assertThat(flyway(db).info().pending()).isEmpty();
         // H2 takes identity values a thousand at a time (it writes its store when a cache runs out); PostgreSQL keeps one
         long expectedCache = first.postgres() ? 1 : 1000;
@@ -93,7 +94,7 @@ class StoreContractTest {
         }
 
         Store store = db.open();
-        assertThat(appliedMigrations(db)).hasSize(15);
+        assertThat(appliedMigrations(db)).hasSize(16);
         assertThat(new WorkerStates(store).get("E1")).hasValueSatisfying(state -> {
             assertThat(state.canonical()).isEqualTo("{\"workerId\":\"E1\",\"givenName\":\"Ada\"}");
             assertThat(state.effectiveAt()).isEqualTo(java.time.Instant.parse("2026-01-02T03:04:05Z"));
@@ -130,7 +131,7 @@ class StoreContractTest {
         }
 
         Store store = db.open();
-        assertThat(appliedMigrations(db)).hasSize(15);
+        assertThat(appliedMigrations(db)).hasSize(16);
         DeliveryQueue queue = new DeliveryQueue(store, "a", LONG_LEASE);
         assertThat(queue.count("lms", "DELIVERED")).as("only the drop not yet compacted keeps its delivered one in the outbox").isEqualTo(1);
         assertThat(queue.count("lms", "FAILED")).isEqualTo(1);
@@ -160,7 +161,7 @@ class StoreContractTest {
         }
 
         Store store = db.open();
-        assertThat(appliedMigrations(db)).hasSize(15);
+        assertThat(appliedMigrations(db)).hasSize(16);
         WorkerHistory.Trail trail = new WorkerHistory(store).of("E1").orElseThrow();
         assertThat(trail.changes()).extracting(WorkerHistory.ChangeEntry::kind, WorkerHistory.ChangeEntry::diff)
                 .containsExactly(tuple("MOVE", "{\"orgUnit\":[\"Finance\",\"Sales\"]}"));
@@ -497,8 +498,13 @@ class StoreContractTest {
                 }
             }
         });
-        assertThat(records).containsExactly(Map.entry(2, "null | " + canonical("E1")), Map.entry(3, "null | " + canonical("E2")),
-                Map.entry(4, sourceRecord(4, null) + " | null"));
+        assertThat(records).as("only the rejection keeps a drop_row_record, with its source record")
+                .containsExactly(Map.entry(2, "null | null"), Map.entry(3, "null | null"), Map.entry(4, sourceRecord(4, null) + " | null"));
+        assertThat(packedRecords(store, day1.dropId())).as("the joiners' records, packed on their rows")
+                .containsExactly(Map.entry(2, new PackedRecord.Unpacked(canonical("E1"), null)),
+                        Map.entry(3, new PackedRecord.Unpacked(canonical("E2"), null)));
+        assertThat(new WorkerHistory(store).of("E1").orElseThrow().changes()).extracting(WorkerHistory.ChangeEntry::kind, WorkerHistory.ChangeEntry::diff)
+                .as("the trail reads them back").containsExactly(tuple("JOIN", DropPlanner.diffOf(null, "JOIN", canonical("E1"))));
         assertThat(new Plans(store).forDrop(day1.dropId(), 10).orElseThrow().changes()).extracting(Plans.PlannedChange::kind)
                 .containsExactly("JOIN", "JOIN");
         assertThat(new Reconciliation(store).forDrop(day1.dropId()).orElseThrow().balanced()).isTrue();
@@ -511,17 +517,25 @@ class StoreContractTest {
             queue.claim(target, 10).forEach(d -> queue.delivered(d.id(), 200));
         }
         assertThat(ledger.prune(Duration.ZERO)).isEqualTo(day2.dropId());
-        String kept = store.tx(c -> {
-            try (PreparedStatement ps = c.prepareStatement("select r.change_kind || ' ' || d.diff || ' ' || coalesce(d.canonical, 'no record') from drop_row r "
-                    + "left join drop_row_record d on d.drop_id = r.drop_id and d.line = r.line where r.drop_id = ?")) {
-                ps.setLong(1, day2.dropId());
+        assertThat(packedRecords(store, day2.dropId())).as("a change keeps its diff, not its record")
+                .containsExactly(Map.entry(2, new PackedRecord.Unpacked(null, "{\"orgUnit\":[null,\"Sales\"]}")));
+        assertThat(new Plans(store).forDrop(day2.dropId(), 10).orElseThrow().changes())
+                .extracting(Plans.PlannedChange::kind, Plans.PlannedChange::diff).containsExactly(tuple("MOVE", "{\"orgUnit\":[null,\"Sales\"]}"));
+    }
+
+    private static Map<Integer, PackedRecord.Unpacked> packedRecords(Store store, long dropId) {
+        return store.tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("select line, packed from drop_row where drop_id = ? and packed is not null order by line")) {
+                ps.setLong(1, dropId);
                 try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    return rs.getString(1);
+                    Map<Integer, PackedRecord.Unpacked> out = new TreeMap<>();
+                    while (rs.next()) {
+                        out.put(rs.getInt(1), PackedRecord.unpack(rs.getBytes(2)));
+                    }
+                    return out;
                 }
             }
         });
-        assertThat(kept).as("a change keeps its diff, not its record").isEqualTo("MOVE {\"orgUnit\":[null,\"Sales\"]} no record");
     }
 
     @OnEveryDatabase
@@ -542,6 +556,15 @@ class StoreContractTest {
 
         assertThat(queue.count("lms", "DELIVERED") + queue.count("lxp", "DELIVERED")).as("delivered ones left the outbox").isZero();
         assertThat(queue.count("lxp", "FAILED")).as("the failed one stays where its exception finds it").isEqualTo(1);
+        assertThat(packedRecords(store, day1.dropId())).as("a row with nothing left to send is packed").containsOnlyKeys(2);
+        assertThat(store.<String>tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("select canonical from drop_row_record where drop_id = ? and line = 3")) {
+                ps.setLong(1, day1.dropId());
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? rs.getString(1) : "no record";
+                }
+            }
+        })).as("the row whose delivery failed keeps its record whole for the replay").isEqualTo(canonical("E2"));
         Reconciliation.Report after = new Reconciliation(store).forDrop(day1.dropId()).orElseThrow();
         assertThat(after.targets()).as("the report counts the same from the narrow form").isEqualTo(before.targets())
                 .contains(new Reconciliation.TargetCounts("lms", 2, 0, 0, 0, 0, 0, 0), new Reconciliation.TargetCounts("lxp", 1, 1, 0, 0, 0, 0, 0));
