@@ -112,23 +112,17 @@ class StoreContractTest {
 
     @OnEveryDatabase
     void version15MovesACompactedDropsDeliveredDeliveriesIntoTheirNarrowFormAndLeavesTheRest(TestDatabase db) throws Exception {
-        Flyway.configure().dataSource(db.jdbcUrl(), null, null).locations("classpath:db/migration").target("14").load().migrate();
-        try (java.sql.Connection c = java.sql.DriverManager.getConnection(db.jdbcUrl());
-             java.sql.Statement st = c.createStatement()) {
-            st.execute("""
+        storeAtVersion(db, "14", """
                     insert into drop_file (id, source, file_name, checksum, size_bytes, status, claimed_by, claimed_at, pruned_at)
                     values (7, 'hr', 'day1.csv', 'sum-7', 10, 'STAGED', 'a', current_timestamp, current_timestamp),
-                    (8, 'hr', 'day2.csv', 'sum-8', 10, 'STAGED', 'a', current_timestamp, null)""");
-            st.execute("""
+                    (8, 'hr', 'day2.csv', 'sum-8', 10, 'STAGED', 'a', current_timestamp, null)""", """
                     insert into drop_row (drop_id, line, worker_id, status, change_kind) values
-                    (7, 2, 'E1', 'APPLIED', 'JOIN'), (7, 3, 'E2', 'APPLIED', 'JOIN'), (8, 2, 'E1', 'APPLIED', 'MOVE')""");
-            st.execute("""
+                    (7, 2, 'E1', 'APPLIED', 'JOIN'), (7, 3, 'E2', 'APPLIED', 'JOIN'), (8, 2, 'E1', 'APPLIED', 'MOVE')""", """
                     insert into delivery (source, drop_id, line, worker_id, target, status, attempts, http_status, created_at, updated_at, change_kind)
                     values ('hr', 7, 2, 'E1', 'lms', 'DELIVERED', 2, 201, timestamp with time zone '2026-01-02 03:04:05+00',
                         timestamp with time zone '2026-01-02 03:04:09+00', 'JOIN'),
                     ('hr', 7, 3, 'E2', 'lms', 'FAILED', 5, 422, current_timestamp, current_timestamp, 'JOIN'),
                     ('hr', 8, 2, 'E1', 'lms', 'DELIVERED', 1, 200, current_timestamp, current_timestamp, 'MOVE')""");
-        }
 
         Store store = db.open();
         assertThat(appliedMigrations(db)).hasSize(16);
@@ -145,20 +139,26 @@ class StoreContractTest {
         store.close();
     }
 
-    @OnEveryDatabase
-    void version13MovesEachDropRowsJsonIntoDropRowRecordAndTheTrailStillShowsIt(TestDatabase db) throws Exception {
-        Flyway.configure().dataSource(db.jdbcUrl(), null, null).locations("classpath:db/migration").target("12").load().migrate();
+    /** A database migrated up to {@code version} only, holding what {@code statements} write. */
+    private static void storeAtVersion(TestDatabase db, String version, String... statements) throws java.sql.SQLException {
+        Flyway.configure().dataSource(db.jdbcUrl(), null, null).locations("classpath:db/migration").target(version).load().migrate();
         try (java.sql.Connection c = java.sql.DriverManager.getConnection(db.jdbcUrl());
              java.sql.Statement st = c.createStatement()) {
-            st.execute("""
+            for (String statement : statements) {
+                st.execute(statement);
+            }
+        }
+    }
+
+    @OnEveryDatabase
+    void version13MovesEachDropRowsJsonIntoDropRowRecordAndTheTrailStillShowsIt(TestDatabase db) throws Exception {
+        storeAtVersion(db, "12", """
                     insert into drop_file (id, source, file_name, checksum, size_bytes, status, claimed_by, claimed_at)
-                    values (7, 'hr', 'workers.csv', 'sum-7', 10, 'STAGED', 'a', current_timestamp)""");
-            st.execute("""
+                    values (7, 'hr', 'workers.csv', 'sum-7', 10, 'STAGED', 'a', current_timestamp)""", """
                     insert into drop_row (drop_id, line, worker_id, status, change_kind, change_reason, source_record, canonical, diff)
                     values (7, 2, 'E1', 'APPLIED', 'MOVE', 'org unit changed', '{"Id":"E1"}', '{"workerId":"E1","orgUnit":"Sales"}',
                         '{"orgUnit":["Finance","Sales"]}'),
                     (7, 3, null, 'REJECTED', null, null, '{"Id":""}', null, null)""");
-        }
 
         Store store = db.open();
         assertThat(appliedMigrations(db)).hasSize(16);
