@@ -541,9 +541,7 @@ class StoreContractTest {
     @OnEveryDatabase
     void aCompactedDropKeepsEachDeliveredDeliveryNarrowAndItsFailedOneReplayable(Store store) {
         DropLedger ledger = new DropLedger(store, "a", LONG_LEASE);
-        DropClaim day1 = ledger.claim("hr", "day1.csv", "sum-1", 10);
-        ledger.stage(day1, List.of(accepted(2, "E1", "h1"), accepted(3, "E2", "h2")));
-        ledger.finish(day1, TARGETS);
+        DropClaim day1 = stagedDrop(store, "sum-1", "E1", "E2");
         DeliveryQueue queue = new DeliveryQueue(store, "a", LONG_LEASE);
         queue.claim("lms", 10).forEach(d -> queue.delivered(d.id(), 201));
         List<Delivery> lxp = queue.claim("lxp", 10);
