@@ -32,11 +32,11 @@ final class SyncBenchmarkCommandTest {
     @Test
     @Timeout(value = 100, unit = TimeUnit.SECONDS)
     void everyExpectedChangeIsDeliveredOnceByBothPipelinesOnH2() {
-        Result result = runCli("benchmark-sync", "--rows", "300", "--diff", "10", "--days", "2", "--dir", dir.toString());
+        Result result = runCli("benchmark-sync", "--rows", "300", "--diff", "10", "--days", "3", "--dir", dir.toString());
 
         assertThat(result.exit()).as("exit code; output:%n%s", result.output()).isZero();
         Map<String, Long> expected = expectedPuts(result.output());
-        assertThat(expected).containsOnlyKeys("first load", "delta day 2", "delta day 3", "1-row delta");
+        assertThat(expected).containsOnlyKeys("first load", "delta day 2", "delta day 3", "delta day 4", "1-row delta");
         assertThat(expected.get("1-row delta")).isEqualTo(1);
         assertEveryPhaseDelivered(result.output(), expected);
         assertThat(result.output()).containsPattern("Fixed cost of a drop .*: learnbridge \\d+\\.\\d\\d s, floor \\d+\\.\\d+ s");
@@ -45,9 +45,16 @@ final class SyncBenchmarkCommandTest {
                 .matcher(result.output());
         assertThat(ratios.find()).as("ratios of the delta in%n%s", result.output()).isTrue();
         assertThat(Double.parseDouble(ratios.group(2))).isLessThanOrEqualTo(Double.parseDouble(ratios.group(1)));
-        assertThat(result.output()).containsPattern("Store after delta day 3 \\(3 drop\\(s\\) of the population\\): learnbridge [\\d.,]+ K?B per stored"
+        // each delta day's ratio, summarised: day 2 alone is the JIT's first delta
+        Matcher days = Pattern.compile("\nDelta days, each day's ratio \\(3 days\\): median (\\d+\\.\\d\\d) \\(less pickup (\\d+\\.\\d\\d)\\),"
+                + " lowest (\\d+\\.\\d\\d), highest (\\d+\\.\\d\\d), day 2 \\d+\\.\\d\\d\n").matcher(result.output());
+        assertThat(days.find()).as("delta days in%n%s", result.output()).isTrue();
+        assertThat(Double.parseDouble(days.group(3))).isLessThanOrEqualTo(Double.parseDouble(days.group(1)));
+        assertThat(Double.parseDouble(days.group(1))).isLessThanOrEqualTo(Double.parseDouble(days.group(4)));
+        assertThat(Double.parseDouble(days.group(2))).isLessThanOrEqualTo(Double.parseDouble(days.group(1)));
+        assertThat(result.output()).containsPattern("Store after delta day 4 \\(4 drop\\(s\\) of the population\\): learnbridge [\\d.,]+ K?B per stored"
                 + " worker .*; floor [\\d.,]+ K?B per stored worker");
-        assertThat(result.output()).contains("CHECK OK: every expected change was delivered exactly once in all 8 phases");
+        assertThat(result.output()).contains("CHECK OK: every expected change was delivered exactly once in all 10 phases");
         assertThat(result.output()).doesNotContain("CHECK FAILED");
     }
 

@@ -84,6 +84,7 @@ public final class SyncReport {
                         String.format(Locale.ROOT, "%.0f", median(rs, PhaseRun::heapAfterGc) / MB), bytes(median(rs, PhaseRun::bytesPerWorker)));
             }
         }
+        deltaDays(phases, mine);
         DayFile oneRow = phases.stream().filter(d -> d.day() == 0).findFirst().orElse(null);
         if (oneRow != null) {
             List<PhaseRun> ours = of(mine, BridgeSync.NAME, oneRow);
@@ -134,6 +135,36 @@ public final class SyncReport {
         }
         out.flush();
         return problems;
+    }
+
+    /**
+     * With three delta days or more, the ratio of each day (its medians, ours over the floor's) and
+     * their median and spread: day 2 is the first delta the bridge's JIT sees, the last one a single
+     * day of a noisy machine, and neither alone tells how the bridge keeps up day after day.
+     */
+    private void deltaDays(List<DayFile> phases, List<PhaseRun> mine) {
+        List<double[]> ratios = new ArrayList<>();
+        for (DayFile day : phases.stream().filter(d -> d.day() > 1).toList()) {
+            List<PhaseRun> ours = of(mine, BridgeSync.NAME, day);
+            List<PhaseRun> floor = of(mine, FloorSync.NAME, day);
+            if (!ours.isEmpty() && !floor.isEmpty() && ours.stream().allMatch(r -> r.times().pickup() != null)) {
+                double f = median(floor, PhaseRun::seconds);
+                ratios.add(new double[] {median(ours, PhaseRun::seconds) / f,
+                        median(ours, r -> r.seconds() - r.times().pickup().toNanos() / 1e9) / f});
+            }
+        }
+        if (ratios.size() < 3) {
+            return;
+        }
+        double[] whole = ratios.stream().mapToDouble(r -> r[0]).sorted().toArray();
+        double[] lessPickup = ratios.stream().mapToDouble(r -> r[1]).sorted().toArray();
+        out.printf(Locale.ROOT, "Delta days, each day's ratio (%d days): median %.2f (less pickup %.2f), lowest %.2f, highest %.2f, day 2 %.2f%n",
+                ratios.size(), middle(whole), middle(lessPickup), whole[0], whole[whole.length - 1], ratios.get(0)[0]);
+    }
+
+    private static double middle(double[] sorted) {
+        int mid = sorted.length / 2;
+        return sorted.length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
     }
 
     /** All phases, or with many delta days the first load, the first and last delta and the one-row drop. */
