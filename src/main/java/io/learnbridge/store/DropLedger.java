@@ -458,8 +458,17 @@ public final class DropLedger {
     /** Statuses of a settled row, whose record only the audit trail still reads. */
     private static final String SETTLED = "('APPLIED', 'SUPERSEDED', 'UNCHANGED', 'DUPLICATE', 'DISCARDED')";
 
-    /** One page of {@link #prune}, in the caller's transaction: deliveries, then records, then what planning alone used. */
+    /**
+     * One page of {@link #prune}, in the caller's transaction: deliveries, then records, then what
+     * planning alone used. The drop's ledger row is locked first: two pruners of one drop (the route
+     * of each of several instances, or an operator's run beside it) take each page in turn, and the
+     * second finds it done instead of moving its deliveries twice.
+     */
     private static void compactPage(Connection c, long dropId, int fromLine, int toLine) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select id from drop_file where id = ? for update")) {
+            ps.setLong(1, dropId);
+            ps.executeQuery().close();
+        }
         // a delivered delivery leaves the outbox for its narrow record (V15); a failed one stays
         // where the exception queue finds and replays it
         try (PreparedStatement ps = c.prepareStatement("""

@@ -523,6 +523,49 @@ class StoreContractTest {
                 .extracting(Plans.PlannedChange::kind, Plans.PlannedChange::diff).containsExactly(tuple("MOVE", "{\"orgUnit\":[null,\"Sales\"]}"));
     }
 
+    @OnEveryDatabase
+    void twoPrunersOfOneDropTakeItsPagesInTurnAndMoveEachDeliveryOnce(Store store) throws Exception {
+        DropLedger ledger = new DropLedger(store, "a", LONG_LEASE, target -> null, 3);
+        String[] workers = java.util.stream.IntStream.rangeClosed(1, 20).mapToObj(i -> "E" + i).toArray(String[]::new);
+        DropClaim drop = stagedDrop(store, "sum-1", workers);
+        DeliveryQueue queue = new DeliveryQueue(store, "a", LONG_LEASE);
+        for (String target : TARGETS) {
+            queue.claim(target, 100).forEach(d -> queue.delivered(d.id(), 200));
+        }
+
+        CyclicBarrier together = new CyclicBarrier(2);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            List<Future<Long>> pruners = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                pruners.add(pool.submit(() -> {
+                    together.await(10, TimeUnit.SECONDS);
+                    return new DropLedger(store, "a", LONG_LEASE, target -> null, 3).prune(Duration.ZERO);
+                }));
+            }
+            for (Future<Long> pruner : pruners) {
+                assertThat(pruner.get(60, TimeUnit.SECONDS)).as("each finds the drop due, or none left").isIn(drop.dropId(), null);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+
+        assertThat(ledger.prune(Duration.ZERO)).as("compacted").isNull();
+        assertThat(store.<Integer>tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("select count(*) from delivered_change where drop_id = ?")) {
+                ps.setLong(1, drop.dropId());
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getInt(1);
+                }
+            }
+        })).as("every delivery once, for both targets").isEqualTo(2 * workers.length);
+        assertThat(packedRecords(store, drop.dropId())).hasSize(workers.length);
+        Reconciliation.Report report = new Reconciliation(store).forDrop(drop.dropId()).orElseThrow();
+        assertThat(report.targets()).extracting(Reconciliation.TargetCounts::delivered).containsExactly(workers.length, workers.length);
+        assertThat(report.balanced()).isTrue();
+    }
+
     private static Map<Integer, PackedRecord.Unpacked> packedRecords(Store store, long dropId) {
         return store.tx(c -> {
             try (PreparedStatement ps = c.prepareStatement("select line, packed from drop_row where drop_id = ? and packed is not null order by line")) {
