@@ -82,7 +82,7 @@ final class KafkaBenchmarkCommand implements Callable<Integer> {
         OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
         double loadAtStart = os.getSystemLoadAverage();
         SyncOptions options = new SyncOptions(parallelism, Duration.ofMinutes(10), Duration.ofSeconds(1), Duration.ofSeconds(60),
-                Duration.ofMinutes(timeoutMinutes), Duration.ofMinutes(timeoutMinutes), false);
+                Duration.ofMinutes(timeoutMinutes), Duration.ofMinutes(timeoutMinutes), false, Duration.ZERO);
         KafkaBench bench = new KafkaBench(brokers, records, options, Duration.ofMinutes(timeoutMinutes));
         String topic = "learnbridge-bench-" + System.currentTimeMillis();
         out.printf(Locale.ROOT, "LearnBridge Kafka benchmark: %,d events (one per worker, source %s's JSON, key = worker id) preloaded into topic %s"

@@ -110,6 +110,11 @@ final class SyncBenchmarkCommand implements Callable<Integer> {
             + " long (default: ${DEFAULT-VALUE}).")
     int stallSeconds;
 
+    @Option(names = "--live-heap-seconds", defaultValue = "0", description = "Every this many seconds of a phase, force a full collection and"
+            + " read the heap after it: the data each pipeline keeps reachable, phase by phase, to show it stays flat through a file (costs"
+            + " time: do not quote the speed of such a run; default: ${DEFAULT-VALUE}, never).")
+    int liveHeapSeconds;
+
     @Option(names = "--timeout-minutes", defaultValue = "60", description = "Give up a phase after this long (default: ${DEFAULT-VALUE}).")
     int timeoutMinutes;
 
@@ -153,7 +158,7 @@ final class SyncBenchmarkCommand implements Callable<Integer> {
         }
         phases.add(SyncDays.oneRow(folder.resolve("data")));
         SyncOptions options = new SyncOptions(parallelism, retryBudget, Duration.ofSeconds(1), Duration.ofSeconds(60), Duration.ofSeconds(stallSeconds),
-                Duration.ofMinutes(timeoutMinutes), keep);
+                Duration.ofMinutes(timeoutMinutes), keep, Duration.ofSeconds(liveHeapSeconds));
         header(out, folder, phases, os, loadAtStart);
 
         List<PhaseRun> results = new ArrayList<>();

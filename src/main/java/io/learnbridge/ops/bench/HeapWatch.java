@@ -36,6 +36,10 @@ import javax.management.openmbean.CompositeData;
  *       what the run kept reachable, plus old-generation garbage a young collection does not
  *       reclaim. An upper bound on live data, and the closest of the three to it; near the heap
  *       limit, together with full collections, it means the run nearly ran out of memory.</li>
+ *   <li><b>live</b>, only when asked ({@link #start(java.time.Duration)}): the heap used just after
+ *       a full collection forced every so often ({@link System#gc()}), the data the run keeps
+ *       reachable at that moment; a sequence of them shows whether that stays flat through a file.
+ *       The forced collections cost time, so a run measured this way is not one to quote for speed.</li>
  * </ul>
  */
 public final class HeapWatch implements AutoCloseable {
@@ -53,9 +57,10 @@ public final class HeapWatch implements AutoCloseable {
     private final ScheduledExecutorService sampler;
     private final long gcCountAtStart;
     private final long gcMillisAtStart;
+    private final List<Long> live = new java.util.concurrent.CopyOnWriteArrayList<>();
     private Peaks peaks;
 
-    private HeapWatch() {
+    private HeapWatch(java.time.Duration liveEvery) {
         heapPools = ManagementFactory.getMemoryPoolMXBeans().stream().filter(p -> p.getType() == MemoryType.HEAP).toList();
         heapPoolNames = heapPools.stream().map(MemoryPoolMXBean::getName).collect(Collectors.toUnmodifiableSet());
         // Start each run from a collected heap, so one run's garbage is not charged to the next.
@@ -75,10 +80,24 @@ public final class HeapWatch implements AutoCloseable {
         });
         sample();
         sampler.scheduleAtFixedRate(this::sample, SAMPLE_MILLIS, SAMPLE_MILLIS, TimeUnit.MILLISECONDS);
+        if (liveEvery != null && !liveEvery.isZero()) {
+            // on the same thread as the samples: a forced collection and its reading are never interleaved with another
+            sampler.scheduleWithFixedDelay(this::sampleLive, liveEvery.toMillis(), liveEvery.toMillis(), TimeUnit.MILLISECONDS);
+        }
     }
 
     public static HeapWatch start() {
-        return new HeapWatch();
+        return new HeapWatch(null);
+    }
+
+    /** As {@link #start()}, also forcing a full collection every {@code liveEvery} and reading the heap after it (null or zero: never). */
+    public static HeapWatch start(java.time.Duration liveEvery) {
+        return new HeapWatch(liveEvery);
+    }
+
+    private void sampleLive() {
+        System.gc();
+        live.add(memory.getHeapMemoryUsage().getUsed());
     }
 
     private void sample() {
@@ -125,7 +144,7 @@ public final class HeapWatch implements AutoCloseable {
         long gcCount = collectors.stream().mapToLong(GarbageCollectorMXBean::getCollectionCount).sum() - gcCountAtStart;
         long gcMillis = collectors.stream().mapToLong(GarbageCollectorMXBean::getCollectionTime).sum() - gcMillisAtStart;
         peaks = new Peaks(maxSampled.get(), poolPeaks, maxAfterGc.get(), gcCount, majorCollections.get(), gcMillis,
-                memory.getHeapMemoryUsage().getMax());
+                memory.getHeapMemoryUsage().getMax(), List.copyOf(live));
         return peaks;
     }
 
@@ -137,8 +156,15 @@ public final class HeapWatch implements AutoCloseable {
     /**
      * Heap seen during a run, in bytes. {@code afterGc} is 0 when no collection ran;
      * {@code fullGcCount} counts major collections (with G1: full GCs, a sign the heap was nearly
-     * exhausted); {@code max} is the heap limit (-Xmx), -1 when undefined.
+     * exhausted; the forced collections of {@code live} are not among them, though {@code gcCount}
+     * counts them); {@code max} is the heap limit (-Xmx), -1 when undefined; {@code live} the heap
+     * after each forced full collection, in order (empty unless asked).
      */
-    public record Peaks(long sampled, long poolPeaks, long afterGc, long gcCount, long fullGcCount, long gcMillis, long max) {
+    public record Peaks(long sampled, long poolPeaks, long afterGc, long gcCount, long fullGcCount, long gcMillis, long max, List<Long> live) {
+
+        /** The largest live reading, or -1 when none was taken. */
+        public long maxLive() {
+            return live.stream().mapToLong(Long::longValue).max().orElse(-1);
+        }
     }
 }

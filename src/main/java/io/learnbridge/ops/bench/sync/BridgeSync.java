@@ -187,7 +187,7 @@ public final class BridgeSync implements SyncPipeline {
             HeapWatch.Peaks peaks;
             long startNanos;
             Instant renamedAt;
-            try (HeapWatch heap = HeapWatch.start()) {
+            try (HeapWatch heap = HeapWatch.start(options.liveHeapEvery())) {
                 CpuClock start = CpuClock.now();
                 startNanos = start.wallNanos();
                 renamedAt = Instant.now();

@@ -130,7 +130,7 @@ public final class FloorSync implements SyncPipeline {
             CpuClock.Span span;
             HeapWatch.Peaks peaks;
             long startNanos;
-            try (HeapWatch heap = HeapWatch.start()) {
+            try (HeapWatch heap = HeapWatch.start(options.liveHeapEvery())) {
                 CpuClock start = CpuClock.now();
                 startNanos = start.wallNanos();
                 sync(day.file(), day.day() != 0, kinds);

@@ -38,6 +38,11 @@ public final class SyncReport {
                 cpu(r.span().processCpuNanos() / 1e9), rate(r.rowsPerCpuSecond()), r.heap().gcCount(), r.heap().fullGcCount(),
                 afterGc(r), r.heapAfterGc() / MB, r.storeBytes() / MB, bytes(r.bytesPerWorker()), r.storedWorkers(),
                 r.ok() ? "check ok" : "CHECK FAILED: " + String.join("; ", r.problems()));
+        List<Long> live = r.heap().live();
+        if (!live.isEmpty()) {
+            out.printf(Locale.ROOT, "    live heap after a forced full GC, %d reading(s) in order: max %.0f MB (%s MB)%n", live.size(),
+                    r.heap().maxLive() / MB, String.join(", ", live.stream().map(b -> String.format(Locale.ROOT, "%.0f", b / MB)).toList()));
+        }
         out.flush();
     }
 
