@@ -95,6 +95,11 @@ public final class HeapWatch implements AutoCloseable {
         return new HeapWatch(liveEvery);
     }
 
+    /** Live readings taken so far. */
+    int liveReadings() {
+        return live.size();
+    }
+
     private void sampleLive() {
         System.gc();
         live.add(memory.getHeapMemoryUsage().getUsed());
