@@ -10,9 +10,10 @@ import java.util.Optional;
 
 /**
  * The reconciliation report of a drop, derived from the store (never from counters that could
- * drift; a compacted drop's deliveries from {@code delivered_change}): for every target, received = delivered + failed + pending + not taken (a change kind the
+ * drift): for every target, received = delivered + failed + pending + not taken (a change kind the
  * target does not take) + unchanged + superseded + rejected + quarantined + held + discarded. Leavers inferred from a full snapshot are not rows of
- * the file; they are counted on their own, with their deliveries.
+ * the file; they are counted on their own, with their deliveries. A compacted drop's delivered
+ * deliveries are counted from {@code delivered_change}.
  */
 public final class Reconciliation {
 
