@@ -22,11 +22,15 @@ final class PackedRecord {
     static final byte CANONICAL_V1 = 1;
     static final byte DIFF_V1 = 2;
 
-    /** What deflate may refer back to; the most frequent strings last (they are the nearest back). */
+    /**
+     * What deflate may refer back to; the most frequent strings last (they are the nearest back). Only
+     * the product's field names and values and JSON's punctuation: nothing of any one company's (or
+     * the benchmark's) data.
+     */
     private static final byte[] DICTIONARY_V1 = ("\"terminationDate\":\"\",\"costCenter\":\"\",\"jobFamily\":\"\",\"attributes.\""
             + "LEAVE_OF_ABSENCE\",\"TERMINATED\",\"ACTIVE\",\"hireDate\":\"20\",\"effectiveAt\":\"20T00:00:00Z\""
             + ":[null,\"\"],\"location\":\"\",\"orgUnit\":\"\",\"jobCode\":\"\",\"jobTitle\":\"\",\"managerId\":\"\","
-            + "\"employmentStatus\":\"\",\"familyName\":\"\",\"givenName\":\"\",\"email\":\"@example.com\",{\"workerId\":\"")
+            + "\"employmentStatus\":\"\",\"familyName\":\"\",\"givenName\":\"\",\"email\":\"@.com\",{\"workerId\":\"")
             .getBytes(StandardCharsets.UTF_8);
 
     /** A record read back: a packed one has exactly one of the two. */
