@@ -2,7 +2,7 @@
 -- Portable between H2 2.x and PostgreSQL 12+.
 
 -- When a settled drop is compacted (learnbridge.drops.retention), each delivery of its changes that
--- was delivered leaves the outbox (delivery: 17 columns and 4 indexes, about 280 bytes a row on
+-- was delivered leaves the outbox (delivery: 18 columns and 4 indexes, about 280 bytes a row on
 -- PostgreSQL) for delivered_change, which keeps what the audit trail and the reconciliation report
 -- read: the drop row it carried, the target, attempts, HTTP status, when it was queued and when
 -- delivered (about 100 bytes). A failed delivery stays in delivery: the exception queue refers to it
