@@ -54,6 +54,7 @@ public final class EnrolmentOutbox {
     public List<Change> claim(String target, int max) {
         Instant now = Instant.now();
         return store.tx(c -> {
+            Sql.commitWithoutFlushWait(c, store.postgres()); // lost in a server crash, the changes are claimed again
             // two index range scans on (target, status, id), ordered as the index is: an OR, or ordering by id
             // alone, makes H2 read the whole ledger of the target on every claim
             List<Change> candidates = new ArrayList<>(candidates(c, target, "e.status = 'PENDING' and (e.not_before is null or e.not_before <= ?)",

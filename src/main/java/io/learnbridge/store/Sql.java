@@ -14,6 +14,21 @@ final class Sql {
     private Sql() {
     }
 
+    /**
+     * On PostgreSQL, lets the caller's transaction commit without waiting for its WAL flush. Only for
+     * work that a crash of the database server may lose and that is then simply done again: a
+     * claim (its items are claimed again, as when its lease runs out), a drop's staging (staged
+     * afresh when the drop is claimed again). Whatever follows from such work commits synchronously
+     * after it, which flushes it too (PostgreSQL writes its WAL in commit order). A no-op on H2.
+     */
+    static void commitWithoutFlushWait(java.sql.Connection c, boolean postgres) throws SQLException {
+        if (postgres) {
+            try (var st = c.createStatement()) {
+                st.execute("set local synchronous_commit = off");
+            }
+        }
+    }
+
     static void setTime(PreparedStatement ps, int index, Instant instant) throws SQLException {
         if (instant == null) {
             ps.setNull(index, Types.TIMESTAMP_WITH_TIMEZONE);

@@ -459,6 +459,47 @@ class StoreContractTest {
         DeliveryQueue lms = new DeliveryQueue(store, "a", LONG_LEASE);
         assertThat(lms.claim("lms", 20)).filteredOn(d -> d.dropId() != null && d.dropId() == day2.dropId()).extracting(Delivery::line)
                 .containsExactlyInAnyOrder(3, 6, 9, 11);
+        assertThat(dense(store, day1.dropId())).as("a first load: paged by lines").isTrue();
+        assertThat(dense(store, day2.dropId())).as("4 stored rows over 10 lines: paged by rows").isFalse();
+    }
+
+    @OnEveryDatabase
+    void aSnapshotWithARowForMostLinesIsAppliedInPagesOfLinesLeaversByAbsenceIncludedAndEveryChangeIsQueuedOnce(Store store) {
+        DropLedger ledger = new DropLedger(store, "a", LONG_LEASE, target -> null, 2);
+        DropLedger.Policy snapshot = new DropLedger.Policy(true, io.learnbridge.gate.GatePolicy.DEFAULT,
+                new io.learnbridge.worker.ChangeDetector(false));
+        DropClaim day1 = ledger.claim("hr", "day1.csv", "sum-1", 10);
+        List<StagedRow> first = new ArrayList<>();
+        for (int line = 2; line <= 8; line++) {
+            first.add(accepted(line, "E" + line, "h" + line));
+        }
+        ledger.stage(day1, first);
+        assertThat(ledger.finish(day1, TARGETS, snapshot).deliveries()).as("a first load: 7 joiners, 2 targets").isEqualTo(14);
+        assertThat(dense(store, day1.dropId())).as("a first load stores a row for every line").isTrue();
+
+        // day 2: E2-E6 move (stored), E7 is unchanged (only counted), E8 is absent (a leaver on line -1)
+        DropClaim day2 = ledger.claim("hr", "day2.csv", "sum-2", 10);
+        List<StagedRow> second = new ArrayList<>();
+        for (int line = 2; line <= 6; line++) {
+            second.add(new StagedRow(line, "E" + line, true, "moved-" + line, sourceRecord(line, "E" + line),
+                    "{\"workerId\":\"E" + line + "\",\"orgUnit\":\"moved\"}", null, null, null));
+        }
+        second.add(accepted(7, "E7", "h7"));
+        ledger.stage(day2, second);
+        DropLedger.Summary summary = ledger.finish(day2, TARGETS, snapshot);
+
+        // 6 stored rows over the lines -1..6: pages of two lines, (-1, 0), (1, 2), (3, 4), (5, 6)
+        assertThat(dense(store, day2.dropId())).isTrue();
+        assertThat(summary.deliveries()).isEqualTo(12);
+        assertThat(rowStatuses(store, day2.dropId())).containsOnly(Map.entry(-1, "APPLIED"), Map.entry(2, "APPLIED"),
+                Map.entry(3, "APPLIED"), Map.entry(4, "APPLIED"), Map.entry(5, "APPLIED"), Map.entry(6, "APPLIED"));
+        assertThat(new DeliveryQueue(store, "a", LONG_LEASE).claim("lms", 50)).filteredOn(d -> d.dropId() != null && d.dropId() == day2.dropId())
+                .extracting(Delivery::line).containsExactlyInAnyOrder(-1, 2, 3, 4, 5, 6);
+        store.close();
+    }
+
+    private static boolean dense(Store store, long dropId) {
+        return store.tx(c -> DropPlanner.dense(c, dropId, DropPlanner.lineRange(c, dropId)));
     }
 
     @OnEveryDatabase
