@@ -168,9 +168,9 @@ public final class DeliveryQueue {
             Sql.commitWithoutFlushWait(c, store.postgres());
             // two index range scans on (target, status, id) instead of one OR: with an OR, H2 reads every
             // delivery of the target, delivered ones included, on every claim (found by benchmark-delivery)
-            List<Delivery> candidates = new ArrayList<>(candidates(c, target, "d.status = 'PENDING' and (d.not_before is null or d.not_before <= ?)",
+            List<Delivery> candidates = new ArrayList<>(candidates(c, target, PENDING_DUE,
                     now, max, latestState));
-            candidates.addAll(candidates(c, target, "d.status = 'SENDING' and d.lease_until < ?", now, max, latestState));
+            candidates.addAll(candidates(c, target, Sql.rangeIs("d.status", "'SENDING'") + " and d.lease_until < ?", now, max, latestState));
             candidates.sort(java.util.Comparator.comparingLong(Delivery::id));
             if (candidates.size() > max) {
                 candidates.subList(max, candidates.size()).clear();
@@ -196,16 +196,7 @@ public final class DeliveryQueue {
     private static List<Delivery> candidates(java.sql.Connection c, String target, String condition, Instant now, int max, boolean latestState)
             throws java.sql.SQLException {
         List<Delivery> candidates = new ArrayList<>();
-        String sql = "select d.id, d.source, d.drop_id, d.line, d.worker_id, d.target, "
-                // a drop's delivery keeps no copy of the change: it is the drop row's (read by primary key), and
-                // the worker's newest state is always stored before a delivery of it is queued
-                + (latestState ? "coalesce(w.canonical, d.canonical)" : "coalesce(d.canonical, r.canonical)")
-                + " as canonical, d.attempts, d.event_id, d.change_kind, d.created_at, d.voided_kind"
-                + " from delivery d left join worker_record w on w.worker_id = d.worker_id"
-                + (latestState ? "" : " left join drop_row_record r on r.drop_id = d.drop_id and r.line = d.line")
-                // ordered as the index (target, status, id) is, so H2 walks it instead of the primary key
-                + " where d.target = ? and " + condition + " order by d.target, d.status, d.id limit ?";
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
+        try (PreparedStatement ps = c.prepareStatement(candidatesSql(condition, latestState))) {
             // the worker's newest state, not the change that queued the delivery: a late retry or
             // replay can never write older data over newer (deliver state, not events)
             ps.setString(1, target);
@@ -221,6 +212,23 @@ public final class DeliveryQueue {
             }
         }
         return candidates;
+    }
+
+    /** A claim's first scan: the pending deliveries due (one time parameter, now). */
+    static final String PENDING_DUE = Sql.rangeIs("d.status", "'PENDING'") + " and (d.not_before is null or d.not_before <= ?)";
+
+    /** The query of {@link #candidates}: {@code condition} on the delivery {@code d}, one time parameter, then the target and a limit. */
+    static String candidatesSql(String condition, boolean latestState) {
+        return "select d.id, d.source, d.drop_id, d.line, d.worker_id, d.target, "
+                // a drop's delivery keeps no copy of the change: it is the drop row's (read by primary key), and
+                // the worker's newest state is always stored before a delivery of it is queued
+                + (latestState ? "coalesce(w.canonical, d.canonical)" : "coalesce(d.canonical, r.canonical)")
+                + " as canonical, d.attempts, d.event_id, d.change_kind, d.created_at, d.voided_kind"
+                + " from delivery d left join worker_record w on w.worker_id = d.worker_id"
+                + (latestState ? "" : " left join drop_row_record r on r.drop_id = d.drop_id and r.line = d.line")
+                // ordered as the index (target, status, id) is, so H2 walks it instead of the primary key (and, with
+                // the status as a range, PostgreSQL too: Sql.rangeIs)
+                + " where d.target = ? and " + condition + " order by d.target, d.status, d.id limit ?";
     }
 
     /** A transient failure: the delivery goes back to pending and is claimed again from {@code notBefore}. */

@@ -57,9 +57,9 @@ public final class EnrolmentOutbox {
             Sql.commitWithoutFlushWait(c, store.postgres()); // lost in a server crash, the changes are claimed again
             // two index range scans on (target, status, id), ordered as the index is: an OR, or ordering by id
             // alone, makes H2 read the whole ledger of the target on every claim
-            List<Change> candidates = new ArrayList<>(candidates(c, target, "e.status = 'PENDING' and (e.not_before is null or e.not_before <= ?)",
+            List<Change> candidates = new ArrayList<>(candidates(c, target, Sql.rangeIs("e.status", "'PENDING'") + " and (e.not_before is null or e.not_before <= ?)",
                     now, max));
-            candidates.addAll(candidates(c, target, "e.status = 'SENDING' and e.lease_until < ?", now, max));
+            candidates.addAll(candidates(c, target, Sql.rangeIs("e.status", "'SENDING'") + " and e.lease_until < ?", now, max));
             candidates.sort(java.util.Comparator.comparingLong(Change::id));
             if (candidates.size() > max) {
                 candidates.subList(max, candidates.size()).clear();

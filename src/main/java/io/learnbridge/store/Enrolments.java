@@ -107,9 +107,11 @@ public final class Enrolments {
      */
     /**
      * Ordered as the index (enrolment_due, worker_id) is: with "order by worker_id" alone H2 (2.3)
-     * sorted every due worker on each batch (after a first load, all of them) instead of walking it.
+     * sorted every due worker on each batch (after a first load, all of them) instead of walking it;
+     * the flag as a range so that PostgreSQL cannot walk the primary key instead ({@link Sql#rangeIs}).
      */
-    static final String DUE = "select worker_id from worker_state where enrolment_due = true order by enrolment_due, worker_id limit ?";
+    static final String DUE = "select worker_id from worker_state where " + Sql.rangeIs("enrolment_due", "true")
+            + " order by enrolment_due, worker_id limit ?";
 
     public Applied applyDue(EnrolmentRules rules, int max) {
         return store.tx(c -> {

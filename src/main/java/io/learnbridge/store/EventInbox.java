@@ -247,8 +247,8 @@ public final class EventInbox {
             Sql.commitWithoutFlushWait(c, store.postgres()); // lost in a server crash, the events are claimed again
             // two range scans of the index (status, id) instead of one OR: with the OR, H2 read every
             // stored event on every claim (two thirds of a Kafka benchmark's processing at 50k events)
-            List<Event> candidates = new ArrayList<>(candidates(c, "status = 'RECEIVED'", null, max));
-            candidates.addAll(candidates(c, "status = 'PROCESSING' and lease_until < ?", now, max));
+            List<Event> candidates = new ArrayList<>(candidates(c, Sql.rangeIs("status", "'RECEIVED'"), null, max));
+            candidates.addAll(candidates(c, Sql.rangeIs("status", "'PROCESSING'") + " and lease_until < ?", now, max));
             candidates.sort(java.util.Comparator.comparingLong(Event::id));
             if (candidates.size() > max) {
                 candidates.subList(max, candidates.size()).clear();

@@ -29,6 +29,21 @@ final class Sql {
         }
     }
 
+    /**
+     * "{@code column} is {@code value}" for a claim's scan of an index that leads with the column
+     * (after any equality on columns before it), written as a range ({@code >= and <=}) instead
+     * of {@code =}. PostgreSQL drops an equality-constrained column from the order a query needs,
+     * so "where status = 'PENDING' order by status, id" may also be served by the primary key on
+     * id, filtering: chosen on statistics from when most rows were pending (a first load's
+     * deliveries), each claim then walked the primary key past every row settled since, about 100
+     * ms a claim with 180,000 settled against 3 ms through the claim index. A range keeps the
+     * column in the order, which only the claim index gives. H2 walks the same index either way.
+     * {@code value} is a constant of the code, never input.
+     */
+    static String rangeIs(String column, String value) {
+        return column + " >= " + value + " and " + column + " <= " + value;
+    }
+
     static void setTime(PreparedStatement ps, int index, Instant instant) throws SQLException {
         if (instant == null) {
             ps.setNull(index, Types.TIMESTAMP_WITH_TIMEZONE);

@@ -39,7 +39,7 @@ class StoreContractTest {
 
         Store first = db.open();
         List<String> applied = appliedMigrations(db);
-        assertThat(applied).hasSize(16);
+        assertThat(applied).hasSize(17);
         assertThat(applied.get(0)).startsWith("1 spine: Success");
         assertThat(applied.get(1)).startsWith("2 events: Success");
         assertThat(applied.get(2)).startsWith("3 exception feed: Success");
@@ -56,6 +56,7 @@ class StoreContractTest {
         assertThat(applied.get(13)).startsWith("14 h2 identity cache: Success");
         assertThat(applied.get(14)).startsWith("15 delivered changes: Success");
         assertThat(applied.get(15)).startsWith("16 packed records: Success");
+        assertThat(applied.get(16)).startsWith("17 partial delivery keys: Success");
         assertThat(flyway(db).info().pending()).isEmpty();
         // H2 takes identity values a thousand at a time (it writes its store when a cache runs out); PostgreSQL keeps one
         long expectedCache = first.postgres() ? 1 : 1000;
@@ -94,7 +95,7 @@ class StoreContractTest {
         }
 
         Store store = db.open();
-        assertThat(appliedMigrations(db)).hasSize(16);
+        assertThat(appliedMigrations(db)).hasSize(17);
         assertThat(new WorkerStates(store).get("E1")).hasValueSatisfying(state -> {
             assertThat(state.canonical()).isEqualTo("{\"workerId\":\"E1\",\"givenName\":\"Ada\"}");
             assertThat(state.effectiveAt()).isEqualTo(java.time.Instant.parse("2026-01-02T03:04:05Z"));
@@ -125,7 +126,7 @@ class StoreContractTest {
                     ('hr', 8, 2, 'E1', 'lms', 'DELIVERED', 1, 200, current_timestamp, current_timestamp, 'MOVE')""");
 
         Store store = db.open();
-        assertThat(appliedMigrations(db)).hasSize(16);
+        assertThat(appliedMigrations(db)).hasSize(17);
         DeliveryQueue queue = new DeliveryQueue(store, "a", LONG_LEASE);
         assertThat(queue.count("lms", "DELIVERED")).as("only the drop not yet compacted keeps its delivered one in the outbox").isEqualTo(1);
         assertThat(queue.count("lms", "FAILED")).isEqualTo(1);
@@ -161,7 +162,7 @@ class StoreContractTest {
                     (7, 3, null, 'REJECTED', null, null, '{"Id":""}', null, null)""");
 
         Store store = db.open();
-        assertThat(appliedMigrations(db)).hasSize(16);
+        assertThat(appliedMigrations(db)).hasSize(17);
         WorkerHistory.Trail trail = new WorkerHistory(store).of("E1").orElseThrow();
         assertThat(trail.changes()).extracting(WorkerHistory.ChangeEntry::kind, WorkerHistory.ChangeEntry::diff)
                 .containsExactly(tuple("MOVE", "{\"orgUnit\":[\"Finance\",\"Sales\"]}"));
@@ -401,6 +402,74 @@ class StoreContractTest {
         assertThat(report.balanced()).isTrue();
         assertThat(new Plans(store).forDrop(day2.dropId(), 10).orElseThrow().changes()).singleElement()
                 .satisfies(c -> assertThat(c.diff()).isEqualTo("{\"workerId\":[null,\"E3\"]}"));
+    }
+
+    @OnEveryDatabase
+    void onPostgresqlTheOutboxKeysHoldOnlyTheirOwnRowsAndStillRefuseASecondDeliveryOfARowOrAnEvent(Store store) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(store.postgres(), "H2 has no partial indexes");
+        Map<String, String> keys = store.tx(c -> {
+            Map<String, String> found = new TreeMap<>();
+            try (var rs = c.createStatement().executeQuery(
+                    "select indexname, indexdef from pg_indexes where tablename = 'delivery' and indexname like 'uq_delivery%'")) {
+                while (rs.next()) {
+                    found.put(rs.getString(1), rs.getString(2));
+                }
+            }
+            return found;
+        });
+        assertThat(keys).containsOnlyKeys("uq_delivery_drop_line_target", "uq_delivery_event_target");
+        assertThat(keys.get("uq_delivery_drop_line_target")).contains("UNIQUE").endsWith("WHERE (drop_id IS NOT NULL)");
+        assertThat(keys.get("uq_delivery_event_target")).contains("UNIQUE").endsWith("WHERE (event_id IS NOT NULL)");
+
+        DropLedger ledger = new DropLedger(store, "a", LONG_LEASE);
+        DropClaim drop = ledger.claim("hr", "day1.csv", "sum-1", 10);
+        ledger.stage(drop, List.of(accepted(2, "E1", "h1")));
+        assertThat(ledger.finish(drop, TARGETS).deliveries()).isEqualTo(2);
+        assertThatThrownBy(() -> store.tx(c -> DeliveryQueue.enqueueLines(c, "hr", drop.dropId(), "lms", 2, 2, null)))
+                .as("a drop row's second delivery to one target").hasMessageContaining("uq_delivery_drop_line_target");
+        assertThat(store.<Integer>tx(c -> DeliveryQueue.enqueueEvent(c, "hr", 77L, "E1", "lms", "{}"))).isEqualTo(1);
+        assertThat(store.<Integer>tx(c -> DeliveryQueue.enqueueEvent(c, "hr", 77L, "E1", "lms", "{}"))).as("an event's second delivery").isZero();
+        store.close();
+    }
+
+    @OnEveryDatabase
+    void aClaimWalksTheClaimIndexEvenOnStatisticsFromWhenEveryDeliveryWasPending(Store store) {
+        // statistics taken at a first load's start (20,000 deliveries pending), then 18,000 settled: on
+        // PostgreSQL "status = 'PENDING' order by target, status, id" walked the primary key past every one of them
+        store.tx(c -> {
+            try (var st = c.createStatement()) {
+                st.execute("insert into delivery (source, worker_id, target, status, attempts, created_at, updated_at, change_kind) "
+                        + "select 'hr', concat('W', g), 'lms', 'PENDING', 0, current_timestamp, current_timestamp, 'UPDATE' from "
+                        + (store.postgres() ? "generate_series(1, 20000) g" : "(select x as g from system_range(1, 20000)) s"));
+                if (store.postgres()) {
+                    st.execute("analyze delivery");
+                }
+                st.execute("update delivery set status = 'DELIVERED' where id <= (select min(id) + 17999 from delivery)");
+            }
+            return null;
+        });
+        String plan = store.tx(c -> {
+            try (var ps = c.prepareStatement("explain " + DeliveryQueue.candidatesSql(DeliveryQueue.PENDING_DUE, true))) {
+                ps.setString(1, "lms");
+                Sql.setTime(ps, 2, java.time.Instant.now());
+                ps.setInt(3, 100);
+                StringBuilder text = new StringBuilder();
+                try (var rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        text.append(rs.getString(1)).append('\n');
+                    }
+                }
+                return text.toString();
+            }
+        });
+        if (store.postgres()) {
+            assertThat(plan).contains("ix_delivery_claim").doesNotContain("delivery_pkey");
+        } else {
+            assertThat(plan).contains("IX_DELIVERY_CLAIM").contains("/* index sorted */");
+        }
+        assertThat(new DeliveryQueue(store, "a", LONG_LEASE).claim("lms", 100)).hasSize(100)
+                .allSatisfy(d -> assertThat(d.workerId()).isNotNull());
+        store.close();
     }
 
     @OnEveryDatabase
