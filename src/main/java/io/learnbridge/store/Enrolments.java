@@ -91,6 +91,14 @@ public final class Enrolments {
     }
 
     /**
+     * Ordered as the index (enrolment_due, worker_id) is: with "order by worker_id" alone H2 (2.3)
+     * sorted every due worker on each batch (after a first load, all of them) instead of walking it;
+     * the flag as a range so that PostgreSQL cannot walk the primary key instead ({@link Sql#rangeIs}).
+     */
+    static final String DUE = "select worker_id from worker_state where " + Sql.rangeIs("enrolment_due", "true")
+            + " order by enrolment_due, worker_id limit ?";
+
+    /**
      * Applies the rules to up to {@code max} workers whose state changed since the rules last
      * looked at them (marked due by every change to {@code worker_state}), in one transaction:
      * for each, the enrolments and unenrolments its change makes are recorded (enrolment and
@@ -105,14 +113,6 @@ public final class Enrolments {
      * came in between are not lost. A worker locked by a change being applied right now is left
      * for the next batch (skip locked), so this never waits on, or deadlocks with, a drop's finish.
      */
-    /**
-     * Ordered as the index (enrolment_due, worker_id) is: with "order by worker_id" alone H2 (2.3)
-     * sorted every due worker on each batch (after a first load, all of them) instead of walking it;
-     * the flag as a range so that PostgreSQL cannot walk the primary key instead ({@link Sql#rangeIs}).
-     */
-    static final String DUE = "select worker_id from worker_state where " + Sql.rangeIs("enrolment_due", "true")
-            + " order by enrolment_due, worker_id limit ?";
-
     public Applied applyDue(EnrolmentRules rules, int max) {
         return store.tx(c -> {
             List<String> due = new ArrayList<>();
