@@ -38,41 +38,22 @@ public final class DeliveryQueue {
         });
     }
 
-    /** Rows per insert-select when a whole drop is enqueued: one statement over 1M rows took 3x longer. */
-    private static final int ENQUEUE_RANGE = 20_000;
-
-    /**
-     * Inserts one pending delivery per applied row of a drop (or of one line) for a target;
-     * leavers inferred from a full snapshot have negative lines.
-     */
-    static int enqueueApplied(Connection c, String source, long dropId, String target, Integer line) throws SQLException {
+    /** Inserts one pending delivery for a target for a row of a drop whose status was just set to APPLIED. */
+    static int enqueueApplied(Connection c, String source, long dropId, String target, int line) throws SQLException {
         return enqueueApplied(c, source, dropId, target, line, null);
     }
 
     /** As above, for a target that takes only some change kinds ({@code kinds}; null: all). */
-    static int enqueueApplied(Connection c, String source, long dropId, String target, Integer line, java.util.Set<String> kinds)
+    static int enqueueApplied(Connection c, String source, long dropId, String target, int line, java.util.Set<String> kinds)
             throws SQLException {
-        if (line != null) {
-            return enqueueLines(c, source, dropId, target, line, line, kinds);
-        }
-        int minLine;
-        int maxLine;
-        try (PreparedStatement ps = c.prepareStatement("select coalesce(min(line), 0), coalesce(max(line), 0) from drop_row where drop_id = ?")) {
-            ps.setLong(1, dropId);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                minLine = rs.getInt(1);
-                maxLine = rs.getInt(2);
-            }
-        }
-        int queued = 0;
-        for (int from = Math.min(0, minLine); from <= maxLine; from += ENQUEUE_RANGE) {
-            queued += enqueueLines(c, source, dropId, target, from, Math.min(maxLine, from + ENQUEUE_RANGE - 1), kinds);
-        }
-        return queued;
+        return enqueueLines(c, source, dropId, target, line, line, "APPLIED", kinds);
     }
 
-    static int enqueueLines(Connection c, String source, long dropId, String target, int fromLine, int toLine,
+    /**
+     * Inserts one pending delivery per row of lines {@code fromLine..toLine} in {@code status} (APPLIED;
+     * PLANNED for the rows of the page being applied, see DropLedger.ROW_STATUS) for a target.
+     */
+    static int enqueueLines(Connection c, String source, long dropId, String target, int fromLine, int toLine, String status,
                                     java.util.Set<String> kinds) throws SQLException {
         Instant now = Instant.now();
         String filter = kinds == null ? "" : kinds.isEmpty() ? " and 1 = 0"
@@ -80,16 +61,17 @@ public final class DeliveryQueue {
         try (PreparedStatement ps = c.prepareStatement("""
                 insert into delivery (source, drop_id, line, worker_id, target, status, attempts, created_at, updated_at, change_kind)
                 select ?, drop_id, line, worker_id, ?, 'PENDING', 0, ?, ?, coalesce(change_kind, 'UPDATE')
-                from drop_row where drop_id = ? and status = 'APPLIED' and line between ? and ?""" + filter)) {
+                from drop_row where drop_id = ? and status = ? and line between ? and ?""" + filter)) {
             ps.setString(1, source);
             ps.setString(2, target);
             Sql.setTime(ps, 3, now);
             Sql.setTime(ps, 4, now);
             ps.setLong(5, dropId);
-            ps.setInt(6, fromLine);
-            ps.setInt(7, toLine);
+            ps.setString(6, status);
+            ps.setInt(7, fromLine);
+            ps.setInt(8, toLine);
             if (kinds != null) {
-                int i = 8;
+                int i = 9;
                 for (String kind : new java.util.TreeSet<>(kinds)) {
                     ps.setString(i++, kind);
                 }

@@ -318,7 +318,7 @@ final class DropPlanner {
         int leavers = 0;
         List<String> absent = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(
-                "select worker_id from worker_state where home_source = ? and employment_status in (?, ?) order by worker_id")) {
+                "select worker_id from worker_state where home_source = ? and employment_status in (?, ?)")) {
             ps.setFetchSize(5_000);
             ps.setString(1, source);
             ps.setString(2, "ACTIVE");
@@ -499,20 +499,25 @@ final class DropPlanner {
         }
         rememberFirstSeenInactive(c, postgres, dropId, fromLine, toLine, now);
         WorkerStates.applyPage(c, postgres, dropId, fromLine, toLine, source, now);
+        // the rows still PLANNED are the page's applied ones; they keep that status (the caller records
+        // the page's last line as applied, which DropLedger.ROW_STATUS reads as APPLIED)
         int rows;
         try (PreparedStatement ps = c.prepareStatement(
-                "update drop_row set status = 'APPLIED' where drop_id = ? and line between ? and ? and status = 'PLANNED'")) {
+                "select count(*) from drop_row where drop_id = ? and line between ? and ? and status = 'PLANNED'")) {
             ps.setLong(1, dropId);
             ps.setInt(2, fromLine);
             ps.setInt(3, toLine);
-            rows = ps.executeUpdate();
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                rows = rs.getInt(1);
+            }
             if (rows == 0) {
                 return PageApplied.NOTHING;
             }
         }
         int deliveries = 0;
         for (String target : targets) {
-            deliveries += DeliveryQueue.enqueueLines(c, source, dropId, target, fromLine, toLine, kindsOf.apply(target));
+            deliveries += DeliveryQueue.enqueueLines(c, source, dropId, target, fromLine, toLine, "PLANNED", kindsOf.apply(target));
         }
         return new PageApplied(rows, deliveries);
     }

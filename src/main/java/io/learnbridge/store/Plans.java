@@ -58,9 +58,13 @@ public final class Plans {
                 byKind.put(kind, 0);
             }
             Map<String, Integer> byStatus = new LinkedHashMap<>();
+            int appliedLine = DropLedger.appliedLine(c, dropId);
             try (PreparedStatement ps = c.prepareStatement("""
-                    select coalesce(change_kind, 'NONE'), status, count(*) from drop_row where drop_id = ? group by change_kind, status""")) {
-                ps.setLong(1, dropId);
+                    select kind, row_status, count(*) from (
+                        select coalesce(change_kind, 'NONE') as kind, %s as row_status from drop_row where drop_id = ?) r
+                    group by kind, row_status""".formatted(DropLedger.ROW_STATUS))) {
+                ps.setInt(1, appliedLine);
+                ps.setLong(2, dropId);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         // a conflicting or repeated row was planned as it was staged, but is no change of the drop's
@@ -94,12 +98,14 @@ public final class Plans {
             }
             List<PlannedChange> changes = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("""
-                    select r.line, r.worker_id, r.change_kind, r.change_reason, r.status, r.effective_at, d.diff, d.canonical, r.warning, r.packed
-                    from drop_row r left join drop_row_record d on d.drop_id = r.drop_id and d.line = r.line
-                    where r.drop_id = ? and r.change_kind is not null and r.change_kind <> 'NOOP'
-                    order by case when r.line > 0 then 0 else 1 end, abs(r.line) limit ?""")) {
-                ps.setLong(1, dropId);
-                ps.setInt(2, limit);
+                    select r.line, r.worker_id, r.change_kind, r.change_reason, r.row_status, r.effective_at, d.diff, d.canonical, r.warning, r.packed
+                    from (select drop_id, line, worker_id, change_kind, change_reason, %s as row_status, effective_at, warning, packed
+                        from drop_row where drop_id = ? and change_kind is not null and change_kind <> 'NOOP') r
+                    left join drop_row_record d on d.drop_id = r.drop_id and d.line = r.line
+                    order by case when r.line > 0 then 0 else 1 end, abs(r.line) limit ?""".formatted(DropLedger.ROW_STATUS))) {
+                ps.setInt(1, appliedLine);
+                ps.setLong(2, dropId);
+                ps.setInt(3, limit);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         PackedRecord.Unpacked record = PackedRecord.unpack(rs.getString(7), rs.getString(8), rs.getBytes(10));

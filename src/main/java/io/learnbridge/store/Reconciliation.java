@@ -76,9 +76,13 @@ public final class Reconciliation {
             }
             Map<String, Integer> rows = new LinkedHashMap<>();
             int leavers = 0;
-            try (PreparedStatement ps = c.prepareStatement(
-                    "select status, case when line > 0 then 1 else 0 end as in_file, count(*) from drop_row where drop_id = ? group by status, case when line > 0 then 1 else 0 end")) {
-                ps.setLong(1, dropId);
+            int appliedLine = DropLedger.appliedLine(c, dropId);
+            try (PreparedStatement ps = c.prepareStatement("""
+                    select row_status, in_file, count(*) from (
+                        select %s as row_status, case when line > 0 then 1 else 0 end as in_file from drop_row where drop_id = ?) r
+                    group by row_status, in_file""".formatted(DropLedger.ROW_STATUS))) {
+                ps.setInt(1, appliedLine);
+                ps.setLong(2, dropId);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         if (rs.getInt(2) == 1) {
@@ -113,7 +117,7 @@ public final class Reconciliation {
             List<TargetCounts> targets = new ArrayList<>();
             for (Map.Entry<String, int[]> e : byTarget.entrySet()) {
                 int[] n = e.getValue();
-                targets.add(new TargetCounts(e.getKey(), n[0], n[1], n[2], n[3], n[4], n[5], notTaken(c, dropId, e.getKey())));
+                targets.add(new TargetCounts(e.getKey(), n[0], n[1], n[2], n[3], n[4], n[5], notTaken(c, dropId, appliedLine, e.getKey())));
             }
             // rows found unchanged by their state hash are counted, not stored
             rows.merge("UNCHANGED", unchangedRows, Integer::sum);
@@ -132,14 +136,16 @@ public final class Reconciliation {
     }
 
     /** Applied rows of the file a target was not sent because it does not take their change kind. */
-    private static int notTaken(java.sql.Connection c, long dropId, String target) throws java.sql.SQLException {
+    private static int notTaken(java.sql.Connection c, long dropId, int appliedLine, String target) throws java.sql.SQLException {
         try (PreparedStatement ps = c.prepareStatement("""
-                select count(*) from drop_row r where r.drop_id = ? and r.line > 0 and r.status = 'APPLIED'
+                select count(*) from drop_row r where r.drop_id = ? and r.line > 0 and %s = 'APPLIED'
                 and not exists (select 1 from delivery d where d.drop_id = r.drop_id and d.line = r.line and d.target = ?)
-                and not exists (select 1 from delivered_change d where d.drop_id = r.drop_id and d.line = r.line and d.target = ?)""")) {
+                and not exists (select 1 from delivered_change d where d.drop_id = r.drop_id and d.line = r.line and d.target = ?)"""
+                .formatted(DropLedger.ROW_STATUS))) {
             ps.setLong(1, dropId);
-            ps.setString(2, target);
+            ps.setInt(2, appliedLine);
             ps.setString(3, target);
+            ps.setString(4, target);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getInt(1);

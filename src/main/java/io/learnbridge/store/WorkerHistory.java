@@ -42,10 +42,10 @@ public final class WorkerHistory {
         return store.tx(c -> {
             List<ChangeEntry> changes = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("""
-                    select f.source, f.id, f.file_name, f.claimed_at, r.line, r.status, r.change_kind, r.change_reason, d.diff, r.effective_at,
+                    select f.source, f.id, f.file_name, f.claimed_at, r.line, %s, r.change_kind, r.change_reason, d.diff, r.effective_at,
                         d.canonical, r.packed
                     from drop_row r join drop_file f on f.id = r.drop_id left join drop_row_record d on d.drop_id = r.drop_id and d.line = r.line
-                    where r.worker_id = ? order by f.id, r.line""")) {
+                    where r.worker_id = ? order by f.id, r.line""".formatted(DropLedger.rowStatus("r.", "f.applied_line")))) {
                 ps.setString(1, workerId);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {

@@ -425,7 +425,7 @@ class StoreContractTest {
         DropClaim drop = ledger.claim("hr", "day1.csv", "sum-1", 10);
         ledger.stage(drop, List.of(accepted(2, "E1", "h1")));
         assertThat(ledger.finish(drop, TARGETS).deliveries()).isEqualTo(2);
-        assertThatThrownBy(() -> store.tx(c -> DeliveryQueue.enqueueLines(c, "hr", drop.dropId(), "lms", 2, 2, null)))
+        assertThatThrownBy(() -> store.tx(c -> DeliveryQueue.enqueueLines(c, "hr", drop.dropId(), "lms", 2, 2, "PLANNED", null)))
                 .as("a drop row's second delivery to one target").hasMessageContaining("uq_delivery_drop_line_target");
         assertThat(store.<Integer>tx(c -> DeliveryQueue.enqueueEvent(c, "hr", 77L, "E1", "lms", "{}"))).isEqualTo(1);
         assertThat(store.<Integer>tx(c -> DeliveryQueue.enqueueEvent(c, "hr", 77L, "E1", "lms", "{}"))).as("an event's second delivery").isZero();
@@ -565,6 +565,60 @@ class StoreContractTest {
         assertThat(new DeliveryQueue(store, "a", LONG_LEASE).claim("lms", 50)).filteredOn(d -> d.dropId() != null && d.dropId() == day2.dropId())
                 .extracting(Delivery::line).containsExactlyInAnyOrder(-1, 2, 3, 4, 5, 6);
         store.close();
+    }
+
+    @OnEveryDatabase
+    void aPageIsAppliedWithoutRewritingItsRowsWhichTheLedgerReadsAsAppliedUntilCompactionStoresIt(Store store) {
+        DropLedger ledger = new DropLedger(store, "a", LONG_LEASE, target -> null, 2);
+        DropClaim drop = ledger.claim("hr", "day1.csv", "sum-1", 10);
+        ledger.stage(drop, List.of(accepted(2, "E1", "h1"), accepted(3, "E2", "h2"), accepted(4, "E3", "h3"),
+                rejected(5, "email", "not an email address")));
+        ledger.finish(drop, TARGETS);
+
+        assertThat(storedStatuses(store, drop.dropId())).as("applying wrote no status")
+                .containsExactly(Map.entry(2, "PLANNED"), Map.entry(3, "PLANNED"), Map.entry(4, "PLANNED"), Map.entry(5, "REJECTED"));
+        assertThat(rowStatuses(store, drop.dropId())).as("below the applied line: applied")
+                .containsExactly(Map.entry(2, "APPLIED"), Map.entry(3, "APPLIED"), Map.entry(4, "APPLIED"), Map.entry(5, "REJECTED"));
+        assertThat(new Plans(store).forDrop(drop.dropId(), 10).orElseThrow().byStatus()).containsEntry("APPLIED", 3).doesNotContainKey("PLANNED");
+        assertThat(new Plans(store).forDrop(drop.dropId(), 10).orElseThrow().changes()).extracting(Plans.PlannedChange::status)
+                .containsOnly("APPLIED");
+        assertThat(new WorkerHistory(store).of("E2").orElseThrow().changes()).extracting(WorkerHistory.ChangeEntry::status)
+                .containsExactly("APPLIED");
+        Reconciliation.Report report = new Reconciliation(store).forDrop(drop.dropId()).orElseThrow();
+        assertThat(report.staging()).as("nothing left to apply").isZero();
+        assertThat(report.balanced()).isTrue();
+
+        // the same rows before their page: a drop stopped half-way (applied up to line 3) reads the rest as planned
+        store.tx(c -> c.createStatement().executeUpdate("update drop_file set applied_line = 3 where id = " + drop.dropId()));
+        assertThat(rowStatuses(store, drop.dropId())).containsEntry(3, "APPLIED").containsEntry(4, "PLANNED");
+        assertThat(new Reconciliation(store).forDrop(drop.dropId()).orElseThrow().staging()).isEqualTo(1);
+        store.tx(c -> c.createStatement().executeUpdate("update drop_file set applied_line = 4 where id = " + drop.dropId()));
+
+        DeliveryQueue queue = new DeliveryQueue(store, "a", LONG_LEASE);
+        for (String target : TARGETS) {
+            queue.claim(target, 10).forEach(d -> queue.delivered(d.id(), 200));
+        }
+        assertThat(ledger.prune(Duration.ZERO)).isEqualTo(drop.dropId());
+        assertThat(storedStatuses(store, drop.dropId())).as("compaction stores the status")
+                .containsExactly(Map.entry(2, "APPLIED"), Map.entry(3, "APPLIED"), Map.entry(4, "APPLIED"), Map.entry(5, "REJECTED"));
+        assertThat(new Reconciliation(store).forDrop(drop.dropId()).orElseThrow().balanced()).isTrue();
+        store.close();
+    }
+
+    /** line -> the status column itself of every row of a drop. */
+    private static Map<Integer, String> storedStatuses(Store store, long dropId) {
+        return store.tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("select line, status from drop_row where drop_id = ?")) {
+                ps.setLong(1, dropId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    Map<Integer, String> out = new TreeMap<>();
+                    while (rs.next()) {
+                        out.put(rs.getInt(1), rs.getString(2));
+                    }
+                    return out;
+                }
+            }
+        });
     }
 
     private static boolean dense(Store store, long dropId) {
@@ -1137,11 +1191,12 @@ class StoreContractTest {
         return new ExceptionQueue(store).list(new ExceptionQueue.Filter(null, dropId, null, null, 1000));
     }
 
-    /** line -> status of every staged row of a drop. */
+    /** line -> status of every staged row of a drop, as the ledger reads it. */
     private static Map<Integer, String> rowStatuses(Store store, long dropId) {
         return store.tx(c -> {
-            try (PreparedStatement ps = c.prepareStatement("select line, status from drop_row where drop_id = ?")) {
-                ps.setLong(1, dropId);
+            try (PreparedStatement ps = c.prepareStatement("select line, " + DropLedger.ROW_STATUS + " from drop_row where drop_id = ?")) {
+                ps.setInt(1, DropLedger.appliedLine(c, dropId));
+                ps.setLong(2, dropId);
                 try (ResultSet rs = ps.executeQuery()) {
                     Map<Integer, String> out = new TreeMap<>();
                     while (rs.next()) {
