@@ -109,7 +109,7 @@ public final class DropIngest {
     public void stage(List<StagedRow> rows, @Variable("drop") DropClaim claim) {
         List<String> targets = Settings.targetsOf(properties, claim.source());
         Runnable stage = () -> {
-            ledger.stage(claim, rows, policies.of(claim.source(), targets).detector());
+            ledger.stage(claim, rows, policies.of(claim.source(), targets));
             long rejected = rows.stream().filter(r -> !r.accepted()).count();
             metrics.record(claim.source(), "accepted", (int) (rows.size() - rejected));
             metrics.record(claim.source(), "rejected", (int) rejected);

@@ -57,7 +57,7 @@ final class PlanCommand implements Callable<Integer> {
                 io.learnbridge.mapping.SourceMapper mapper = drop.header().isEmpty() ? null
                         : io.learnbridge.mapping.SourceMapper.bindHeader(mapping, drop.header(), "the header of " + file.getFileName());
                 while (drop.hasNext()) {
-                    ledger.stage(claim, io.learnbridge.source.DropRows.map(mapper, drop.next()), policy.detector());
+                    ledger.stage(claim, io.learnbridge.source.DropRows.map(mapper, drop.next()), policy);
                 }
             }
             var summary = ledger.finish(claim, targets, policy);

@@ -200,7 +200,21 @@ public final class DropLedger {
      * row too, if that was only counted), so that {@link #finish} resolves repeats exactly.
      */
     public void stage(DropClaim claim, List<StagedRow> rows, ChangeDetector detector) {
+        stage(claim, rows, new Policy(false, GatePolicy.DEFAULT, detector));
+    }
+
+    /**
+     * As above, by the source's policy: once a full snapshot has staged {@link #SNAPSHOT_SCAN_AFTER}
+     * rows, the source's stored states are read in one pass ({@link StoredStates}) and a row they
+     * show unchanged is counted without looking its worker up.
+     */
+    public void stage(DropClaim claim, List<StagedRow> rows, Policy policy) {
+        ChangeDetector detector = policy.detector();
         SeenWorkers seen = staging.computeIfAbsent(claim.dropId(), id -> new SeenWorkers());
+        if (policy.fullSnapshot() && seen.storedStates() == null && seen.size() >= SNAPSHOT_SCAN_AFTER) {
+            seen.storedStates(store.tx(c -> StoredStates.of(c, claim.source())));
+        }
+        StoredStates snapshot = seen.storedStates();
         Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
         store.tx(c -> {
             // staging is not resumable (a drop claimed again is staged afresh, its partial rows deleted),
@@ -220,7 +234,7 @@ public final class DropLedger {
                 }
             }
             int unchanged = 0;
-            for (DropPlanner.Planned planned : DropPlanner.planBatch(c, accepted, detector, now)) {
+            for (DropPlanner.Planned planned : DropPlanner.planBatch(c, accepted, detector, now, snapshot)) {
                 StagedRow row = planned.row();
                 boolean counted = planned.unchangedByHash();
                 SeenWorkers.First first = seen.add(row.workerId(), row.line(), SeenWorkers.contentKey(row.contentHash()), !counted);
@@ -251,6 +265,9 @@ public final class DropLedger {
             return null;
         });
     }
+
+    /** Rows a full snapshot stages before its source's stored states are read at once (a small file looks its few workers up). */
+    static final int SNAPSHOT_SCAN_AFTER = 5_000;
 
     /** What {@link #finish} found, for logs and metrics. */
     public record Summary(int accepted, int duplicates, int conflicts, int superseded, int deliveries,

@@ -51,6 +51,32 @@ final class DropPlanner {
      * UNCHANGED for a NOOP such as a worker first seen terminated).
      */
     static List<Planned> planBatch(Connection c, List<StagedRow> accepted, ChangeDetector detector, Instant now) throws SQLException {
+        return planBatch(c, accepted, detector, now, null);
+    }
+
+    /**
+     * As above; a row that {@code snapshot} (read when a full snapshot started staging; null: none)
+     * is sure is unchanged is planned UNCHANGED without reading its stored state.
+     */
+    static List<Planned> planBatch(Connection c, List<StagedRow> accepted, ChangeDetector detector, Instant now, StoredStates snapshot)
+            throws SQLException {
+        if (snapshot != null) {
+            // in the batch's order (the first of a worker's rows stays first)
+            List<Planned> planned = new ArrayList<>(accepted.size());
+            List<StagedRow> rest = new ArrayList<>(accepted.size());
+            for (StagedRow row : accepted) {
+                Instant effectiveAt = row.effectiveAt() == null ? now : row.effectiveAt();
+                String stateHash = row.stateHashOrDerived();
+                boolean unchanged = snapshot.unchanged(row.workerId(), stateHash, effectiveAt);
+                planned.add(unchanged ? new Planned(row, "UNCHANGED", null, effectiveAt, stateHash) : null);
+                if (!unchanged) {
+                    rest.add(row);
+                }
+            }
+            java.util.Iterator<Planned> fromStore = planBatch(c, rest, detector, now, null).iterator();
+            planned.replaceAll(p -> p != null ? p : fromStore.next());
+            return planned;
+        }
         Set<String> ids = new java.util.LinkedHashSet<>();
         for (StagedRow row : accepted) {
             ids.add(row.workerId());

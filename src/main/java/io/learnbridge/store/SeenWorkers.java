@@ -9,7 +9,8 @@ import java.util.Set;
  * workers), the line of the worker's first row, a 64-bit key of that row's content hash, and
  * whether that row is written to the store (rows found unchanged are only counted). It tells a
  * worker who repeats within the drop (the repeats are then resolved exactly, in the store) and,
- * for a full snapshot, who is absent, without a row in the store per unchanged worker.
+ * for a full snapshot, who is absent, without a row in the store per unchanged worker. A large
+ * full snapshot also keeps its source's stored states here once read ({@link StoredStates}).
  */
 final class SeenWorkers {
 
@@ -26,6 +27,16 @@ final class SeenWorkers {
     private final Set<String> repeated = new LinkedHashSet<>();
     /** Rows of the drop written to the store while it was staged (the rest were only counted). */
     private long written;
+    /** A full snapshot's source's stored states, once read (see {@link StoredStates}); null before. */
+    private volatile StoredStates storedStates;
+
+    StoredStates storedStates() {
+        return storedStates;
+    }
+
+    void storedStates(StoredStates states) {
+        storedStates = states;
+    }
 
     void wrote(int rows) {
         written += rows;

@@ -66,21 +66,54 @@ public final class CanonicalRecord {
         @SuppressWarnings("unchecked")
         Map.Entry<String, String>[] fields = values.entrySet().toArray(new Map.Entry[0]);
         java.util.Arrays.sort(fields, Map.Entry.comparingByKey());
-        java.security.MessageDigest digest;
-        try {
-            digest = java.security.MessageDigest.getInstance("SHA-256");
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        // one buffer digested at once: byte-wise updates of the separators, a digest looked up per record
+        // and HexFormat were half of this method's time on a 1M-row drop
+        Hashing hashing = HASHING.get();
+        hashing.length = 0;
         for (Map.Entry<String, String> field : fields) {
             if (!field.getKey().equals(CanonicalField.EFFECTIVE_AT.fieldName())) {
-                digest.update(field.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                digest.update((byte) 0);
-                digest.update(field.getValue().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                digest.update((byte) 0);
+                hashing.append(field.getKey());
+                hashing.append(field.getValue());
             }
         }
-        return java.util.HexFormat.of().formatHex(digest.digest());
+        hashing.digest.update(hashing.buffer, 0, hashing.length);
+        byte[] hash = hashing.digest.digest();
+        byte[] hex = new byte[hash.length * 2];
+        for (int i = 0; i < hash.length; i++) {
+            hex[2 * i] = HEX[(hash[i] >> 4) & 0xf];
+            hex[2 * i + 1] = HEX[hash[i] & 0xf];
+        }
+        return new String(hex, java.nio.charset.StandardCharsets.ISO_8859_1);
+    }
+
+    private static final byte[] HEX = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+
+    private static final ThreadLocal<Hashing> HASHING = ThreadLocal.withInitial(Hashing::new);
+
+    /** A thread's SHA-256 and the bytes it digests: each field as its name, NUL, its value, NUL, in UTF-8. */
+    private static final class Hashing {
+
+        final java.security.MessageDigest digest;
+        byte[] buffer = new byte[1024];
+        int length;
+
+        Hashing() {
+            try {
+                digest = java.security.MessageDigest.getInstance("SHA-256");
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        void append(String text) {
+            byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            if (length + bytes.length + 1 > buffer.length) {
+                buffer = java.util.Arrays.copyOf(buffer, Math.max(buffer.length * 2, length + bytes.length + 1));
+            }
+            System.arraycopy(bytes, 0, buffer, length, bytes.length);
+            length += bytes.length;
+            buffer[length++] = 0;
+        }
     }
 
     /** JSON with custom fields nested under {@code attributes}. */

@@ -28,6 +28,13 @@ class CanonicalRecordTest {
         assertThat(record.stateHash()).isEqualTo(HexFormat.of().formatHex(expected));
         assertThat(record.with("effectiveAt", "2027-01-01T00:00:00Z").stateHash()).isEqualTo(record.stateHash());
         assertThat(record.with("familyName", "Roe").stateHash()).isNotEqualTo(record.stateHash());
+
+        // non-ASCII in UTF-8, and a record longer than the first buffer
+        String longName = "Zoë ".repeat(400);
+        byte[] wide = MessageDigest.getInstance("SHA-256")
+                .digest(("attributes.costCentre\0C-9\0familyName\0" + longName + "\0workerId\0E1\0").getBytes(StandardCharsets.UTF_8));
+        assertThat(record.with("familyName", longName).stateHash()).isEqualTo(HexFormat.of().formatHex(wide));
+        assertThat(record.stateHash()).as("the same again after a longer record").isEqualTo(HexFormat.of().formatHex(expected));
     }
 
     @Test

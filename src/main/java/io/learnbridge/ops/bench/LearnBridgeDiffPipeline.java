@@ -83,7 +83,7 @@ public final class LearnBridgeDiffPipeline implements DiffPipeline {
 
             long firstStart = System.nanoTime();
             DropClaim firstClaim = claim(ledger, day1);
-            stage(ledger, firstClaim, day1, day2At.minus(1, ChronoUnit.DAYS));
+            stage(ledger, firstClaim, day1, day2At.minus(1, ChronoUnit.DAYS), policy);
             DropLedger.Summary first = ledger.finish(firstClaim, targets, policy);
             long firstLoadNanos = System.nanoTime() - firstStart;
             first.gateReasons().forEach(r -> reasons.add("first load quarantined: " + r));
@@ -99,7 +99,7 @@ public final class LearnBridgeDiffPipeline implements DiffPipeline {
                 claim = claim(ledger, day2);
                 claimNanos = System.nanoTime() - claimStart;
                 CpuClock start = CpuClock.now();
-                counted = stage(ledger, claim, day2, day2At);
+                counted = stage(ledger, claim, day2, day2At, policy);
                 stage = CpuClock.now().since(start);
                 stageHeap = heap.stop();
             }
@@ -142,7 +142,7 @@ public final class LearnBridgeDiffPipeline implements DiffPipeline {
     }
 
     /** Stages every row of {@code csv}; returns rows read and rows accepted. */
-    private long[] stage(DropLedger ledger, DropClaim claim, Path csv, Instant receivedAt) throws Exception {
+    private long[] stage(DropLedger ledger, DropClaim claim, Path csv, Instant receivedAt, DropLedger.Policy policy) throws Exception {
         long rows = 0;
         long accepted = 0;
         String fileName = csv.getFileName().toString();
@@ -150,7 +150,7 @@ public final class LearnBridgeDiffPipeline implements DiffPipeline {
             SourceMapper mapper = SourceMapper.bindHeader(mapping, drop.header(), "the header of " + fileName);
             while (drop.hasNext()) {
                 List<StagedRow> staged = DropRows.map(mapper, drop.next());
-                ledger.stage(claim, staged);
+                ledger.stage(claim, staged, policy);
                 rows += staged.size();
                 for (StagedRow row : staged) {
                     accepted += row.accepted() ? 1 : 0;
