@@ -212,7 +212,7 @@ public final class DropLedger {
         ChangeDetector detector = policy.detector();
         SeenWorkers seen = staging.computeIfAbsent(claim.dropId(), id -> new SeenWorkers());
         if (policy.fullSnapshot() && seen.storedStates() == null && seen.size() >= SNAPSHOT_SCAN_AFTER) {
-            seen.storedStates(store.tx(c -> StoredStates.of(c, claim.source())));
+            seen.storedStates(store.tx(c -> StoredStates.of(c, claim.source(), store.postgres())));
         }
         StoredStates snapshot = seen.storedStates();
         Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
@@ -336,7 +336,7 @@ public final class DropLedger {
         DropPlanner.Repeats repeats = DropPlanner.resolveRepeats(c, claim, seen.repeated());
         ExceptionQueue.addAll(c, repeats.exceptions());
         if (policy.fullSnapshot() && DropPlanner.unidentifiedRows(c, dropId) == 0) {
-            DropPlanner.planAbsent(c, dropId, claim.source(), seen, policy.detector(), now);
+            DropPlanner.planAbsent(c, store.postgres(), dropId, claim.source(), seen, policy.detector(), now);
         }
         DropPlanner.warnUnknownManagers(c, dropId);
         DropPlanner.recordKind(c, dropId, policy.fullSnapshot());

@@ -340,12 +340,11 @@ final class DropPlanner {
      * (at the drop's planning time, {@code now}). Streams the source's population and checks it
      * against the workers seen in the drop; returns the number of leavers planned.
      */
-    static int planAbsent(Connection c, long dropId, String source, SeenWorkers seen, ChangeDetector detector, Instant now) throws SQLException {
-        int leavers = 0;
+    static int planAbsent(Connection c, boolean postgres, long dropId, String source, SeenWorkers seen, ChangeDetector detector, Instant now)
+            throws SQLException {
         List<String> absent = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement(
-                "select worker_id from worker_state where home_source = ? and employment_status in (?, ?)")) {
-            ps.setFetchSize(5_000);
+        int leavers = Sql.scan(c, postgres, "worker_id", "worker_state", "where home_source = ? and employment_status in (?, ?)", ps -> {
+            int planned = 0;
             ps.setString(1, source);
             ps.setString(2, "ACTIVE");
             ps.setString(3, detector.leaveOfAbsenceDeactivates() ? "ACTIVE" : "LEAVE_OF_ABSENCE");
@@ -355,13 +354,14 @@ final class DropPlanner {
                     if (!seen.contains(id)) {
                         absent.add(id);
                         if (absent.size() == Sql.IN_LIST) {
-                            leavers = insertLeavers(c, dropId, absent, detector, now, leavers);
+                            planned = insertLeavers(c, dropId, absent, detector, now, planned);
                             absent.clear();
                         }
                     }
                 }
             }
-        }
+            return planned;
+        });
         return insertLeavers(c, dropId, absent, detector, now, leavers);
     }
 

@@ -30,6 +30,38 @@ final class Sql {
     }
 
     /**
+     * A pass over many rows of {@code table}: on H2, read by a scan of the table (not of an index and
+     * then each row by its key) with rows handed over as they are read, not copied first into a
+     * result (1.0 s instead of 2.9 s for a million workers); the plain query on PostgreSQL. The
+     * query is {@code select <columns> from <table> <the rest>}.
+     */
+    static <T> T scan(java.sql.Connection c, boolean postgres, String columns, String table, String rest, SqlFunction<java.sql.PreparedStatement, T> read)
+            throws SQLException {
+        if (postgres) {
+            try (java.sql.PreparedStatement ps = c.prepareStatement("select " + columns + " from " + table + " " + rest)) {
+                ps.setFetchSize(5_000);
+                return read.apply(ps);
+            }
+        }
+        try (var st = c.createStatement()) {
+            st.execute("set lazy_query_execution true");
+        }
+        try (java.sql.PreparedStatement ps = c.prepareStatement("select " + columns + " from " + table + " use index () " + rest)) {
+            return read.apply(ps);
+        } finally {
+            try (var st = c.createStatement()) {
+                st.execute("set lazy_query_execution false");
+            }
+        }
+    }
+
+    /** A function that may throw {@link SQLException}. */
+    @FunctionalInterface
+    interface SqlFunction<A, T> {
+        T apply(A argument) throws SQLException;
+    }
+
+    /**
      * "{@code column} is {@code value}" for a claim's scan of an index that leads with the column
      * (after any equality on columns before it), written as a range ({@code >= and <=}) instead
      * of {@code =}. PostgreSQL drops an equality-constrained column from the order a query needs,

@@ -27,7 +27,7 @@ class StoredStatesTest {
         ledger.stage(first, List.of(row(2, record("E1", "Sales"), day1), row(3, record("E2", "Sales"), day1)));
         ledger.finish(first, TARGETS);
 
-        StoredStates states = store.tx(c -> StoredStates.of(c, "hr"));
+        StoredStates states = store.tx(c -> StoredStates.of(c, "hr", store.postgres()));
         assertThat(states.size()).isEqualTo(2);
         String e1 = record("E1", "Sales").stateHash();
         assertThat(states.unchanged("E1", e1, day1)).as("the same state, as old").isTrue();
@@ -38,7 +38,7 @@ class StoredStatesTest {
         assertThat(states.unchanged("E3", record("E3", "Sales").stateHash(), day1)).as("a worker not stored").isFalse();
         assertThat(states.unchanged("E1", null, day1)).isFalse();
         assertThat(states.unchanged("E1", "not a hash at all, not even hex!", day1)).isFalse();
-        assertThat(store.tx(c -> StoredStates.of(c, "another-source")).size()).as("only the source's own workers").isZero();
+        assertThat(store.tx(c -> StoredStates.of(c, "another-source", store.postgres())).size()).as("only the source's own workers").isZero();
         store.close();
     }
 
@@ -79,6 +79,19 @@ class StoredStatesTest {
         assertThat(summary.superseded()).as("the row older than the event's state").isEqualTo(1);
         assertThat(summary.plan().unchanged()).isEqualTo(workers - 1 - moves - 1);
         assertThat(new Reconciliation(store).forDrop(second.dropId()).orElseThrow().balanced()).isTrue();
+
+        // day 3 lists only the first 1,000: the others leave, found while the population is read (H2: lazily)
+        DropClaim third = ledger.claim("hr", "day3.csv", "sum-3", 10);
+        stageInBatches(ledger, third, next.subList(0, 1_000));
+        DropLedger.Summary leaving = ledger.finish(third, TARGETS, SNAPSHOT);
+        assertThat(leaving.plan().leaves()).isEqualTo(workers - 1 - 1_000);
+        assertThat(store.<Integer>tx(c -> {
+            try (var rs = c.createStatement().executeQuery("select count(distinct worker_id) from drop_row where drop_id = "
+                    + third.dropId() + " and line < 0 and change_kind = 'LEAVE'")) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        })).as("each absent worker once").isEqualTo(workers - 1 - 1_000);
         store.close();
     }
 

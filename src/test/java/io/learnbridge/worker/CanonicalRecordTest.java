@@ -35,6 +35,18 @@ class CanonicalRecordTest {
                 .digest(("attributes.costCentre\0C-9\0familyName\0" + longName + "\0workerId\0E1\0").getBytes(StandardCharsets.UTF_8));
         assertThat(record.with("familyName", longName).stateHash()).isEqualTo(HexFormat.of().formatHex(wide));
         assertThat(record.stateHash()).as("the same again after a longer record").isEqualTo(HexFormat.of().formatHex(expected));
+
+        // the same fields in another order, then one more field: each hashed in name order
+        Map<String, String> reordered = new LinkedHashMap<>();
+        reordered.put("familyName", "Doe");
+        reordered.put("attributes.costCentre", "C-9");
+        reordered.put("workerId", "E1");
+        assertThat(new CanonicalRecord(reordered).stateHash()).isEqualTo(HexFormat.of().formatHex(expected));
+        reordered.put("email", "d@example.com");
+        byte[] more = MessageDigest.getInstance("SHA-256")
+                .digest("attributes.costCentre\0C-9\0email\0d@example.com\0familyName\0Doe\0workerId\0E1\0".getBytes(StandardCharsets.UTF_8));
+        assertThat(new CanonicalRecord(reordered).stateHash()).isEqualTo(HexFormat.of().formatHex(more));
+        assertThat(record.stateHash()).isEqualTo(HexFormat.of().formatHex(expected));
     }
 
     @Test
