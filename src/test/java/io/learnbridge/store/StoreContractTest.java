@@ -607,18 +607,7 @@ class StoreContractTest {
 
     /** line -> the status column itself of every row of a drop. */
     private static Map<Integer, String> storedStatuses(Store store, long dropId) {
-        return store.tx(c -> {
-            try (PreparedStatement ps = c.prepareStatement("select line, status from drop_row where drop_id = ?")) {
-                ps.setLong(1, dropId);
-                try (ResultSet rs = ps.executeQuery()) {
-                    Map<Integer, String> out = new TreeMap<>();
-                    while (rs.next()) {
-                        out.put(rs.getInt(1), rs.getString(2));
-                    }
-                    return out;
-                }
-            }
-        });
+        return statuses(store, dropId, false);
     }
 
     private static boolean dense(Store store, long dropId) {
@@ -1193,10 +1182,18 @@ class StoreContractTest {
 
     /** line -> status of every staged row of a drop, as the ledger reads it. */
     private static Map<Integer, String> rowStatuses(Store store, long dropId) {
+        return statuses(store, dropId, true);
+    }
+
+    private static Map<Integer, String> statuses(Store store, long dropId, boolean asTheLedgerReadsThem) {
         return store.tx(c -> {
-            try (PreparedStatement ps = c.prepareStatement("select line, " + DropLedger.ROW_STATUS + " from drop_row where drop_id = ?")) {
-                ps.setInt(1, DropLedger.appliedLine(c, dropId));
-                ps.setLong(2, dropId);
+            try (PreparedStatement ps = c.prepareStatement("select line, " + (asTheLedgerReadsThem ? DropLedger.ROW_STATUS : "status")
+                    + " from drop_row where drop_id = ?")) {
+                int i = 1;
+                if (asTheLedgerReadsThem) {
+                    ps.setInt(i++, DropLedger.appliedLine(c, dropId));
+                }
+                ps.setLong(i, dropId);
                 try (ResultSet rs = ps.executeQuery()) {
                     Map<Integer, String> out = new TreeMap<>();
                     while (rs.next()) {
