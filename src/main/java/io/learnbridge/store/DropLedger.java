@@ -205,14 +205,16 @@ public final class DropLedger {
 
     /**
      * As above, by the source's policy: once a full snapshot has staged {@link #SNAPSHOT_SCAN_AFTER}
-     * rows, the source's stored states are read in one pass ({@link StoredStates}) and a row they
-     * show unchanged is counted without looking its worker up.
+     * rows, the source's stored states are read in one pass ({@link StoredStates}, when they fit in
+     * an eighth of the heap) and a row they show unchanged is counted without looking its worker up.
      */
     public void stage(DropClaim claim, List<StagedRow> rows, Policy policy) {
         ChangeDetector detector = policy.detector();
         SeenWorkers seen = staging.computeIfAbsent(claim.dropId(), id -> new SeenWorkers());
-        if (policy.fullSnapshot() && seen.storedStates() == null && seen.size() >= SNAPSHOT_SCAN_AFTER) {
-            seen.storedStates(store.tx(c -> StoredStates.of(c, claim.source(), store.postgres())));
+        if (policy.fullSnapshot() && !seen.storedStatesRead() && seen.size() >= SNAPSHOT_SCAN_AFTER) {
+            // at most an eighth of the heap (a million workers take 48 MB: at -Xmx256m the live heap of a 1M
+            // delta rose from 105 to 147 MB); beyond it every row is looked up, as for a delta
+            seen.storedStates(store.tx(c -> StoredStates.of(c, claim.source(), store.postgres(), Runtime.getRuntime().maxMemory() / 8)));
         }
         StoredStates snapshot = seen.storedStates();
         Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS);

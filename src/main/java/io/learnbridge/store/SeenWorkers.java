@@ -27,15 +27,22 @@ final class SeenWorkers {
     private final Set<String> repeated = new LinkedHashSet<>();
     /** Rows of the drop written to the store while it was staged (the rest were only counted). */
     private long written;
-    /** A full snapshot's source's stored states, once read (see {@link StoredStates}); null before. */
+    /** A full snapshot's source's stored states, once read (see {@link StoredStates}); null before, or when too many to hold. */
     private volatile StoredStates storedStates;
+    private volatile boolean storedStatesRead;
 
     StoredStates storedStates() {
         return storedStates;
     }
 
+    boolean storedStatesRead() {
+        return storedStatesRead;
+    }
+
+    /** Keeps the states read (null: not held), and that they were read (they are not read again for the drop). */
     void storedStates(StoredStates states) {
         storedStates = states;
+        storedStatesRead = true;
     }
 
     void wrote(int rows) {

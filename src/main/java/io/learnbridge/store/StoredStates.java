@@ -37,8 +37,11 @@ final class StoredStates {
         slots = new long[capacity * 4];
     }
 
-    /** Reads the stored states of {@code source}'s workers (those with a state hash). */
-    static StoredStates of(Connection c, String source, boolean postgres) throws SQLException {
+    /**
+     * Reads the stored states of {@code source}'s workers (those with a state hash), or null when
+     * their table would take more than {@code maxBytes} of heap (then every row is looked up).
+     */
+    static StoredStates of(Connection c, String source, boolean postgres, long maxBytes) throws SQLException {
         int workers;
         try (PreparedStatement ps = c.prepareStatement("select count(*) from worker_state where home_source = ?")) {
             ps.setString(1, source);
@@ -47,8 +50,12 @@ final class StoredStates {
                 workers = rs.getInt(1);
             }
         }
+        long capacity = Math.max(16, workers * 3L / 2 + 1);
+        if (capacity * 4 * Long.BYTES > maxBytes || capacity > Integer.MAX_VALUE / 4 - 8) {
+            return null;
+        }
         // states committed between the count and the scan are left out (their rows are looked up)
-        StoredStates states = new StoredStates(Math.max(16, (int) Math.min(Integer.MAX_VALUE / 4 - 8, workers * 3L / 2 + 1)));
+        StoredStates states = new StoredStates((int) capacity);
         Sql.scan(c, postgres, "worker_id, state_hash, effective_at", "worker_state", "where home_source = ? and state_hash is not null", ps -> {
             ps.setString(1, source);
             try (ResultSet rs = ps.executeQuery()) {

@@ -27,7 +27,7 @@ class StoredStatesTest {
         ledger.stage(first, List.of(row(2, record("E1", "Sales"), day1), row(3, record("E2", "Sales"), day1)));
         ledger.finish(first, TARGETS);
 
-        StoredStates states = store.tx(c -> StoredStates.of(c, "hr", store.postgres()));
+        StoredStates states = store.tx(c -> StoredStates.of(c, "hr", store.postgres(), Long.MAX_VALUE));
         assertThat(states.size()).isEqualTo(2);
         String e1 = record("E1", "Sales").stateHash();
         assertThat(states.unchanged("E1", e1, day1)).as("the same state, as old").isTrue();
@@ -38,7 +38,10 @@ class StoredStatesTest {
         assertThat(states.unchanged("E3", record("E3", "Sales").stateHash(), day1)).as("a worker not stored").isFalse();
         assertThat(states.unchanged("E1", null, day1)).isFalse();
         assertThat(states.unchanged("E1", "not a hash at all, not even hex!", day1)).isFalse();
-        assertThat(store.tx(c -> StoredStates.of(c, "another-source", store.postgres())).size()).as("only the source's own workers").isZero();
+        assertThat(store.tx(c -> StoredStates.of(c, "another-source", store.postgres(), Long.MAX_VALUE)).size()).as("only the source's own workers").isZero();
+        assertThat(store.<StoredStates>tx(c -> StoredStates.of(c, "hr", store.postgres(), 16 * 4 * Long.BYTES - 1)))
+                .as("more than the heap allowed them: not read").isNull();
+        assertThat(store.tx(c -> StoredStates.of(c, "hr", store.postgres(), 16 * 4 * Long.BYTES)).size()).isEqualTo(2);
         store.close();
     }
 
