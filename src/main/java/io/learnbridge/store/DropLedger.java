@@ -340,7 +340,7 @@ public final class DropLedger {
         if (policy.fullSnapshot() && DropPlanner.unidentifiedRows(c, dropId) == 0) {
             DropPlanner.planAbsent(c, store.postgres(), dropId, claim.source(), seen, policy.detector(), now);
         }
-        DropPlanner.warnUnknownManagers(c, dropId);
+        DropPlanner.warnUnknownManagers(c, store.postgres(), dropId, seen);
         DropPlanner.recordKind(c, dropId, policy.fullSnapshot());
         PlanCounts plan = DropPlanner.counts(c, dropId, claim.source());
         List<String> reasons = SafetyGate.reasons(plan, policy.gate());

@@ -568,6 +568,40 @@ class StoreContractTest {
     }
 
     @OnEveryDatabase
+    void aChangeIsWarnedOfOnlyWhenItsManagerIsNeitherStoredNorListedAndAcceptedInTheDrop(Store store) {
+        DropLedger ledger = new DropLedger(store, "a", LONG_LEASE);
+        DropClaim day1 = ledger.claim("hr", "day1.csv", "sum-1", 10);
+        ledger.stage(day1, List.of(accepted(2, "S1", "s1")));
+        ledger.finish(day1, TARGETS);
+
+        DropClaim day2 = ledger.claim("hr", "day2.csv", "sum-2", 10);
+        ledger.stage(day2, List.of(
+                managed(2, "E1", "S1"),   // stored
+                managed(3, "E2", "E3"),   // listed below, accepted
+                managed(4, "E3", "X9"),   // nowhere
+                managed(5, "E4", "R1"),   // listed only in a rejected row
+                new StagedRow(6, "R1", false, null, sourceRecord(6, "R1"), null, null, "email", "not an email address"),
+                new StagedRow(7, "C1", true, "c1-a", sourceRecord(7, "C1"), "{\"workerId\":\"C1\",\"orgUnit\":\"A\"}", null, null, null),
+                new StagedRow(8, "C1", true, "c1-b", sourceRecord(8, "C1"), "{\"workerId\":\"C1\",\"orgUnit\":\"B\"}", null, null, null),
+                managed(9, "E5", "C1"))); // listed only in conflicting rows
+        DropLedger.Summary summary = ledger.finish(day2, TARGETS);
+
+        assertThat(summary.conflicts()).isEqualTo(2);
+        assertThat(new Plans(store).forDrop(day2.dropId(), 50).orElseThrow().changes()).filteredOn(c -> c.warning() != null)
+                .extracting(Plans.PlannedChange::line, Plans.PlannedChange::warning)
+                .containsExactlyInAnyOrder(tuple(4, "manager X9 is not a known worker"), tuple(5, "manager R1 is not a known worker"),
+                        tuple(9, "manager C1 is not a known worker"));
+        assertThat(summary.warnings()).isEqualTo(3);
+        store.close();
+    }
+
+    /** An accepted row of {@code workerId} whose manager is {@code managerId}. */
+    private static StagedRow managed(int line, String workerId, String managerId) {
+        return new StagedRow(line, workerId, true, "m-" + workerId, sourceRecord(line, workerId),
+                "{\"workerId\":\"" + workerId + "\",\"managerId\":\"" + managerId + "\"}", null, null, null);
+    }
+
+    @OnEveryDatabase
     void aPageIsAppliedWithoutRewritingItsRowsWhichTheLedgerReadsAsAppliedUntilCompactionStoresIt(Store store) {
         DropLedger ledger = new DropLedger(store, "a", LONG_LEASE, target -> null, 2);
         DropClaim drop = ledger.claim("hr", "day1.csv", "sum-1", 10);
