@@ -343,7 +343,7 @@ final class DropPlanner {
     static int planAbsent(Connection c, boolean postgres, long dropId, String source, SeenWorkers seen, ChangeDetector detector, Instant now)
             throws SQLException {
         List<String> absent = new ArrayList<>();
-        int leavers = Sql.scan(c, postgres, "worker_id", "worker_state", "where home_source = ? and employment_status in (?, ?)", ps -> {
+        int leavers = Sql.scan(c, postgres, "worker_id", "worker_state", WorkerStates.mostWorkers(c, WorkerStates.ownedBy(c, source)), "where home_source = ? and employment_status in (?, ?)", ps -> {
             int planned = 0;
             ps.setString(1, source);
             ps.setString(2, "ACTIVE");
@@ -406,7 +406,7 @@ final class DropPlanner {
      */
     static void warnUnknownManagers(Connection c, boolean postgres, long dropId, SeenWorkers seen) throws SQLException {
         List<Integer> lines = new ArrayList<>();
-        Sql.scan(c, postgres, "line, manager_id", "drop_row", "where drop_id = ? and status = 'PLANNED' and manager_id is not null", ps -> {
+        Sql.scan(c, postgres, "line, manager_id", "drop_row", false, "where drop_id = ? and status = 'PLANNED' and manager_id is not null", ps -> {
             ps.setLong(1, dropId);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {

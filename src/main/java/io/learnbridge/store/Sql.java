@@ -30,13 +30,14 @@ final class Sql {
     }
 
     /**
-     * A pass over many rows of {@code table}: on H2, read by a scan of the table (not of an index and
-     * then each row by its key) with rows handed over as they are read, not copied first into a
-     * result (1.0 s instead of 2.9 s for a million workers); the plain query on PostgreSQL. The
-     * query is {@code select <columns> from <table> <the rest>}.
+     * A pass over many rows of {@code table}: on H2, rows handed over as they are read, not copied
+     * first into a result, and with {@code wholeTable} read by a scan of the table rather than of an
+     * index and then each row by its key (a million workers by home source: 1.0 s instead of 2.9 s);
+     * the plain query on PostgreSQL. The query is {@code select <columns> from <table> <the rest>}.
+     * Not {@code wholeTable} for a query its index narrows (one drop's rows among all drops').
      */
-    static <T> T scan(java.sql.Connection c, boolean postgres, String columns, String table, String rest, SqlFunction<java.sql.PreparedStatement, T> read)
-            throws SQLException {
+    static <T> T scan(java.sql.Connection c, boolean postgres, String columns, String table, boolean wholeTable, String rest,
+                      SqlFunction<java.sql.PreparedStatement, T> read) throws SQLException {
         if (postgres) {
             try (java.sql.PreparedStatement ps = c.prepareStatement("select " + columns + " from " + table + " " + rest)) {
                 ps.setFetchSize(5_000);
@@ -46,7 +47,7 @@ final class Sql {
         try (var st = c.createStatement()) {
             st.execute("set lazy_query_execution true");
         }
-        try (java.sql.PreparedStatement ps = c.prepareStatement("select " + columns + " from " + table + " use index () " + rest)) {
+        try (java.sql.PreparedStatement ps = c.prepareStatement("select " + columns + " from " + table + (wholeTable ? " use index () " : " ") + rest)) {
             return read.apply(ps);
         } finally {
             try (var st = c.createStatement()) {

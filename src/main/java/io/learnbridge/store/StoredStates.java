@@ -1,7 +1,6 @@
 package io.learnbridge.store;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -42,21 +41,14 @@ final class StoredStates {
      * their table would take more than {@code maxBytes} of heap (then every row is looked up).
      */
     static StoredStates of(Connection c, String source, boolean postgres, long maxBytes) throws SQLException {
-        int workers;
-        try (PreparedStatement ps = c.prepareStatement("select count(*) from worker_state where home_source = ?")) {
-            ps.setString(1, source);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                workers = rs.getInt(1);
-            }
-        }
+        int workers = WorkerStates.ownedBy(c, source);
         long capacity = Math.max(16, workers * 3L / 2 + 1);
         if (capacity * 4 * Long.BYTES > maxBytes || capacity > Integer.MAX_VALUE / 4 - 8) {
             return null;
         }
         // states committed between the count and the scan are left out (their rows are looked up)
         StoredStates states = new StoredStates((int) capacity);
-        Sql.scan(c, postgres, "worker_id, state_hash, effective_at", "worker_state", "where home_source = ? and state_hash is not null", ps -> {
+        Sql.scan(c, postgres, "worker_id, state_hash, effective_at", "worker_state", WorkerStates.mostWorkers(c, workers), "where home_source = ? and state_hash is not null", ps -> {
             ps.setString(1, source);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next() && states.size < workers) {

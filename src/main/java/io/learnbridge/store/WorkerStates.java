@@ -157,6 +157,29 @@ public final class WorkerStates {
     record Known(String stateHash, Instant effectiveAt) {
     }
 
+    /**
+     * Whether {@code sourceWorkers}, the number of workers a source owns, is most of the stored
+     * workers: then a pass over the source's workers is cheapest as a scan of the whole table (on H2),
+     * otherwise through the home-source index.
+     */
+    static boolean mostWorkers(Connection c, int sourceWorkers) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select count(*) from worker_state"); ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return sourceWorkers * 2L >= rs.getLong(1);
+        }
+    }
+
+    /** The number of workers {@code source} owns (its home source). */
+    static int ownedBy(Connection c, String source) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select count(*) from worker_state where home_source = ?")) {
+            ps.setString(1, source);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
     /** The state hash and effective time of each of {@code workerIds} that has a stored state. */
     static java.util.Map<String, Known> known(Connection c, java.util.Collection<String> workerIds) throws SQLException {
         java.util.Map<String, Known> known = new java.util.HashMap<>();
