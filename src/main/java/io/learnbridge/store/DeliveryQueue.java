@@ -13,12 +13,28 @@ import java.util.List;
  * The outbox of deliveries. A delivery route claims a batch (status SENDING with a lease), and
  * records each outcome; a claim whose lease runs out (the instance died) is claimed again, which
  * is safe because deliveries are upserts keyed by worker id.
+ *
+ * <p>A page of a drop is queued for a target as one range of its lines ({@code delivery_range}, V18)
+ * rather than one delivery per changed row. A claim takes the rows a range still carries (splitting
+ * the range when it carries more than the claim takes) and hands each out as a {@link Delivery} under
+ * an id taken from the outbox's sequence (V19); its outcome becomes a delivery row of its own under
+ * that id (DELIVERED, parked for a retry, held back, or FAILED with its exception), and a range whose
+ * every row has one is deleted. Readers of the outbox count a range's rows as PENDING or SENDING
+ * with its status ({@link #RANGE_ROWS}).
  */
 public final class DeliveryQueue {
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DeliveryQueue.class);
 
     private final Store store;
     private final String instanceId;
     private final Duration lease;
+    /** The rows of ranges this instance claimed and has not settled, by the id each was handed out with. */
+    private final java.util.Map<Long, RangeRow> claimedRows = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** A row of a claimed range, handed out as {@code delivery}, whose id its delivery row will have. */
+    private record RangeRow(long rangeId, Delivery delivery, Instant claimedAt) {
+    }
 
     /** @param lease longer than the longest retry budget of a delivery */
     public DeliveryQueue(Store store, String instanceId, Duration lease) {
@@ -29,13 +45,86 @@ public final class DeliveryQueue {
 
     /** At startup: this instance's claims from before a crash or stop go back to pending. */
     public int releaseOwnClaims() {
+        claimedRows.clear();
         return store.tx(c -> {
+            int released;
             try (PreparedStatement ps = c.prepareStatement(
                     "update delivery set status = 'PENDING', lease_until = null where status = 'SENDING' and claimed_by = ?")) {
                 ps.setString(1, instanceId);
-                return ps.executeUpdate();
+                released = ps.executeUpdate();
             }
+            // counted in the rows they carry, as deliveries
+            try (PreparedStatement ps = c.prepareStatement("select count(*) from delivery_range g join drop_row r on " + RANGE_ROWS
+                    + " where g.status = 'SENDING' and g.claimed_by = ?")) {
+                ps.setString(1, instanceId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    released += rs.getInt(1);
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement(
+                    "update delivery_range set status = 'PENDING', lease_until = null where status = 'SENDING' and claimed_by = ?")) {
+                ps.setString(1, instanceId);
+                ps.executeUpdate();
+            }
+            return released;
         });
+    }
+
+    /**
+     * The rows a range {@code g} still carries, joined as {@code r} (drop_row): those of its lines applied with their
+     * page (still PLANNED, see DropLedger.ROW_STATUS), of a change kind its target takes, without a delivery of their
+     * own for the target yet. The condition of {@code from delivery_range g join drop_row r on ...}.
+     */
+    public static final String RANGE_ROWS = """
+            r.drop_id = g.drop_id and r.line between g.from_line and g.to_line and r.status = 'PLANNED'
+            and (g.kinds is null or g.kinds like concat('%,', coalesce(r.change_kind, 'UPDATE'), ',%'))
+            and not exists (select 1 from delivery x where x.drop_id = r.drop_id and x.line = r.line and x.target = g.target)""";
+
+    /**
+     * Queues lines {@code fromLine..toLine} of a drop, a page just applied, for a target as one range: the page's
+     * rows still PLANNED of the kinds it takes ({@code kinds}; null: all). {@code planned}: how many rows of the
+     * page are PLANNED. Returns the deliveries the range carries.
+     */
+    static int enqueueRange(Connection c, String source, long dropId, String target, int fromLine, int toLine, java.util.Set<String> kinds,
+                            int planned) throws SQLException {
+        if (planned == 0 || (kinds != null && kinds.isEmpty())) {
+            return 0;
+        }
+        String kindList = kinds == null ? null : "," + String.join(",", new java.util.TreeSet<>(kinds)) + ",";
+        int carried = planned;
+        if (kindList != null) {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    select count(*) from drop_row r where r.drop_id = ? and r.line between ? and ? and r.status = 'PLANNED'
+                    and ? like concat('%,', coalesce(r.change_kind, 'UPDATE'), ',%')""")) {
+                ps.setLong(1, dropId);
+                ps.setInt(2, fromLine);
+                ps.setInt(3, toLine);
+                ps.setString(4, kindList);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    carried = rs.getInt(1);
+                }
+            }
+        }
+        if (carried == 0) {
+            return 0;
+        }
+        Instant now = Instant.now();
+        try (PreparedStatement ps = c.prepareStatement("""
+                insert into delivery_range (source, drop_id, target, from_line, to_line, kinds, status, attempts, created_at, updated_at)
+                values (?, ?, ?, ?, ?, ?, 'PENDING', 0, ?, ?)""")) {
+            ps.setString(1, source);
+            ps.setLong(2, dropId);
+            ps.setString(3, target);
+            ps.setInt(4, fromLine);
+            ps.setInt(5, toLine);
+            ps.setString(6, kindList);
+            Sql.setTime(ps, 7, now);
+            Sql.setTime(ps, 8, now);
+            ps.executeUpdate();
+        }
+        return carried;
     }
 
     /** Inserts one pending delivery for a target for a row of a drop whose status was just set to APPLIED. */
@@ -143,35 +232,297 @@ public final class DeliveryQueue {
      */
     public List<Delivery> claim(String target, int max, boolean latestState) {
         Instant now = Instant.now();
-        return store.tx(c -> {
+        // rows of claims older than a lease were claimed again (by this or another instance) or settled under another id
+        claimedRows.values().removeIf(row -> row.claimedAt().plus(lease).isBefore(now));
+        List<RangeRow> rangeRows = new ArrayList<>();
+        List<Delivery> claimed = store.tx(c -> {
+            rangeRows.clear();
             // lost in a crash of the database server, a claim's deliveries are claimed again (sent twice at
             // worst, as when the server dies between a claim and its acknowledgement today): half the
             // flushes of a large drop's deliveries
             Sql.commitWithoutFlushWait(c, store.postgres());
-            // two index range scans on (target, status, id) instead of one OR: with an OR, H2 reads every
-            // delivery of the target, delivered ones included, on every claim (found by benchmark-delivery)
-            List<Delivery> candidates = new ArrayList<>(candidates(c, target, PENDING_DUE,
-                    now, max, latestState));
-            candidates.addAll(candidates(c, target, Sql.rangeIs("d.status", "'SENDING'") + " and d.lease_until < ?", now, max, latestState));
-            candidates.sort(java.util.Comparator.comparingLong(Delivery::id));
-            if (candidates.size() > max) {
-                candidates.subList(max, candidates.size()).clear();
+            List<Delivery> rows = claimRows(c, target, max, latestState, now);
+            // a drop's ranges fill what the rows leave, and at least half a claim while rows wait: neither starves the other
+            rangeRows.addAll(claimRanges(c, target, max - Math.min(rows.size(), max / 2), latestState, now));
+            int room = max - rangeRows.size();
+            if (rows.size() > room) {
+                rows = new ArrayList<>(rows.subList(0, room));
             }
-            if (candidates.isEmpty()) {
-                return candidates;
-            }
-            // one statement for the whole batch; another instance may have claimed some since the read
-            java.util.Set<Long> won = Sql.updateReturningIds(c,
-                    "update delivery set status = 'SENDING', lease_until = ?, claimed_by = ?, attempts = attempts + 1, updated_at = ? where id "
-                    + Sql.inIds(c) + " and (status = 'PENDING' or (status = 'SENDING' and lease_until < ?))", ps -> {
-                Sql.setTime(ps, 1, now.plus(lease));
-                ps.setString(2, instanceId);
-                Sql.setTime(ps, 3, now);
-                ps.setArray(4, Sql.ids(c, candidates.stream().map(Delivery::id).toList()));
-                Sql.setTime(ps, 5, now);
-            });
-            return Sql.won(candidates, won, Delivery::id);
+            List<Delivery> all = new ArrayList<>(wonRows(c, rows, now));
+            rangeRows.forEach(row -> all.add(row.delivery()));
+            // oldest first: by the time each was queued, then in the order of the outbox's ids
+            all.sort(java.util.Comparator.comparing(Delivery::createdAt, java.util.Comparator.nullsFirst(java.util.Comparator.naturalOrder()))
+                    .thenComparingLong(Delivery::id));
+            return all;
         });
+        rangeRows.forEach(row -> claimedRows.put(row.delivery().id(), row));
+        return claimed;
+    }
+
+    /** Up to {@code max} due delivery rows of a target, oldest first, read (not yet claimed: {@link #wonRows}). */
+    private static List<Delivery> claimRows(Connection c, String target, int max, boolean latestState, Instant now) throws SQLException {
+        // two index range scans on (target, status, id) instead of one OR: with an OR, H2 reads every
+        // delivery of the target, delivered ones included, on every claim (found by benchmark-delivery)
+        List<Delivery> candidates = new ArrayList<>(candidates(c, target, PENDING_DUE, now, max, latestState));
+        candidates.addAll(candidates(c, target, Sql.rangeIs("d.status", "'SENDING'") + " and d.lease_until < ?", now, max, latestState));
+        candidates.sort(java.util.Comparator.comparingLong(Delivery::id));
+        if (candidates.size() > max) {
+            candidates.subList(max, candidates.size()).clear();
+        }
+        return candidates;
+    }
+
+    /** Claims the delivery rows read by {@link #claimRows}: those another instance has not claimed since. */
+    private List<Delivery> wonRows(Connection c, List<Delivery> candidates, Instant now) throws SQLException {
+        if (candidates.isEmpty()) {
+            return candidates;
+        }
+        // one statement for the whole batch; another instance may have claimed some since the read
+        java.util.Set<Long> won = Sql.updateReturningIds(c,
+                "update delivery set status = 'SENDING', lease_until = ?, claimed_by = ?, attempts = attempts + 1, updated_at = ? where id "
+                + Sql.inIds(c) + " and (status = 'PENDING' or (status = 'SENDING' and lease_until < ?))", ps -> {
+            Sql.setTime(ps, 1, now.plus(lease));
+            ps.setString(2, instanceId);
+            Sql.setTime(ps, 3, now);
+            ps.setArray(4, Sql.ids(c, candidates.stream().map(Delivery::id).toList()));
+            Sql.setTime(ps, 5, now);
+        });
+        return Sql.won(candidates, won, Delivery::id);
+    }
+
+    /** A range of a drop's lines queued for a target, as a claim reads it. */
+    private record Range(long id, String source, long dropId, String target, int fromLine, int toLine, String kinds, String status,
+                         int attempts, Instant createdAt) {
+    }
+
+    /**
+     * Claims up to {@code max} rows of a target's ranges, oldest range first: a range is claimed whole (SENDING with a
+     * lease) when it carries no more rows than there is room for, else its first rows become a claimed range of their
+     * own and the range keeps the rest (and its place in the queue); a range that carries nothing any more is deleted.
+     */
+    private List<RangeRow> claimRanges(Connection c, String target, int max, boolean latestState, Instant now) throws SQLException {
+        List<RangeRow> claimed = new ArrayList<>();
+        if (max <= 0) {
+            return claimed;
+        }
+        // a range carries at least one row, so no more ranges than rows are needed
+        List<Range> ranges = new ArrayList<>(ranges(c, target, Sql.rangeIs("g.status", "'PENDING'"), now, max));
+        ranges.addAll(ranges(c, target, Sql.rangeIs("g.status", "'SENDING'") + " and g.lease_until < ?", now, max));
+        // in the order of the drops' lines: a claimed part of a range whose lease ran out (a row of its own, newer than the
+        // range it was cut from) before the rest
+        ranges.sort(java.util.Comparator.comparingLong(Range::dropId).thenComparingInt(Range::fromLine));
+        // as read: another instance may have claimed it, or cut a claim from it, since
+        String claimable = " and from_line = ? and to_line = ? and (status = 'PENDING' or (status = 'SENDING' and lease_until < ?))";
+        for (Range g : ranges) {
+            int room = max - claimed.size();
+            if (room <= 0) {
+                break;
+            }
+            List<Delivery> rows = rangeRows(c, g, room + 1, latestState);
+            if (rows.isEmpty()) {
+                try (PreparedStatement ps = c.prepareStatement("delete from delivery_range where id = ?" + claimable)) {
+                    ps.setLong(1, g.id());
+                    ps.setInt(2, g.fromLine());
+                    ps.setInt(3, g.toLine());
+                    Sql.setTime(ps, 4, now);
+                    ps.executeUpdate();
+                }
+                continue;
+            }
+            boolean whole = rows.size() <= room;
+            if (!whole) {
+                rows = rows.subList(0, room);
+            }
+            int lastLine = rows.get(rows.size() - 1).line();
+            long claimedRange;
+            if (whole) {
+                try (PreparedStatement ps = c.prepareStatement("""
+                        update delivery_range set status = 'SENDING', lease_until = ?, claimed_by = ?, attempts = attempts + 1, updated_at = ?
+                        where id = ?""" + claimable)) {
+                    Sql.setTime(ps, 1, now.plus(lease));
+                    ps.setString(2, instanceId);
+                    Sql.setTime(ps, 3, now);
+                    ps.setLong(4, g.id());
+                    ps.setInt(5, g.fromLine());
+                    ps.setInt(6, g.toLine());
+                    Sql.setTime(ps, 7, now);
+                    if (ps.executeUpdate() == 0) {
+                        continue; // claimed by another instance since it was read
+                    }
+                }
+                claimedRange = g.id();
+            } else {
+                try (PreparedStatement ps = c.prepareStatement("""
+                        update delivery_range set from_line = ?, status = 'PENDING', lease_until = null, updated_at = ?
+                        where id = ?""" + claimable)) {
+                    ps.setInt(1, lastLine + 1);
+                    Sql.setTime(ps, 2, now);
+                    ps.setLong(3, g.id());
+                    ps.setInt(4, g.fromLine());
+                    ps.setInt(5, g.toLine());
+                    Sql.setTime(ps, 6, now);
+                    if (ps.executeUpdate() == 0) {
+                        continue;
+                    }
+                }
+                try (PreparedStatement ps = c.prepareStatement("""
+                        insert into delivery_range (source, drop_id, target, from_line, to_line, kinds, status, attempts, lease_until,
+                            claimed_by, created_at, updated_at)
+                        values (?, ?, ?, ?, ?, ?, 'SENDING', ?, ?, ?, ?, ?)""", new String[] {"id"})) {
+                    ps.setString(1, g.source());
+                    ps.setLong(2, g.dropId());
+                    ps.setString(3, g.target());
+                    ps.setInt(4, g.fromLine());
+                    ps.setInt(5, lastLine);
+                    ps.setString(6, g.kinds());
+                    ps.setInt(7, g.attempts() + 1);
+                    Sql.setTime(ps, 8, now.plus(lease));
+                    ps.setString(9, instanceId);
+                    Sql.setTime(ps, 10, g.createdAt());
+                    Sql.setTime(ps, 11, now);
+                    ps.executeUpdate();
+                    try (ResultSet keys = ps.getGeneratedKeys()) {
+                        keys.next();
+                        claimedRange = keys.getLong(1);
+                    }
+                }
+            }
+            // each row under the id its delivery will be stored with
+            List<Long> ids = nextIds(c, rows.size());
+            for (int i = 0; i < rows.size(); i++) {
+                Delivery row = rows.get(i);
+                claimed.add(new RangeRow(claimedRange, new Delivery(ids.get(i), row.source(), row.dropId(), row.line(), row.workerId(),
+                        row.target(), row.canonical(), row.attempts(), null, row.changeKind(), row.createdAt(), null), now));
+            }
+        }
+        return claimed;
+    }
+
+    /** Up to {@code max} of a target's ranges matching {@code condition} (one time parameter), oldest first. */
+    private static List<Range> ranges(Connection c, String target, String condition, Instant now, int max) throws SQLException {
+        List<Range> ranges = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("""
+                select g.id, g.source, g.drop_id, g.target, g.from_line, g.to_line, g.kinds, g.status, g.attempts, g.created_at
+                from delivery_range g where g.target = ?""" + " and " + condition + " order by g.target, g.status, g.id limit ?")) {
+            ps.setString(1, target);
+            if (condition.contains("?")) {
+                Sql.setTime(ps, 2, now);
+                ps.setInt(3, max);
+            } else {
+                ps.setInt(2, max);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    ranges.add(new Range(rs.getLong(1), rs.getString(2), rs.getLong(3), rs.getString(4), rs.getInt(5), rs.getInt(6),
+                            rs.getString(7), rs.getString(8), rs.getInt(9), Sql.time(rs, "created_at")));
+                }
+            }
+        }
+        return ranges;
+    }
+
+    /** {@code n} ids of the outbox's sequence, in order. */
+    private List<Long> nextIds(Connection c, int n) throws SQLException {
+        List<Long> ids = new ArrayList<>(n);
+        try (PreparedStatement ps = c.prepareStatement(store.postgres() ? "select nextval('delivery_id_seq') from generate_series(1, ?)"
+                : "select next value for delivery_id_seq from system_range(1, ?)")) {
+            ps.setInt(1, n);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getLong(1));
+                }
+            }
+        }
+        java.util.Collections.sort(ids);
+        return ids;
+    }
+
+    /** The first {@code max} rows range {@code g} carries, in line order, each as a delivery without an id yet (0). */
+    private List<Delivery> rangeRows(Connection c, Range g, int max, boolean latestState) throws SQLException {
+        List<Delivery> rows = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("select r.line, r.worker_id, coalesce(r.change_kind, 'UPDATE') as change_kind, "
+                + (latestState ? "w.canonical from delivery_range g join drop_row r on " + RANGE_ROWS
+                        + " left join worker_record w on w.worker_id = r.worker_id"
+                        : "x.canonical from delivery_range g join drop_row r on " + RANGE_ROWS
+                        + " left join drop_row_record x on x.drop_id = r.drop_id and x.line = r.line")
+                + " where g.id = ? order by r.line limit ?")) {
+            ps.setLong(1, g.id());
+            ps.setInt(2, max);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    rows.add(new Delivery(0, g.source(), g.dropId(), rs.getInt(1), rs.getString(2), g.target(),
+                            rs.getString(4), g.attempts(), null, rs.getString(3), g.createdAt(), null));
+                }
+            }
+        }
+        return rows;
+    }
+
+    /** Whether a delivery handed out by a claim of this instance is a row of a range (its outcome not yet stored). */
+    private boolean ofRange(long deliveryId) {
+        return claimedRows.containsKey(deliveryId);
+    }
+
+    /**
+     * Stores the outcome of claimed range rows as deliveries of their own under the ids they were handed out with, in the
+     * caller's transaction: {@code status}
+     * with {@code httpStatus} (by row) and {@code notBefore}; {@code attemptsAdded} to the attempts before the claim (1: the
+     * claim counts as an attempt; 0: held back unsent). Then deletes each range every row of which has an outcome.
+     * Returns the ids of the rows stored (none for a row unknown here, or that already has a delivery).
+     */
+    private java.util.Set<Long> settleRangeRows(Connection c, java.util.Map<Long, Integer> rows, String status, Instant notBefore,
+                                                      int attemptsAdded) throws SQLException {
+        java.util.Set<Long> stored = new java.util.HashSet<>();
+        java.util.Set<Long> ranges = new java.util.TreeSet<>();
+        Instant now = Instant.now();
+        for (java.util.Map.Entry<Long, Integer> e : new java.util.TreeMap<>(rows).entrySet()) {
+            RangeRow row = claimedRows.get(e.getKey());
+            if (row == null) {
+                LOG.warn("Delivery {} settled {} is not a claim of this instance that is still open: left to its range's next claim",
+                        e.getKey(), status);
+                continue;
+            }
+            Delivery d = row.delivery();
+            try (PreparedStatement ps = c.prepareStatement("""
+                    insert into delivery (id, source, drop_id, line, worker_id, target, status, attempts, http_status, not_before, created_at,
+                        updated_at, change_kind)
+                    select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? from (select 1 as one) o
+                    where not exists (select 1 from delivery x where x.drop_id = ? and x.line = ? and x.target = ?)""")) {
+                ps.setLong(1, d.id());
+                ps.setString(2, d.source());
+                ps.setLong(3, d.dropId());
+                ps.setInt(4, d.line());
+                ps.setString(5, d.workerId());
+                ps.setString(6, d.target());
+                ps.setString(7, status);
+                ps.setInt(8, d.attempts() + attemptsAdded);
+                Sql.setInt(ps, 9, e.getValue());
+                Sql.setTime(ps, 10, notBefore);
+                Sql.setTime(ps, 11, d.createdAt());
+                Sql.setTime(ps, 12, now);
+                ps.setString(13, d.changeKind());
+                ps.setLong(14, d.dropId());
+                ps.setInt(15, d.line());
+                ps.setString(16, d.target());
+                if (ps.executeUpdate() > 0) {
+                    stored.add(d.id());
+                }
+            }
+            ranges.add(row.rangeId());
+        }
+        try (PreparedStatement ps = c.prepareStatement("delete from delivery_range g where g.id = ? and not exists (select 1 from drop_row r where "
+                + RANGE_ROWS + ")")) {
+            for (long range : ranges) {
+                ps.setLong(1, range);
+                ps.executeUpdate();
+            }
+        }
+        return stored;
+    }
+
+    /** Forgets claimed range rows once their outcome is committed. */
+    private void settled(java.util.Collection<Long> deliveryIds) {
+        deliveryIds.forEach(claimedRows::remove);
     }
 
     /** Up to {@code max} deliveries of a target matching {@code condition} (one time parameter), oldest first. */
@@ -215,6 +566,11 @@ public final class DeliveryQueue {
 
     /** A transient failure: the delivery goes back to pending and is claimed again from {@code notBefore}. */
     public void retryLater(long deliveryId, Instant notBefore) {
+        if (ofRange(deliveryId)) {
+            store.tx(c -> settleRangeRows(c, java.util.Collections.singletonMap(deliveryId, null), "PENDING", notBefore, 1));
+            settled(List.of(deliveryId));
+            return;
+        }
         store.tx(c -> {
             try (PreparedStatement ps = c.prepareStatement(
                     "update delivery set status = 'PENDING', lease_until = null, not_before = ?, updated_at = ? where id = ? and status = 'SENDING'")) {
@@ -235,25 +591,36 @@ public final class DeliveryQueue {
         if (deliveryIds.isEmpty()) {
             return 0;
         }
-        return store.tx(c -> {
+        java.util.Map<Long, Integer> ofRanges = new java.util.HashMap<>();
+        deliveryIds.stream().filter(this::ofRange).forEach(id -> ofRanges.put(id, null));
+        int heldRows = store.tx(c -> {
+            int held = settleRangeRows(c, ofRanges, "PENDING", notBefore, 0).size();
             try (PreparedStatement ps = c.prepareStatement("""
                     update delivery set status = 'PENDING', lease_until = null, not_before = ?, attempts = attempts - 1, updated_at = ?
                     where id = ? and status = 'SENDING' and claimed_by = ?""")) {
                 Instant now = Instant.now();
+                boolean any = false;
                 for (long id : deliveryIds) {
+                    if (ofRange(id)) {
+                        continue;
+                    }
+                    any = true;
                     Sql.setTime(ps, 1, notBefore);
                     Sql.setTime(ps, 2, now);
                     ps.setLong(3, id);
                     ps.setString(4, instanceId);
                     ps.addBatch();
                 }
-                int held = 0;
-                for (int n : ps.executeBatch()) {
-                    held += Math.max(0, n);
+                if (any) {
+                    for (int n : ps.executeBatch()) {
+                        held += Math.max(0, n);
+                    }
                 }
                 return held;
             }
         });
+        settled(ofRanges.keySet());
+        return heldRows;
     }
 
     /**
@@ -265,10 +632,21 @@ public final class DeliveryQueue {
         if (acknowledged.isEmpty()) {
             return;
         }
-        // one statement per HTTP status (nearly always one), ids in order
+        // one statement per HTTP status (nearly always one), ids in order; a range's rows become deliveries of their own
         java.util.Map<Integer, List<Long>> byStatus = new java.util.TreeMap<>();
-        new java.util.TreeMap<>(acknowledged).forEach((id, status) -> byStatus.computeIfAbsent(status, s -> new ArrayList<>()).add(id));
+        java.util.Map<Long, Integer> ofRanges = new java.util.HashMap<>();
+        new java.util.TreeMap<>(acknowledged).forEach((id, status) -> {
+            if (ofRange(id)) {
+                ofRanges.put(id, status);
+            } else {
+                byStatus.computeIfAbsent(status, s -> new ArrayList<>()).add(id);
+            }
+        });
         store.tx(c -> {
+            settleRangeRows(c, ofRanges, "DELIVERED", null, 1);
+            if (byStatus.isEmpty()) {
+                return null;
+            }
             Instant now = Instant.now();
             try (PreparedStatement ps = c.prepareStatement(
                     "update delivery set status = 'DELIVERED', http_status = ?, lease_until = null, updated_at = ? where id " + Sql.inIds(c))) {
@@ -281,9 +659,14 @@ public final class DeliveryQueue {
             }
             return null;
         });
+        settled(ofRanges.keySet());
     }
 
     public void delivered(long deliveryId, int httpStatus) {
+        if (ofRange(deliveryId)) {
+            deliveredAll(java.util.Map.of(deliveryId, httpStatus));
+            return;
+        }
         store.tx(c -> {
             try (PreparedStatement ps = c.prepareStatement(
                     "update delivery set status = 'DELIVERED', http_status = ?, lease_until = null, updated_at = ? where id = ?")) {
@@ -300,13 +683,23 @@ public final class DeliveryQueue {
      * exception queue with its context, in one transaction. Returns the exception id.
      */
     public long failed(Delivery delivery, ExceptionEntry context) {
-        return store.tx(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "update delivery set status = 'FAILED', http_status = ?, lease_until = null, updated_at = ? where id = ?")) {
-                Sql.setInt(ps, 1, context.httpStatus());
-                Sql.setTime(ps, 2, Instant.now());
-                ps.setLong(3, delivery.id());
-                ps.executeUpdate();
+        boolean ofRange = ofRange(delivery.id());
+        long exception = store.tx(c -> {
+            long deliveryId = delivery.id();
+            if (ofRange) {
+                // a row of a range: FAILED as a delivery of its own, which the exception refers to and a replay sends again
+                if (!settleRangeRows(c, java.util.Collections.singletonMap(deliveryId, context.httpStatus()), "FAILED", null, 1)
+                        .contains(deliveryId)) {
+                    deliveryId = existing(c, delivery);
+                }
+            } else {
+                try (PreparedStatement ps = c.prepareStatement(
+                        "update delivery set status = 'FAILED', http_status = ?, lease_until = null, updated_at = ? where id = ?")) {
+                    Sql.setInt(ps, 1, context.httpStatus());
+                    Sql.setTime(ps, 2, Instant.now());
+                    ps.setLong(3, deliveryId);
+                    ps.executeUpdate();
+                }
             }
             String fileName = null;
             String sourceRecord = null;
@@ -340,23 +733,86 @@ public final class DeliveryQueue {
             String stage = context.stage() == null ? "deliver" : context.stage();
             ExceptionEntry entry = new ExceptionEntry(null, ExceptionEntry.Kind.FAILED, ExceptionEntry.Status.OPEN, stage,
                     delivery.source(), delivery.dropId(), fileName, delivery.line(), delivery.workerId(), context.field(),
-                    delivery.target(), delivery.id(), context.reason(), context.errorClass(), context.attempts(),
+                    delivery.target(), deliveryId, context.reason(), context.errorClass(), context.attempts(),
                     context.httpStatus(), context.responseExcerpt(), sourceRecord, null, null, 0, delivery.eventId(), origin);
             return ExceptionQueue.add(c, entry);
         });
+        if (ofRange) {
+            settled(List.of(delivery.id()));
+        }
+        return exception;
     }
 
-    /** Counts by status for one target, e.g. for tests and the health of a backlog. */
+    /** The id of the delivery a row of a range already has (its outcome stored by an earlier claim of the range). */
+    private static long existing(Connection c, Delivery row) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select id from delivery where drop_id = ? and line = ? and target = ?")) {
+            ps.setLong(1, row.dropId());
+            ps.setInt(2, row.line());
+            ps.setString(3, row.target());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw new SQLException("delivery of drop " + row.dropId() + " line " + row.line() + " to " + row.target() + " is not in the store");
+                }
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    /**
+     * Counts by status for one target, e.g. for tests and the health of a backlog: the rows a range carries count as
+     * deliveries in the range's status (PENDING or SENDING).
+     */
     public int count(String target, String status) {
-        return store.tx(c -> {
+        return store.tx(c -> count(c, target, status));
+    }
+
+    /** {@link #count(String, String)} in the caller's transaction. */
+    public static int count(Connection c, String target, String status) throws SQLException {
+        {
+            int n;
             try (PreparedStatement ps = c.prepareStatement("select count(*) from delivery where target = ? and status = ?")) {
                 ps.setString(1, target);
                 ps.setString(2, status);
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
-                    return rs.getInt(1);
+                    n = rs.getInt(1);
                 }
             }
-        });
+            try (PreparedStatement ps = c.prepareStatement("select count(*) from delivery_range g join drop_row r on " + RANGE_ROWS
+                    + " where g.target = ? and g.status = ?")) {
+                ps.setString(1, target);
+                ps.setString(2, status);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return n + rs.getInt(1);
+                }
+            }
+        }
+    }
+
+    /** Deliveries queued for a target in any status, the rows its ranges carry included. */
+    public static int queued(Connection c, String target) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select (select count(*) from delivery where target = ?) + (select count(*) "
+                + "from delivery_range g join drop_row r on " + RANGE_ROWS + " where g.target = ?)")) {
+            ps.setString(1, target);
+            ps.setString(2, target);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
+    /** Deliveries queued for a drop in any status, the rows its ranges carry included. */
+    public static int queuedForDrop(Connection c, long dropId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select (select count(*) from delivery where drop_id = ?) + (select count(*) "
+                + "from delivery_range g join drop_row r on " + RANGE_ROWS + " where g.drop_id = ?)")) {
+            ps.setLong(1, dropId);
+            ps.setLong(2, dropId);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
     }
 }

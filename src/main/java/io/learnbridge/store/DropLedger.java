@@ -473,6 +473,7 @@ public final class DropLedger {
             try (PreparedStatement ps = c.prepareStatement("""
                     select f.id from drop_file f where f.status in ('STAGED', 'DISCARDED') and f.pruned_at is null and f.finished_at <= ?
                     and not exists (select 1 from delivery d where d.drop_id = f.id and d.status in ('PENDING', 'SENDING'))
+                    and not exists (select 1 from delivery_range g where g.drop_id = f.id)
                     and not exists (select 1 from held_change h where h.drop_id = f.id)
                     order by f.id limit 1""")) {
                 Sql.setTime(ps, 1, Instant.now().minus(retention));

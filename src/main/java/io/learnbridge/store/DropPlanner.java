@@ -569,7 +569,8 @@ final class DropPlanner {
         }
         int deliveries = 0;
         for (String target : targets) {
-            deliveries += DeliveryQueue.enqueueLines(c, source, dropId, target, fromLine, toLine, "PLANNED", kindsOf.apply(target));
+            // one range of the page's lines per target, not a delivery per row (V18)
+            deliveries += DeliveryQueue.enqueueRange(c, source, dropId, target, fromLine, toLine, kindsOf.apply(target), rows);
         }
         return new PageApplied(rows, deliveries);
     }

@@ -98,10 +98,14 @@ public final class Reconciliation {
                     select target, status, in_file, count(*) from (
                         select target, status, case when line > 0 then 1 else 0 end as in_file from delivery where drop_id = ?
                         union all
-                        select target, 'DELIVERED', case when line > 0 then 1 else 0 end from delivered_change where drop_id = ?) d
-                    group by target, status, in_file order by target""")) {
+                        select target, 'DELIVERED', case when line > 0 then 1 else 0 end from delivered_change where drop_id = ?
+                        union all
+                        select g.target, g.status, case when r.line > 0 then 1 else 0 end from delivery_range g join drop_row r on %s
+                        where g.drop_id = ?) d
+                    group by target, status, in_file order by target""".formatted(DeliveryQueue.RANGE_ROWS))) {
                 ps.setLong(1, dropId);
                 ps.setLong(2, dropId);
+                ps.setLong(3, dropId);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         int[] counts = byTarget.computeIfAbsent(rs.getString(1), k -> new int[6]);
@@ -140,12 +144,16 @@ public final class Reconciliation {
         try (PreparedStatement ps = c.prepareStatement("""
                 select count(*) from drop_row r where r.drop_id = ? and r.line > 0 and %s = 'APPLIED'
                 and not exists (select 1 from delivery d where d.drop_id = r.drop_id and d.line = r.line and d.target = ?)
-                and not exists (select 1 from delivered_change d where d.drop_id = r.drop_id and d.line = r.line and d.target = ?)"""
+                and not exists (select 1 from delivered_change d where d.drop_id = r.drop_id and d.line = r.line and d.target = ?)
+                and not exists (select 1 from delivery_range g where g.drop_id = r.drop_id and g.target = ?
+                    and r.line between g.from_line and g.to_line
+                    and (g.kinds is null or g.kinds like concat('%%,', coalesce(r.change_kind, 'UPDATE'), ',%%')))"""
                 .formatted(DropLedger.ROW_STATUS))) {
             ps.setLong(1, dropId);
             ps.setInt(2, appliedLine);
             ps.setString(3, target);
             ps.setString(4, target);
+            ps.setString(5, target);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getInt(1);

@@ -93,6 +93,19 @@ public final class WorkerHistory {
                     }
                 }
             }
+            // the rows of a drop's ranges not yet sent (V18): queued with their page, no delivery of their own yet
+            try (PreparedStatement ps = c.prepareStatement("""
+                    select g.target, g.status, g.attempts, g.drop_id, r.line, g.created_at, g.updated_at
+                    from drop_row r join delivery_range g on g.drop_id = r.drop_id and g.from_line <= r.line and g.to_line >= r.line
+                    where r.worker_id = ? and %s order by g.id""".formatted(DeliveryQueue.RANGE_ROWS))) {
+                ps.setString(1, workerId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        deliveries.add(new DeliveryEntry(null, rs.getString(1), rs.getString(2), rs.getInt(3), null, rs.getLong(4), rs.getInt(5),
+                                null, Sql.time(rs, "created_at"), Sql.time(rs, "updated_at")));
+                    }
+                }
+            }
             // oldest first: by the time each was queued (a failed delivery of an old drop before a newer drop's)
             deliveries.sort(java.util.Comparator.comparing(DeliveryEntry::queuedAt,
                     java.util.Comparator.nullsFirst(java.util.Comparator.naturalOrder())));

@@ -39,7 +39,7 @@ class StoreContractTest {
 
         Store first = db.open();
         List<String> applied = appliedMigrations(db);
-        assertThat(applied).hasSize(17);
+        assertThat(applied).hasSize(19);
         assertThat(applied.get(0)).startsWith("1 spine: Success");
         assertThat(applied.get(1)).startsWith("2 events: Success");
         assertThat(applied.get(2)).startsWith("3 exception feed: Success");
@@ -57,13 +57,15 @@ class StoreContractTest {
         assertThat(applied.get(14)).startsWith("15 delivered changes: Success");
         assertThat(applied.get(15)).startsWith("16 packed records: Success");
         assertThat(applied.get(16)).startsWith("17 partial delivery keys: Success");
+        assertThat(applied.get(17)).startsWith("18 delivery ranges: Success");
+        assertThat(applied.get(18)).startsWith("19 delivery ids from a sequence: Success");
         assertThat(flyway(db).info().pending()).isEmpty();
-        // H2 takes identity values a thousand at a time (it writes its store when a cache runs out); PostgreSQL keeps one
+        // H2 takes delivery ids a thousand at a time (it writes its store when a cache runs out); PostgreSQL keeps one
         long expectedCache = first.postgres() ? 1 : 1000;
         assertThat(first.<Long>tx(c -> {
             try (var rs = c.createStatement().executeQuery(first.postgres()
                     ? "select seqcache from pg_sequence s join pg_class k on k.oid = s.seqrelid where k.relname = 'delivery_id_seq'"
-                    : "select identity_cache from information_schema.columns where table_name = 'DELIVERY' and column_name = 'ID'")) {
+                    : "select cache from information_schema.sequences where sequence_name = 'DELIVERY_ID_SEQ'")) {
                 rs.next();
                 return rs.getLong(1);
             }
@@ -95,7 +97,7 @@ class StoreContractTest {
         }
 
         Store store = db.open();
-        assertThat(appliedMigrations(db)).hasSize(17);
+        assertThat(appliedMigrations(db)).hasSize(19);
         assertThat(new WorkerStates(store).get("E1")).hasValueSatisfying(state -> {
             assertThat(state.canonical()).isEqualTo("{\"workerId\":\"E1\",\"givenName\":\"Ada\"}");
             assertThat(state.effectiveAt()).isEqualTo(java.time.Instant.parse("2026-01-02T03:04:05Z"));
@@ -126,7 +128,7 @@ class StoreContractTest {
                     ('hr', 8, 2, 'E1', 'lms', 'DELIVERED', 1, 200, current_timestamp, current_timestamp, 'MOVE')""");
 
         Store store = db.open();
-        assertThat(appliedMigrations(db)).hasSize(17);
+        assertThat(appliedMigrations(db)).hasSize(19);
         DeliveryQueue queue = new DeliveryQueue(store, "a", LONG_LEASE);
         assertThat(queue.count("lms", "DELIVERED")).as("only the drop not yet compacted keeps its delivered one in the outbox").isEqualTo(1);
         assertThat(queue.count("lms", "FAILED")).isEqualTo(1);
@@ -162,7 +164,7 @@ class StoreContractTest {
                     (7, 3, null, 'REJECTED', null, null, '{"Id":""}', null, null)""");
 
         Store store = db.open();
-        assertThat(appliedMigrations(db)).hasSize(17);
+        assertThat(appliedMigrations(db)).hasSize(19);
         WorkerHistory.Trail trail = new WorkerHistory(store).of("E1").orElseThrow();
         assertThat(trail.changes()).extracting(WorkerHistory.ChangeEntry::kind, WorkerHistory.ChangeEntry::diff)
                 .containsExactly(tuple("MOVE", "{\"orgUnit\":[\"Finance\",\"Sales\"]}"));
@@ -425,6 +427,9 @@ class StoreContractTest {
         DropClaim drop = ledger.claim("hr", "day1.csv", "sum-1", 10);
         ledger.stage(drop, List.of(accepted(2, "E1", "h1")));
         assertThat(ledger.finish(drop, TARGETS).deliveries()).isEqualTo(2);
+        // the row's delivery to lms is stored once it has an outcome (until then its page's range carries it)
+        DeliveryQueue queue = new DeliveryQueue(store, "a", LONG_LEASE);
+        queue.deliveredAll(Map.of(queue.claim("lms", 10).get(0).id(), 200));
         assertThatThrownBy(() -> store.tx(c -> DeliveryQueue.enqueueLines(c, "hr", drop.dropId(), "lms", 2, 2, "PLANNED", null)))
                 .as("a drop row's second delivery to one target").hasMessageContaining("uq_delivery_drop_line_target");
         assertThat(store.<Integer>tx(c -> DeliveryQueue.enqueueEvent(c, "hr", 77L, "E1", "lms", "{}"))).isEqualTo(1);
@@ -1012,6 +1017,69 @@ class StoreContractTest {
             return byWorker;
         });
         assertThat(statuses).isEqualTo(Map.of(claimed.get(0).workerId(), 200, claimed.get(2).workerId(), 204));
+    }
+
+    @OnEveryDatabase
+    void aPageIsQueuedAsOneRangeWhoseRowsAreStoredOnlyWithTheirOutcomeAndARestartSendsAgainOnlyTheRowsWithout(Store store) {
+        // lxp takes leavers only: a first load queues nothing for it
+        DropLedger ledger = new DropLedger(store, "a", LONG_LEASE, t -> t.equals("lxp") ? java.util.Set.of("LEAVE") : null);
+        DropClaim claim = ledger.claim("hr", "workers.csv", "sum-1", 10);
+        ledger.stage(claim, List.of(accepted(2, "E1", "h1"), accepted(3, "E2", "h2"), accepted(4, "E3", "h3"), accepted(5, "E4", "h4")));
+        assertThat(ledger.finish(claim, TARGETS).deliveries()).isEqualTo(4);
+        assertThat(rows(store, "select target, from_line, to_line, status from delivery_range"))
+                .as("the page queued as one range of its lines, for lms only").containsExactly(List.of("lms", "2", "5", "PENDING"));
+        assertThat(rows(store, "select id from delivery")).as("no delivery of its own yet").isEmpty();
+
+        DeliveryQueue a = new DeliveryQueue(store, "a", LONG_LEASE);
+        List<Delivery> claimed = a.claim("lms", 3);
+        assertThat(claimed).extracting(Delivery::workerId, Delivery::line, Delivery::attempts)
+                .containsExactly(tuple("E1", 2, 0), tuple("E2", 3, 0), tuple("E3", 4, 0));
+        assertThat(claimed).extracting(Delivery::id).doesNotHaveDuplicates().allMatch(id -> id > 0);
+        assertThat(a.count("lms", "SENDING")).isEqualTo(3);
+        assertThat(a.count("lms", "PENDING")).as("the rest of the range, where it was in the queue").isEqualTo(1);
+        assertThat(new DeliveryQueue(store, "b", LONG_LEASE).claim("lms", 10)).as("another instance gets only the rest")
+                .extracting(Delivery::workerId).containsExactly("E4");
+
+        a.deliveredAll(Map.of(claimed.get(0).id(), 200));
+        a.retryLater(claimed.get(1).id(), java.time.Instant.now().plusSeconds(3600));
+        assertThat(rows(store, "select id, worker_id, status, attempts from delivery order by id")).as("each outcome under the id the claim gave")
+                .containsExactly(List.of(String.valueOf(claimed.get(0).id()), "E1", "DELIVERED", "1"),
+                        List.of(String.valueOf(claimed.get(1).id()), "E2", "PENDING", "1"));
+
+        // the instance dies with E3 unsettled; restarted, it releases its claims and sends again only what has no outcome
+        DeliveryQueue restarted = new DeliveryQueue(store, "a", LONG_LEASE);
+        assertThat(restarted.releaseOwnClaims()).as("E3 (E4 is b's)").isEqualTo(1);
+        List<Delivery> again = restarted.claim("lms", 10);
+        assertThat(again).extracting(Delivery::workerId, Delivery::attempts).as("E2 waits for its retry").containsExactly(tuple("E3", 1));
+        restarted.deliveredAll(Map.of(again.get(0).id(), 200));
+        assertThat(rows(store, "select from_line, to_line, status from delivery_range")).as("b's claim of E4 is still open")
+                .containsExactly(List.of("5", "5", "SENDING"));
+        assertThat(new Reconciliation(store).forDrop(claim.dropId())).hasValueSatisfying(r -> {
+            assertThat(r.targets()).extracting(Reconciliation.TargetCounts::target, Reconciliation.TargetCounts::delivered,
+                    Reconciliation.TargetCounts::pending, Reconciliation.TargetCounts::notTaken)
+                    .containsExactly(tuple("lms", 2, 2, 0));
+            assertThat(r.balanced()).isTrue();
+        });
+        assertThat(new WorkerHistory(store).of("E4").orElseThrow().deliveries()).extracting(WorkerHistory.DeliveryEntry::target,
+                WorkerHistory.DeliveryEntry::status).containsExactly(tuple("lms", "SENDING"));
+        assertThat(new DropLedger(store, "a", LONG_LEASE).prune(Duration.ZERO)).as("not compacted while a range is open").isNull();
+    }
+
+    /** Every row of a query, each column as a string. */
+    private static List<List<String>> rows(Store store, String sql) {
+        return store.tx(c -> {
+            List<List<String>> rows = new ArrayList<>();
+            try (var rs = c.createStatement().executeQuery(sql)) {
+                while (rs.next()) {
+                    List<String> row = new ArrayList<>();
+                    for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+                        row.add(rs.getString(i));
+                    }
+                    rows.add(row);
+                }
+            }
+            return rows;
+        });
     }
 
     @OnEveryDatabase

@@ -126,7 +126,7 @@ public final class LearnBridgeDiffPipeline implements DiffPipeline {
                 }
                 releaseNanos = System.nanoTime() - releaseStart;
             }
-            long queued = count(store, "select count(*) from delivery where drop_id = ?", claim.dropId());
+            long queued = store.tx(c -> io.learnbridge.store.DeliveryQueue.queuedForDrop(c, claim.dropId()));
             return new DiffRun(name(), run, firstLoadNanos, kinds(first.plan()), first.deliveries(), counted[0], counted[1], claimNanos,
                     stage, stageHeap, finish, finishHeap, kinds(summary.plan()), summary.deliveries(), held, releaseNanos,
                     queued - summary.deliveries(), List.copyOf(reasons), -1, firstLoadStoreBytes, BenchStores.size(dir, storeName));

@@ -109,7 +109,7 @@ public final class LearnBridgePipeline implements BenchPipeline {
             }
 
             long storedRows = count(store, "select count(*) from drop_row where drop_id = ?", claim.dropId());
-            long deliveries = count(store, "select count(*) from delivery where drop_id = ?", claim.dropId());
+            long deliveries = store.tx(c -> io.learnbridge.store.DeliveryQueue.queuedForDrop(c, claim.dropId()));
             long unchanged = count(store, "select count(*) from drop_row where drop_id = ? and status = 'UNCHANGED'", claim.dropId());
             return new RunResult(name(), run, rows, accepted, rows - accepted, canonicalChars, canonicalDigest, stage, claimNanos,
                     finishNanos, storedRows, deliveries, unchanged, stageHeap, finishHeap);

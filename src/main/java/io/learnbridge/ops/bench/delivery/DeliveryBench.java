@@ -103,7 +103,8 @@ public final class DeliveryBench {
                 long heapAtEnd = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
                 long delivered = byStatus.getOrDefault("DELIVERED", 0L);
                 long failed = byStatus.getOrDefault("FAILED", 0L);
-                long pending = byStatus.getOrDefault("PENDING", 0L) + byStatus.getOrDefault("SENDING", 0L);
+                long pending = store.tx(c -> (long) io.learnbridge.store.DeliveryQueue.count(c, config.target(), "PENDING")
+                        + io.learnbridge.store.DeliveryQueue.count(c, config.target(), "SENDING"));
                 return new DeliveryRun(config, run, workers, queued, delivered, failed, pending, ingestNanos, span, received, peaks, heapAtEnd,
                         loadStart, os.getSystemLoadAverage());
             }
@@ -178,7 +179,7 @@ public final class DeliveryBench {
         long last = -1;
         long progressAt = System.nanoTime();
         while (true) {
-            long queued = count(store, "select count(*) from delivery where target = ?", target);
+            long queued = store.tx(c -> (long) io.learnbridge.store.DeliveryQueue.queued(c, target));
             if (queued >= workers) {
                 return queued;
             }
@@ -220,7 +221,8 @@ public final class DeliveryBench {
         long last = -1;
         long progressAt = System.nanoTime();
         while (true) {
-            long left = count(store, "select count(*) from delivery where target = ? and status in ('PENDING', 'SENDING')", target);
+            long left = store.tx(c -> (long) io.learnbridge.store.DeliveryQueue.count(c, target, "PENDING")
+                    + io.learnbridge.store.DeliveryQueue.count(c, target, "SENDING"));
             if (left == 0) {
                 return;
             }

@@ -5,6 +5,7 @@ import io.learnbridge.mapping.MappingFiles;
 import io.learnbridge.ops.bench.CpuClock;
 import io.learnbridge.ops.bench.HeapWatch;
 import io.learnbridge.ops.bench.delivery.LoopbackTarget;
+import io.learnbridge.store.DeliveryQueue;
 import io.learnbridge.store.Store;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -315,16 +316,7 @@ public final class BridgeSync implements SyncPipeline {
                 }
                 if ((now - checkedAt) / 1_000_000 >= every) {
                     checkedAt = now;
-                    long left = store.tx(c -> {
-                        try (PreparedStatement ps = c.prepareStatement(
-                                "select count(*) from delivery where target = ? and status in ('PENDING', 'SENDING')")) {
-                            ps.setString(1, TARGET);
-                            try (ResultSet rs = ps.executeQuery()) {
-                                rs.next();
-                                return rs.getLong(1);
-                            }
-                        }
-                    });
+                    long left = store.tx(c -> (long) DeliveryQueue.count(c, TARGET, "PENDING") + DeliveryQueue.count(c, TARGET, "SENDING"));
                     if (left == 0) {
                         return;
                     }
@@ -390,17 +382,9 @@ public final class BridgeSync implements SyncPipeline {
                         delivered = rs.getLong(1);
                     }
                 }
-                Map<String, Long> open = new HashMap<>();
-                try (PreparedStatement ps = c.prepareStatement(
-                        "select status, count(*) from delivery where target = ? and status in ('PENDING', 'SENDING', 'FAILED') group by status")) {
-                    ps.setString(1, TARGET);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        while (rs.next()) {
-                            open.put(rs.getString(1), rs.getLong(2));
-                        }
-                    }
-                }
-                return new Settled(delivered, open.getOrDefault("PENDING", 0L), open.getOrDefault("SENDING", 0L), open.getOrDefault("FAILED", 0L));
+                // the rows of a drop's ranges count in their range's status (DeliveryQueue.count)
+                return new Settled(delivered, DeliveryQueue.count(c, TARGET, "PENDING"), DeliveryQueue.count(c, TARGET, "SENDING"),
+                        DeliveryQueue.count(c, TARGET, "FAILED"));
             });
         }
     }
