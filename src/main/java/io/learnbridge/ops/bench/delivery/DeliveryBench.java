@@ -221,8 +221,7 @@ public final class DeliveryBench {
         long last = -1;
         long progressAt = System.nanoTime();
         while (true) {
-            long left = store.tx(c -> (long) io.learnbridge.store.DeliveryQueue.count(c, target, "PENDING")
-                    + io.learnbridge.store.DeliveryQueue.count(c, target, "SENDING"));
+            long left = store.tx(c -> io.learnbridge.store.DeliveryQueue.open(c, target));
             if (left == 0) {
                 return;
             }

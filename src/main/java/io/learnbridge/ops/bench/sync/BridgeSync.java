@@ -316,7 +316,8 @@ public final class BridgeSync implements SyncPipeline {
                 }
                 if ((now - checkedAt) / 1_000_000 >= every) {
                     checkedAt = now;
-                    long left = store.tx(c -> (long) DeliveryQueue.count(c, TARGET, "PENDING") + DeliveryQueue.count(c, TARGET, "SENDING"));
+                    // deliveries PENDING or SENDING and ranges not yet sent (each range once: counting the rows it carries reads them)
+                    long left = store.tx(c -> DeliveryQueue.open(c, TARGET));
                     if (left == 0) {
                         return;
                     }
@@ -326,12 +327,12 @@ public final class BridgeSync implements SyncPipeline {
                     }
                 }
                 if (now - progressAt > options.stall().toNanos()) {
-                    problems.add(String.format(Locale.ROOT, "stalled: %,d deliveries still PENDING or SENDING, no progress for %d s: given up",
+                    problems.add(String.format(Locale.ROOT, "stalled: %,d deliveries (or ranges of rows) still PENDING or SENDING, no progress for %d s: given up",
                             lastLeft, options.stall().toSeconds()));
                     return;
                 }
                 if (now - startNanos > options.timeout().toNanos()) {
-                    problems.add(String.format(Locale.ROOT, "%,d deliveries still PENDING or SENDING after %d min: given up", lastLeft,
+                    problems.add(String.format(Locale.ROOT, "%,d deliveries (or ranges of rows) still PENDING or SENDING after %d min: given up", lastLeft,
                             options.timeout().toMinutes()));
                     return;
                 }
