@@ -508,19 +508,36 @@ public final class DeliveryQueue {
         java.util.Set<Long> stored = new java.util.HashSet<>();
         java.util.Set<Long> ranges = new java.util.TreeSet<>();
         Instant now = Instant.now();
-        for (java.util.Map.Entry<Long, Integer> e : new java.util.TreeMap<>(rows).entrySet()) {
-            RangeRow row = claimedRows.get(e.getKey());
-            if (row == null) {
-                LOG.warn("Delivery {} settled {} is not a claim of this instance that is still open: left to its range's next claim",
-                        e.getKey(), status);
-                continue;
+        // the ranges first, locked in order: two settlements of one range's rows (concurrent requests of a claim) must not
+        // each find the other's row still without an outcome, commit, and leave behind a range that carries nothing
+        java.util.Set<Long> locked = new java.util.TreeSet<>();
+        rows.keySet().forEach(id -> {
+            RangeRow row = claimedRows.get(id);
+            if (row != null) {
+                locked.add(row.rangeId());
             }
-            Delivery d = row.delivery();
-            try (PreparedStatement ps = c.prepareStatement("""
-                    insert into delivery (id, source, drop_id, line, worker_id, target, status, attempts, http_status, not_before, created_at,
-                        updated_at, change_kind)
-                    select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? from (select 1 as one) o
-                    where not exists (select 1 from delivery x where x.drop_id = ? and x.line = ? and x.target = ?)""")) {
+        });
+        try (PreparedStatement ps = c.prepareStatement("select id from delivery_range where id = ? for update")) {
+            for (long range : locked) {
+                ps.setLong(1, range);
+                ps.executeQuery().close();
+            }
+        }
+        List<Long> batched = new ArrayList<>();
+        // one JDBC batch: a claim's acknowledgements settle together
+        try (PreparedStatement ps = c.prepareStatement("""
+                insert into delivery (id, source, drop_id, line, worker_id, target, status, attempts, http_status, not_before, created_at,
+                    updated_at, change_kind)
+                select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? from (select 1 as one) o
+                where not exists (select 1 from delivery x where x.drop_id = ? and x.line = ? and x.target = ?)""")) {
+            for (java.util.Map.Entry<Long, Integer> e : new java.util.TreeMap<>(rows).entrySet()) {
+                RangeRow row = claimedRows.get(e.getKey());
+                if (row == null) {
+                    LOG.warn("Delivery {} settled {} is not a claim of this instance that is still open: left to its range's next claim",
+                            e.getKey(), status);
+                    continue;
+                }
+                Delivery d = row.delivery();
                 ps.setLong(1, d.id());
                 ps.setString(2, d.source());
                 ps.setLong(3, d.dropId());
@@ -537,11 +554,18 @@ public final class DeliveryQueue {
                 ps.setLong(14, d.dropId());
                 ps.setInt(15, d.line());
                 ps.setString(16, d.target());
-                if (ps.executeUpdate() > 0) {
-                    stored.add(d.id());
+                ps.addBatch();
+                batched.add(d.id());
+                ranges.add(row.rangeId());
+            }
+            if (!batched.isEmpty()) {
+                int[] counts = ps.executeBatch();
+                for (int i = 0; i < counts.length; i++) {
+                    if (counts[i] > 0 || counts[i] == java.sql.Statement.SUCCESS_NO_INFO) {
+                        stored.add(batched.get(i));
+                    }
                 }
             }
-            ranges.add(row.rangeId());
         }
         try (PreparedStatement ps = c.prepareStatement("delete from delivery_range g where g.id = ? and not exists (select 1 from drop_row r where "
                 + RANGE_ROWS + ")")) {

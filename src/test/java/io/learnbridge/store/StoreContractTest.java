@@ -1065,6 +1065,47 @@ class StoreContractTest {
         assertThat(new DropLedger(store, "a", LONG_LEASE).prune(Duration.ZERO)).as("not compacted while a range is open").isNull();
     }
 
+    @OnEveryDatabase
+    void rowsOfOneRangeSettledAtTheSameTimeLeaveNoRangeBehind(Store store) throws Exception {
+        String[] workers = new String[40];
+        for (int i = 0; i < workers.length; i++) {
+            workers[i] = "E" + i;
+        }
+        stagedDrop(store, "sum-1", workers);
+        DeliveryQueue queue = new DeliveryQueue(store, "a", LONG_LEASE);
+        List<Delivery> claimed = queue.claim("lms", workers.length);
+        assertThat(claimed).hasSize(workers.length);
+        int threads = 8;
+        CyclicBarrier together = new CyclicBarrier(threads);
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<?>> settled = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int first = t;
+                settled.add(pool.submit(() -> {
+                    together.await();
+                    // as a claim's concurrent requests do: each its own outcome, some delivered, some failed
+                    for (int i = first; i < claimed.size(); i += threads) {
+                        if (i % 3 == 0) {
+                            queue.failed(claimed.get(i), failure(1, 422, "{}"));
+                        } else {
+                            queue.deliveredAll(Map.of(claimed.get(i).id(), 200));
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : settled) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(rows(store, "select id from delivery_range where target = 'lms'")).as("every row has an outcome: no range left").isEmpty();
+        assertThat(queue.count("lms", "DELIVERED") + queue.count("lms", "FAILED")).isEqualTo(workers.length);
+        assertThat(queue.count("lms", "SENDING")).isZero();
+    }
+
     /** Every row of a query, each column as a string. */
     private static List<List<String>> rows(Store store, String sql) {
         return store.tx(c -> {
