@@ -439,6 +439,11 @@ public final class DeliveryQueue {
 
     /** The first {@code max} rows range {@code g} carries, in line order, each as a delivery without an id yet (0). */
     private List<Delivery> rangeRows(Connection c, Range g, int max, boolean latestState) throws SQLException {
+        return rangeRows(c, g, max, latestState, true);
+    }
+
+    /** As {@link #rangeRows(Connection, Range, int, boolean)}; {@code read} false: only whether there is one (an empty list if not). */
+    private List<Delivery> rangeRows(Connection c, Range g, int max, boolean latestState, boolean read) throws SQLException {
         // first the lines, from the drop's rows alone along their key, so that a claim reads no further into a page than it
         // takes. H2 walks the key's range in key order without being told: "order by line" makes it read and sort the whole
         // range (a first load's page of 5,000 rows for every claim of 100), and "order by drop_id, line" makes it walk the
@@ -465,6 +470,10 @@ public final class DeliveryQueue {
         }
         List<Delivery> rows = new ArrayList<>();
         if (lastLine == Integer.MIN_VALUE) {
+            return rows;
+        }
+        if (!read) {
+            rows.add(new Delivery(0, g.source(), g.dropId(), lastLine, null, g.target(), null, g.attempts(), null, null, g.createdAt(), null));
             return rows;
         }
         try (PreparedStatement ps = c.prepareStatement("select r.line, r.worker_id, coalesce(r.change_kind, 'UPDATE') as change_kind, "
@@ -506,7 +515,6 @@ public final class DeliveryQueue {
     private java.util.Set<Long> settleRangeRows(Connection c, java.util.Map<Long, Integer> rows, String status, Instant notBefore,
                                                       int attemptsAdded) throws SQLException {
         java.util.Set<Long> stored = new java.util.HashSet<>();
-        java.util.Set<Long> ranges = new java.util.TreeSet<>();
         Instant now = Instant.now();
         // the ranges first, locked in order: two settlements of one range's rows (concurrent requests of a claim) must not
         // each find the other's row still without an outcome, commit, and leave behind a range that carries nothing
@@ -517,10 +525,18 @@ public final class DeliveryQueue {
                 locked.add(row.rangeId());
             }
         });
-        try (PreparedStatement ps = c.prepareStatement("select id from delivery_range where id = ? for update")) {
+        List<Range> lockedRanges = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("""
+                select id, source, drop_id, target, from_line, to_line, kinds, status, attempts, created_at from delivery_range
+                where id = ? for update""")) {
             for (long range : locked) {
                 ps.setLong(1, range);
-                ps.executeQuery().close();
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        lockedRanges.add(new Range(rs.getLong(1), rs.getString(2), rs.getLong(3), rs.getString(4), rs.getInt(5), rs.getInt(6),
+                                rs.getString(7), rs.getString(8), rs.getInt(9), Sql.time(rs, "created_at")));
+                    }
+                }
             }
         }
         List<Long> batched = new ArrayList<>();
@@ -556,7 +572,6 @@ public final class DeliveryQueue {
                 ps.setString(16, d.target());
                 ps.addBatch();
                 batched.add(d.id());
-                ranges.add(row.rangeId());
             }
             if (!batched.isEmpty()) {
                 int[] counts = ps.executeBatch();
@@ -567,11 +582,15 @@ public final class DeliveryQueue {
                 }
             }
         }
-        try (PreparedStatement ps = c.prepareStatement("delete from delivery_range g where g.id = ? and not exists (select 1 from drop_row r where "
-                + RANGE_ROWS + ")")) {
-            for (long range : ranges) {
-                ps.setLong(1, range);
-                ps.executeUpdate();
+        // then each range that carries no row any more goes; its bounds as parameters, so that the look-up is a walk of the
+        // drop row key whatever PostgreSQL's statistics say (correlated with the range, it was planned as a bitmap scan of
+        // a 5,000-line page costed high enough to be JIT-compiled on every settlement)
+        for (Range g : lockedRanges) {
+            if (rangeRows(c, g, 1, true, false).isEmpty()) {
+                try (PreparedStatement ps = c.prepareStatement("delete from delivery_range where id = ?")) {
+                    ps.setLong(1, g.id());
+                    ps.executeUpdate();
+                }
             }
         }
         return stored;

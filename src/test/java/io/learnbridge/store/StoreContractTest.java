@@ -1066,6 +1066,12 @@ class StoreContractTest {
     }
 
     @OnEveryDatabase
+    void onPostgresqlTheStoresSessionsRunWithoutJitCompilation(Store store) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(store.postgres(), "PostgreSQL only");
+        assertThat(rows(store, "show jit")).containsExactly(List.of("off"));
+    }
+
+    @OnEveryDatabase
     void rowsOfOneRangeSettledAtTheSameTimeLeaveNoRangeBehind(Store store) throws Exception {
         String[] workers = new String[40];
         for (int i = 0; i < workers.length; i++) {
