@@ -452,8 +452,8 @@ public final class DeliveryQueue {
         try (PreparedStatement ps = c.prepareStatement("""
                 select r.line from drop_row r where r.drop_id = ? and r.line between ? and ? and r.status = 'PLANNED'
                 and (cast(? as varchar(100)) is null or ? like concat('%,', coalesce(r.change_kind, 'UPDATE'), ',%'))
-                and not exists (select 1 from delivery x where x.drop_id = r.drop_id and x.line = r.line and x.target = ?)"""
-                + (store.postgres() ? " order by r.line" : "") + " limit ?")) {
+                and not exists (select 1 from delivery x where x.drop_id = r.drop_id and x.line = r.line and x.target = ?"""
+                + fence() + ")" + (store.postgres() ? " order by r.line" : "") + " limit ?")) {
             ps.setLong(1, g.dropId());
             ps.setInt(2, g.fromLine());
             ps.setInt(3, g.toLine());
@@ -482,8 +482,8 @@ public final class DeliveryQueue {
                 + """
                  where r.drop_id = ? and r.line between ? and ? and r.status = 'PLANNED'
                 and (cast(? as varchar(100)) is null or ? like concat('%,', coalesce(r.change_kind, 'UPDATE'), ',%'))
-                and not exists (select 1 from delivery x2 where x2.drop_id = r.drop_id and x2.line = r.line and x2.target = ?)
-                order by r.line""")) {
+                and not exists (select 1 from delivery x2 where x2.drop_id = r.drop_id and x2.line = r.line and x2.target = ?"""
+                + fence() + ") order by r.line")) {
             ps.setLong(1, g.dropId());
             ps.setInt(2, g.fromLine());
             ps.setInt(3, lastLine);
@@ -498,6 +498,15 @@ public final class DeliveryQueue {
             }
         }
         return rows;
+    }
+
+    /**
+     * Ends the look-up of a row's own delivery: on PostgreSQL with {@code offset 0}, which keeps it a look-up by the whole
+     * key for each row. As an anti-join it was planned on statistics from when the outbox was nearly empty: each row
+     * scanned every delivery of the drop for the target (a 200k delta's claims took 6.4 s of the server's time).
+     */
+    private String fence() {
+        return store.postgres() ? " offset 0" : "";
     }
 
     /** Whether a delivery handed out by a claim of this instance is a row of a range (its outcome not yet stored). */
