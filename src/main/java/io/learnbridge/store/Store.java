@@ -98,7 +98,7 @@ public final class Store implements AutoCloseable {
 
     public static Store open(String jdbcUrl, String user, String password, int poolSize) {
         HikariConfig config = new HikariConfig();
-        config.setJdbcUrl(jdbcUrl);
+        config.setJdbcUrl(withH2Defaults(jdbcUrl));
         if (user != null && !user.isEmpty()) {
             config.setUsername(user);
         }
@@ -126,6 +126,18 @@ public final class Store implements AutoCloseable {
             throw new StoreException("cannot open the store at " + redact(jdbcUrl) + ": " + e.getMessage(), e);
         }
         return new Store(ds);
+    }
+
+    /**
+     * An H2 URL with the settings the store's statements need, unless the URL sets them itself: a session keeps
+     * its 64 most recent statements compiled ({@code QUERY_CACHE_SIZE}; H2's default of 8 is fewer than one delivery
+     * claim runs, so each claim parsed and planned its statements again: about 7% of a first load's samples).
+     */
+    static String withH2Defaults(String jdbcUrl) {
+        if (!jdbcUrl.startsWith("jdbc:h2:") || jdbcUrl.toUpperCase(java.util.Locale.ROOT).contains(";QUERY_CACHE_SIZE=")) {
+            return jdbcUrl;
+        }
+        return jdbcUrl + ";QUERY_CACHE_SIZE=64";
     }
 
     /** The URL without credentials, for messages. */
