@@ -880,39 +880,30 @@ public final class DeliveryQueue {
      * many rows it carries). Zero when everything queued for it has an outcome.
      */
     public static long open(Connection c, String target) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("select (select count(*) from delivery where target = ? and status in ('PENDING', 'SENDING'))"
-                + " + (select count(*) from delivery_range where target = ?)")) {
-            ps.setString(1, target);
-            ps.setString(2, target);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
+        return number(c, "select (select count(*) from delivery where target = ? and status in ('PENDING', 'SENDING'))"
+                + " + (select count(*) from delivery_range where target = ?)", target);
     }
 
     /** Deliveries queued for a target in any status, the rows its ranges carry included. */
     public static int queued(Connection c, String target) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("select (select count(*) from delivery where target = ?) + (select count(*) "
-                + "from delivery_range g join drop_row r on " + RANGE_ROWS + " where g.target = ?)")) {
-            ps.setString(1, target);
-            ps.setString(2, target);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getInt(1);
-            }
-        }
+        return (int) number(c, "select (select count(*) from delivery where target = ?) + (select count(*) "
+                + "from delivery_range g join drop_row r on " + RANGE_ROWS + " where g.target = ?)", target);
     }
 
     /** Deliveries queued for a drop in any status, the rows its ranges carry included. */
     public static int queuedForDrop(Connection c, long dropId) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("select (select count(*) from delivery where drop_id = ?) + (select count(*) "
-                + "from delivery_range g join drop_row r on " + RANGE_ROWS + " where g.drop_id = ?)")) {
-            ps.setLong(1, dropId);
-            ps.setLong(2, dropId);
+        return (int) number(c, "select (select count(*) from delivery where drop_id = ?) + (select count(*) "
+                + "from delivery_range g join drop_row r on " + RANGE_ROWS + " where g.drop_id = ?)", dropId);
+    }
+
+    /** The number a query of two parameters, both {@code key}, answers. */
+    private static long number(Connection c, String sql, Object key) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setObject(1, key);
+            ps.setObject(2, key);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                return rs.getInt(1);
+                return rs.getLong(1);
             }
         }
     }
