@@ -76,10 +76,19 @@ public final class DeliveryQueue {
      * page (still PLANNED, see DropLedger.ROW_STATUS), of a change kind its target takes, without a delivery of their
      * own for the target yet. The condition of {@code from delivery_range g join drop_row r on ...}.
      */
-    public static final String RANGE_ROWS = """
-            r.drop_id = g.drop_id and r.line between g.from_line and g.to_line and r.status = 'PLANNED'
-            and (g.kinds is null or g.kinds like concat('%,', coalesce(r.change_kind, 'UPDATE'), ',%'))
-            and not exists (select 1 from delivery x where x.drop_id = r.drop_id and x.line = r.line and x.target = g.target)""";
+    public static final String RANGE_ROWS = "r.drop_id = g.drop_id and r.line between g.from_line and g.to_line and r.status = 'PLANNED' and "
+            + kindTaken("g.kinds") + " and not exists (select 1 from delivery x where x.drop_id = r.drop_id and x.line = r.line and x.target = g.target)";
+
+    /**
+     * Whether the change kind of drop row {@code r} is one of {@code kinds} (an SQL expression: a range's list, ",JOIN,LEAVE,",
+     * or null for all).
+     */
+    static String kindTaken(String kinds) {
+        return "(" + kinds + " is null or " + kinds + " like concat('%,', coalesce(r.change_kind, 'UPDATE'), ',%'))";
+    }
+
+    /** A range's kinds as a parameter of {@link #kindTaken} (bound twice). */
+    private static final String KINDS_PARAMETER = "cast(? as varchar(100))";
 
     /**
      * Queues lines {@code fromLine..toLine} of a drop, a page just applied, for a target as one range: the page's
@@ -94,13 +103,13 @@ public final class DeliveryQueue {
         String kindList = kinds == null ? null : "," + String.join(",", new java.util.TreeSet<>(kinds)) + ",";
         int carried = planned;
         if (kindList != null) {
-            try (PreparedStatement ps = c.prepareStatement("""
-                    select count(*) from drop_row r where r.drop_id = ? and r.line between ? and ? and r.status = 'PLANNED'
-                    and ? like concat('%,', coalesce(r.change_kind, 'UPDATE'), ',%')""")) {
+            try (PreparedStatement ps = c.prepareStatement("select count(*) from drop_row r where r.drop_id = ? and r.line between ? and ?"
+                    + " and r.status = 'PLANNED' and " + kindTaken(KINDS_PARAMETER))) {
                 ps.setLong(1, dropId);
                 ps.setInt(2, fromLine);
                 ps.setInt(3, toLine);
                 ps.setString(4, kindList);
+                ps.setString(5, kindList);
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
                     carried = rs.getInt(1);
@@ -439,57 +448,16 @@ public final class DeliveryQueue {
 
     /** The first {@code max} rows range {@code g} carries, in line order, each as a delivery without an id yet (0). */
     private List<Delivery> rangeRows(Connection c, Range g, int max, boolean latestState) throws SQLException {
-        return rangeRows(c, g, max, latestState, true);
-    }
-
-    /** As {@link #rangeRows(Connection, Range, int, boolean)}; {@code read} false: only whether there is one (an empty list if not). */
-    private List<Delivery> rangeRows(Connection c, Range g, int max, boolean latestState, boolean read) throws SQLException {
-        // first the lines, from the drop's rows alone along their key, so that a claim reads no further into a page than it
-        // takes. H2 walks the key's range in key order without being told: "order by line" makes it read and sort the whole
-        // range (a first load's page of 5,000 rows for every claim of 100), and "order by drop_id, line" makes it walk the
-        // key from the drop's first row, dropping the range (every claim read all of a 200k drop's rows before its own)
-        int lastLine;
-        try (PreparedStatement ps = c.prepareStatement("""
-                select r.line from drop_row r where r.drop_id = ? and r.line between ? and ? and r.status = 'PLANNED'
-                and (cast(? as varchar(100)) is null or ? like concat('%,', coalesce(r.change_kind, 'UPDATE'), ',%'))
-                and not exists (select 1 from delivery x where x.drop_id = r.drop_id and x.line = r.line and x.target = ?"""
-                + fence() + ")" + (store.postgres() ? " order by r.line" : "") + " limit ?")) {
-            ps.setLong(1, g.dropId());
-            ps.setInt(2, g.fromLine());
-            ps.setInt(3, g.toLine());
-            ps.setString(4, g.kinds());
-            ps.setString(5, g.kinds());
-            ps.setString(6, g.target());
-            ps.setInt(7, max);
-            lastLine = Integer.MIN_VALUE;
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    lastLine = Math.max(lastLine, rs.getInt(1));
-                }
-            }
-        }
         List<Delivery> rows = new ArrayList<>();
-        if (lastLine == Integer.MIN_VALUE) {
-            return rows;
-        }
-        if (!read) {
-            rows.add(new Delivery(0, g.source(), g.dropId(), lastLine, null, g.target(), null, g.attempts(), null, null, g.createdAt(), null));
+        Integer lastLine = lastCarriedLine(c, g, max);
+        if (lastLine == null) {
             return rows;
         }
         try (PreparedStatement ps = c.prepareStatement("select r.line, r.worker_id, coalesce(r.change_kind, 'UPDATE') as change_kind, "
                 + (latestState ? "w.canonical from drop_row r left join worker_record w on w.worker_id = r.worker_id"
-                        : "x.canonical from drop_row r left join drop_row_record x on x.drop_id = r.drop_id and x.line = r.line")
-                + """
-                 where r.drop_id = ? and r.line between ? and ? and r.status = 'PLANNED'
-                and (cast(? as varchar(100)) is null or ? like concat('%,', coalesce(r.change_kind, 'UPDATE'), ',%'))
-                and not exists (select 1 from delivery x2 where x2.drop_id = r.drop_id and x2.line = r.line and x2.target = ?"""
-                + fence() + ") order by r.line")) {
-            ps.setLong(1, g.dropId());
-            ps.setInt(2, g.fromLine());
-            ps.setInt(3, lastLine);
-            ps.setString(4, g.kinds());
-            ps.setString(5, g.kinds());
-            ps.setString(6, g.target());
+                        : "rec.canonical from drop_row r left join drop_row_record rec on rec.drop_id = r.drop_id and rec.line = r.line")
+                + " where " + carried() + " order by r.line")) {
+            bindCarried(ps, g, lastLine);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     rows.add(new Delivery(0, g.source(), g.dropId(), rs.getInt(1), rs.getString(2), g.target(),
@@ -498,6 +466,43 @@ public final class DeliveryQueue {
             }
         }
         return rows;
+    }
+
+    /**
+     * The line of the {@code max}th row range {@code g} carries (of its last, when it carries fewer); null when it carries none.
+     * Read from the drop's rows alone along their key, so that a claim reads no further into a page than it takes. H2 walks
+     * the key's range in key order without being told: "order by line" makes it read and sort the whole range (a first load's
+     * page of 5,000 rows for every claim of 100), and "order by drop_id, line" makes it walk the key from the drop's first
+     * row, dropping the range (every claim read all of a 200k drop's rows before its own).
+     */
+    private Integer lastCarriedLine(Connection c, Range g, int max) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select r.line from drop_row r where " + carried()
+                + (store.postgres() ? " order by r.line" : "") + " limit ?")) {
+            bindCarried(ps, g, g.toLine());
+            ps.setInt(7, max);
+            Integer last = null;
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    last = last == null ? rs.getInt(1) : Math.max(last, rs.getInt(1));
+                }
+            }
+            return last;
+        }
+    }
+
+    /** The rows of drop row {@code r} a range carries up to a line: six parameters, {@link #bindCarried}. */
+    private String carried() {
+        return "r.drop_id = ? and r.line between ? and ? and r.status = 'PLANNED' and " + kindTaken(KINDS_PARAMETER)
+                + " and not exists (select 1 from delivery x where x.drop_id = r.drop_id and x.line = r.line and x.target = ?" + fence() + ")";
+    }
+
+    private static void bindCarried(PreparedStatement ps, Range g, int toLine) throws SQLException {
+        ps.setLong(1, g.dropId());
+        ps.setInt(2, g.fromLine());
+        ps.setInt(3, toLine);
+        ps.setString(4, g.kinds());
+        ps.setString(5, g.kinds());
+        ps.setString(6, g.target());
     }
 
     /**
@@ -595,7 +600,7 @@ public final class DeliveryQueue {
         // drop row key whatever PostgreSQL's statistics say (correlated with the range, it was planned as a bitmap scan of
         // a 5,000-line page costed high enough to be JIT-compiled on every settlement)
         for (Range g : lockedRanges) {
-            if (rangeRows(c, g, 1, true, false).isEmpty()) {
+            if (lastCarriedLine(c, g, 1) == null) {
                 try (PreparedStatement ps = c.prepareStatement("delete from delivery_range where id = ?")) {
                     ps.setLong(1, g.id());
                     ps.executeUpdate();

@@ -146,9 +146,8 @@ public final class Reconciliation {
                 and not exists (select 1 from delivery d where d.drop_id = r.drop_id and d.line = r.line and d.target = ?)
                 and not exists (select 1 from delivered_change d where d.drop_id = r.drop_id and d.line = r.line and d.target = ?)
                 and not exists (select 1 from delivery_range g where g.drop_id = r.drop_id and g.target = ?
-                    and r.line between g.from_line and g.to_line
-                    and (g.kinds is null or g.kinds like concat('%%,', coalesce(r.change_kind, 'UPDATE'), ',%%')))"""
-                .formatted(DropLedger.ROW_STATUS))) {
+                    and r.line between g.from_line and g.to_line and %s)"""
+                .formatted(DropLedger.ROW_STATUS, DeliveryQueue.kindTaken("g.kinds")))) {
             ps.setLong(1, dropId);
             ps.setInt(2, appliedLine);
             ps.setString(3, target);
