@@ -104,6 +104,24 @@ public final class EventProcessor {
         apply(batch);
     }
 
+    /**
+     * Processes events a source stored already claimed ({@link EventInbox#receiveAll(List, boolean)}),
+     * on the source's own thread, as {@link #processAll} does. It never throws: when they cannot be
+     * processed now (the store failed), they stay claimed until their lease ends
+     * ({@code learnbridge.events.lease}) and route process-events takes them then.
+     */
+    public void processNow(List<EventInbox.Event> events) {
+        if (events == null || events.isEmpty()) {
+            return;
+        }
+        try {
+            processAll(events);
+        } catch (RuntimeException e) {
+            LOG.warn("{} events of source {} (from event {}) could not be processed as they arrived ({}): they are processed again when"
+                    + " their claim expires (learnbridge.events.lease)", events.size(), events.get(0).source(), events.get(0).id(), e.getMessage());
+        }
+    }
+
     private EventInbox.Mapped map(EventInbox.Event event, JsonNode document) {
         MappingResult<CanonicalRecord> result;
         try {

@@ -73,11 +73,44 @@ public final class EventInbox {
      * instance meanwhile makes the whole list be stored again one event at a time.
      */
     public List<Receipt> receiveAll(List<Incoming> events) {
+        return receiveAll(events, false).receipts();
+    }
+
+    /**
+     * What {@link #receiveAll(List, boolean)} stored: a receipt per event given, and the events this
+     * instance holds claimed to process at once (empty unless asked for and the inbox had no older event waiting).
+     */
+    public record Received(List<Receipt> receipts, List<Event> claimed) {
+    }
+
+    /**
+     * As {@link #receiveAll(List)}; with {@code claim}, when no stored event is waiting or being
+     * processed, the new ones that can be processed are stored already claimed by this instance (as
+     * {@link #claim} would, with its lease) and returned, so the caller processes them at once, in the
+     * order given, without another transaction to claim them. When older events are waiting, the new
+     * ones wait behind them, so events are still processed oldest first.
+     */
+    public Received receiveAll(List<Incoming> events, boolean claim) {
         if (events.isEmpty()) {
-            return List.of();
+            return new Received(List.of(), List.of());
         }
         try {
-            return store.tx(c -> insertAll(c, events));
+            return store.tx(c -> {
+                // as stored: the databases keep microseconds, and an event without an effective date takes this one
+                Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+                boolean claiming = claim && !waiting(c);
+                List<Event> claimed = new ArrayList<>();
+                List<Receipt> receipts = insertAll(c, events, now, claiming ? now.plus(lease) : null, instanceId);
+                if (claiming) {
+                    for (int i = 0; i < events.size(); i++) {
+                        Incoming event = events.get(i);
+                        if (!receipts.get(i).duplicate() && event.reason() == null) {
+                            claimed.add(new Event(receipts.get(i).eventId(), event.source(), event.channel(), event.origin(), event.body(), now));
+                        }
+                    }
+                }
+                return new Received(receipts, claimed);
+            });
         } catch (StoreException e) {
             if (!(e.getCause() instanceof SQLException cause && (Store.isUniqueViolation(cause)
                     || cause.getNextException() != null && Store.isUniqueViolation(cause.getNextException())))) {
@@ -88,12 +121,31 @@ public final class EventInbox {
                 receipts.add(insert(event.source(), event.channel(), event.eventKey(), event.origin(), event.body(),
                         event.reason() == null ? "RECEIVED" : "REJECTED", event.field(), event.reason()));
             }
-            return receipts;
+            return new Received(receipts, List.of());
         }
     }
 
-    private static List<Receipt> insertAll(Connection c, List<Incoming> events) throws SQLException {
-        Instant now = Instant.now();
+    /** Whether a stored event is waiting to be processed or is being processed (by any instance): two probes of the index (status, id). */
+    private static boolean waiting(Connection c) throws SQLException {
+        for (String status : List.of("RECEIVED", "PROCESSING")) {
+            try (PreparedStatement ps = c.prepareStatement("select id from inbound_event where " + Sql.rangeIs("status", "'" + status + "'")
+                    + " order by status, id limit 1")) {
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Inserts the events not stored before; those to process are RECEIVED, or PROCESSING claimed by
+     * {@code claimedBy} until {@code leaseUntil} when that is given.
+     */
+    private static List<Receipt> insertAll(Connection c, List<Incoming> events, Instant now, Instant leaseUntil, String claimedBy)
+            throws SQLException {
         java.util.Map<String, java.util.Map<String, Long>> stored = new java.util.HashMap<>(); // source -> key -> id
         for (Incoming event : events) {
             stored.computeIfAbsent(event.source(), s -> new java.util.HashMap<>());
@@ -112,17 +164,20 @@ public final class EventInbox {
         }
         if (!fresh.isEmpty()) {
             try (PreparedStatement ps = c.prepareStatement("""
-                    insert into inbound_event (source, channel, event_key, origin, body, status, received_at, processed_at)
-                    values (?, ?, ?, ?, ?, ?, ?, ?)""")) {
+                    insert into inbound_event (source, channel, event_key, origin, body, status, received_at, processed_at, lease_until, claimed_by)
+                    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
                 for (Incoming event : fresh) {
+                    boolean claimed = leaseUntil != null && event.reason() == null;
                     ps.setString(1, event.source());
                     ps.setString(2, event.channel().name());
                     ps.setString(3, Sql.truncate(event.eventKey(), 300));
                     ps.setString(4, Sql.truncate(event.origin(), 300));
                     ps.setString(5, event.body());
-                    ps.setString(6, event.reason() == null ? "RECEIVED" : "REJECTED");
+                    ps.setString(6, event.reason() != null ? "REJECTED" : claimed ? "PROCESSING" : "RECEIVED");
                     Sql.setTime(ps, 7, now);
                     Sql.setTime(ps, 8, event.reason() == null ? null : now);
+                    Sql.setTime(ps, 9, claimed ? leaseUntil : null);
+                    ps.setString(10, claimed ? claimedBy : null);
                     ps.addBatch();
                 }
                 ps.executeBatch();

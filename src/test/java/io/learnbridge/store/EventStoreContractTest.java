@@ -82,6 +82,36 @@ class EventStoreContractTest {
         assertThat(inbox.count("stream", "REJECTED")).isEqualTo(1);
     }
 
+    @OnEveryDatabase
+    void aPollStoredWhileNothingWaitsIsClaimedAsItIsStoredAndOneStoredBehindWaitingEventsWaitsItsTurn(Store store) {
+        EventInbox inbox = new EventInbox(store, "a", LEASE);
+        EventInbox.Received first = inbox.receiveAll(List.of(
+                kafka("t/0/0", "{\"n\":0}", null),
+                kafka("t/0/1", "", "value is not valid UTF-8"),
+                kafka("t/0/0", "{\"n\":0}", null),
+                kafka("t/1/0", "{\"n\":1}", null)), true);
+        assertThat(first.claimed()).as("the events to process, once each, in order; not the poison record")
+                .extracting(EventInbox.Event::id, EventInbox.Event::body, EventInbox.Event::origin)
+                .containsExactly(tuple(first.receipts().get(0).eventId(), "{\"n\":0}", "kafka topic t partition 0 offset 0"),
+                        tuple(first.receipts().get(3).eventId(), "{\"n\":1}", "kafka topic t partition 1 offset 0"));
+        assertThat(inbox.count("stream", "PROCESSING")).isEqualTo(2);
+        assertThat(new EventInbox(store, "b", LEASE).claim(10)).as("held by the instance that stored them").isEmpty();
+        assertThat(new EventInbox(store, "b", Duration.ZERO).claim(10)).as("claimed again only after their lease").isEmpty();
+
+        // while they are being processed, the next poll waits behind them, stored for process-events
+        EventInbox.Received second = inbox.receiveAll(List.of(kafka("t/0/2", "{\"n\":2}", null)), true);
+        assertThat(second.claimed()).isEmpty();
+        assertThat(inbox.count("stream", "RECEIVED")).isEqualTo(1);
+        assertThat(inbox.releaseOwnClaims()).as("a restart releases them like any claim").isEqualTo(2);
+        assertThat(inbox.receiveAll(List.of(kafka("t/0/3", "{\"n\":3}", null)), true).claimed())
+                .as("waiting events go first").isEmpty();
+        assertThat(inbox.claim(10)).extracting(EventInbox.Event::body)
+                .containsExactly("{\"n\":0}", "{\"n\":1}", "{\"n\":2}", "{\"n\":3}");
+        // asked not to claim, nothing is claimed
+        EventInbox other = new EventInbox(store, "c", LEASE);
+        assertThat(other.receiveAll(List.of(kafka("t/0/4", "{\"n\":4}", null)), false).claimed()).isEmpty();
+    }
+
     private static EventInbox.Incoming kafka(String key, String body, String reason) {
         String[] at = key.split("/");
         return new EventInbox.Incoming("stream", EventInbox.Channel.KAFKA, key, "kafka topic " + at[0] + " partition " + at[1] + " offset " + at[2],

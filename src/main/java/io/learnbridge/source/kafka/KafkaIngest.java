@@ -31,6 +31,9 @@ public final class KafkaIngest {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaIngest.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** The exchange variable with the events of a poll stored claimed, for bean {@code events} to process at once. */
+    public static final String CLAIMED = "claimedEvents";
+
     private final EventInbox inbox;
     private final Metrics metrics;
     private final int maxRecordBytes;
@@ -44,7 +47,9 @@ public final class KafkaIngest {
     /**
      * Stores a polled batch (the route's body: one exchange per record, as the consumer's
      * {@code batching} gives them) in one transaction, each record or its rejection; throws when
-     * the store cannot, so nothing of the batch is committed.
+     * the store cannot, so nothing of the batch is committed. When no older event is waiting in the
+     * store, the batch's events are stored claimed by this instance and left in variable
+     * {@value #CLAIMED}, for the route to process once the offsets are committed.
      */
     public void receiveAll(Exchange exchange, @Variable("source") String source) {
         List<Exchange> records = records(exchange);
@@ -52,7 +57,9 @@ public final class KafkaIngest {
         for (Exchange record : records) {
             incoming.add(incoming(record.getIn(), source));
         }
-        List<EventInbox.Receipt> receipts = inbox.receiveAll(incoming);
+        EventInbox.Received stored = inbox.receiveAll(incoming, true);
+        exchange.setVariable(CLAIMED, stored.claimed());
+        List<EventInbox.Receipt> receipts = stored.receipts();
         int received = 0;
         for (int i = 0; i < receipts.size(); i++) {
             EventInbox.Incoming event = incoming.get(i);
