@@ -53,11 +53,27 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         Metrics metrics = new Metrics(context);
         DeliveryQueue deliveryQueue = new DeliveryQueue(store, instanceId, settings.delivery().lease());
         deliveryQueue.releaseOwnClaims();
+        context.addService(new ServiceSupport() {
+            @Override
+            protected void doStop() {
+                // stopped before the store (services stop in the reverse order of their adding)
+                try {
+                    int released = deliveryQueue.releaseHandedOff();
+                    if (released > 0) {
+                        org.slf4j.LoggerFactory.getLogger(LearnBridgeConfiguration.class)
+                                .info("{} deliveries stored claimed for this instance and not sent go back to pending", released);
+                    }
+                } catch (RuntimeException e) {
+                    org.slf4j.LoggerFactory.getLogger(LearnBridgeConfiguration.class)
+                            .warn("Deliveries stored claimed for this instance stay claimed until their lease ends: {}", e.getMessage());
+                }
+            }
+        });
         io.learnbridge.store.EnrolmentOutbox enrolmentOutbox = new io.learnbridge.store.EnrolmentOutbox(store, instanceId, settings.delivery().lease());
         enrolmentOutbox.releaseOwnClaims();
         Duration eventLease = Duration.parse(properties.apply("learnbridge.events.lease").orElse("PT1M"));
         TargetKinds kinds = new TargetKinds(properties);
-        EventInbox inbox = new EventInbox(store, instanceId, eventLease, kinds);
+        EventInbox inbox = new EventInbox(store, instanceId, eventLease, kinds, deliveryQueue);
         inbox.releaseOwnClaims();
         ExceptionQueue exceptions = new ExceptionQueue(store);
         Replayer replayer = new Replayer(mappings::reload, exceptions, new Replays(store), source -> Settings.targetsOf(properties, source));

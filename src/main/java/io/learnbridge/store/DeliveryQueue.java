@@ -36,6 +36,28 @@ public final class DeliveryQueue {
     private record RangeRow(long rangeId, Delivery delivery, Instant claimedAt) {
     }
 
+    /**
+     * Deliveries of applied events this instance stored already claimed for its own delivery route of a target, oldest
+     * first, waiting for that route's next claim ({@link #enqueueEvents(Connection, List)}, {@link #handOff}).
+     */
+    private final java.util.Map<String, java.util.concurrent.ConcurrentLinkedDeque<Handed>> handedOff = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Each target's last claim on this instance: when, how many it took at most, and when it last read the outbox. */
+    private final java.util.Map<String, LastClaim> lastClaims = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** A delivery stored claimed by this instance until {@code leaseUntil}, for the target's next claim. */
+    public record Handed(Delivery delivery, Instant leaseUntil) {
+    }
+
+    private record LastClaim(Instant at, int max, Instant outboxReadAt) {
+    }
+
+    /** A target whose route claimed within this long is handed its new event deliveries. */
+    private static final Duration HAND_OFF_WINDOW = Duration.ofSeconds(10);
+    /** While deliveries are handed off, a claim still reads the outbox this often (what waits there is older). */
+    private static final Duration OUTBOX_EVERY = Duration.ofSeconds(1);
+    /** Deliveries waiting to be handed to a target's claims, at most, in claims of the size it last took. */
+    private static final int HAND_OFF_CLAIMS = 10;
+
     /** @param lease longer than the longest retry budget of a delivery */
     public DeliveryQueue(Store store, String instanceId, Duration lease) {
         this.store = store;
@@ -46,6 +68,7 @@ public final class DeliveryQueue {
     /** At startup: this instance's claims from before a crash or stop go back to pending. */
     public int releaseOwnClaims() {
         claimedRows.clear();
+        handedOff.clear();
         return store.tx(c -> {
             int released;
             try (PreparedStatement ps = c.prepareStatement(
@@ -202,6 +225,155 @@ public final class DeliveryQueue {
         }
     }
 
+    /**
+     * As {@link #enqueueEvents(Connection, List)} (static), for this instance: the deliveries for a target whose delivery route
+     * on this instance claimed in the last {@link #HAND_OFF_WINDOW}, as many as {@link #HAND_OFF_CLAIMS} of its claims take
+     * less those waiting already, are stored claimed by this instance (SENDING with the lease, one attempt, as a claim
+     * leaves them) under ids from the outbox's sequence. Once the transaction commits, the caller hands them to the
+     * target's next claim ({@link #handOff}), which so takes them without writing them again; if it never does (the
+     * instance stops), they are claimed again from the outbox when their lease ends, as any claim of a stopped instance.
+     * The other deliveries are queued PENDING.
+     *
+     * @return the deliveries stored claimed, to hand off after the commit
+     */
+    List<Handed> enqueueEvents(Connection c, List<EventDelivery> deliveries, Instant now) throws SQLException {
+        java.util.Map<String, Integer> room = new java.util.HashMap<>();
+        List<EventDelivery> claimed = new ArrayList<>();
+        List<EventDelivery> pending = new ArrayList<>();
+        for (EventDelivery d : deliveries) {
+            int left = room.computeIfAbsent(d.target(), target -> {
+                LastClaim last = lastClaims.get(target);
+                if (last == null || last.at().plus(HAND_OFF_WINDOW).isBefore(now)) {
+                    return 0;
+                }
+                java.util.Queue<Handed> waiting = handedOff.get(target);
+                return HAND_OFF_CLAIMS * last.max() - (waiting == null ? 0 : waiting.size());
+            });
+            if (left > 0) {
+                room.put(d.target(), left - 1);
+                claimed.add(d);
+            } else {
+                pending.add(d);
+            }
+        }
+        enqueueEvents(c, pending);
+        if (claimed.isEmpty()) {
+            return List.of();
+        }
+        Instant at = now.truncatedTo(java.time.temporal.ChronoUnit.MICROS); // as stored
+        Instant leaseUntil = at.plus(lease);
+        List<Long> ids = nextIds(c, claimed.size());
+        List<Handed> handed = new ArrayList<>(claimed.size());
+        try (PreparedStatement ps = c.prepareStatement("""
+                insert into delivery (id, source, event_id, worker_id, target, canonical, status, attempts, lease_until, claimed_by,
+                                      created_at, updated_at, change_kind)
+                select ?, ?, ?, ?, ?, ?, 'SENDING', 1, ?, ?, ?, ?, ?
+                from (select 1 as one) x where not exists (select 1 from delivery where event_id = ? and target = ?)""")) {
+            for (int i = 0; i < claimed.size(); i++) {
+                EventDelivery d = claimed.get(i);
+                ps.setLong(1, ids.get(i));
+                ps.setString(2, d.source());
+                ps.setLong(3, d.eventId());
+                ps.setString(4, d.workerId());
+                ps.setString(5, d.target());
+                ps.setString(6, d.canonical());
+                Sql.setTime(ps, 7, leaseUntil);
+                ps.setString(8, instanceId);
+                Sql.setTime(ps, 9, at);
+                Sql.setTime(ps, 10, at);
+                ps.setString(11, d.changeKind());
+                ps.setLong(12, d.eventId());
+                ps.setString(13, d.target());
+                ps.addBatch();
+            }
+            int[] counts = ps.executeBatch();
+            for (int i = 0; i < counts.length; i++) {
+                // a delivery of the event for the target queued already is not stored again (and not handed off)
+                if (counts[i] > 0) {
+                    EventDelivery d = claimed.get(i);
+                    handed.add(new Handed(new Delivery(ids.get(i), d.source(), null, null, d.workerId(), d.target(), d.canonical(), 0,
+                            d.eventId(), d.changeKind(), at, null), leaseUntil));
+                }
+            }
+        }
+        return handed;
+    }
+
+    /** Hands deliveries stored claimed ({@link #enqueueEvents(Connection, List, Instant)}, committed) to their targets' next claims. */
+    public void handOff(List<Handed> deliveries) {
+        for (Handed h : deliveries) {
+            handedOff.computeIfAbsent(h.delivery().target(), t -> new java.util.concurrent.ConcurrentLinkedDeque<>()).addLast(h);
+        }
+    }
+
+    /**
+     * At shutdown: the deliveries stored claimed for this instance's claims and not taken go back to pending, for any
+     * instance (another may take over before this one, under this id, starts again and releases its claims).
+     */
+    public int releaseHandedOff() {
+        List<Long> ids = new ArrayList<>();
+        for (java.util.Queue<Handed> waiting : handedOff.values()) {
+            Handed h;
+            while ((h = waiting.poll()) != null) {
+                ids.add(h.delivery().id());
+            }
+        }
+        if (ids.isEmpty()) {
+            return 0;
+        }
+        return store.tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("update delivery set status = 'PENDING', lease_until = null where id " + Sql.inIds(c)
+                    + " and status = 'SENDING' and claimed_by = ?")) {
+                ps.setArray(1, Sql.ids(c, ids));
+                ps.setString(2, instanceId);
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    /** Puts deliveries taken from the hand-off back in front, in their order (the claim that took them failed). */
+    private void giveBack(String target, List<Handed> taken) {
+        java.util.concurrent.ConcurrentLinkedDeque<Handed> waiting = handedOff.computeIfAbsent(target, t -> new java.util.concurrent.ConcurrentLinkedDeque<>());
+        for (int i = taken.size() - 1; i >= 0; i--) {
+            waiting.addFirst(taken.get(i));
+        }
+    }
+
+    /**
+     * Up to {@code max} deliveries handed off to a target, oldest first, each with at least half its lease left: one with
+     * less is left to the outbox, where it is claimed again when its lease ends (no claim can have taken it before).
+     */
+    private List<Handed> takeHandedOff(String target, int max, Instant now) {
+        java.util.Queue<Handed> waiting = handedOff.get(target);
+        List<Handed> taken = new ArrayList<>();
+        Instant fresh = now.plus(lease.dividedBy(2));
+        Handed next;
+        while (waiting != null && taken.size() < max && (next = waiting.poll()) != null) {
+            if (next.leaseUntil().isAfter(fresh)) {
+                taken.add(next);
+            } else {
+                LOG.warn("Delivery {} to {} waited for a claim for more than half its lease: it is claimed again from the outbox when"
+                        + " its lease ends ({})", next.delivery().id(), target, next.leaseUntil());
+            }
+        }
+        return taken;
+    }
+
+    /** The handed-off deliveries with each worker's newest state (state targets: as a claim from the outbox reads it). */
+    private static List<Delivery> withNewestStates(Connection c, List<Delivery> deliveries) throws SQLException {
+        if (deliveries.isEmpty()) {
+            return deliveries;
+        }
+        java.util.Map<String, String> newest = WorkerStates.canonicals(c, new java.util.TreeSet<>(deliveries.stream().map(Delivery::workerId).toList()));
+        List<Delivery> updated = new ArrayList<>(deliveries.size());
+        for (Delivery d : deliveries) {
+            String state = newest.get(d.workerId());
+            updated.add(state == null ? d : new Delivery(d.id(), d.source(), d.dropId(), d.line(), d.workerId(), d.target(), state, d.attempts(),
+                    d.eventId(), d.changeKind(), d.createdAt(), d.voidedKind()));
+        }
+        return updated;
+    }
+
     private static final String ENQUEUE_EVENT = """
             insert into delivery (source, event_id, worker_id, target, canonical, status, attempts, created_at, updated_at, change_kind)
             select ?, ?, ?, ?, ?, 'PENDING', 0, ?, ?, ?
@@ -243,22 +415,55 @@ public final class DeliveryQueue {
         Instant now = Instant.now();
         // rows of claims older than a lease were claimed again (by this or another instance) or settled under another id
         claimedRows.values().removeIf(row -> row.claimedAt().plus(lease).isBefore(now));
+        // deliveries stored claimed for this target come first; the outbox is read when they leave room, and at least
+        // every OUTBOX_EVERY for half a claim, so that what waits there (older) is not starved
+        LastClaim last = lastClaims.get(target);
+        boolean outboxDue = last == null || !last.outboxReadAt().plus(OUTBOX_EVERY).isAfter(now);
+        List<Handed> taken = takeHandedOff(target, outboxDue ? max / 2 : max, now);
+        List<Delivery> handed = taken.stream().map(Handed::delivery).toList();
+        try {
+            if (handed.size() >= max) {
+                lastClaims.put(target, new LastClaim(now, max, last.outboxReadAt()));
+                return latestState ? store.tx(c -> withNewestStates(c, handed)) : handed;
+            }
+            lastClaims.put(target, new LastClaim(now, max, now));
+            return claimFromOutbox(target, max - handed.size(), latestState, now, taken);
+        } catch (RuntimeException e) {
+            giveBack(target, taken);
+            throw e;
+        }
+    }
+
+    /**
+     * Claims up to {@code outboxMax} deliveries from the outbox (rows and ranges), with those handed off ({@code taken}, to
+     * which more handed-off ones are added when the outbox has fewer), oldest first.
+     */
+    private List<Delivery> claimFromOutbox(String target, int outboxMax, boolean latestState, Instant now, List<Handed> taken) {
         List<RangeRow> rangeRows = new ArrayList<>();
+        int takenBefore = taken.size();
         List<Delivery> claimed = store.tx(c -> {
             rangeRows.clear();
+            if (taken.size() > takenBefore) { // the transaction runs again: the top-up below is taken again
+                giveBack(target, new ArrayList<>(taken.subList(takenBefore, taken.size())));
+                taken.subList(takenBefore, taken.size()).clear();
+            }
             // lost in a crash of the database server, a claim's deliveries are claimed again (sent twice at
             // worst, as when the server dies between a claim and its acknowledgement today): half the
             // flushes of a large drop's deliveries
             Sql.commitWithoutFlushWait(c, store.postgres());
-            List<Delivery> rows = claimRows(c, target, max, latestState, now);
+            List<Delivery> rows = claimRows(c, target, outboxMax, latestState, now);
             // a drop's ranges fill what the rows leave, and at least half a claim while rows wait: neither starves the other
-            rangeRows.addAll(claimRanges(c, target, max - Math.min(rows.size(), max / 2), latestState, now));
-            int room = max - rangeRows.size();
+            rangeRows.addAll(claimRanges(c, target, outboxMax - Math.min(rows.size(), outboxMax / 2), latestState, now));
+            int room = outboxMax - rangeRows.size();
             if (rows.size() > room) {
                 rows = new ArrayList<>(rows.subList(0, room));
             }
             List<Delivery> all = new ArrayList<>(wonRows(c, rows, now));
             rangeRows.forEach(row -> all.add(row.delivery()));
+            // what the outbox leaves of the claim, the hand-off fills
+            taken.addAll(takeHandedOff(target, outboxMax - all.size(), now));
+            List<Delivery> handed = taken.stream().map(Handed::delivery).toList();
+            all.addAll(latestState ? withNewestStates(c, handed) : handed);
             // oldest first: by the time each was queued, then in the order of the outbox's ids
             all.sort(java.util.Comparator.comparing(Delivery::createdAt, java.util.Comparator.nullsFirst(java.util.Comparator.naturalOrder()))
                     .thenComparingLong(Delivery::id));

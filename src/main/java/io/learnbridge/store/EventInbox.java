@@ -41,11 +41,23 @@ public final class EventInbox {
 
     /** @param kindsOf the change kinds each target takes; null: all */
     public EventInbox(Store store, String instanceId, Duration lease, java.util.function.Function<String, java.util.Set<String>> kindsOf) {
+        this(store, instanceId, lease, kindsOf, null);
+    }
+
+    /**
+     * @param deliveries this instance's outbox, whose delivery routes are handed the deliveries of the events applied here
+     *                   ({@link DeliveryQueue#enqueueEvents(Connection, List, Instant)}); null: they are queued for any claim
+     */
+    public EventInbox(Store store, String instanceId, Duration lease, java.util.function.Function<String, java.util.Set<String>> kindsOf,
+                      DeliveryQueue deliveries) {
         this.store = store;
         this.instanceId = instanceId;
         this.lease = lease;
         this.kindsOf = kindsOf;
+        this.outbox = deliveries;
     }
+
+    private final DeliveryQueue outbox;
 
     /** Stores an event for processing, once per event key. */
     public Receipt receive(String source, Channel channel, String eventKey, String origin, String body) {
@@ -389,7 +401,9 @@ public final class EventInbox {
      * Nothing of the batch is committed when one of them fails.
      */
     public List<Applied> applyAll(List<Mapped> batch) {
+        List<DeliveryQueue.Handed> handed = new ArrayList<>();
         List<Applied> applied = store.tx(c -> {
+            handed.clear();
             // the batch's workers are read (and their stored states locked) once, then the events are
             // decided in order against those states as they change, and the writes go out in JDBC
             // batches: a handful of statements a batch instead of five or six an event
@@ -448,11 +462,18 @@ public final class EventInbox {
                 done.add(new Applied(m, WorkerStates.Outcome.APPLIED.name(), 0));
             }
             WorkerStates.writeAll(c, writes.values(), existed);
-            DeliveryQueue.enqueueEvents(c, deliveries);
+            if (outbox == null) {
+                DeliveryQueue.enqueueEvents(c, deliveries);
+            } else {
+                handed.addAll(outbox.enqueueEvents(c, deliveries, Instant.now()));
+            }
             finishAll(c, finished);
             newWorkers.addAndGet(writes.size() - (int) writes.keySet().stream().filter(existed::contains).count());
             return done;
         });
+        if (outbox != null) {
+            outbox.handOff(handed);
+        }
         analyzeWhenGrown();
         return applied;
     }

@@ -112,6 +112,73 @@ class EventStoreContractTest {
         assertThat(other.receiveAll(List.of(kafka("t/0/4", "{\"n\":4}", null)), false).claimed()).isEmpty();
     }
 
+    @OnEveryDatabase
+    void deliveriesOfEventsAppliedWhileATargetClaimsAreStoredClaimedAndHandedToItsNextClaimWithTheNewestState(Store store) throws Exception {
+        DeliveryQueue outbox = new DeliveryQueue(store, "a", LEASE);
+        EventInbox inbox = new EventInbox(store, "a", LEASE, target -> null, outbox);
+        // before the target's route has claimed, deliveries are queued for any claim
+        applyOne(inbox, "e0", "E0", MONDAY);
+        assertThat(outbox.count("lms", "PENDING")).isEqualTo(1);
+        List<Delivery> first = outbox.claim("lms", 1);
+        assertThat(first).extracting(Delivery::workerId).containsExactly("E0");
+        outbox.deliveredAll(java.util.Map.of(first.get(0).id(), 200));
+
+        // the route claims (1 at a time): up to 10 claims' worth of new deliveries are stored claimed, the rest pending
+        for (int i = 1; i <= 11; i++) {
+            applyOne(inbox, "e" + i, "E" + i, MONDAY);
+        }
+        applyOne(inbox, "e1-newer", "E1", FRIDAY);
+        List<String> rows = new java.util.ArrayList<>();
+        try (var c = store.dataSource().getConnection(); var rs = c.createStatement().executeQuery(
+                "select worker_id, status, claimed_by, attempts from delivery where target = 'lms' and worker_id <> 'E0' order by id")) {
+            while (rs.next()) {
+                rows.add(rs.getString(1) + " " + rs.getString(2) + " " + rs.getString(3) + " " + rs.getInt(4));
+            }
+        }
+        List<String> expected = new java.util.ArrayList<>();
+        for (int i = 1; i <= 10; i++) {
+            expected.add("E" + i + " SENDING a 1");
+        }
+        expected.addAll(List.of("E11 PENDING null 0", "E1 PENDING null 0"));
+        assertThat(rows).containsExactlyElementsOf(expected);
+        assertThat(new DeliveryQueue(store, "b", LEASE).claim("lms", 20)).as("another instance takes only the pending ones")
+                .extracting(Delivery::workerId).containsExactly("E11", "E1");
+        List<Delivery> next = outbox.claim("lms", 2);
+        assertThat(next).extracting(Delivery::workerId).containsExactly("E1", "E2");
+        assertThat(next.get(0).canonical()).as("a state target is sent the worker's newest state").contains("friday");
+        assertThat(next.get(0).attempts()).isZero();
+        outbox.deliveredAll(java.util.Map.of(next.get(0).id(), 200, next.get(1).id(), 200));
+        assertThat(outbox.count("lms", "DELIVERED")).isEqualTo(3);
+        assertThat(outbox.claim("lms", 2)).extracting(Delivery::workerId).containsExactly("E3", "E4");
+
+        // a restart puts what was handed and not sent back in the outbox, for any claim
+        assertThat(outbox.releaseOwnClaims()).isEqualTo(8);
+        assertThat(new DeliveryQueue(store, "b", LEASE).claim("lms", 20)).extracting(Delivery::workerId)
+                .containsExactly("E3", "E4", "E5", "E6", "E7", "E8", "E9", "E10");
+    }
+
+    @OnEveryDatabase
+    void aHandedOffDeliveryNotClaimedWithinHalfItsLeaseIsClaimedFromTheOutboxWhenItsLeaseEnds(Store store) throws Exception {
+        Duration lease = Duration.ofMillis(800);
+        DeliveryQueue outbox = new DeliveryQueue(store, "a", lease);
+        EventInbox inbox = new EventInbox(store, "a", LEASE, target -> null, outbox);
+        assertThat(outbox.claim("lms", 10)).isEmpty();
+        applyOne(inbox, "e1", "E1", MONDAY);
+        assertThat(outbox.count("lms", "SENDING")).isEqualTo(1);
+        Thread.sleep(500);
+        assertThat(outbox.claim("lms", 10)).as("past half its lease it is not handed out, and not claimable before its lease ends").isEmpty();
+        Thread.sleep(400);
+        assertThat(outbox.claim("lms", 10)).extracting(Delivery::workerId, Delivery::attempts).containsExactly(tuple("E1", 1));
+    }
+
+    private static void applyOne(EventInbox inbox, String key, String workerId, Instant effectiveAt) {
+        inbox.receive("hook", EventInbox.Channel.WEBHOOK, "id:" + key, "webhook id:" + key, "{}");
+        List<EventInbox.Event> events = inbox.claim(1);
+        assertThat(inbox.applyAll(List.of(new EventInbox.Accepted(events.get(0), workerId, effectiveAt,
+                state(workerId, effectiveAt.equals(FRIDAY) ? "friday" : "monday"), List.of("lms"), null))))
+                .extracting(EventInbox.Applied::outcome).containsExactly("APPLIED");
+    }
+
     private static EventInbox.Incoming kafka(String key, String body, String reason) {
         String[] at = key.split("/");
         return new EventInbox.Incoming("stream", EventInbox.Channel.KAFKA, key, "kafka topic " + at[0] + " partition " + at[1] + " offset " + at[2],
