@@ -93,13 +93,14 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         Map<String, List<String>> eventTargets = new java.util.concurrent.ConcurrentHashMap<>();
         Map<String, io.learnbridge.worker.ChangeDetector> eventDetectors = new java.util.concurrent.ConcurrentHashMap<>();
         Map<String, java.util.Optional<String>> rescindPointers = new java.util.concurrent.ConcurrentHashMap<>();
-        registry.bind("events", new EventProcessor(inbox, mappings, source -> eventTargets.computeIfAbsent(source, targetsOf), metrics,
+        EventProcessor events = new EventProcessor(inbox, mappings, source -> eventTargets.computeIfAbsent(source, targetsOf), metrics,
                 properties.apply("learnbridge.events.batchSize").map(Integer::parseInt).orElse(100),
                 source -> eventDetectors.computeIfAbsent(source, s -> new DropPolicies(properties).of(s, targetsOf.apply(s)).detector()),
                 source -> rescindPointers.computeIfAbsent(source, s -> properties.apply("learnbridge.sources." + s + ".rescindPointer")
-                        .map(String::strip).filter(p -> !p.isEmpty()))));
+                        .map(String::strip).filter(p -> !p.isEmpty())));
+        registry.bind("events", events);
         registry.bind("kafkaIngest", new KafkaIngest(inbox, metrics,
-                properties.apply("learnbridge.kafka.maxRecordBytes").map(Integer::parseInt).orElse(256 * 1024)));
+                properties.apply("learnbridge.kafka.maxRecordBytes").map(Integer::parseInt).orElse(256 * 1024), events));
         Map<String, WebhookSource> webhookSources = new HashMap<>();
         for (String key : context.getPropertiesComponent().loadProperties(k -> k.startsWith("learnbridge.sources.") && k.endsWith(".webhook.verifier"))
                 .stringPropertyNames()) {

@@ -83,25 +83,34 @@ public final class EventProcessor {
     public void processAll(List<EventInbox.Event> events) {
         List<EventInbox.Mapped> batch = new java.util.ArrayList<>(events.size());
         for (EventInbox.Event event : events) {
-            JsonNode document;
-            try {
-                document = JSON.readTree(event.body());
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                batch.add(new EventInbox.Rejected(event, null, "the stored event is not JSON: " + e.getOriginalMessage()));
-                continue;
-            }
-            Rescind rescind = rescindIn(event, document);
-            if (rescind == null) {
-                batch.add(map(event, document));
-            } else if (rescind.problem() != null) {
-                batch.add(new EventInbox.Rejected(event, null, rescind.problem()));
+            Step step = step(event);
+            if (step.rescinds() == null) {
+                batch.add(step.mapped());
             } else {
                 apply(batch); // the events before it first, in order
                 batch.clear();
-                rescind(event, rescind.key());
+                rescind(event, step.rescinds());
             }
         }
         apply(batch);
+    }
+
+    /** An event mapped (accepted or rejected), or the key of the event it rescinds. */
+    private record Step(EventInbox.Mapped mapped, String rescinds) {
+    }
+
+    private Step step(EventInbox.Event event) {
+        JsonNode document;
+        try {
+            document = JSON.readTree(event.body());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return new Step(new EventInbox.Rejected(event, null, "the stored event is not JSON: " + e.getOriginalMessage()), null);
+        }
+        Rescind rescind = rescindIn(event, document);
+        if (rescind == null) {
+            return new Step(map(event, document), null);
+        }
+        return rescind.problem() != null ? new Step(new EventInbox.Rejected(event, null, rescind.problem()), null) : new Step(null, rescind.key());
     }
 
     /**
@@ -119,6 +128,29 @@ public final class EventProcessor {
         } catch (RuntimeException e) {
             LOG.warn("{} events of source {} (from event {}) could not be processed as they arrived ({}): they are processed again when"
                     + " their claim expires (learnbridge.events.lease)", events.size(), events.get(0).source(), events.get(0).id(), e.getMessage());
+        }
+    }
+
+    /**
+     * The events mapped, in order, to be applied in one transaction ({@link EventInbox#receiveAndApply}); null when one
+     * of them is a rescind, which is applied on its own ({@link #processAll}).
+     */
+    public List<EventInbox.Mapped> mapForBatch(List<EventInbox.Event> events) {
+        List<EventInbox.Mapped> batch = new java.util.ArrayList<>(events.size());
+        for (EventInbox.Event event : events) {
+            Step step = step(event);
+            if (step.rescinds() != null) {
+                return null;
+            }
+            batch.add(step.mapped());
+        }
+        return batch;
+    }
+
+    /** Records the outcomes of events applied (metrics, and a log line for each rejected or superseded one). */
+    public void reportAll(List<EventInbox.Applied> applied) {
+        for (EventInbox.Applied done : applied) {
+            report(done);
         }
     }
 
@@ -170,9 +202,7 @@ public final class EventProcessor {
                 throw first;
             }
         }
-        for (EventInbox.Applied done : applied) {
-            report(done);
-        }
+        reportAll(applied);
     }
 
     private void report(EventInbox.Applied done) {

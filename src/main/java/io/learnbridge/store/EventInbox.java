@@ -89,10 +89,11 @@ public final class EventInbox {
     }
 
     /**
-     * What {@link #receiveAll(List, boolean)} stored: a receipt per event given, and the events this
-     * instance holds claimed to process at once (empty unless asked for and the inbox had no older event waiting).
+     * What {@link #receiveAll(List, boolean)} or {@link #receiveAndApply} stored: a receipt per event given, the events
+     * applied in the same transaction, and the events this instance holds claimed to process at once (empty unless asked
+     * for and the inbox had no older event waiting).
      */
-    public record Received(List<Receipt> receipts, List<Event> claimed) {
+    public record Received(List<Receipt> receipts, List<Applied> applied, List<Event> claimed) {
     }
 
     /**
@@ -103,11 +104,28 @@ public final class EventInbox {
      * ones wait behind them, so events are still processed oldest first.
      */
     public Received receiveAll(List<Incoming> events, boolean claim) {
+        return store(events, claim, null);
+    }
+
+    /**
+     * As {@link #receiveAll(List, boolean)} with a claim, and the claimed events mapped by {@code mapper} and applied in
+     * the same transaction ({@link #applyAll}): one commit stores and applies them. When {@code mapper} answers null (an
+     * event it must apply on its own, such as a rescind), they are stored claimed and returned, as without it. Throws,
+     * storing nothing, when the transaction fails: store them with {@link #receiveAll(List, boolean)} then.
+     */
+    public Received receiveAndApply(List<Incoming> events, java.util.function.Function<List<Event>, List<Mapped>> mapper) {
+        return store(events, true, mapper);
+    }
+
+    private Received store(List<Incoming> events, boolean claim, java.util.function.Function<List<Event>, List<Mapped>> mapper) {
         if (events.isEmpty()) {
-            return new Received(List.of(), List.of());
+            return new Received(List.of(), List.of(), List.of());
         }
+        List<DeliveryQueue.Handed> handed = new ArrayList<>();
+        Received received;
         try {
-            return store.tx(c -> {
+            received = store.tx(c -> {
+                handed.clear();
                 // as stored: the databases keep microseconds, and an event without an effective date takes this one
                 Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
                 boolean claiming = claim && !waiting(c);
@@ -121,10 +139,14 @@ public final class EventInbox {
                         }
                     }
                 }
-                return new Received(receipts, claimed);
+                List<Mapped> mapped = mapper == null || claimed.isEmpty() ? null : mapper.apply(claimed);
+                if (mapped == null) {
+                    return new Received(receipts, List.of(), claimed);
+                }
+                return new Received(receipts, applyIn(c, mapped, handed), List.of());
             });
         } catch (StoreException e) {
-            if (!(e.getCause() instanceof SQLException cause && (Store.isUniqueViolation(cause)
+            if (mapper != null || !(e.getCause() instanceof SQLException cause && (Store.isUniqueViolation(cause)
                     || cause.getNextException() != null && Store.isUniqueViolation(cause.getNextException())))) {
                 throw e;
             }
@@ -133,8 +155,15 @@ public final class EventInbox {
                 receipts.add(insert(event.source(), event.channel(), event.eventKey(), event.origin(), event.body(),
                         event.reason() == null ? "RECEIVED" : "REJECTED", event.field(), event.reason()));
             }
-            return new Received(receipts, List.of());
+            return new Received(receipts, List.of(), List.of());
         }
+        if (!received.applied().isEmpty()) {
+            if (outbox != null) {
+                outbox.handOff(handed);
+            }
+            analyzeWhenGrown();
+        }
+        return received;
     }
 
     /** Whether a stored event is waiting to be processed or is being processed (by any instance): two probes of the index (status, id). */
@@ -404,6 +433,18 @@ public final class EventInbox {
         List<DeliveryQueue.Handed> handed = new ArrayList<>();
         List<Applied> applied = store.tx(c -> {
             handed.clear();
+            return applyIn(c, batch, handed);
+        });
+        if (outbox != null) {
+            outbox.handOff(handed);
+        }
+        analyzeWhenGrown();
+        return applied;
+    }
+
+    /** {@link #applyAll} in a transaction of the caller's; the deliveries stored claimed go to {@code handed}, to hand off after the commit. */
+    private List<Applied> applyIn(Connection c, List<Mapped> batch, List<DeliveryQueue.Handed> handed) throws SQLException {
+        {
             // the batch's workers are read (and their stored states locked) once, then the events are
             // decided in order against those states as they change, and the writes go out in JDBC
             // batches: a handful of statements a batch instead of five or six an event
@@ -470,12 +511,7 @@ public final class EventInbox {
             finishAll(c, finished);
             newWorkers.addAndGet(writes.size() - (int) writes.keySet().stream().filter(existed::contains).count());
             return done;
-        });
-        if (outbox != null) {
-            outbox.handOff(handed);
         }
-        analyzeWhenGrown();
-        return applied;
     }
 
     /** Workers these events created since the statistics of their tables were last refreshed (PostgreSQL). */

@@ -113,6 +113,39 @@ class EventStoreContractTest {
     }
 
     @OnEveryDatabase
+    void aPollIsStoredAndAppliedInOneTransactionWhenNothingWaitsAndNothingOfItIsStoredWhenThatTransactionFails(Store store) {
+        EventInbox inbox = new EventInbox(store, "a", LEASE);
+        java.util.function.Function<List<EventInbox.Event>, List<EventInbox.Mapped>> mapper = events -> events.stream()
+                .map(e -> (EventInbox.Mapped) new EventInbox.Accepted(e, "E" + e.body().replaceAll("\\D", ""), MONDAY,
+                        state("E" + e.body().replaceAll("\\D", ""), "monday"), TARGETS, null))
+                .toList();
+        EventInbox.Received received = inbox.receiveAndApply(List.of(
+                kafka("t/0/0", "{\"n\":1}", null),
+                kafka("t/0/1", "", "value is not valid UTF-8"),
+                kafka("t/1/0", "{\"n\":2}", null)), mapper);
+        assertThat(received.applied()).extracting(EventInbox.Applied::outcome).containsExactly("APPLIED", "APPLIED");
+        assertThat(received.claimed()).as("nothing left to process").isEmpty();
+        assertThat(inbox.count("stream", "APPLIED")).isEqualTo(2);
+        assertThat(inbox.count("stream", "REJECTED")).isEqualTo(1);
+        assertThat(new WorkerStates(store).get("E2")).isPresent();
+        assertThat(new DeliveryQueue(store, "a", LEASE).claim("lms", 10)).extracting(Delivery::workerId).containsExactly("E1", "E2");
+
+        // a mapper that answers null (a rescind among the events): stored claimed, for the caller to process
+        EventInbox.Received rescinds = inbox.receiveAndApply(List.of(kafka("t/0/2", "{\"n\":3}", null)), events -> null);
+        assertThat(rescinds.applied()).isEmpty();
+        assertThat(rescinds.claimed()).extracting(EventInbox.Event::body).containsExactly("{\"n\":3}");
+        inbox.releaseOwnClaims();
+        inbox.applyAll(inbox.claim(10).stream().map(e -> mapper.apply(List.of(e)).get(0)).toList());
+
+        // a transaction that fails stores nothing of the poll, which can then be stored on its own
+        List<EventInbox.Incoming> poll = List.of(kafka("t/0/3", "{\"n\":4}", null));
+        assertThatThrownBy(() -> inbox.receiveAndApply(poll, events -> List.of(new EventInbox.Accepted(events.get(0), "E4", MONDAY,
+                "{ not a canonical record", TARGETS, null)))).isInstanceOf(RuntimeException.class);
+        assertThat(inbox.count("stream", "PROCESSING") + inbox.count("stream", "RECEIVED") + inbox.count("stream", "APPLIED")).isEqualTo(3);
+        assertThat(inbox.receiveAll(poll, true).claimed()).extracting(EventInbox.Event::body).containsExactly("{\"n\":4}");
+    }
+
+    @OnEveryDatabase
     void deliveriesOfEventsAppliedWhileATargetClaimsAreStoredClaimedAndHandedToItsNextClaimWithTheNewestState(Store store) throws Exception {
         DeliveryQueue outbox = new DeliveryQueue(store, "a", LEASE);
         EventInbox inbox = new EventInbox(store, "a", LEASE, target -> null, outbox);

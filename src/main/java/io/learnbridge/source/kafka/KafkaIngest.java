@@ -38,18 +38,27 @@ public final class KafkaIngest {
     private final Metrics metrics;
     private final int maxRecordBytes;
 
+    private final io.learnbridge.source.EventProcessor processor;
+
     public KafkaIngest(EventInbox inbox, Metrics metrics, int maxRecordBytes) {
+        this(inbox, metrics, maxRecordBytes, null);
+    }
+
+    /** @param processor maps and applies a poll's events in the transaction that stores them, when nothing older waits; null: never */
+    public KafkaIngest(EventInbox inbox, Metrics metrics, int maxRecordBytes, io.learnbridge.source.EventProcessor processor) {
         this.inbox = inbox;
         this.metrics = metrics;
         this.maxRecordBytes = maxRecordBytes;
+        this.processor = processor;
     }
 
     /**
      * Stores a polled batch (the route's body: one exchange per record, as the consumer's
      * {@code batching} gives them) in one transaction, each record or its rejection; throws when
      * the store cannot, so nothing of the batch is committed. When no older event is waiting in the
-     * store, the batch's events are stored claimed by this instance and left in variable
-     * {@value #CLAIMED}, for the route to process once the offsets are committed.
+     * store, the batch's events are mapped and applied in that same transaction; when they cannot be
+     * (that transaction failed, or one is a rescind), they are stored claimed by this instance and
+     * left in variable {@value #CLAIMED}, for the route to process once the offsets are committed.
      */
     public void receiveAll(Exchange exchange, @Variable("source") String source) {
         List<Exchange> records = records(exchange);
@@ -57,7 +66,18 @@ public final class KafkaIngest {
         for (Exchange record : records) {
             incoming.add(incoming(record.getIn(), source));
         }
-        EventInbox.Received stored = inbox.receiveAll(incoming, true);
+        EventInbox.Received stored = null;
+        if (processor != null) {
+            try {
+                stored = inbox.receiveAndApply(incoming, processor::mapForBatch);
+            } catch (RuntimeException e) {
+                LOG.warn("A poll of {} records of source {} could not be stored and applied in one transaction ({}): storing it, then"
+                        + " processing its events on their own", records.size(), source, e.getMessage());
+            }
+        }
+        if (stored == null) {
+            stored = inbox.receiveAll(incoming, true);
+        }
         exchange.setVariable(CLAIMED, stored.claimed());
         List<EventInbox.Receipt> receipts = stored.receipts();
         int received = 0;
@@ -75,6 +95,9 @@ public final class KafkaIngest {
         }
         if (received > 0) {
             metrics.record(source, "received", received);
+        }
+        if (!stored.applied().isEmpty()) {
+            processor.reportAll(stored.applied());
         }
     }
 
