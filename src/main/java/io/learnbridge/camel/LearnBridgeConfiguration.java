@@ -43,9 +43,13 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         Mappings mappings = Mappings.load(settings.mappingsLocation());
         MappingCatalog catalog = mappings.get();
         Store store = Store.open(settings.store().url(), settings.store().user(), settings.store().password(), settings.store().poolSize());
+        java.util.concurrent.atomic.AtomicReference<DeliveryQueue> outbox = new java.util.concurrent.atomic.AtomicReference<>();
         context.addService(new ServiceSupport() {
             @Override
             protected void doStop() {
+                if (outbox.get() != null) {
+                    releaseHandedOff(outbox.get());
+                }
                 store.close();
             }
         });
@@ -53,22 +57,7 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         Metrics metrics = new Metrics(context);
         DeliveryQueue deliveryQueue = new DeliveryQueue(store, instanceId, settings.delivery().lease());
         deliveryQueue.releaseOwnClaims();
-        context.addService(new ServiceSupport() {
-            @Override
-            protected void doStop() {
-                // stopped before the store (services stop in the reverse order of their adding)
-                try {
-                    int released = deliveryQueue.releaseHandedOff();
-                    if (released > 0) {
-                        org.slf4j.LoggerFactory.getLogger(LearnBridgeConfiguration.class)
-                                .info("{} deliveries stored claimed for this instance and not sent go back to pending", released);
-                    }
-                } catch (RuntimeException e) {
-                    org.slf4j.LoggerFactory.getLogger(LearnBridgeConfiguration.class)
-                            .warn("Deliveries stored claimed for this instance stay claimed until their lease ends: {}", e.getMessage());
-                }
-            }
-        });
+        outbox.set(deliveryQueue);
         io.learnbridge.store.EnrolmentOutbox enrolmentOutbox = new io.learnbridge.store.EnrolmentOutbox(store, instanceId, settings.delivery().lease());
         enrolmentOutbox.releaseOwnClaims();
         Duration eventLease = Duration.parse(properties.apply("learnbridge.events.lease").orElse("PT1M"));
@@ -171,6 +160,19 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
             return InetAddress.getLocalHost().getHostName();
         } catch (Exception e) {
             return "learnbridge";
+        }
+    }
+
+    /** At shutdown, before the store closes: deliveries stored claimed for this instance's claims and not taken go back to pending. */
+    private static void releaseHandedOff(DeliveryQueue outbox) {
+        org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(LearnBridgeConfiguration.class);
+        try {
+            int released = outbox.releaseHandedOff();
+            if (released > 0) {
+                log.info("{} deliveries stored claimed for this instance and not sent go back to pending", released);
+            }
+        } catch (RuntimeException e) {
+            log.warn("Deliveries stored claimed for this instance stay claimed until their lease ends: {}", e.getMessage());
         }
     }
 }
