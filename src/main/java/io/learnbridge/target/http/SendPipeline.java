@@ -40,12 +40,20 @@ final class SendPipeline {
 
     /**
      * Records a batch handed over (its future completes once every send of it is settled), then waits
-     * until at most {@code depth} batches are in flight. Throws the first failure of a batch waited for.
+     * until at most {@code depth} batches are in flight. Throws the failure of {@code batch} itself when
+     * it is waited for (depth 0); an earlier batch's failure is its own (its sender logged it, and what
+     * it left unsettled stays claimed until its lease ends): thrown here, the caller would take it for a
+     * failure of {@code batch}, whose sends may still be on the wire, and put that batch back in the store.
      */
     synchronized void submitted(CompletableFuture<Void> batch) {
         batches.addLast(batch);
         while (batches.size() > depth) {
-            await(batches.removeFirst());
+            CompletableFuture<Void> oldest = batches.removeFirst();
+            if (oldest == batch) {
+                await(oldest);
+            } else {
+                oldest.handle((ignored, failure) -> null).join();
+            }
         }
     }
 
