@@ -51,8 +51,8 @@ public final class DeliveryQueue {
     private record LastClaim(Instant at, int max, Instant outboxReadAt) {
     }
 
-    /** A target whose route claimed within this long is handed its new event deliveries. */
-    private static final Duration HAND_OFF_WINDOW = Duration.ofSeconds(10);
+    /** A target whose route claimed within this long is handed its new event deliveries (10 s). */
+    private final Duration handOffWindow;
     /** While deliveries are handed off, a claim still reads the outbox this often (what waits there is older). */
     private static final Duration OUTBOX_EVERY = Duration.ofSeconds(1);
     /** Deliveries waiting to be handed to a target's claims, at most, in claims of the size it last took. */
@@ -60,9 +60,15 @@ public final class DeliveryQueue {
 
     /** @param lease longer than the longest retry budget of a delivery */
     public DeliveryQueue(Store store, String instanceId, Duration lease) {
+        this(store, instanceId, lease, Duration.ofSeconds(10));
+    }
+
+    /** @param handOffWindow a target whose route claimed within this long is handed its new event deliveries */
+    DeliveryQueue(Store store, String instanceId, Duration lease, Duration handOffWindow) {
         this.store = store;
         this.instanceId = instanceId;
         this.lease = lease;
+        this.handOffWindow = handOffWindow;
     }
 
     /** At startup: this instance's claims from before a crash or stop go back to pending. */
@@ -227,7 +233,7 @@ public final class DeliveryQueue {
 
     /**
      * As {@link #enqueueEvents(Connection, List)} (static), for this instance: the deliveries for a target whose delivery route
-     * on this instance claimed in the last {@link #HAND_OFF_WINDOW}, as many as {@link #HAND_OFF_CLAIMS} of its claims take
+     * on this instance claimed in the last the hand-off window (10 s), as many as {@link #HAND_OFF_CLAIMS} of its claims take
      * less those waiting already, are stored claimed by this instance (SENDING with the lease, one attempt, as a claim
      * leaves them) under ids from the outbox's sequence. Once the transaction commits, the caller hands them to the
      * target's next claim ({@link #handOff}), which so takes them without writing them again; if it never does (the
@@ -243,7 +249,7 @@ public final class DeliveryQueue {
         for (EventDelivery d : deliveries) {
             int left = room.computeIfAbsent(d.target(), target -> {
                 LastClaim last = lastClaims.get(target);
-                if (last == null || last.at().plus(HAND_OFF_WINDOW).isBefore(now)) {
+                if (last == null || last.at().plus(handOffWindow).isBefore(now)) {
                     return 0;
                 }
                 java.util.Queue<Handed> waiting = handedOff.get(target);
@@ -304,6 +310,22 @@ public final class DeliveryQueue {
         for (Handed h : deliveries) {
             handedOff.computeIfAbsent(h.delivery().target(), t -> new java.util.concurrent.ConcurrentLinkedDeque<>()).addLast(h);
         }
+        // a target whose route stopped claiming (stopped by an operator, its circuit open) does not keep what it was handed
+        Instant now = Instant.now();
+        handedOff.forEach((target, waiting) -> {
+            LastClaim last = lastClaims.get(target);
+            if (!waiting.isEmpty() && (last == null || last.at().plus(handOffWindow).isBefore(now))) {
+                try {
+                    int released = release(target, waiting);
+                    if (released > 0) {
+                        LOG.info("Target {} has not claimed for {}: {} deliveries handed to it go back to pending", target, handOffWindow, released);
+                    }
+                } catch (RuntimeException e) {
+                    LOG.warn("Target {} has not claimed for {}: the deliveries handed to it stay claimed until it claims again or their"
+                            + " lease ends ({})", target, handOffWindow, e.getMessage());
+                }
+            }
+        });
     }
 
     /**
@@ -311,24 +333,36 @@ public final class DeliveryQueue {
      * instance (another may take over before this one, under this id, starts again and releases its claims).
      */
     public int releaseHandedOff() {
-        List<Long> ids = new ArrayList<>();
-        for (java.util.Queue<Handed> waiting : handedOff.values()) {
-            Handed h;
-            while ((h = waiting.poll()) != null) {
-                ids.add(h.delivery().id());
-            }
+        int released = 0;
+        for (var waiting : handedOff.entrySet()) {
+            released += release(waiting.getKey(), waiting.getValue());
         }
-        if (ids.isEmpty()) {
+        return released;
+    }
+
+    /** Puts what waits in a target's hand-off back to pending (back in the hand-off when the store cannot). */
+    private int release(String target, java.util.Queue<Handed> waiting) {
+        List<Handed> taken = new ArrayList<>();
+        Handed h;
+        while ((h = waiting.poll()) != null) {
+            taken.add(h);
+        }
+        if (taken.isEmpty()) {
             return 0;
         }
-        return store.tx(c -> {
-            try (PreparedStatement ps = c.prepareStatement("update delivery set status = 'PENDING', lease_until = null where id " + Sql.inIds(c)
-                    + " and status = 'SENDING' and claimed_by = ?")) {
-                ps.setArray(1, Sql.ids(c, ids));
-                ps.setString(2, instanceId);
-                return ps.executeUpdate();
-            }
-        });
+        try {
+            return store.tx(c -> {
+                try (PreparedStatement ps = c.prepareStatement("update delivery set status = 'PENDING', lease_until = null where id "
+                        + Sql.inIds(c) + " and status = 'SENDING' and claimed_by = ?")) {
+                    ps.setArray(1, Sql.ids(c, taken.stream().map(t -> t.delivery().id()).toList()));
+                    ps.setString(2, instanceId);
+                    return ps.executeUpdate();
+                }
+            });
+        } catch (RuntimeException e) {
+            giveBack(target, taken);
+            throw e;
+        }
     }
 
     /** Puts deliveries taken from the hand-off back in front, in their order (the claim that took them failed). */

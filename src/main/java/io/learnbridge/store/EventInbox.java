@@ -470,10 +470,10 @@ public final class EventInbox {
                     continue;
                 }
                 String kind = "UPDATE";
+                CanonicalRecord incoming = CanonicalRecord.fromJson(a.canonical()); // read once for the decision and the state
                 if (a.detector() != null) {
                     String stored = records.get(a.workerId());
-                    io.learnbridge.worker.Change change = a.detector().detect(stored == null ? null : CanonicalRecord.fromJson(stored),
-                            CanonicalRecord.fromJson(a.canonical()));
+                    io.learnbridge.worker.Change change = a.detector().detect(stored == null ? null : CanonicalRecord.fromJson(stored), incoming);
                     if (change.isNoop()) {
                         finished.add(new Finished(a.event().id(), WorkerStates.Outcome.UNCHANGED.name(), a.workerId(), a.effectiveAt()));
                         done.add(new Applied(m, WorkerStates.Outcome.UNCHANGED.name(), 0));
@@ -489,8 +489,8 @@ public final class EventInbox {
                 }
                 WorkerStates.Write before = writes.get(a.workerId());
                 writes.put(a.workerId(), new WorkerStates.Write(a.workerId(), a.effectiveAt(), a.event().source(),
-                        WorkerStates.statusOf(a.canonical()), a.detector() != null ? kind : exists ? "UPDATE" : "JOIN",
-                        CanonicalRecord.fromJson(a.canonical()).stateHash(), a.canonical(), before != null ? before.homeSource() : a.event().source()));
+                        WorkerStates.statusOf(incoming), a.detector() != null ? kind : exists ? "UPDATE" : "JOIN",
+                        incoming.stateHash(), a.canonical(), before != null ? before.homeSource() : a.event().source()));
                 effective.put(a.workerId(), a.effectiveAt());
                 records.put(a.workerId(), a.canonical());
                 for (String target : a.targets()) {
@@ -568,17 +568,24 @@ public final class EventInbox {
         if (events.isEmpty()) {
             return;
         }
-        // one statement for the batch: the outcomes as arrays, joined to the events by id (PostgreSQL:
-        // update ... from unnest; H2, which has no update ... from: merge ... using unnest)
         boolean postgres = Sql.postgres(c);
-        String arrays = postgres ? "unnest(cast(? as bigint[]), cast(? as varchar[]), cast(? as varchar[]), cast(? as varchar[]))"
-                : "unnest(cast(? as bigint array), cast(? as varchar array), cast(? as varchar array), cast(? as varchar array))";
-        String sql = postgres
-                ? "update inbound_event e set status = v.status, worker_id = v.worker_id, effective_at = cast(v.effective_at as timestamp with time zone),"
-                        + " lease_until = null, processed_at = ? from " + arrays + " v(id, status, worker_id, effective_at) where e.id = v.id"
-                : "merge into inbound_event e using (select lb.id, lb.status, lb.worker_id, lb.effective_at from " + arrays
-                        + " lb(id, status, worker_id, effective_at)) v on e.id = v.id when matched then update set status = v.status,"
-                        + " worker_id = v.worker_id, effective_at = cast(v.effective_at as timestamp with time zone), lease_until = null, processed_at = ?";
+        if (!postgres) {
+            // embedded H2: a JDBC batch of updates by primary key (in a profile of 200k Kafka events, 128 samples where a merge
+            // ... using unnest of the same rows took 194)
+            Instant now = Instant.now();
+            try (PreparedStatement ps = c.prepareStatement(FINISH)) {
+                for (Finished e : events) {
+                    bindFinish(ps, e.eventId(), e.status(), e.workerId(), e.effectiveAt(), now);
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+            return;
+        }
+        // PostgreSQL: one statement for the batch, the outcomes as arrays joined to the events by id
+        String sql = "update inbound_event e set status = v.status, worker_id = v.worker_id, effective_at = cast(v.effective_at as timestamp with time zone),"
+                + " lease_until = null, processed_at = ? from unnest(cast(? as bigint[]), cast(? as varchar[]), cast(? as varchar[]), cast(? as varchar[]))"
+                + " v(id, status, worker_id, effective_at) where e.id = v.id";
         Object[] ids = new Object[events.size()];
         Object[] statuses = new Object[events.size()];
         Object[] workers = new Object[events.size()];
@@ -592,17 +599,11 @@ public final class EventInbox {
             effective[i] = e.effectiveAt() == null ? null : e.effectiveAt().truncatedTo(java.time.temporal.ChronoUnit.MICROS).toString();
         }
         try (PreparedStatement ps = c.prepareStatement(sql)) {
-            int i = 1;
-            if (postgres) {
-                Sql.setTime(ps, i++, Instant.now());
-            }
-            ps.setArray(i++, c.createArrayOf("bigint", ids));
-            ps.setArray(i++, c.createArrayOf("varchar", statuses));
-            ps.setArray(i++, c.createArrayOf("varchar", workers));
-            ps.setArray(i++, c.createArrayOf("varchar", effective));
-            if (!postgres) {
-                Sql.setTime(ps, i, Instant.now());
-            }
+            Sql.setTime(ps, 1, Instant.now());
+            ps.setArray(2, c.createArrayOf("bigint", ids));
+            ps.setArray(3, c.createArrayOf("varchar", statuses));
+            ps.setArray(4, c.createArrayOf("varchar", workers));
+            ps.setArray(5, c.createArrayOf("varchar", effective));
             ps.executeUpdate();
         }
     }
@@ -673,15 +674,22 @@ public final class EventInbox {
     }
 
     static void finish(Connection c, long eventId, String status, String workerId, Instant effectiveAt) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("""
-                update inbound_event set status = ?, worker_id = ?, effective_at = ?, lease_until = null, processed_at = ? where id = ?""")) {
-            ps.setString(1, status);
-            ps.setString(2, workerId);
-            Sql.setTime(ps, 3, effectiveAt);
-            Sql.setTime(ps, 4, Instant.now());
-            ps.setLong(5, eventId);
+        try (PreparedStatement ps = c.prepareStatement(FINISH)) {
+            bindFinish(ps, eventId, status, workerId, effectiveAt, Instant.now());
             ps.executeUpdate();
         }
+    }
+
+    private static final String FINISH =
+            "update inbound_event set status = ?, worker_id = ?, effective_at = ?, lease_until = null, processed_at = ? where id = ?";
+
+    private static void bindFinish(PreparedStatement ps, long eventId, String status, String workerId, Instant effectiveAt, Instant now)
+            throws SQLException {
+        ps.setString(1, status);
+        ps.setString(2, workerId);
+        Sql.setTime(ps, 3, effectiveAt);
+        Sql.setTime(ps, 4, now);
+        ps.setLong(5, eventId);
     }
 
     /** Events of a source by status (RECEIVED, PROCESSING, APPLIED, SUPERSEDED, REJECTED). */

@@ -275,6 +275,12 @@ public final class WorkerStates {
     }
 
     /** The employment status of a canonical record in its JSON form (ACTIVE when it has none). */
+    /** {@link #statusOf(String)} of a record read already. */
+    static String statusOf(io.learnbridge.worker.CanonicalRecord record) {
+        String status = record.get("employmentStatus");
+        return status == null ? "ACTIVE" : status;
+    }
+
     static String statusOf(String canonical) {
         try {
             JsonNode value = JSON.readTree(canonical).get("employmentStatus");

@@ -192,6 +192,22 @@ class EventStoreContractTest {
     }
 
     @OnEveryDatabase
+    void whatWasHandedToATargetThatStoppedClaimingGoesBackToPendingWithTheNextHandOff(Store store) throws Exception {
+        DeliveryQueue outbox = new DeliveryQueue(store, "a", LEASE, Duration.ofMillis(400));
+        EventInbox inbox = new EventInbox(store, "a", LEASE, target -> null, outbox);
+        assertThat(outbox.claim("lms", 5)).isEmpty();
+        applyOne(inbox, "e1", "E1", MONDAY);
+        applyOne(inbox, "e2", "E2", MONDAY);
+        assertThat(outbox.count("lms", "SENDING")).isEqualTo(2);
+        Thread.sleep(500); // the route has not claimed since
+        applyOne(inbox, "e3", "E3", MONDAY);
+        assertThat(outbox.count("lms", "SENDING")).isZero();
+        assertThat(new DeliveryQueue(store, "b", LEASE).claim("lms", 10)).as("any instance may take them now")
+                .extracting(Delivery::workerId).containsExactly("E1", "E2", "E3");
+        assertThat(outbox.claim("lms", 10)).as("nothing is left in the hand-off").isEmpty();
+    }
+
+    @OnEveryDatabase
     void aHandedOffDeliveryNotClaimedWithinHalfItsLeaseIsClaimedFromTheOutboxWhenItsLeaseEnds(Store store) throws Exception {
         Duration lease = Duration.ofMillis(800);
         DeliveryQueue outbox = new DeliveryQueue(store, "a", lease);
