@@ -233,7 +233,7 @@ public final class DeliveryQueue {
 
     /**
      * As {@link #enqueueEvents(Connection, List)} (static), for this instance: the deliveries for a target whose delivery route
-     * on this instance claimed in the last the hand-off window (10 s), as many as {@link #HAND_OFF_CLAIMS} of its claims take
+     * on this instance claimed within the hand-off window (10 s), as many as {@link #HAND_OFF_CLAIMS} of its claims take
      * less those waiting already, are stored claimed by this instance (SENDING with the lease, one attempt, as a claim
      * leaves them) under ids from the outbox's sequence. Once the transaction commits, the caller hands them to the
      * target's next claim ({@link #handOff}), which so takes them without writing them again; if it never does (the

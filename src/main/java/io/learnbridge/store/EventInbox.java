@@ -158,10 +158,7 @@ public final class EventInbox {
             return new Received(receipts, List.of(), List.of());
         }
         if (!received.applied().isEmpty()) {
-            if (outbox != null) {
-                outbox.handOff(handed);
-            }
-            analyzeWhenGrown();
+            applied(handed);
         }
         return received;
     }
@@ -435,83 +432,86 @@ public final class EventInbox {
             handed.clear();
             return applyIn(c, batch, handed);
         });
+        applied(handed);
+        return applied;
+    }
+
+    /** Once a batch's transaction has committed: its deliveries stored claimed go to their routes, and the statistics follow the growth. */
+    private void applied(List<DeliveryQueue.Handed> handed) {
         if (outbox != null) {
             outbox.handOff(handed);
         }
         analyzeWhenGrown();
-        return applied;
     }
 
     /** {@link #applyAll} in a transaction of the caller's; the deliveries stored claimed go to {@code handed}, to hand off after the commit. */
     private List<Applied> applyIn(Connection c, List<Mapped> batch, List<DeliveryQueue.Handed> handed) throws SQLException {
-        {
-            // the batch's workers are read (and their stored states locked) once, then the events are
-            // decided in order against those states as they change, and the writes go out in JDBC
-            // batches: a handful of statements a batch instead of five or six an event
-            java.util.TreeSet<String> workers = new java.util.TreeSet<>();
-            boolean detecting = false;
-            for (Mapped m : batch) {
-                if (m instanceof Accepted a) {
-                    workers.add(a.workerId());
-                    detecting |= a.detector() != null;
-                }
+        // the batch's workers are read (and their stored states locked) once, then the events are
+        // decided in order against those states as they change, and the writes go out in JDBC
+        // batches: a handful of statements a batch instead of five or six an event
+        java.util.TreeSet<String> workers = new java.util.TreeSet<>();
+        boolean detecting = false;
+        for (Mapped m : batch) {
+            if (m instanceof Accepted a) {
+                workers.add(a.workerId());
+                detecting |= a.detector() != null;
             }
-            java.util.Map<String, Instant> effective = lockedStates(c, workers);
-            java.util.Set<String> existed = new java.util.HashSet<>(effective.keySet());
-            java.util.Map<String, String> records = detecting ? WorkerStates.canonicals(c, workers) : new java.util.HashMap<>();
-            java.util.Map<String, WorkerStates.Write> writes = new java.util.LinkedHashMap<>();
-            List<DeliveryQueue.EventDelivery> deliveries = new ArrayList<>();
-            List<Finished> finished = new ArrayList<>();
-            List<Applied> done = new ArrayList<>(batch.size());
-            for (Mapped m : batch) {
-                if (!(m instanceof Accepted a)) {
-                    Rejected r = (Rejected) m;
-                    done.add(new Applied(m, "REJECTED", rejectIn(c, r.event(), null, r.field(), r.reason())));
-                    continue;
-                }
-                String kind = "UPDATE";
-                CanonicalRecord incoming = CanonicalRecord.fromJson(a.canonical()); // read once for the decision and the state
-                if (a.detector() != null) {
-                    String stored = records.get(a.workerId());
-                    io.learnbridge.worker.Change change = a.detector().detect(stored == null ? null : CanonicalRecord.fromJson(stored), incoming);
-                    if (change.isNoop()) {
-                        finished.add(new Finished(a.event().id(), WorkerStates.Outcome.UNCHANGED.name(), a.workerId(), a.effectiveAt()));
-                        done.add(new Applied(m, WorkerStates.Outcome.UNCHANGED.name(), 0));
-                        continue;
-                    }
-                    kind = change.kind().name();
-                }
-                boolean exists = effective.containsKey(a.workerId());
-                if (exists && effective.get(a.workerId()).isAfter(a.effectiveAt())) {
-                    finished.add(new Finished(a.event().id(), WorkerStates.Outcome.SUPERSEDED.name(), a.workerId(), a.effectiveAt()));
-                    done.add(new Applied(m, WorkerStates.Outcome.SUPERSEDED.name(), 0));
-                    continue;
-                }
-                WorkerStates.Write before = writes.get(a.workerId());
-                writes.put(a.workerId(), new WorkerStates.Write(a.workerId(), a.effectiveAt(), a.event().source(),
-                        WorkerStates.statusOf(incoming), a.detector() != null ? kind : exists ? "UPDATE" : "JOIN",
-                        incoming.stateHash(), a.canonical(), before != null ? before.homeSource() : a.event().source()));
-                effective.put(a.workerId(), a.effectiveAt());
-                records.put(a.workerId(), a.canonical());
-                for (String target : a.targets()) {
-                    java.util.Set<String> takes = kindsOf.apply(target);
-                    if (takes == null || takes.contains(kind)) {
-                        deliveries.add(new DeliveryQueue.EventDelivery(a.event().source(), a.event().id(), a.workerId(), target, a.canonical(), kind));
-                    }
-                }
-                finished.add(new Finished(a.event().id(), WorkerStates.Outcome.APPLIED.name(), a.workerId(), a.effectiveAt()));
-                done.add(new Applied(m, WorkerStates.Outcome.APPLIED.name(), 0));
-            }
-            WorkerStates.writeAll(c, writes.values(), existed);
-            if (outbox == null) {
-                DeliveryQueue.enqueueEvents(c, deliveries);
-            } else {
-                handed.addAll(outbox.enqueueEvents(c, deliveries, Instant.now()));
-            }
-            finishAll(c, finished);
-            newWorkers.addAndGet(writes.size() - (int) writes.keySet().stream().filter(existed::contains).count());
-            return done;
         }
+        java.util.Map<String, Instant> effective = lockedStates(c, workers);
+        java.util.Set<String> existed = new java.util.HashSet<>(effective.keySet());
+        java.util.Map<String, String> records = detecting ? WorkerStates.canonicals(c, workers) : new java.util.HashMap<>();
+        java.util.Map<String, WorkerStates.Write> writes = new java.util.LinkedHashMap<>();
+        List<DeliveryQueue.EventDelivery> deliveries = new ArrayList<>();
+        List<Finished> finished = new ArrayList<>();
+        List<Applied> done = new ArrayList<>(batch.size());
+        for (Mapped m : batch) {
+            if (!(m instanceof Accepted a)) {
+                Rejected r = (Rejected) m;
+                done.add(new Applied(m, "REJECTED", rejectIn(c, r.event(), null, r.field(), r.reason())));
+                continue;
+            }
+            String kind = "UPDATE";
+            CanonicalRecord incoming = CanonicalRecord.fromJson(a.canonical()); // read once for the decision and the state
+            if (a.detector() != null) {
+                String stored = records.get(a.workerId());
+                io.learnbridge.worker.Change change = a.detector().detect(stored == null ? null : CanonicalRecord.fromJson(stored), incoming);
+                if (change.isNoop()) {
+                    finished.add(new Finished(a.event().id(), WorkerStates.Outcome.UNCHANGED.name(), a.workerId(), a.effectiveAt()));
+                    done.add(new Applied(m, WorkerStates.Outcome.UNCHANGED.name(), 0));
+                    continue;
+                }
+                kind = change.kind().name();
+            }
+            boolean exists = effective.containsKey(a.workerId());
+            if (exists && effective.get(a.workerId()).isAfter(a.effectiveAt())) {
+                finished.add(new Finished(a.event().id(), WorkerStates.Outcome.SUPERSEDED.name(), a.workerId(), a.effectiveAt()));
+                done.add(new Applied(m, WorkerStates.Outcome.SUPERSEDED.name(), 0));
+                continue;
+            }
+            WorkerStates.Write before = writes.get(a.workerId());
+            writes.put(a.workerId(), new WorkerStates.Write(a.workerId(), a.effectiveAt(), a.event().source(),
+                    WorkerStates.statusOf(incoming), a.detector() != null ? kind : exists ? "UPDATE" : "JOIN",
+                    incoming.stateHash(), a.canonical(), before != null ? before.homeSource() : a.event().source()));
+            effective.put(a.workerId(), a.effectiveAt());
+            records.put(a.workerId(), a.canonical());
+            for (String target : a.targets()) {
+                java.util.Set<String> takes = kindsOf.apply(target);
+                if (takes == null || takes.contains(kind)) {
+                    deliveries.add(new DeliveryQueue.EventDelivery(a.event().source(), a.event().id(), a.workerId(), target, a.canonical(), kind));
+                }
+            }
+            finished.add(new Finished(a.event().id(), WorkerStates.Outcome.APPLIED.name(), a.workerId(), a.effectiveAt()));
+            done.add(new Applied(m, WorkerStates.Outcome.APPLIED.name(), 0));
+        }
+        WorkerStates.writeAll(c, writes.values(), existed);
+        if (outbox == null) {
+            DeliveryQueue.enqueueEvents(c, deliveries);
+        } else {
+            handed.addAll(outbox.enqueueEvents(c, deliveries, Instant.now()));
+        }
+        finishAll(c, finished);
+        newWorkers.addAndGet(writes.size() - (int) writes.keySet().stream().filter(existed::contains).count());
+        return done;
     }
 
     /** Workers these events created since the statistics of their tables were last refreshed (PostgreSQL). */
