@@ -206,6 +206,7 @@ public final class DropIngest {
         if (released > 0) {
             LOG.info("Released {} held changes whose effective time has come", released);
         }
+        metrics.held(ledger.held());
         return released;
     }
 

@@ -73,7 +73,8 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         registry.bind("mappings", mappings);
         registry.bind("learnbridgeMetrics", metrics);
         registry.bind("fieldmap", new FieldMapComponent(mappings));
-        DropLedger ledger = new DropLedger(store, instanceId, settings.drops().claimLease(), kinds, settings.drops().applyPage());
+        DropLedger ledger = new DropLedger(store, instanceId, settings.drops().claimLease(), kinds, settings.drops().applyPage(),
+                settings.drops().maxHold());
         registry.bind("storeMaintenance", new StoreMaintenance(store, settings.store().compactBelowFillRate(), settings.store().compactBudget()));
         registry.bind("drops", new DropIngest(ledger, mappings, properties, metrics, settings.drops().batchSize(), settings.drops().retention()));
         Function<String, List<String>> targetsOf = source -> Settings.targetsOf(properties, source);

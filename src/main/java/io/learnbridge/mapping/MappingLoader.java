@@ -1,16 +1,22 @@
 package io.learnbridge.mapping;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.learnbridge.mapping.transform.Capture;
 import io.learnbridge.mapping.transform.ChangeCase;
 import io.learnbridge.mapping.transform.DateConversion;
 import io.learnbridge.mapping.transform.DefaultValue;
+import io.learnbridge.mapping.transform.Pad;
 import io.learnbridge.mapping.transform.PatternCheck;
 import io.learnbridge.mapping.transform.Required;
+import io.learnbridge.mapping.transform.Split;
+import io.learnbridge.mapping.transform.Strip;
 import io.learnbridge.mapping.transform.Transform;
 import io.learnbridge.mapping.transform.Trim;
 import io.learnbridge.mapping.transform.ValueTable;
 import io.learnbridge.worker.CanonicalField;
 import java.nio.charset.Charset;
+import java.time.Clock;
+import java.time.DateTimeException;
 import java.nio.charset.IllegalCharsetNameException;
 import java.nio.charset.UnsupportedCharsetException;
 import java.util.ArrayList;
@@ -30,17 +36,26 @@ import java.util.regex.PatternSyntaxException;
  */
 public final class MappingLoader {
 
-    static final Set<String> TOP_LEVEL_SOURCE = Set.of("description", "format", "csv", "fields");
-    static final Set<String> TOP_LEVEL_TARGET = Set.of("description", "fields");
-    static final List<String> RULE_KEYS =
-            List.of("description", "from", "combine", "trim", "case", "lookup", "date", "default", "required", "pattern");
+    static final Set<String> TOP_LEVEL_SOURCE = Set.of("description", "format", "csv", "patterns", "fields");
+    static final Set<String> TOP_LEVEL_TARGET = Set.of("description", "patterns", "fields");
+    /** Rule keys in the order their steps run. */
+    static final List<String> RULE_KEYS = List.of("description", "from", "combine", "trim", "capture", "split", "strip", "pad", "case", "lookup",
+            "date", "default", "required", "pattern");
+    static final Set<String> DATE_KEYS = Set.of("from", "to", "pivotYear", "yearsAhead", "notBefore", "notAfter");
     private static final Pattern OUTPUT_NAME = Pattern.compile("[A-Za-z_$@][A-Za-z0-9_$@-]*(\\.[A-Za-z_$@][A-Za-z0-9_$@-]*)*");
 
     private final Map<String, Map<String, Object>> lookupTables;
+    private final Clock clock;
 
     /** @param lookupTables value tables of {@code mappings/lookups/}, by name */
     public MappingLoader(Map<String, Map<String, Object>> lookupTables) {
+        this(lookupTables, Clock.systemDefaultZone());
+    }
+
+    /** @param clock today, for dates' {@code notBefore}/{@code notAfter} and a sliding two-digit-year window */
+    public MappingLoader(Map<String, Map<String, Object>> lookupTables, Clock clock) {
         this.lookupTables = Map.copyOf(lookupTables);
+        this.clock = clock;
     }
 
     public MappingFile load(String name, MappingFile.Kind kind, YamlTree yaml) {
@@ -67,10 +82,11 @@ public final class MappingLoader {
         if (fields == null || !fields.isObject() || fields.isEmpty()) {
             throw new MappingException(file, yaml.lineOf("/fields"), null, "'fields' must map at least one field");
         }
+        Map<String, Pattern> patterns = patterns(yaml);
         List<FieldRule> rules = new ArrayList<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = fields.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
-            rules.add(rule(yaml, kind, format, e.getKey(), e.getValue()));
+            rules.add(rule(yaml, kind, format, patterns, e.getKey(), e.getValue()));
         }
         if (kind == MappingFile.Kind.SOURCE && rules.stream().noneMatch(r -> r.field().equals(CanonicalField.WORKER_ID.fieldName()))) {
             throw new MappingException(file, yaml.lineOf("/fields"), CanonicalField.WORKER_ID.fieldName(),
@@ -123,7 +139,32 @@ public final class MappingLoader {
         return v.charAt(0);
     }
 
-    private FieldRule rule(YamlTree yaml, MappingFile.Kind kind, MappingFile.Format format, String field, JsonNode spec) {
+    /** The top-level {@code patterns:}: named regular expressions that several fields' {@code capture} steps use. */
+    private static Map<String, Pattern> patterns(YamlTree yaml) {
+        JsonNode node = yaml.root().get("patterns");
+        Map<String, Pattern> patterns = new LinkedHashMap<>();
+        if (node == null) {
+            return patterns;
+        }
+        if (!node.isObject()) {
+            throw new MappingException(yaml.file(), yaml.lineOf("/patterns"), null, "patterns must map names to regular expressions");
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            int line = yaml.lineOf(YamlTree.child("/patterns", e.getKey()));
+            if (!e.getValue().isTextual()) {
+                throw new MappingException(yaml.file(), line, null, "pattern '" + e.getKey() + "' must be a regular expression (text)");
+            }
+            try {
+                patterns.put(e.getKey(), Pattern.compile(e.getValue().asText()));
+            } catch (PatternSyntaxException ex) {
+                throw new MappingException(yaml.file(), line, null, "bad pattern '" + e.getKey() + "': " + ex.getDescription());
+            }
+        }
+        return patterns;
+    }
+
+    private FieldRule rule(YamlTree yaml, MappingFile.Kind kind, MappingFile.Format format, Map<String, Pattern> patterns, String field, JsonNode spec) {
         String file = yaml.file();
         String pointer = YamlTree.child("/fields", field);
         int line = yaml.lineOf(pointer);
@@ -171,6 +212,22 @@ public final class MappingLoader {
         if (spec.path("trim").asBoolean(false)) {
             transforms.add(new Trim());
         }
+        if (spec.has("capture")) {
+            transforms.add(capture(yaml, pointer + "/capture", field, spec.get("capture"), patterns));
+        }
+        if (spec.has("split")) {
+            transforms.add(split(yaml, pointer + "/split", field, spec.get("split")));
+        }
+        if (spec.has("strip")) {
+            JsonNode strip = options(yaml, pointer + "/strip", field, spec.get("strip"), Set.of("leading", "trailing"));
+            if (!strip.has("leading") && !strip.has("trailing")) {
+                throw new MappingException(file, yaml.lineOf(pointer + "/strip"), field, "strip needs 'leading' and/or 'trailing' characters");
+            }
+            transforms.add(new Strip(strip.path("leading").asText(""), strip.path("trailing").asText("")));
+        }
+        if (spec.has("pad")) {
+            transforms.add(pad(yaml, pointer + "/pad", field, spec.get("pad")));
+        }
         if (spec.has("case")) {
             String mode = spec.get("case").asText();
             try {
@@ -183,14 +240,7 @@ public final class MappingLoader {
             transforms.add(lookup(yaml, pointer + "/lookup", field, spec.get("lookup")));
         }
         if (spec.has("date")) {
-            JsonNode date = spec.get("date");
-            String from = date.path("from").asText(DateConversion.ISO);
-            String to = date.path("to").asText(DateConversion.ISO);
-            try {
-                transforms.add(new DateConversion(from, to));
-            } catch (IllegalArgumentException e) {
-                throw new MappingException(file, yaml.lineOf(pointer + "/date"), field, "bad date pattern: " + e.getMessage());
-            }
+            transforms.add(date(yaml, pointer + "/date", field, spec.get("date")));
         }
         if (spec.has("default")) {
             transforms.add(new DefaultValue(scalar(spec.get("default"))));
@@ -207,6 +257,136 @@ public final class MappingLoader {
             }
         }
         return new FieldRule(field, line, inputs, separator, transforms);
+    }
+
+    /** An option block: a mapping with only the given keys. */
+    private static JsonNode options(YamlTree yaml, String pointer, String field, JsonNode node, Set<String> keys) {
+        String step = pointer.substring(pointer.lastIndexOf('/') + 1);
+        if (!node.isObject()) {
+            throw new MappingException(yaml.file(), yaml.lineOf(pointer), field, step + " takes options: " + String.join(", ", sorted(keys)));
+        }
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+            String key = it.next();
+            if (!keys.contains(key)) {
+                throw new MappingException(yaml.file(), yaml.lineOf(pointer + "/" + key), field,
+                        "unknown " + step + " option '" + key + "' (known: " + String.join(", ", sorted(keys)) + ")");
+            }
+        }
+        return node;
+    }
+
+    private static Transform capture(YamlTree yaml, String pointer, String field, JsonNode node, Map<String, Pattern> patterns) {
+        JsonNode capture = options(yaml, pointer, field, node, Set.of("pattern", "use", "group", "unmatched"));
+        int line = yaml.lineOf(pointer);
+        if (capture.has("pattern") == capture.has("use")) {
+            throw new MappingException(yaml.file(), line, field, "capture needs exactly one of 'pattern' (a regular expression) or 'use' (a name in patterns:)");
+        }
+        if (!capture.has("group")) {
+            throw new MappingException(yaml.file(), line, field, "capture needs 'group': the named group (?<name>...) this field takes");
+        }
+        String name;
+        Pattern pattern;
+        if (capture.has("use")) {
+            name = capture.get("use").asText();
+            pattern = patterns.get(name);
+            if (pattern == null) {
+                throw new MappingException(yaml.file(), yaml.lineOf(pointer + "/use"), field,
+                        "no pattern '" + name + "' in patterns: (known: " + (patterns.isEmpty() ? "none" : String.join(", ", patterns.keySet())) + ")");
+            }
+        } else {
+            name = capture.get("pattern").asText();
+            try {
+                pattern = Pattern.compile(name);
+            } catch (PatternSyntaxException e) {
+                throw new MappingException(yaml.file(), yaml.lineOf(pointer + "/pattern"), field, "bad capture pattern: " + e.getDescription());
+            }
+        }
+        Capture.Unmatched unmatched;
+        String policy = capture.path("unmatched").asText("reject");
+        try {
+            unmatched = Capture.Unmatched.valueOf(policy.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new MappingException(yaml.file(), yaml.lineOf(pointer + "/unmatched"), field, "unmatched must be reject, keep or empty, found '" + policy + "'");
+        }
+        try {
+            return new Capture(name, pattern, capture.get("group").asText(), unmatched);
+        } catch (IllegalArgumentException e) {
+            throw new MappingException(yaml.file(), yaml.lineOf(pointer + "/group"), field, e.getMessage());
+        }
+    }
+
+    private static Transform split(YamlTree yaml, String pointer, String field, JsonNode node) {
+        JsonNode split = options(yaml, pointer, field, node, Set.of("separator", "index"));
+        if (!split.has("separator") || split.get("separator").asText().isEmpty()) {
+            throw new MappingException(yaml.file(), yaml.lineOf(pointer), field, "split needs a 'separator' (text, not a pattern)");
+        }
+        JsonNode index = split.get("index");
+        if (index == null || !index.canConvertToInt()) {
+            throw new MappingException(yaml.file(), yaml.lineOf(index == null ? pointer : pointer + "/index"), field,
+                    "split needs an 'index': 0 for the first part, 1 for the second, -1 for the last");
+        }
+        return new Split(split.get("separator").asText(), index.intValue());
+    }
+
+    private static Transform pad(YamlTree yaml, String pointer, String field, JsonNode node) {
+        JsonNode pad = options(yaml, pointer, field, node, Set.of("length", "with", "side"));
+        JsonNode length = pad.get("length");
+        if (length == null || !length.canConvertToInt() || length.intValue() < 1) {
+            throw new MappingException(yaml.file(), yaml.lineOf(length == null ? pointer : pointer + "/length"), field, "pad needs a 'length' of at least 1");
+        }
+        String with = pad.path("with").asText("0");
+        if (with.length() != 1) {
+            throw new MappingException(yaml.file(), yaml.lineOf(pointer + "/with"), field, "pad 'with' must be one character, found '" + with + "'");
+        }
+        String side = pad.path("side").asText("left");
+        try {
+            return new Pad(length.intValue(), with.charAt(0), Pad.Side.valueOf(side.toUpperCase(Locale.ROOT)));
+        } catch (IllegalArgumentException e) {
+            throw new MappingException(yaml.file(), yaml.lineOf(pointer + "/side"), field, "pad side must be left or right, found '" + side + "'");
+        }
+    }
+
+    private Transform date(YamlTree yaml, String pointer, String field, JsonNode node) {
+        JsonNode date = options(yaml, pointer, field, node, DATE_KEYS);
+        String file = yaml.file();
+        String from = date.path("from").asText(DateConversion.ISO);
+        String to = date.path("to").asText(DateConversion.ISO);
+        if (date.has("pivotYear") && date.has("yearsAhead")) {
+            throw new MappingException(file, yaml.lineOf(pointer + "/yearsAhead"), field, "use either pivotYear or yearsAhead, not both");
+        }
+        DateConversion.Century century = null;
+        if (date.has("pivotYear")) {
+            JsonNode pivot = date.get("pivotYear");
+            if (!pivot.canConvertToInt() || pivot.intValue() < 1000 || pivot.intValue() > 9900) {
+                throw new MappingException(file, yaml.lineOf(pointer + "/pivotYear"), field, "pivotYear must be a four-digit year, e.g. 1950");
+            }
+            century = new DateConversion.Pivot(pivot.intValue());
+        } else if (date.has("yearsAhead")) {
+            JsonNode ahead = date.get("yearsAhead");
+            if (!ahead.canConvertToInt() || ahead.intValue() < 0 || ahead.intValue() > 99) {
+                throw new MappingException(file, yaml.lineOf(pointer + "/yearsAhead"), field, "yearsAhead must be a number of years from 0 to 99");
+            }
+            century = new DateConversion.Sliding(ahead.intValue());
+        }
+        DateConversion.Bound notBefore = bound(yaml, pointer + "/notBefore", field, date.get("notBefore"));
+        DateConversion.Bound notAfter = bound(yaml, pointer + "/notAfter", field, date.get("notAfter"));
+        try {
+            return new DateConversion(from, to, century, notBefore, notAfter, clock);
+        } catch (IllegalArgumentException e) {
+            throw new MappingException(file, yaml.lineOf(date.has("from") ? pointer + "/from" : pointer), field, "bad date pattern: " + e.getMessage());
+        }
+    }
+
+    private static DateConversion.Bound bound(YamlTree yaml, String pointer, String field, JsonNode node) {
+        if (node == null) {
+            return null;
+        }
+        try {
+            return DateConversion.Bound.parse(node.asText());
+        } catch (DateTimeException e) {
+            throw new MappingException(yaml.file(), yaml.lineOf(pointer), field, pointer.substring(pointer.lastIndexOf('/') + 1)
+                    + " must be a period from today (P1Y, -P100Y, P30D) or a date (1900-01-01), found '" + node.asText() + "'");
+        }
     }
 
     private Transform lookup(YamlTree yaml, String pointer, String field, JsonNode lookup) {

@@ -24,7 +24,7 @@ final class DropsCommand implements Callable<Integer> {
             sb.append(", quarantined ").append(r.quarantined());
         }
         if (r.held() > 0) {
-            sb.append(", held until their date ").append(r.held());
+            sb.append(", held until their date ").append(r.held()).append(" (first released ").append(r.heldUntil()).append(')');
         }
         if (r.discarded() > 0) {
             sb.append(", discarded ").append(r.discarded());

@@ -28,7 +28,8 @@ public record Settings(
      * @param applyPage stored rows of a drop (its changes) applied per transaction
      * @param retention how long a settled drop keeps its rows' source and canonical records
      */
-    public record Drops(int batchSize, Duration claimLease, int applyPage, Duration retention) {
+    /** @param maxHold how far ahead a change may be dated and held for its date ({@code learnbridge.changes.maxHold}); beyond, it is an exception */
+    public record Drops(int batchSize, Duration claimLease, int applyPage, Duration retention, Duration maxHold) {
     }
 
     public record Delivery(int batchSize, Duration retryBudget, Duration maxRetryAfter, Duration lease) {
@@ -43,7 +44,8 @@ public record Settings(
                         r.integer("learnbridge.store.compactBelowFillRate", 1, 100), r.duration("learnbridge.store.compactBudget")),
                 r.text("learnbridge.mappings.location"),
                 new Drops(r.integer("learnbridge.drops.batchSize", 1, 100_000), r.duration("learnbridge.drops.claimLease"),
-                        r.integer("learnbridge.drops.applyPage", 10, 1_000_000), r.duration("learnbridge.drops.retention")),
+                        r.integer("learnbridge.drops.applyPage", 10, 1_000_000), r.duration("learnbridge.drops.retention"),
+                        r.duration("learnbridge.changes.maxHold")),
                 new Delivery(r.integer("learnbridge.delivery.batchSize", 1, 10_000), r.duration("learnbridge.delivery.retryBudget"),
                         r.duration("learnbridge.delivery.maxRetryAfter"), r.duration("learnbridge.delivery.lease")),
                 r.optional("learnbridge.api.token").filter(s -> !s.isBlank()).orElse(null));

@@ -59,6 +59,7 @@ public final class DropLedger {
     private final Duration lease;
     private final java.util.function.Function<String, java.util.Set<String>> kindsOf;
     private final int applyPage;
+    private final Duration maxHold;
     /** The workers seen so far in each drop this instance is staging (see {@link SeenWorkers}). */
     private final Map<Long, SeenWorkers> staging = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -79,11 +80,25 @@ public final class DropLedger {
     /** @param applyPage stored rows of a drop (its changes) applied per transaction ({@code learnbridge.drops.applyPage}) */
     public DropLedger(Store store, String instanceId, Duration lease, java.util.function.Function<String, java.util.Set<String>> kindsOf,
                       int applyPage) {
+        this(store, instanceId, lease, kindsOf, applyPage, MAX_HOLD);
+    }
+
+    /** Default of {@code learnbridge.changes.maxHold}. */
+    public static final Duration MAX_HOLD = Duration.ofDays(90);
+
+    /**
+     * @param maxHold how far ahead of its drop a change may take effect and be held for its date
+     *                ({@code learnbridge.changes.maxHold}); a change dated further ahead is rejected
+     *                into the exception queue instead
+     */
+    public DropLedger(Store store, String instanceId, Duration lease, java.util.function.Function<String, java.util.Set<String>> kindsOf,
+                      int applyPage, Duration maxHold) {
         this.store = store;
         this.instanceId = instanceId;
         this.lease = lease;
         this.kindsOf = kindsOf;
         this.applyPage = applyPage;
+        this.maxHold = maxHold;
     }
 
     public DropClaim claim(String source, String fileName, String checksum, long size) {
@@ -167,6 +182,13 @@ public final class DropLedger {
         return new DropClaim(id, source, fileName, checksum, now, null);
     }
 
+    private String tooFarAhead(DropPlanner.Planned planned, Instant holdLimit) {
+        return planned.change().kind().name() + " dated " + planned.effectiveAt().toString().replace("T00:00:00Z", "")
+                + " would be held beyond learnbridge.changes.maxHold (" + maxHold.toDays() + " days, until "
+                + holdLimit.toString().substring(0, 10) + "): check the date (a two-digit year read in the wrong century?), "
+                + "fix the mapping or the source, and replay this line";
+    }
+
     private static void deleteRows(Connection c, long dropId) throws SQLException {
         for (String sql : List.of(
                 "delete from exception_record where drop_id = ? and kind = 'REJECTED'",
@@ -233,11 +255,22 @@ public final class DropLedger {
                     keep.add(new DropPlanner.Planned(row, "REJECTED", null, row.effectiveAt(), null));
                     rejections.add(ExceptionEntry.rejected("map", claim.source(), claim.dropId(), claim.fileName(), row.line(),
                             row.workerId(), row.field(), row.reason(), row.sourceRecord()));
+                    seen.rejected(row.workerId());
                 }
             }
             int unchanged = 0;
+            Instant holdLimit = now.plus(maxHold);
             for (DropPlanner.Planned planned : DropPlanner.planBatch(c, accepted, detector, now, snapshot)) {
                 StagedRow row = planned.row();
+                if ("PLANNED".equals(planned.status()) && planned.effectiveAt().isAfter(holdLimit)) {
+                    // a date far ahead is nearly always misread (a two-digit year in the wrong century):
+                    // refused where an operator sees it, instead of held in silence until then
+                    keep.add(new DropPlanner.Planned(row, "REJECTED", null, row.effectiveAt(), null));
+                    rejections.add(ExceptionEntry.rejected("plan", claim.source(), claim.dropId(), claim.fileName(), row.line(),
+                            row.workerId(), DropPlanner.datedBy(planned.change()), tooFarAhead(planned, holdLimit), row.sourceRecord()));
+                    seen.rejected(row.workerId());
+                    continue;
+                }
                 boolean counted = planned.unchangedByHash();
                 SeenWorkers.First first = seen.add(row.workerId(), row.line(), SeenWorkers.contentKey(row.contentHash()), !counted);
                 if (first != null) {
@@ -702,6 +735,26 @@ public final class DropLedger {
         // the approval is committed (APPLYING): the plan is applied in pages, resumed if this stops half-way
         int deliveries = applyPages(dropId, approvedSource[0], targets);
         return new Decision(true, "drop " + dropId + " approved: " + deliveries + " deliveries queued", deliveries);
+    }
+
+    /** The changes of one source held for their date: how many, and when the first is released. */
+    public record HeldChanges(String source, int count, Instant firstRelease) {
+    }
+
+    /** What every source has held for its date now. */
+    public List<HeldChanges> held() {
+        return store.tx(c -> {
+            List<HeldChanges> held = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("""
+                    select f.source, count(*), min(h.effective_at) from held_change h join drop_file f on f.id = h.drop_id
+                    group by f.source order by f.source""");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    held.add(new HeldChanges(rs.getString(1), rs.getInt(2), rs.getObject(3, java.time.OffsetDateTime.class).toInstant()));
+                }
+            }
+            return held;
+        });
     }
 
     /**

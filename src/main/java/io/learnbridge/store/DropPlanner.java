@@ -351,7 +351,7 @@ final class DropPlanner {
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     String id = rs.getString(1);
-                    if (!seen.contains(id)) {
+                    if (!seen.listed(id)) {
                         absent.add(id);
                         if (absent.size() == Sql.IN_LIST) {
                             planned = insertLeavers(c, dropId, absent, detector, now, planned);
@@ -484,6 +484,17 @@ final class DropPlanner {
         return new PlanCounts(fullSnapshot, population(c, source), rows, previous, counts[ChangeKind.JOIN.ordinal()],
                 counts[ChangeKind.MOVE.ordinal()], counts[ChangeKind.UPDATE.ordinal()], counts[ChangeKind.LEAVE.ordinal()],
                 counts[ChangeKind.NOOP.ordinal()]);
+    }
+
+    /** The canonical field that dates a change: what {@link #effectiveTime} reads for its kind. */
+    static String datedBy(Change change) {
+        return switch (change.kind()) {
+            case JOIN -> change.after().get(CanonicalField.HIRE_DATE.fieldName()) != null ? CanonicalField.HIRE_DATE.fieldName()
+                    : CanonicalField.EFFECTIVE_AT.fieldName();
+            case LEAVE -> change.after().get(CanonicalField.TERMINATION_DATE.fieldName()) != null ? CanonicalField.TERMINATION_DATE.fieldName()
+                    : CanonicalField.EFFECTIVE_AT.fieldName();
+            default -> CanonicalField.EFFECTIVE_AT.fieldName();
+        };
     }
 
     /**

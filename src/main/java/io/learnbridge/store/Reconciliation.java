@@ -24,12 +24,13 @@ public final class Reconciliation {
 
     /**
      * The report of one drop. {@code quarantined}: rows planned but held back by the safety gate;
-     * {@code held}: changes dated in the future; {@code discarded}: rejected by an operator;
-     * {@code staging}: rows not yet planned (the drop is being staged).
+     * {@code held}: changes dated in the future, the first of them released at {@code heldUntil}
+     * (null when none is held); {@code discarded}: rejected by an operator; {@code staging}: rows
+     * not yet planned (the drop is being staged).
      */
     public record Report(long dropId, String source, String fileName, String checksum, String status, String gateReasons,
-                         int received, int unchanged, int superseded, int rejected, int quarantined, int held, int discarded,
-                         int staging, int inferredLeavers, List<TargetCounts> targets) {
+                         int received, int unchanged, int superseded, int rejected, int quarantined, int held, java.time.Instant heldUntil,
+                         int discarded, int staging, int inferredLeavers, List<TargetCounts> targets) {
 
         /** True when every received row is accounted for at every target. */
         public boolean balanced() {
@@ -123,6 +124,15 @@ public final class Reconciliation {
                 int[] n = e.getValue();
                 targets.add(new TargetCounts(e.getKey(), n[0], n[1], n[2], n[3], n[4], n[5], notTaken(c, dropId, appliedLine, e.getKey())));
             }
+            java.time.Instant heldUntil;
+            try (PreparedStatement ps = c.prepareStatement("select min(effective_at) from held_change where drop_id = ?")) {
+                ps.setLong(1, dropId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    java.time.OffsetDateTime first = rs.getObject(1, java.time.OffsetDateTime.class);
+                    heldUntil = first == null ? null : first.toInstant();
+                }
+            }
             // rows found unchanged by their state hash are counted, not stored
             rows.merge("UNCHANGED", unchangedRows, Integer::sum);
             int received = rows.values().stream().mapToInt(Integer::intValue).sum();
@@ -132,7 +142,7 @@ public final class Reconciliation {
                     rows.getOrDefault("SUPERSEDED", 0),
                     rows.getOrDefault("REJECTED", 0) + rows.getOrDefault("CONFLICT", 0),
                     quarantined ? rows.getOrDefault("PLANNED", 0) : 0,
-                    rows.getOrDefault("PENDING", 0),
+                    rows.getOrDefault("PENDING", 0), heldUntil,
                     rows.getOrDefault("DISCARDED", 0),
                     rows.getOrDefault("ACCEPTED", 0) + (quarantined ? 0 : rows.getOrDefault("PLANNED", 0)),
                     leavers, targets));

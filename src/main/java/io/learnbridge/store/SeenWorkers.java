@@ -25,6 +25,8 @@ final class SeenWorkers {
     private int[] lines = new int[1 << 10];
     private int size;
     private final Set<String> repeated = new LinkedHashSet<>();
+    /** Workers of rejected rows (few): listed by the drop, though none of their rows is staged. */
+    private final Set<String> rejectedWorkers = new java.util.HashSet<>();
     /** Rows of the drop written to the store while it was staged (the rest were only counted). */
     private long written;
     /** A full snapshot's source's stored states, once read (see {@link StoredStates}); null before, or when too many to hold. */
@@ -86,8 +88,24 @@ final class SeenWorkers {
         }
     }
 
+    /**
+     * A row of the worker was rejected (its mapping, or a date too far ahead): for a full snapshot
+     * the worker is not absent, so a bad row never makes a leaver. A null id (unreadable) is ignored:
+     * a drop with such a row plans no absent workers at all.
+     */
+    void rejected(String workerId) {
+        if (workerId != null) {
+            rejectedWorkers.add(workerId);
+        }
+    }
+
     boolean contains(String workerId) {
         return lines[find(hashA(workerId), hashB(workerId))] != 0;
+    }
+
+    /** Whether the drop lists the worker: a row of it was staged, or rejected. */
+    boolean listed(String workerId) {
+        return contains(workerId) || rejectedWorkers.contains(workerId);
     }
 
     /** Workers with more than one row in the drop. */

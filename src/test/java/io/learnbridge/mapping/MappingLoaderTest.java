@@ -90,4 +90,77 @@ class MappingLoaderTest {
         assertThatThrownBy(() -> MappingCatalog.compileStrict(files)).isInstanceOf(MappingException.class)
                 .hasMessageContaining("unknown canonical field");
     }
+
+    @Test
+    void aTwoDigitYearWithoutACenturyIsRefusedNamingFileAndLine() {
+        MappingException e = problem("sources/hr.mapping.yaml", """
+                fields:
+                  workerId: Id
+                  hireDate:
+                    from: Hired
+                    date:
+                      from: M/d/yy
+                """);
+        assertThat(e.describe()).startsWith("mappings/sources/hr.mapping.yaml:6: hireDate: bad date pattern: pattern 'M/d/yy' has a two-digit year")
+                .contains("pivotYear").contains("yearsAhead");
+    }
+
+    @Test
+    void aCenturyForAPatternWithoutTwoDigitYearsOrBothKindsAreRefused() {
+        assertThat(problem("sources/hr.mapping.yaml", """
+                fields:
+                  workerId: Id
+                  hireDate:
+                    from: Hired
+                    date: {from: yyyy-MM-dd, pivotYear: 1950, yearsAhead: 10}
+                """).describe()).contains(":5: hireDate: use either pivotYear or yearsAhead, not both");
+        assertThat(problem("sources/hr.mapping.yaml", """
+                fields:
+                  workerId: Id
+                  hireDate:
+                    from: Hired
+                    date:
+                      notAfter: next year
+                """).describe()).contains(":6: hireDate: notAfter must be a period from today (P1Y, -P100Y, P30D) or a date");
+    }
+
+    @Test
+    void captureNamesAMissingGroupOrPatternAtItsLine() {
+        assertThat(problem("sources/hr.mapping.yaml", """
+                patterns:
+                  name: "(?<family>[^,]+),(?<given>.+)"
+                fields:
+                  workerId: Id
+                  familyName:
+                    from: Name
+                    capture: {use: name, group: surname}
+                """).describe()).contains(":7: familyName: pattern name has no group named 'surname' (its groups: family, given)");
+        assertThat(problem("sources/hr.mapping.yaml", """
+                fields:
+                  workerId: Id
+                  familyName:
+                    from: Name
+                    capture:
+                      use: nmae
+                      group: family
+                """).describe()).contains(":6: familyName: no pattern 'nmae' in patterns: (known: none)");
+        assertThat(problem("sources/hr.mapping.yaml", """
+                patterns:
+                  name: "(?<family>[^,]+"
+                fields:
+                  workerId: Id
+                """).describe()).contains(":2: bad pattern 'name'");
+        assertThat(problem("sources/hr.mapping.yaml", """
+                fields:
+                  workerId:
+                    from: Id
+                    split: {separator: "-"}
+                """).describe()).contains(":4: workerId: split needs an 'index'");
+        assertThat(problem("sources/hr.mapping.yaml", """
+                fields:
+                  workerId:
+                    from: Id
+                    pad: {length: 6, with: "00"}
+                """).describe()).contains(":4: workerId: pad 'with' must be one character");
+    }
 }

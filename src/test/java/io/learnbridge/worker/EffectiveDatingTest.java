@@ -3,6 +3,8 @@ package io.learnbridge.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.learnbridge.store.ExceptionEntry;
+import io.learnbridge.store.ExceptionQueue;
 import io.learnbridge.store.Plans;
 import io.learnbridge.store.Reconciliation;
 import io.learnbridge.testing.HrCsv;
@@ -10,6 +12,7 @@ import io.learnbridge.testing.LmsJournal;
 import io.learnbridge.testing.SnapshotWorld;
 import io.learnbridge.testing.TestFiles;
 import java.nio.file.Files;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.sql.PreparedStatement;
 import java.time.Duration;
@@ -65,6 +68,7 @@ class EffectiveDatingTest {
         Reconciliation.Report day1 = world.drop("day1.csv", String.join("\n", HEADER,
                 row(1, "A", "01/15/2020", ""), row(2, "A", "01/15/2020", ""), row(3, "A", nextWeek, "")) + "\n");
         assertThat(day1.held()).isEqualTo(1);
+        assertThat(day1.heldUntil()).isEqualTo(today.plusDays(7).atStartOfDay(ZoneOffset.UTC).toInstant());
         assertThat(day1.balanced()).isTrue();
         assertThat(world.journal().puts()).extracting(LmsJournal.Put::workerId).containsExactlyInAnyOrder(HrCsv.id(1), HrCsv.id(2));
         Plans.Plan plan1 = new Plans(world.bridge().store()).forDrop(day1.dropId(), 10).orElseThrow();
@@ -101,6 +105,53 @@ class EffectiveDatingTest {
         assertThat(released).filteredOn(p -> p.workerId().equals(HrCsv.id(2))).singleElement()
                 .satisfies(p -> assertThat(p.body()).contains("\"active\":false"));
         assertThat(new Reconciliation(world.bridge().store()).forDrop(day1.dropId()).orElseThrow().held()).isZero();
+    }
+
+    @Test
+    void aChangeDatedBeyondMaxHoldIsAnExceptionAndHeldOnesShowTheirFirstRelease() throws Exception {
+        LocalDate today = LocalDate.now(ZoneOffset.UTC);
+        Reconciliation.Report day1 = world.drop("day1.csv", String.join("\n", HEADER,
+                row(1, "A", today.plusDays(30).format(US), ""),
+                row(2, "A", today.plusDays(200).format(US), ""),
+                row(3, "A", "01/15/2020", "")) + "\n");
+        assertThat(day1.held()).as("the hire 30 days ahead").isEqualTo(1);
+        assertThat(day1.heldUntil()).isEqualTo(today.plusDays(30).atStartOfDay(ZoneOffset.UTC).toInstant());
+        assertThat(day1.rejected()).as("the hire 200 days ahead, beyond the default maxHold of 90 days").isEqualTo(1);
+        assertThat(day1.balanced()).isTrue();
+        List<ExceptionEntry> open = new ExceptionQueue(world.bridge().store()).list(ExceptionQueue.Filter.open());
+        assertThat(open).singleElement().satisfies(e -> {
+            assertThat(e.workerId()).isEqualTo(HrCsv.id(2));
+            assertThat(e.line()).isEqualTo(3);
+            assertThat(e.field()).isEqualTo("hireDate");
+            assertThat(e.reason()).startsWith("JOIN dated " + today.plusDays(200) + " would be held beyond learnbridge.changes.maxHold (90 days");
+            assertThat(e.sourceRecord()).as("kept for replay").contains(HrCsv.id(2));
+        });
+        assertThat(world.journal().puts()).extracting(LmsJournal.Put::workerId).containsExactly(HrCsv.id(3));
+        await("held-change gauges").atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            HttpResponse<String> metrics = world.bridge().get(world.bridge().managementPort(), "/observe/metrics");
+            assertThat(metrics.body()).contains("learnbridge_changes_held{source=\"hris\"} 1.0")
+                    .contains("learnbridge_changes_held_first_release_seconds{source=\"hris\"} "
+                            + (double) today.plusDays(30).atStartOfDay(ZoneOffset.UTC).toEpochSecond());
+        });
+    }
+
+    @Test
+    void aFullSnapshotRowRejectedForItsDateDoesNotMakeItsWorkerALeaver() throws Exception {
+        world.close();
+        world = new SnapshotWorld(home);
+        world.start(world.bridge("full").property("learnbridge.mappings.location", home.resolve("mappings").toString())
+                .property("learnbridge.gate.minPopulation", "1").property("learnbridge.gate.maxChangePercent", "100")
+                .property("learnbridge.gate.maxShrinkPercent", "100"));
+        LocalDate today = LocalDate.now(ZoneOffset.UTC);
+        world.drop("day1.csv", String.join("\n", HEADER, row(1, "A", "01/15/2020", ""), row(2, "A", "01/15/2020", "")) + "\n");
+        int before = world.journal().puts().size();
+        // worker 2's leave is dated 200 days ahead: refused, and worker 2 is listed, so not absent
+        Reconciliation.Report day2 = world.drop("day2.csv", String.join("\n", HEADER, row(1, "A", "01/15/2020", ""),
+                row(2, "T", "01/15/2020", today.plusDays(200).format(US))) + "\n");
+        assertThat(day2.rejected()).isEqualTo(1);
+        assertThat(day2.inferredLeavers()).isZero();
+        assertThat(day2.balanced()).isTrue();
+        assertThat(world.putsAfter(before)).as("no leaver sent for worker 2").isEmpty();
     }
 
     private static String row(int n, String status, String hireDate, String terminationDate) {
