@@ -65,7 +65,8 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         EventInbox inbox = new EventInbox(store, instanceId, eventLease, kinds, deliveryQueue);
         inbox.releaseOwnClaims();
         ExceptionQueue exceptions = new ExceptionQueue(store);
-        Replayer replayer = new Replayer(mappings::reload, exceptions, new Replays(store), source -> Settings.targetsOf(properties, source));
+        Replayer replayer = new Replayer(mappings::reload, exceptions, new Replays(store, settings.drops().maxHold()),
+                source -> Settings.targetsOf(properties, source));
 
         Registry registry = context.getRegistry();
         registry.bind("learnbridgeSettings", settings);

@@ -30,7 +30,7 @@ final class CliStore implements AutoCloseable {
 
     Replayer replayer() {
         return new Replayer(() -> MappingCatalog.compileStrict(MappingFiles.load(settings.mappingsLocation())), exceptions(),
-                new Replays(store), source -> Settings.targetsOf(lookup, source));
+                new Replays(store, settings.drops().maxHold()), source -> Settings.targetsOf(lookup, source));
     }
 
     @Override

@@ -107,8 +107,14 @@ public final class Replayer {
                     : "worker " + record.workerId() + " accepted, but a newer change is stored already: superseded, nothing sent");
         }
         if (entry.kind() == ExceptionEntry.Kind.REJECTED) {
-            replays.acceptRejectedRow(entry, record.workerId(), DropChecksum.sha256(canonical), canonical, targetsOf.apply(entry.source()));
-            return new Outcome(id, true, "worker " + record.workerId() + " accepted and queued for " + targetsOf.apply(entry.source()));
+            Replays.RowReplay row = replays.acceptRejectedRow(entry, record.workerId(), DropChecksum.sha256(canonical), canonical,
+                    targetsOf.apply(entry.source()));
+            if (row.refused() != null) {
+                return new Outcome(id, false, "still refused: " + row.refused());
+            }
+            return new Outcome(id, true, row.heldUntil() != null
+                    ? "worker " + record.workerId() + " accepted and held until " + row.heldUntil() + ", then queued for " + targetsOf.apply(entry.source())
+                    : "worker " + record.workerId() + " accepted and queued for " + targetsOf.apply(entry.source()));
         }
         replays.retryDelivery(entry, canonical);
         return new Outcome(id, true, "worker " + record.workerId() + " queued again for " + entry.target());

@@ -1,6 +1,9 @@
 package io.learnbridge.store;
 
+import io.learnbridge.worker.CanonicalRecord;
+import io.learnbridge.worker.Change;
 import java.sql.PreparedStatement;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
@@ -12,13 +15,67 @@ public final class Replays {
 
     private final Store store;
 
+    private final Duration maxHold;
+
     public Replays(Store store) {
-        this.store = store;
+        this(store, DropLedger.MAX_HOLD);
     }
 
-    /** A rejected drop row is now accepted: stage it as accepted and enqueue it for its targets. */
-    public void acceptRejectedRow(ExceptionEntry entry, String workerId, String contentHash, String canonical, List<String> targets) {
-        store.tx(c -> {
+    /** @param maxHold {@code learnbridge.changes.maxHold}: a replayed row is held for its date only that far ahead, as in a drop */
+    public Replays(Store store, Duration maxHold) {
+        this.store = store;
+        this.maxHold = maxHold;
+    }
+
+    /**
+     * What replaying a rejected drop row did: applied and queued now ({@code heldUntil} null), held
+     * for its date, or refused again because its date is beyond {@code maxHold} ({@code refused}).
+     */
+    public record RowReplay(Instant heldUntil, String refused) {
+    }
+
+    /**
+     * A rejected drop row is now accepted and planned as a drop plans it: a change dated in the
+     * future is held until then (released by route release-held-changes), one dated beyond
+     * {@code maxHold} stays in the exception queue, the rest is applied and enqueued for its targets.
+     */
+    public RowReplay acceptRejectedRow(ExceptionEntry entry, String workerId, String contentHash, String canonical, List<String> targets) {
+        return store.tx(c -> {
+            Instant now = Instant.now();
+            CanonicalRecord after = CanonicalRecord.fromJson(canonical);
+            String stored = WorkerStates.canonicals(c, List.of(workerId)).get(workerId);
+            Change change = DropLedger.Policy.DELTA.detector()
+                    .detect(stored == null ? null : CanonicalRecord.fromJson(stored), after);
+            Instant dated = change.isNoop() ? now : DropPlanner.effectiveTime(change, WorkerStates.effectiveAtOf(canonical), now);
+            if (dated.isAfter(now.plus(maxHold))) {
+                String reason = change.kind() + " dated " + dated.toString().replace("T00:00:00Z", "") + " would be held beyond "
+                        + "learnbridge.changes.maxHold (" + maxHold.toDays() + " days): check the date, fix the mapping or the source, and replay again";
+                ExceptionQueue.stillFailing(c, entry.id(), DropPlanner.datedBy(change), reason);
+                return new RowReplay(null, reason);
+            }
+            if (dated.isAfter(now)) {
+                try (PreparedStatement ps = c.prepareStatement("""
+                        update drop_row set status = 'PENDING', worker_id = ?, content_hash = ?, change_reason = 'replayed', effective_at = ?,
+                            change_kind = ?, employment_status = ? where drop_id = ? and line = ?""")) {
+                    ps.setString(1, workerId);
+                    ps.setString(2, contentHash);
+                    Sql.setTime(ps, 3, dated);
+                    ps.setString(4, change.kind().name());
+                    ps.setString(5, WorkerStates.statusOf(after));
+                    ps.setLong(6, entry.dropId());
+                    ps.setInt(7, entry.line());
+                    ps.executeUpdate();
+                }
+                DropPlanner.putCanonical(c, entry.dropId(), entry.line(), canonical);
+                try (PreparedStatement ps = c.prepareStatement("insert into held_change (drop_id, line, effective_at) values (?, ?, ?)")) {
+                    ps.setLong(1, entry.dropId());
+                    ps.setInt(2, entry.line());
+                    Sql.setTime(ps, 3, dated);
+                    ps.executeUpdate();
+                }
+                ExceptionQueue.markReplayed(c, entry.id());
+                return new RowReplay(dated, null);
+            }
             try (PreparedStatement ps = c.prepareStatement(
                     "update drop_row set status = 'APPLIED', worker_id = ?, content_hash = ?, change_reason = 'replayed' where drop_id = ? and line = ?")) {
                 ps.setString(1, workerId);
@@ -41,14 +98,14 @@ public final class Replays {
                 DeliveryQueue.enqueueApplied(c, entry.source(), entry.dropId(), target, entry.line());
             }
             ExceptionQueue.markReplayed(c, entry.id());
-            return null;
+            return new RowReplay(null, null);
         });
     }
 
     /** A rejected webhook or Kafka event is now accepted: apply it and queue it for its targets. */
     public WorkerStates.Outcome acceptRejectedEvent(ExceptionEntry entry, String workerId, String canonical, List<String> targets) {
         return store.tx(c -> {
-            java.time.Instant effectiveAt = WorkerStates.effectiveAtOf(canonical);
+            Instant effectiveAt = WorkerStates.effectiveAtOf(canonical);
             WorkerStates.Outcome outcome = WorkerStates.apply(c, workerId, effectiveAt, canonical, entry.source());
             if (outcome == WorkerStates.Outcome.APPLIED) {
                 for (String target : targets) {

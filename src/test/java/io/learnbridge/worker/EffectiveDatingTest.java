@@ -5,8 +5,12 @@ import static org.awaitility.Awaitility.await;
 
 import io.learnbridge.store.ExceptionEntry;
 import io.learnbridge.store.ExceptionQueue;
+import io.learnbridge.mapping.MappingCatalog;
+import io.learnbridge.mapping.MappingFiles;
+import io.learnbridge.ops.Replayer;
 import io.learnbridge.store.Plans;
 import io.learnbridge.store.Reconciliation;
+import io.learnbridge.store.Replays;
 import io.learnbridge.testing.HrCsv;
 import io.learnbridge.testing.LmsJournal;
 import io.learnbridge.testing.SnapshotWorld;
@@ -127,9 +131,29 @@ class EffectiveDatingTest {
             assertThat(e.sourceRecord()).as("kept for replay").contains(HrCsv.id(2));
         });
         assertThat(world.journal().puts()).extracting(LmsJournal.Put::workerId).containsExactly(HrCsv.id(3));
+        long exception = open.get(0).id();
+        Replayer replayer = new Replayer(() -> MappingCatalog.compileStrict(MappingFiles.load(home.resolve("mappings").toString())),
+                new ExceptionQueue(world.bridge().store()), new Replays(world.bridge().store()), source -> List.of("lms"));
+        // replayed unchanged, the row is refused again for the same reason, and nothing is sent
+        assertThat(replayer.replay(exception)).satisfies(o -> {
+            assertThat(o.replayed()).isFalse();
+            assertThat(o.message()).startsWith("still refused: JOIN dated " + today.plusDays(200) + " would be held beyond");
+        });
+        // with a longer maxHold a replay holds the row for its date, as a drop would, instead of sending it now
+        Replayer patient = new Replayer(() -> MappingCatalog.compileStrict(MappingFiles.load(home.resolve("mappings").toString())),
+                new ExceptionQueue(world.bridge().store()), new Replays(world.bridge().store(), Duration.ofDays(365)), source -> List.of("lms"));
+        assertThat(patient.replay(exception)).satisfies(o -> {
+            assertThat(o.replayed()).isTrue();
+            assertThat(o.message()).startsWith("worker " + HrCsv.id(2) + " accepted and held until " + today.plusDays(200) + "T00:00:00Z");
+        });
+        Reconciliation.Report replayed = new Reconciliation(world.bridge().store()).forDrop(day1.dropId()).orElseThrow();
+        assertThat(replayed.held()).isEqualTo(2);
+        assertThat(replayed.rejected()).isZero();
+        assertThat(replayed.balanced()).isTrue();
+        assertThat(world.journal().puts()).extracting(LmsJournal.Put::workerId).containsExactly(HrCsv.id(3));
         await("held-change gauges").atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
             HttpResponse<String> metrics = world.bridge().get(world.bridge().managementPort(), "/observe/metrics");
-            assertThat(metrics.body()).contains("learnbridge_changes_held{source=\"hris\"} 1.0")
+            assertThat(metrics.body()).contains("learnbridge_changes_held{source=\"hris\"} 2.0")
                     .contains("learnbridge_changes_held_first_release_seconds{source=\"hris\"} "
                             + (double) today.plusDays(30).atStartOfDay(ZoneOffset.UTC).toEpochSecond());
         });
