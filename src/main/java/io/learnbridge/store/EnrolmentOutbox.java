@@ -168,9 +168,12 @@ public final class EnrolmentOutbox {
                 ps.setLong(2, change.id());
                 ps.executeUpdate();
             }
+            // an adapter may have named the change already (Moodle's does): never "ENROL X: ENROL X: ..."
+            String named = change.action() + " " + change.curriculum() + ": ";
+            String reason = context.reason() != null && context.reason().startsWith(named) ? context.reason() : named + context.reason();
             ExceptionEntry entry = new ExceptionEntry(null, ExceptionEntry.Kind.FAILED, ExceptionEntry.Status.OPEN, STAGE,
                     Enrolments.SOURCE, null, null, null, change.workerId(), context.field(), change.target(), change.id(),
-                    change.action() + " " + change.curriculum() + ": " + context.reason(), context.errorClass(),
+                    reason, context.errorClass(),
                     context.attempts() != null ? context.attempts() : change.attempts(), context.httpStatus(), context.responseExcerpt(),
                     null, null, null, 0, null, origin(change));
             return ExceptionQueue.add(c, entry);

@@ -173,6 +173,17 @@ class EnrolmentStoreContractTest {
     }
 
     @OnEveryDatabase
+    void aReasonThatNamesItsChangeAlreadyIsNotPrefixedTwice(Store store) {
+        joinedThenMoved(store);
+        EnrolmentOutbox outbox = new EnrolmentOutbox(store, "a", LONG_LEASE);
+        EnrolmentOutbox.Change enrol = outbox.claim("moodle", 1).get(0);
+        String moodles = "ENROL INDUCT-LDN: enrol_manual_enrol_users: Moodle refused (wsnoinstance): no manual enrolment instance";
+        long exceptionId = outbox.failed(enrol, new ExceptionEntry(null, ExceptionEntry.Kind.FAILED, ExceptionEntry.Status.OPEN, "enrol", null,
+                null, null, null, null, null, null, null, moodles, "MoodleException", null, 200, null, null, null, null, 0, null, null));
+        assertThat(new ExceptionQueue(store).get(exceptionId).orElseThrow().reason()).isEqualTo(moodles);
+    }
+
+    @OnEveryDatabase
     void aFailedChangeGoesToTheExceptionQueueWithWorkerTargetAndCurriculumAndReplayQueuesItAgain(Store store) {
         joinedThenMoved(store);
         EnrolmentOutbox outbox = new EnrolmentOutbox(store, "a", LONG_LEASE);
