@@ -86,6 +86,20 @@ public abstract class TargetAdapterSupport<T extends TargetAdapterSupport.Config
         targets.clear();
     }
 
+    /**
+     * Whether the target may be claimed for now (default: always). An adapter that checks its
+     * target first (Moodle's preflight) answers false while the check fails: nothing is claimed,
+     * everything waits in the store.
+     */
+    protected boolean ready(String target) {
+        return true;
+    }
+
+    @Override
+    public TargetBatch claim(String target) {
+        return ready(target) ? TargetAdapter.super.claim(target) : new TargetBatch(List.of(), List.of(), false);
+    }
+
     @Override
     public int claimSize(String target) {
         return target(target).batchSize();

@@ -19,7 +19,9 @@ import java.util.concurrent.ConcurrentHashMap;
 final class MoodleCohorts {
 
     static final String PREFIX = "org-";
-    private static final int SEARCH_LIMIT = 200;
+    private static final int SEARCH_PAGE = 200;
+    /** 20,000 cohorts matching a unit's idnumber: beyond, a site is not one to search this way. */
+    private static final int MAX_PAGES = 100;
 
     private final MoodleClient client;
     private final Map<String, Long> ids = new ConcurrentHashMap<>();
@@ -106,23 +108,33 @@ final class MoodleCohorts {
         return id;
     }
 
+    /**
+     * The cohort with exactly this idnumber. Moodle's search matches name, idnumber and description
+     * with LIKE and sorts by name; its {@code limitfrom} is a page number (not an offset), so the
+     * search is read page by page until the cohort is found or a page is short: many cohorts with
+     * similar names never hide the one wanted.
+     */
     private Optional<Long> find(String idnumber) {
-        Result result = expect(client.call("core_cohort_search_cohorts", new MoodleClient.Params()
-                .put("query", idnumber)
-                .put("context[contextlevel]", "system")
-                .put("context[instanceid]", 0)
-                .put("includes", "all")
-                .put("limitfrom", 0)
-                .put("limitnum", SEARCH_LIMIT)));
-        // the search matches name, idnumber and description with LIKE: keep the exact idnumber only
-        for (JsonNode cohort : result.value().path("cohorts")) {
-            if (idnumber.equals(cohort.path("idnumber").asText())) {
-                long id = cohort.path("id").asLong();
-                ids.put(idnumber, id);
-                return Optional.of(id);
+        for (int page = 0; ; page++) {
+            Result result = expect(client.call("core_cohort_search_cohorts", new MoodleClient.Params()
+                    .put("query", idnumber)
+                    .put("context[contextlevel]", "system")
+                    .put("context[instanceid]", 0)
+                    .put("includes", "all")
+                    .put("limitfrom", page)
+                    .put("limitnum", SEARCH_PAGE)));
+            JsonNode found = result.value().path("cohorts");
+            for (JsonNode cohort : found) {
+                if (idnumber.equals(cohort.path("idnumber").asText())) {
+                    long id = cohort.path("id").asLong();
+                    ids.put(idnumber, id);
+                    return Optional.of(id);
+                }
+            }
+            if (found.size() < SEARCH_PAGE || page >= MAX_PAGES) {
+                return Optional.empty();
             }
         }
-        return Optional.empty();
     }
 
     private long create(String unit) {
@@ -133,8 +145,9 @@ final class MoodleCohorts {
                 .put("cohorts[0][name]", unit)
                 .put("cohorts[0][idnumber]", idnumber)
                 .put("cohorts[0][description]", "Workers of org unit " + unit + ", kept in step with HR by LearnBridge"));
-        if (answer instanceof Failure failure && failure.severity() == Severity.RECORD && failure.reason().contains("already exists")) {
-            // created meanwhile (another instance, or a cohort the search did not show): use it
+        if (answer instanceof Failure failure && failure.severity() == Severity.RECORD) {
+            // created meanwhile (another instance), or another refusal: with debugging off Moodle says only
+            // "Invalid parameter value detected" either way, so look again before giving up
             return find(idnumber).orElseThrow(() -> new Refused(failure));
         }
         JsonNode created = expect(answer).value();

@@ -38,6 +38,18 @@ public final class MoodleDeliveries extends io.learnbridge.target.TargetAdapterS
 
     private static final Logger LOG = LoggerFactory.getLogger(MoodleDeliveries.class);
     private static final Pattern AUTH_PLUGIN = Pattern.compile("[a-z0-9_]+");
+    /** How long a target whose preflight found something missing waits before it is checked again. */
+    static final Duration PREFLIGHT_AGAIN = Duration.ofMinutes(1);
+
+    /** A target's preflight found the token lacking: its deliveries wait (pending) until it is checked again. */
+    static final class PreflightRefused extends RuntimeException {
+        PreflightRefused(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /** Targets whose preflight failed, and when to check them again. */
+    private final Map<String, java.time.Instant> refused = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** One target's settings ({@code learnbridge.targets.<t>.*}) and its connection. */
     record Target(String name, MoodleClient client, MoodleUserSync sync, MoodleEnrolments enrolments, int batchSize,
@@ -53,6 +65,41 @@ public final class MoodleDeliveries extends io.learnbridge.target.TargetAdapterS
     public MoodleDeliveries(DeliveryQueue queue, io.learnbridge.store.EnrolmentOutbox enrolments, Mappings mappings, Metrics metrics,
                             Function<String, Optional<String>> properties, Duration initialBackoff, Duration maxBackoff) {
         super(queue, enrolments, mappings, metrics, properties, initialBackoff, maxBackoff, true);
+    }
+
+    /**
+     * Claims nothing for a target whose preflight ({@link MoodlePreflight}, run when the target is
+     * first configured) found a function or capability missing: its deliveries and enrolments wait
+     * in the store, the log says what is missing once a minute, and the check runs again then, so
+     * a fixed token needs no restart.
+     */
+    @Override
+    protected boolean ready(String target) {
+        java.time.Instant again = refused.get(target);
+        if (again != null && java.time.Instant.now().isBefore(again)) {
+            return false;
+        }
+        try {
+            target(target);
+        } catch (PreflightRefused e) {
+            Duration wait = settings.duration("learnbridge.targets." + target + ".preflightAgain", PREFLIGHT_AGAIN.toString());
+            refused.put(target, java.time.Instant.now().plus(wait));
+            LOG.error("{}; its deliveries wait in the store, checked again in {} s", e.getMessage(), wait.toSeconds());
+            return false;
+        }
+        refused.remove(target);
+        return true;
+    }
+
+    /** Runs the preflight of a target now (command {@code validate --targets}). */
+    public MoodlePreflight.Report preflight(String target) {
+        String prefix = "learnbridge.targets." + target + ".";
+        MoodleClient.Config config = new MoodleClient.Config(site(prefix), token(prefix), Duration.ofSeconds(30));
+        try (MoodleClient client = new MoodleClient(config)) {
+            return MoodlePreflight.check(client, config.site().toString(), enrolments != null);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /**
@@ -178,18 +225,8 @@ public final class MoodleDeliveries extends io.learnbridge.target.TargetAdapterS
     @Override
     protected Target configure(String name) {
         String prefix = "learnbridge.targets." + name + ".";
-        String url = settings.required(prefix + "url");
-        URI site;
-        try {
-            site = URI.create(url);
-            if (site.getScheme() == null || !site.getScheme().startsWith("http") || site.getHost() == null) {
-                throw new IllegalArgumentException("not an http(s) URL");
-            }
-        } catch (IllegalArgumentException e) {
-            throw new SettingsException(prefix + "url", "must be the Moodle site's URL, such as https://moodle.example.com: " + e.getMessage());
-        }
-        String token = settings.text(prefix + "token").orElseThrow(() -> new SettingsException(prefix + "token",
-                "missing: the Moodle web-service token (wstoken), from the environment"));
+        URI site = site(prefix);
+        String token = token(prefix);
         String auth = settings.text(prefix + "auth").orElse("manual");
         if (!AUTH_PLUGIN.matcher(auth).matches()) {
             throw new SettingsException(prefix + "auth", "must name a Moodle authentication plugin such as manual or oauth2, found '" + auth + "'");
@@ -198,7 +235,47 @@ public final class MoodleDeliveries extends io.learnbridge.target.TargetAdapterS
         Duration retryBudget = settings.duration("learnbridge.delivery.retryBudget", "PT10M");
         MoodleClient client = new MoodleClient(new MoodleClient.Config(site, token, Duration.ofSeconds(30)), settings.rateLimit(name), breaker(name));
         int roleId = settings.integer(prefix + "enrolRoleId", MoodleEnrolments.DEFAULT_ROLE_ID, 1, Integer.MAX_VALUE);
-        return new Target(name, client, new MoodleUserSync(client, auth), new MoodleEnrolments(client, roleId), batchSize, retryBudget);
+        if (!settings.text(prefix + "preflight").map(v -> v.strip().equalsIgnoreCase("false")).orElse(false)) {
+            MoodlePreflight.Report report = MoodlePreflight.check(client, site.toString(), enrolments != null);
+            if (report.unchecked() != null) {
+                LOG.warn("Target {}: {}", name, report.describe());
+            } else if (!report.passed()) {
+                try {
+                    client.close();
+                } catch (java.io.IOException e) {
+                    LOG.debug("closing the client of target {}", name, e);
+                }
+                throw new PreflightRefused("Target " + name + " refused by its preflight: " + report.describe());
+            } else {
+                LOG.info("Target {}: {}", name, report.describe());
+            }
+        }
+        String leaverCohort = settings.text(prefix + "leaverCohort").map(String::strip).orElse("remove");
+        if (!leaverCohort.equals("remove") && !leaverCohort.equals("keep")) {
+            throw new SettingsException(prefix + "leaverCohort", "must be remove (a suspended leaver leaves their org-unit cohort) or keep, found '"
+                    + leaverCohort + "'");
+        }
+        boolean duplicateEmails = settings.text(prefix + "duplicateEmails").map(v -> v.strip().equalsIgnoreCase("true")).orElse(false);
+        MoodleUserSync.Options options = new MoodleUserSync.Options(leaverCohort.equals("remove"), duplicateEmails);
+        return new Target(name, client, new MoodleUserSync(client, auth, options), new MoodleEnrolments(client, roleId), batchSize, retryBudget);
+    }
+
+    private URI site(String prefix) {
+        String url = settings.required(prefix + "url");
+        try {
+            URI site = URI.create(url);
+            if (site.getScheme() == null || !site.getScheme().startsWith("http") || site.getHost() == null) {
+                throw new IllegalArgumentException("not an http(s) URL");
+            }
+            return site;
+        } catch (IllegalArgumentException e) {
+            throw new SettingsException(prefix + "url", "must be the Moodle site's URL, such as https://moodle.example.com: " + e.getMessage());
+        }
+    }
+
+    private String token(String prefix) {
+        return settings.text(prefix + "token").orElseThrow(() -> new SettingsException(prefix + "token",
+                "missing: the Moodle web-service token (wstoken), from the environment"));
     }
 
 }

@@ -78,14 +78,29 @@ final class MoodleUserSync {
     private static final Set<String> NEVER_BLANK = Set.of("username", "firstname", "lastname", "email", "lang", "calendartype",
             "theme", "timezone", "mailformat", "maildisplay");
 
+    /**
+     * How the site is run: {@code leaverCohort} says whether a suspended leaver is taken out of
+     * their org-unit cohort (default: yes); {@code duplicateEmails} whether the site allows several
+     * accounts with one email ({@code allowaccountssameemail}; Moodle's default: no).
+     */
+    record Options(boolean leaverCohort, boolean duplicateEmails) {
+        static final Options DEFAULT = new Options(true, false);
+    }
+
     private final MoodleClient client;
     private final MoodleCohorts cohorts;
     private final String auth;
+    private final Options options;
 
     MoodleUserSync(MoodleClient client, String auth) {
+        this(client, auth, Options.DEFAULT);
+    }
+
+    MoodleUserSync(MoodleClient client, String auth, Options options) {
         this.client = client;
         this.cohorts = new MoodleCohorts(client);
         this.auth = auth;
+        this.options = options;
     }
 
     /** Brings the workers in step; returns an outcome per change key. */
@@ -140,12 +155,14 @@ final class MoodleUserSync {
                     creates.add(change);
                 }
             }
-            create(creates);
+            create(checked(creates));
             List<Existing> ready = new ArrayList<>();
             for (Existing user : existing) {
                 Change change = user.change();
+                // a suspended leaver leaves their org-unit cohort (unless kept by setting); a rehire joins it again
+                String unit = options.leaverCohort() && Integer.valueOf(1).equals(change.suspended()) ? "" : change.department();
                 Optional<Failure> failure = !change.keepsCohorts() ? Optional.empty()
-                        : cohorts.sync(user.id(), user.department(), change.department(), change.kind() == ChangeKind.JOIN);
+                        : cohorts.sync(user.id(), user.department(), unit, change.kind() == ChangeKind.JOIN);
                 if (failure.isPresent()) {
                     fail(user.change(), failure.get());
                 } else {
@@ -153,6 +170,103 @@ final class MoodleUserSync {
                 }
             }
             update(ready);
+        }
+
+        /**
+         * The creates Moodle will take, checked here because with debugging off Moodle hides why it
+         * refuses one ("Invalid parameter value detected"): each username normalised to Moodle's rule
+         * and, when another account holds it (an earlier worker keeps the username made from an email
+         * they no longer have), given the worker's suffix; an email another account has (refused
+         * unless the site allows it) or that is not an address, and a username left empty, fail their
+         * worker naming the cause.
+         */
+        private List<Change> checked(List<Change> creates) {
+            List<Change> ok = new ArrayList<>();
+            Map<String, Change> byUsername = new LinkedHashMap<>();
+            Map<String, Change> byEmail = new LinkedHashMap<>();
+            for (Change change : creates) {
+                String username = MoodleUsernames.normalise(text(change.fields(), "username"));
+                String email = text(change.fields(), "email");
+                if (username.isEmpty()) {
+                    fail(change, new Failure(Severity.RECORD, "nousername", "the target mapping's username '" + text(change.fields(), "username")
+                            + "' is empty under Moodle's username rule (lower-case a-z, 0-9, - . _ @)", null, null));
+                } else if (!MoodleUsernames.plausibleEmail(email)) {
+                    fail(change, new Failure(Severity.RECORD, "bademail", "the email (" + email.length() + " characters) is not an address "
+                            + "Moodle accepts", null, null));
+                } else if (!options.duplicateEmails() && byEmail.putIfAbsent(email.toLowerCase(java.util.Locale.ROOT), change) != null) {
+                    fail(change, new Failure(Severity.RECORD, "duplicateemail", "another worker of this batch ("
+                            + byEmail.get(email.toLowerCase(java.util.Locale.ROOT)).idnumber() + ") has the same email; Moodle refuses "
+                            + "duplicate emails", null, null));
+                } else {
+                    if (byUsername.containsKey(username)) {
+                        username = MoodleUsernames.withSuffix(username, change.idnumber());
+                    }
+                    byUsername.put(username, change);
+                    change.fields().put("username", username);
+                    ok.add(change);
+                }
+            }
+            if (ok.isEmpty()) {
+                return ok;
+            }
+            Map<String, JsonNode> taken = usersBy("username", byUsername.keySet(), ok);
+            List<Change> suffixed = new ArrayList<>();
+            for (Change change : ok) {
+                String username = text(change.fields(), "username");
+                if (taken.containsKey(username) && !outcomes.containsKey(change.key())) {
+                    change.fields().put("username", MoodleUsernames.withSuffix(username, change.idnumber()));
+                    suffixed.add(change);
+                }
+            }
+            if (!suffixed.isEmpty()) {
+                Map<String, JsonNode> alsoTaken = usersBy("username", suffixed.stream().map(c -> text(c.fields(), "username")).toList(), suffixed);
+                for (Change change : suffixed) {
+                    JsonNode holder = alsoTaken.get(text(change.fields(), "username"));
+                    if (holder != null) {
+                        fail(change, new Failure(Severity.RECORD, "usernametaken", "the username and its suffixed form "
+                                + text(change.fields(), "username") + " are both held by other Moodle accounts (id " + holder.path("id").asText()
+                                + "): change the target mapping's username", null, null));
+                    }
+                }
+            }
+            if (!options.duplicateEmails()) {
+                List<Change> remaining = ok.stream().filter(c -> !outcomes.containsKey(c.key())).toList();
+                Map<String, JsonNode> emails = usersBy("email", remaining.stream().map(c -> text(c.fields(), "email")).toList(), remaining);
+                for (Change change : remaining) {
+                    JsonNode holder = emails.get(text(change.fields(), "email").toLowerCase(java.util.Locale.ROOT));
+                    if (holder != null) {
+                        String idnumber = holder.path("idnumber").asText("");
+                        fail(change, new Failure(Severity.RECORD, "duplicateemail", "the email is already used by Moodle account id "
+                                + holder.path("id").asText() + " (" + (idnumber.isEmpty() ? "no idnumber: if it is this worker's, set its idnumber to "
+                                + change.idnumber() + " and replay" : "idnumber " + idnumber) + "); Moodle refuses duplicate emails", null, null));
+                    }
+                }
+            }
+            return ok.stream().filter(c -> !outcomes.containsKey(c.key())).toList();
+        }
+
+        /** Moodle users whose {@code field} (username or email, compared in lower case) is one of {@code values}; a failed look-up fails {@code changes}. */
+        private Map<String, JsonNode> usersBy(String field, java.util.Collection<String> values, List<Change> changes) {
+            Map<String, JsonNode> found = new HashMap<>();
+            List<String> distinct = values.stream().distinct().toList();
+            requests(distinct, v -> 1, chunk -> {
+                MoodleClient.Params params = new MoodleClient.Params().put("field", field);
+                for (int i = 0; i < chunk.size(); i++) {
+                    params.put("values[" + i + "]", chunk.get(i));
+                }
+                return client.call("core_user_get_users_by_field", params);
+            }, (chunk, result) -> {
+                for (JsonNode user : result.value()) {
+                    found.put(user.path(field).asText().toLowerCase(java.util.Locale.ROOT), user);
+                }
+            }, (value, failure) -> {
+                for (Change c : changes) {
+                    if (value.equalsIgnoreCase(text(c.fields(), field)) && !outcomes.containsKey(c.key())) {
+                        fail(c, failure);
+                    }
+                }
+            });
+            return found;
         }
 
         /** Moodle users by idnumber, for the changes whose lookup succeeded. */

@@ -32,8 +32,9 @@ import java.util.regex.Pattern;
  * cohorts, members) and answers as Moodle does, checked against {@code user/externallib.php} and
  * {@code cohort/externallib.php}: always HTTP 200; a wrong token or a function the site does not
  * have as {@code {"exception","errorcode","message"}}; {@code invalid_parameter_exception} for a
- * taken username or email, a blank name, a missing password, unexpected keys (with
- * {@code debuginfo}, as on a site with debugging on); updates whose email another user has as
+ * taken username or email, a blank name, a missing password, unexpected keys (the cause in
+ * {@code debuginfo} only when {@link #debugging(boolean)} is on: off by default, as on a production
+ * site, where every one reads "Invalid parameter value detected"); updates whose email another user has as
  * {@code {"warnings":[{"item":"user","itemid",...}]}}; cohort membership warnings 1/2/3
  * ({@code warningcode} and {@code message} only); {@code null} for member removal. Create requests
  * are transactions: one refused user creates nobody. Courses and manual enrolments as
@@ -43,6 +44,15 @@ import java.util.regex.Pattern;
  * answer {@code null}, run as one transaction, and refuse a course without an enabled manual
  * enrolment instance ({@code wsnoinstance}), a role the token's user cannot assign
  * ({@code wsusercannotassign}) and a course that does not exist ("Context does not exist").
+ *
+ * <p>As checked against a real Moodle 4.4 (see {@code ../shared/moodle/}): the site has a guest
+ * (id 1), an admin (id 2) and the token's user {@code lbws} (id 3); {@code core_webservice_get_site_info}
+ * lists the service's functions, and a function left out of the service answers
+ * {@code accessexception}. Without {@code moodle/user:viewalldetails} ({@link #lacks(String)}) a
+ * look-up by idnumber or username answers {@code []} and one by id or email answers users without
+ * username, idnumber and profile fields; without {@code moodle/course:update} courses come without
+ * {@code idnumber}. {@code core_cohort_search_cohorts} sorts by name and reads {@code limitfrom}
+ * as a page number ({@code limitnum} 0: everything).
  */
 final class MoodleStandIn implements AutoCloseable {
 
@@ -89,9 +99,28 @@ final class MoodleStandIn implements AutoCloseable {
     private final Map<Long, Course> courses = new LinkedHashMap<>();
     private final List<Call> calls = new ArrayList<>();
     private long nextId = 100;
+    /** The accounts every site has: guest, the first admin, and the token's web-service user. */
+    private final Map<Long, Map<String, String>> siteAccounts = new LinkedHashMap<>();
+    private final Set<String> lacking = new java.util.HashSet<>();
+    private final Set<String> withoutFunctions = new java.util.HashSet<>();
+    private boolean debugging;
+
+    static final List<String> FUNCTIONS = List.of("core_webservice_get_site_info", "core_user_get_users_by_field", "core_user_create_users",
+            "core_user_update_users", "core_cohort_search_cohorts", "core_cohort_create_cohorts", "core_cohort_add_cohort_members",
+            "core_cohort_delete_cohort_members", "core_cohort_get_cohort_members", "core_enrol_get_enrolled_users", "core_enrol_get_users_courses",
+            "core_course_get_courses_by_field", "enrol_manual_enrol_users", "enrol_manual_unenrol_users",
+            "core_completion_get_course_completion_status", "core_completion_get_activities_completion_status");
 
     private MoodleStandIn(String token) throws IOException {
         this.token = token;
+        siteAccounts.put(1L, new TreeMap<>(Map.of("username", "guest", "email", "root@localhost", "firstname", "Guest user", "lastname", " ",
+                "auth", "manual", "suspended", "0")));
+        siteAccounts.put(2L, new TreeMap<>(Map.of("username", "admin", "email", "admin@example.com", "firstname", "Admin", "lastname", "User",
+                "auth", "manual", "suspended", "0")));
+        siteAccounts.put(3L, new TreeMap<>(Map.of("username", "lbws", "email", "lbws@example.com", "firstname", "LB", "lastname", "WS",
+                "auth", "manual", "suspended", "0")));
+        // the site's front page is course 1 on every site
+        courses.put(1L, new Course(1, "", "Site", false, new TreeMap<>()));
         this.server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext(PATH, this::handle);
         server.setExecutor(Executors.newFixedThreadPool(4));
@@ -109,6 +138,30 @@ final class MoodleStandIn implements AutoCloseable {
     /** The site's root URL (the web services are under {@link #PATH}). */
     URI site() {
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+    }
+
+    /** Turns debugging on (Moodle then explains an invalidparameter in {@code debuginfo}) or off (the default). */
+    synchronized MoodleStandIn debugging(boolean on) {
+        debugging = on;
+        return this;
+    }
+
+    /** The token's user lacks this capability (moodle/user:viewalldetails, moodle/course:update). */
+    synchronized MoodleStandIn lacks(String capability) {
+        lacking.add(capability);
+        return this;
+    }
+
+    /** The token's user has this capability again. */
+    synchronized MoodleStandIn grants(String capability) {
+        lacking.remove(capability);
+        return this;
+    }
+
+    /** The token's service does not have this function. */
+    synchronized MoodleStandIn withoutFunction(String function) {
+        withoutFunctions.add(function);
+        return this;
     }
 
     /** Adds an account as an administrator would (e.g. one created by hand, without idnumber). */
@@ -144,6 +197,13 @@ final class MoodleStandIn implements AutoCloseable {
 
     synchronized Optional<Cohort> cohort(String idnumber) {
         return cohorts.values().stream().filter(c -> c.idnumber().equals(idnumber)).findFirst();
+    }
+
+    /** Adds a cohort as an administrator would (system context). */
+    synchronized long addCohort(String idnumber, String name) {
+        long id = nextId++;
+        cohorts.put(id, new Cohort(id, idnumber, name, "", new LinkedHashSet<>()));
+        return id;
     }
 
     /** Adds a course as an administrator would, with an enabled manual enrolment instance unless {@code manualEnrol} is false. */
@@ -225,7 +285,7 @@ final class MoodleStandIn implements AutoCloseable {
                 error.put("exception", e.exception);
                 error.put("errorcode", e.errorcode);
                 error.put("message", e.getMessage());
-                if (e.debuginfo != null) {
+                if (e.debuginfo != null && debugging) {
                     error.put("debuginfo", e.debuginfo);
                 }
                 answer = error.toString();
@@ -240,7 +300,11 @@ final class MoodleStandIn implements AutoCloseable {
     }
 
     private Object call(String function, Map<String, String> params) {
+        if (withoutFunctions.contains(function)) {
+            throw new MoodleError("webservice_access_exception", "accessexception", "Access control exception", null);
+        }
         return switch (function) {
+            case "core_webservice_get_site_info" -> siteInfo();
             case "core_user_get_users_by_field" -> getUsersByField(params);
             case "core_user_create_users" -> createUsers(params);
             case "core_user_update_users" -> updateUsers(params);
@@ -255,6 +319,16 @@ final class MoodleStandIn implements AutoCloseable {
         };
     }
 
+    private ObjectNode siteInfo() {
+        ObjectNode info = JsonNodeFactory.instance.objectNode();
+        info.put("sitename", "Moodle stand-in").put("username", "lbws").put("firstname", "LB").put("lastname", "WS").put("fullname", "LB WS")
+                .put("lang", "en").put("userid", 3).put("siteurl", site().toString()).put("release", "4.4dev (Build: 20231124)")
+                .put("version", "2023112400").put("userissiteadmin", false).put("siteid", 1);
+        ArrayNode functions = info.putArray("functions");
+        FUNCTIONS.stream().filter(f -> !withoutFunctions.contains(f)).forEach(f -> functions.addObject().put("name", f).put("version", "2023112400"));
+        return info;
+    }
+
     private ArrayNode getUsersByField(Map<String, String> params) {
         String field = params.getOrDefault("field", "");
         if (!Set.of("id", "idnumber", "username", "email").contains(field)) {
@@ -267,10 +341,20 @@ final class MoodleStandIn implements AutoCloseable {
             }
         });
         ArrayNode result = JsonNodeFactory.instance.arrayNode();
-        users.forEach((id, user) -> {
+        boolean allDetails = !lacking.contains("moodle/user:viewalldetails");
+        if (!allDetails && (field.equals("idnumber") || field.equals("username"))) {
+            return result; // Moodle looks these up among the users whose details the caller may see: none
+        }
+        Map<Long, Map<String, String>> everyone = new LinkedHashMap<>(siteAccounts);
+        everyone.putAll(users);
+        everyone.forEach((id, user) -> {
             String value = field.equals("id") ? String.valueOf(id) : user.get(field);
             if (value != null && !value.isEmpty() && values.contains(value)) {
-                result.add(details(id, user));
+                ObjectNode details = details(id, user);
+                if (!allDetails && id != 3) {
+                    details.remove(List.of("username", "idnumber", "department", "institution", "city", "auth"));
+                }
+                result.add(details);
             }
         });
         return result;
@@ -306,7 +390,8 @@ final class MoodleStandIn implements AutoCloseable {
             if (!username.equals(username.toLowerCase(Locale.ROOT).strip()) || !username.matches("[a-z0-9_.@-]+")) {
                 throw MoodleError.invalidParameter("users => Invalid parameter value detected: username => Invalid parameter value detected");
             }
-            if (!usernames.add(username) || users.values().stream().anyMatch(u -> username.equals(u.get("username")))) {
+            if (!usernames.add(username) || users.values().stream().anyMatch(u -> username.equals(u.get("username")))
+                    || siteAccounts.values().stream().anyMatch(u -> username.equals(u.get("username")))) {
                 throw MoodleError.invalidParameter("Username already exists: " + username);
             }
             String auth = user.getOrDefault("auth", "manual");
@@ -373,12 +458,16 @@ final class MoodleStandIn implements AutoCloseable {
             throw new MoodleError("coding_exception", "codingerror", "Coding error detected, it must be fixed by a programmer: Invalid parameter value for 'includes'.", null);
         }
         String query = params.get("query").toLowerCase(Locale.ROOT);
+        // as cohort_get_all_cohorts($page, $perpage, $search): limitfrom is a page, limitnum its size (0: all), by name
+        int page = Integer.parseInt(params.getOrDefault("limitfrom", "0"));
         int limit = Integer.parseInt(params.getOrDefault("limitnum", "25"));
         ObjectNode result = JsonNodeFactory.instance.objectNode();
         ArrayNode found = result.putArray("cohorts");
         cohorts.values().stream()
                 .filter(c -> (c.name() + "\n" + c.idnumber() + "\n" + c.description()).toLowerCase(Locale.ROOT).contains(query))
-                .limit(limit)
+                .sorted(java.util.Comparator.comparing(Cohort::name))
+                .skip(limit == 0 ? 0 : (long) page * limit)
+                .limit(limit == 0 ? Long.MAX_VALUE : limit)
                 .forEach(c -> found.addObject().put("id", c.id()).put("name", c.name()).put("idnumber", c.idnumber())
                         .put("description", c.description()).put("descriptionformat", 1).put("visible", true));
         return result;
@@ -494,7 +583,9 @@ final class MoodleStandIn implements AutoCloseable {
                 c.putArray("overviewfiles");
                 c.putArray("contacts");
                 c.putArray("enrollmentmethods").add(course.manualEnrol() ? "manual" : "self");
-                c.put("idnumber", course.idnumber());
+                if (!lacking.contains("moodle/course:update")) {
+                    c.put("idnumber", course.idnumber());
+                }
                 c.put("format", "topics");
                 c.put("visible", 1);
                 c.put("startdate", 1700000000);

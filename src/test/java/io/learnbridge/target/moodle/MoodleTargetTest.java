@@ -106,15 +106,32 @@ class MoodleTargetTest {
                 .build());
         assertThat(moodle.user(HrCsv.id(2))).hasValueSatisfying(u -> assertThat(u).containsEntry("department", "Sales"));
         assertThat(moodle.members("org-Sales")).containsExactly(HrCsv.id(2));
-        assertThat(moodle.members("org-Engineering")).containsExactly(HrCsv.id(1), HrCsv.id(3));
+        assertThat(moodle.members("org-Engineering")).as("the leaver is in no org-unit cohort").containsExactly(HrCsv.id(1));
         assertThat(moodle.user(HrCsv.id(3))).hasValueSatisfying(u -> assertThat(u).containsEntry("suspended", "1"));
         assertThat(moodle.userCount()).as("nobody deleted").isEqualTo(3);
 
         world.drop("day3.csv", HrCsv.create().worker(3).build());
         assertThat(moodle.user(HrCsv.id(3))).as("rehired").hasValueSatisfying(u -> assertThat(u).containsEntry("suspended", "0"));
+        assertThat(moodle.members("org-Engineering")).as("and back in the cohort").containsExactly(HrCsv.id(1), HrCsv.id(3));
         assertThat(moodle.calls()).extracting(MoodleStandIn.Call::function).doesNotContain("core_user_delete_users");
         assertThat(statuses().values()).containsOnly("DELIVERED");
         assertThat(new ExceptionQueue(world.bridge().store()).countOpen()).isZero();
+    }
+
+    @Test
+    void aTokenLackingACapabilityIsRefusedByThePreflightAndItsDeliveriesWaitUntilItIsFixed() throws Exception {
+        moodle.lacks("moodle/user:viewalldetails");
+        startBridge(TOKEN, world.bridge("delta").property("learnbridge.targets.moodle.preflightAgain", "PT1S"));
+
+        world.bridge().drop("day1.csv", HrCsv.create().workers(1, 3).build());
+        // without the capability every look-up would answer nothing and every learner be created again: nothing is sent
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(20)).until(() -> pendingFor("moodle") == 3);
+        assertThat(moodle.calls()).extracting(MoodleStandIn.Call::function).doesNotContain("core_user_create_users", "core_user_update_users");
+        assertThat(new ExceptionQueue(world.bridge().store()).countOpen()).isZero();
+
+        moodle.grants("moodle/user:viewalldetails");
+        await().atMost(Duration.ofSeconds(20)).until(() -> pendingFor("moodle") == 0 && statuses().values().stream().allMatch("DELIVERED"::equals));
+        assertThat(moodle.userCount()).isEqualTo(3);
     }
 
     @Test
@@ -134,7 +151,8 @@ class MoodleTargetTest {
             assertThat(e.responseExcerpt()).contains("\"errorcode\":\"invalidtoken\"");
             assertThat(e.fileName()).isEqualTo("day1.csv");
         });
-        assertThat(moodle.calls()).as("one lookup for the batch, then nothing").hasSize(1);
+        assertThat(moodle.calls()).extracting(MoodleStandIn.Call::function).as("the preflight's site info (refused: the deliveries report it), "
+                + "one lookup for the batch, then nothing").containsExactly("core_webservice_get_site_info", "core_user_get_users_by_field");
         assertThat(moodle.userCount()).isZero();
     }
 
@@ -276,6 +294,11 @@ class MoodleTargetTest {
                     assertThat(e.reason()).contains("NO-SUCH-COURSE");
                 });
         assertThat(statuses()).containsEntry(HrCsv.id(1), "DELIVERED");
+    }
+
+    private int pendingFor(String target) {
+        return new io.learnbridge.store.Reconciliation(world.bridge().store()).recent(1).stream().flatMap(r -> r.targets().stream())
+                .filter(t -> t.target().equals(target)).mapToInt(io.learnbridge.store.Reconciliation.TargetCounts::pending).sum();
     }
 
     private Map<String, String> statuses() {

@@ -127,21 +127,114 @@ class MoodleUserSyncTest {
     }
 
     @Test
-    void aUsernameTakenByAnAccountWithoutTheWorkerIdFailsThatWorkerOnlyAndTheOthersAreCreated() {
+    void aUsernameTakenByAnAccountWithoutTheWorkerIdGetsTheWorkersSuffixAndEveryoneIsCreatedInOneRequest() {
         moodle.addUser(Map.of("username", "e2@example.com", "email", "someone@example.com", "firstname", "Hand", "lastname", "Made"));
 
         Map<String, Outcome> outcomes = new MoodleUserSync(client, "manual")
                 .apply(List.of(join("E1", "Engineering"), join("E2", "Engineering"), join("E3", "Engineering")));
 
-        assertThat(outcomes).containsEntry("E1", new Done("created")).containsEntry("E3", new Done("created"));
+        assertThat(outcomes.values()).containsOnly(new Done("created"));
+        assertThat(moodle.user("E2")).hasValueSatisfying(u -> assertThat(u).containsEntry("username", "e2.e2@example.com"));
+        assertThat(moodle.calls("core_user_create_users")).as("checked first, so Moodle refuses nothing").isEqualTo(1);
+        assertThat(moodle.members("org-Engineering")).containsExactly("E1", "E2", "E3");
+    }
+
+    @Test
+    void anEmailChangeNeverMakesALaterHireCollideWithTheUsernameKept() {
+        MoodleUserSync sync = new MoodleUserSync(client, "manual");
+        sync.apply(List.of(join("E1", "Engineering")));
+        ObjectNode married = fields("E1", "Engineering", 0);
+        married.put("email", "e1.new@example.com");
+        married.put("username", "e1.new@example.com");
+        sync.apply(List.of(new Change("E1", ChangeKind.UPDATE, married)));
+        // a new hire is given the address E1 had: its username is still E1's
+        ObjectNode newcomer = fields("E7", "Sales", 0);
+        newcomer.put("email", "e1@example.com");
+        newcomer.put("username", "e1@example.com");
+
+        assertThat(sync.apply(List.of(new Change("E7", ChangeKind.JOIN, newcomer)))).containsEntry("E7", new Done("created"));
+        assertThat(moodle.user("E7")).hasValueSatisfying(u -> assertThat(u).containsEntry("username", "e1.e7@example.com")
+                .containsEntry("email", "e1@example.com"));
+        assertThat(moodle.user("E1")).hasValueSatisfying(u -> assertThat(u).containsEntry("username", "e1@example.com"));
+    }
+
+    @Test
+    void usernamesAreNormalisedToMoodlesRuleBeforeMoodleCanRefuseThem() {
+        ObjectNode sean = fields("E1", "Sales", 0);
+        sean.put("username", " Sean+LMS@Example.com ");
+        sean.put("email", "sean+lms@example.com");
+        ObjectNode jurgen = fields("E2", "Sales", 0);
+        jurgen.put("username", "Jürgen O'Brien-Straße");
+        ObjectNode nothingLeft = fields("E3", "Sales", 0);
+        nothingLeft.put("username", "+++");
+
+        Map<String, Outcome> outcomes = new MoodleUserSync(client, "manual").apply(List.of(new Change("E1", ChangeKind.JOIN, sean),
+                new Change("E2", ChangeKind.JOIN, jurgen), new Change("E3", ChangeKind.JOIN, nothingLeft)));
+
+        assertThat(outcomes).containsEntry("E1", new Done("created")).containsEntry("E2", new Done("created"));
+        assertThat(moodle.user("E1")).hasValueSatisfying(u -> assertThat(u).containsEntry("username", "seanlms@example.com")
+                .containsEntry("email", "sean+lms@example.com"));
+        assertThat(moodle.user("E2")).hasValueSatisfying(u -> assertThat(u).containsEntry("username", "jurgenobrien-strasse"));
+        assertThat(outcomes.get("E3")).isInstanceOfSatisfying(Failed.class, f -> {
+            assertThat(f.failure().errorcode()).isEqualTo("nousername");
+            assertThat(f.failure().reason()).contains("empty under Moodle's username rule");
+        });
+    }
+
+    @Test
+    void aDuplicateEmailIsQueuedSayingSoWhereMoodleWouldOnlySayInvalidParameter() {
+        long handMade = moodle.addUser(Map.of("username", "someone", "email", "e2@example.com", "firstname", "Hand", "lastname", "Made"));
+
+        Map<String, Outcome> outcomes = new MoodleUserSync(client, "manual").apply(List.of(join("E1", "Engineering"), join("E2", "Engineering")));
+
+        assertThat(outcomes).containsEntry("E1", new Done("created"));
         assertThat(outcomes.get("E2")).isInstanceOfSatisfying(Failed.class, f -> {
             assertThat(f.failure().severity()).isEqualTo(Severity.RECORD);
-            assertThat(f.failure().errorcode()).isEqualTo("invalidparameter");
-            assertThat(f.failure().reason()).isEqualTo("core_user_create_users: Moodle refused (invalidparameter): "
-                    + "Invalid parameter value detected (Username already exists: e2@example.com)");
+            assertThat(f.failure().errorcode()).isEqualTo("duplicateemail");
+            assertThat(f.failure().reason()).isEqualTo("the email is already used by Moodle account id " + handMade
+                    + " (no idnumber: if it is this worker's, set its idnumber to E2 and replay); Moodle refuses duplicate emails");
         });
-        assertThat(moodle.calls("core_user_create_users")).as("the batch, rolled back, then one request per worker").isEqualTo(4);
-        assertThat(moodle.members("org-Engineering")).containsExactly("E1", "E3");
+        assertThat(moodle.calls("core_user_create_users")).isEqualTo(1);
+    }
+
+    @Test
+    void aSiteThatAllowsDuplicateEmailsIsNotCheckedForThem() {
+        moodle.addUser(Map.of("username", "someone", "email", "e2@example.com", "firstname", "Hand", "lastname", "Made"));
+        MoodleUserSync sync = new MoodleUserSync(client, "manual", new MoodleUserSync.Options(true, true));
+
+        // the stand-in refuses duplicates as Moodle's default does: the refusal now comes from Moodle, with debugging off
+        Map<String, Outcome> outcomes = sync.apply(List.of(join("E2", "Engineering")));
+
+        assertThat(outcomes.get("E2")).isInstanceOfSatisfying(Failed.class, f -> assertThat(f.failure().reason())
+                .isEqualTo("core_user_create_users: Moodle refused (invalidparameter): Invalid parameter value detected"));
+        assertThat(moodle.calls()).extracting(MoodleStandIn.Call::function).doesNotContain("core_cohort_add_cohort_members")
+                .filteredOn(f -> f.equals("core_user_get_users_by_field")).hasSize(2);
+    }
+
+    @Test
+    void aCohortBehind250SimilarlyNamedOnesIsFoundPageByPageAndALeaverLeavesIt() {
+        for (int i = 0; i < 250; i++) {
+            moodle.addCohort("org-Sales " + i, "Sales " + i);
+        }
+        moodle.addCohort("org-Sales", "Sales team"); // sorted after all of them by name: on the search's second page
+
+        MoodleUserSync sync = new MoodleUserSync(client, "manual");
+        assertThat(sync.apply(List.of(join("E1", "Sales")))).containsEntry("E1", new Done("created"));
+
+        assertThat(moodle.members("org-Sales")).containsExactly("E1");
+        assertThat(moodle.calls("core_cohort_create_cohorts")).as("found, not created again").isZero();
+        assertThat(moodle.calls("core_cohort_search_cohorts")).as("two pages of 200").isEqualTo(2);
+
+        assertThat(sync.apply(List.of(new Change("E1", ChangeKind.LEAVE, fields("E1", "Sales", 1))))).containsEntry("E1", new Done("suspended"));
+        assertThat(moodle.members("org-Sales")).as("a leaver is in no org-unit cohort").isEmpty();
+    }
+
+    @Test
+    void aLeaverKeepsTheCohortWhenTheSiteSaysSo() {
+        MoodleUserSync sync = new MoodleUserSync(client, "manual", new MoodleUserSync.Options(false, false));
+        sync.apply(List.of(join("E1", "Sales")));
+        sync.apply(List.of(new Change("E1", ChangeKind.LEAVE, fields("E1", "Sales", 1))));
+        assertThat(moodle.members("org-Sales")).containsExactly("E1");
     }
 
     @Test
