@@ -81,7 +81,7 @@ class WebhookIngestTest {
         invalid.put("id changed after signing", with(signed(NEW_SECRET, "msg_1", now, body), "webhook-id", "msg_2"));
         for (Map.Entry<String, Map<String, String>> c : invalid.entrySet()) {
             HttpResponse<String> response = world.post(bridge, SOURCE, body, c.getValue());
-            assertThat(response.statusCode()).as(c.getKey()).isIn(400, 401);
+            assertThat(response.statusCode()).as(c.getKey()).isEqualTo(401);
             assertThat(response.body()).as(c.getKey()).doesNotContain("whsec_");
         }
         byte[] tampered = body.clone();
