@@ -232,7 +232,7 @@ public final class DropLedger {
                 } else {
                     keep.add(new DropPlanner.Planned(row, "REJECTED", null, row.effectiveAt(), null));
                     rejections.add(ExceptionEntry.rejected("map", claim.source(), claim.dropId(), claim.fileName(), row.line(),
-                            row.workerId(), row.field(), row.reason(), row.sourceRecord()));
+                            row.namedWorkerId(), row.field(), row.reason(), row.sourceRecord()));
                 }
             }
             int unchanged = 0;

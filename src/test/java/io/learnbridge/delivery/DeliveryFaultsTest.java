@@ -326,7 +326,7 @@ class DeliveryFaultsTest {
     }
 
     private static List<ExceptionEntry> exceptions(Bridge bridge, ExceptionEntry.Status status) {
-        return new ExceptionQueue(bridge.store()).list(new ExceptionQueue.Filter(status, null, null, null, 10_000));
+        return new ExceptionQueue(bridge.store()).list(new ExceptionQueue.Filter(status, null, null, null, null, 10_000));
     }
 
     private void assertFileDoneOnce() throws IOException {

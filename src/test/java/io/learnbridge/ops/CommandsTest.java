@@ -100,8 +100,12 @@ class CommandsTest {
 
             Run list = cli("exceptions", "list", "--settings", settings.toString());
             assertThat(list.exitCode()).isZero();
-            assertThat(list.out()).contains("REJECTED OPEN     hris day1.csv:3").contains("'C' is not in value table employment-status");
+            assertThat(list.out()).contains("REJECTED OPEN     hris day1.csv:3 worker E000002").contains("'C' is not in value table employment-status");
             long id = new ExceptionQueue(bridge.store()).list(ExceptionQueue.Filter.open()).get(0).id();
+            assertThat(cli("exceptions", "list", "--worker", "E000002", "--settings", settings.toString()).out())
+                    .contains(id + "  REJECTED OPEN     hris day1.csv:3 worker E000002").contains("\n1 exception(s)");
+            assertThat(cli("exceptions", "list", "--worker", "E000001", "--settings", settings.toString()).out())
+                    .doesNotContain("REJECTED").contains("0 exception(s)");
 
             assertThat(cli("exceptions", "replay", String.valueOf(id), "--settings", settings.toString()).out()).contains("still rejected");
             Path table = mappings.resolve("lookups/employment-status.yaml");

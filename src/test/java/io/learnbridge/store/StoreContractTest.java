@@ -1249,7 +1249,7 @@ class StoreContractTest {
     // --- exception queue ----------------------------------------------------------------------
 
     @OnEveryDatabase
-    void exceptionsAreListedByStatusDropTargetAndSource(Store store) {
+    void exceptionsAreListedByStatusDropTargetSourceAndWorker(Store store) {
         ExceptionQueue queue = new ExceptionQueue(store);
         long hrDrop1 = queue.add(ExceptionEntry.rejected("map", "hr", 1L, "a.csv", 2, "E1", "email", "bad email", "{}"));
         long hrDrop2 = queue.add(ExceptionEntry.rejected("map", "hr", 2L, "b.csv", 3, "E2", "hireDate", "bad date", "{}"));
@@ -1262,13 +1262,16 @@ class StoreContractTest {
         });
 
         assertThat(ids(queue, ExceptionQueue.Filter.open())).containsExactly(hrDrop1, crmDrop3, lmsFailure, lxpFailure);
-        assertThat(ids(queue, new ExceptionQueue.Filter(ExceptionEntry.Status.REPLAYED, null, null, null, 100))).containsExactly(hrDrop2);
-        assertThat(ids(queue, new ExceptionQueue.Filter(null, null, null, null, 100))).containsExactly(hrDrop1, hrDrop2, crmDrop3, lmsFailure, lxpFailure);
-        assertThat(ids(queue, new ExceptionQueue.Filter(null, 1L, null, null, 100))).containsExactly(hrDrop1, lmsFailure);
-        assertThat(ids(queue, new ExceptionQueue.Filter(null, null, "lxp", null, 100))).containsExactly(lxpFailure);
-        assertThat(ids(queue, new ExceptionQueue.Filter(null, null, null, "crm", 100))).containsExactly(crmDrop3);
-        assertThat(ids(queue, new ExceptionQueue.Filter(ExceptionEntry.Status.OPEN, 2L, "lxp", "hr", 100))).containsExactly(lxpFailure);
-        assertThat(ids(queue, new ExceptionQueue.Filter(null, null, null, "hr", 2))).as("limited, oldest first").containsExactly(hrDrop1, hrDrop2);
+        assertThat(ids(queue, new ExceptionQueue.Filter(ExceptionEntry.Status.REPLAYED, null, null, null, null, 100))).containsExactly(hrDrop2);
+        assertThat(ids(queue, new ExceptionQueue.Filter(null, null, null, null, null, 100))).containsExactly(hrDrop1, hrDrop2, crmDrop3, lmsFailure, lxpFailure);
+        assertThat(ids(queue, new ExceptionQueue.Filter(null, 1L, null, null, null, 100))).containsExactly(hrDrop1, lmsFailure);
+        assertThat(ids(queue, new ExceptionQueue.Filter(null, null, "lxp", null, null, 100))).containsExactly(lxpFailure);
+        assertThat(ids(queue, new ExceptionQueue.Filter(null, null, null, "crm", null, 100))).containsExactly(crmDrop3);
+        assertThat(ids(queue, new ExceptionQueue.Filter(ExceptionEntry.Status.OPEN, 2L, "lxp", "hr", null, 100))).containsExactly(lxpFailure);
+        assertThat(ids(queue, new ExceptionQueue.Filter(null, null, null, "hr", null, 2))).as("limited, oldest first").containsExactly(hrDrop1, hrDrop2);
+        assertThat(ids(queue, new ExceptionQueue.Filter(null, null, null, null, "E3", 100))).containsExactly(crmDrop3);
+        assertThat(ids(queue, new ExceptionQueue.Filter(null, null, null, null, "E1", 100))).containsExactly(hrDrop1, lmsFailure, lxpFailure);
+        assertThat(ids(queue, new ExceptionQueue.Filter(ExceptionEntry.Status.OPEN, null, null, null, "E2", 100))).as("E2's only entry is replayed").isEmpty();
         assertThat(queue.countOpen()).isEqualTo(4);
     }
 
@@ -1326,7 +1329,7 @@ class StoreContractTest {
     }
 
     private static List<ExceptionEntry> exceptions(Store store, long dropId) {
-        return new ExceptionQueue(store).list(new ExceptionQueue.Filter(null, dropId, null, null, 1000));
+        return new ExceptionQueue(store).list(new ExceptionQueue.Filter(null, dropId, null, null, null, 1000));
     }
 
     /** line -> status of every staged row of a drop, as the ledger reads it. */
