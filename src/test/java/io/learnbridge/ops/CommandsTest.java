@@ -87,6 +87,27 @@ class CommandsTest {
     }
 
     @Test
+    void dropsShowsASettledDropSettledAndAnUnreadableOneFailedNeverInProgress() throws Exception {
+        String storeUrl = "jdbc:h2:file:" + home.resolve("store/learnbridge").toAbsolutePath() + ";WRITE_DELAY=0;AUTO_SERVER=TRUE";
+        Path settings = Files.writeString(home.resolve("settings.properties"), "learnbridge.store.url=" + storeUrl + "\n");
+        try (Bridge bridge = Bridge.builder(home.resolve("bridge")).property("learnbridge.store.url", storeUrl).start()) {
+            bridge.drop("day1.csv", HrCsv.create().workers(1, 2).build());
+            await().atMost(Duration.ofSeconds(30)).until(() -> new Reconciliation(bridge.store()).forDrop(1).map(Reconciliation.Report::settled).orElse(false));
+            bridge.drop("day2.csv", "Employee ID,First Name\nE000003,Ada\n"); // the mapped columns are missing: unreadable as a whole
+            await().atMost(Duration.ofSeconds(30)).until(() -> new Reconciliation(bridge.store()).forDrop(2).map(r -> r.status().equals("FAILED")).orElse(false));
+
+            Run drops = cli("drops", "--settings", settings.toString());
+
+            assertThat(drops.exitCode()).isZero();
+            assertThat(drops.out()).contains("drop 1  hris day1.csv  SETTLED  received 2").contains("balanced, settled")
+                    .contains("drop 2  hris day2.csv  FAILED  received 0").contains("failed: the file could not be read as a whole")
+                    .doesNotContain("STAGED").doesNotContain("in progress");
+            assertThat(bridge.api("GET", "/api/drops/1").body()).contains("\"status\":\"SETTLED\"");
+            assertThat(bridge.api("GET", "/api/drops/2").body()).contains("\"status\":\"FAILED\"");
+        }
+    }
+
+    @Test
     void exceptionsCanBeListedAndReplayedFromTheCommandLineAfterAMappingFix() throws Exception {
         Path mappings = TestFiles.copyTree(Path.of("mappings"), home.resolve("mappings"));
         String storeUrl = "jdbc:h2:file:" + home.resolve("store/learnbridge").toAbsolutePath() + ";WRITE_DELAY=0;AUTO_SERVER=TRUE";
@@ -118,7 +139,7 @@ class CommandsTest {
                     .map(r -> r.settled() && r.rejected() == 0 && r.targets().get(0).delivered() == 2).orElse(false));
             assertThat(new ExceptionQueue(bridge.store()).get(id).orElseThrow().status()).isEqualTo(ExceptionEntry.Status.REPLAYED);
             Run drops = cli("drops", "1", "--settings", settings.toString());
-            assertThat(drops.out()).contains("received 2, unchanged 0, superseded 0, rejected 0").contains("-> lms: delivered 2, failed 0, pending 0").contains("balanced, settled");
+            assertThat(drops.out()).contains("SETTLED  received 2, unchanged 0, superseded 0, rejected 0").contains("-> lms: delivered 2, failed 0, pending 0").contains("balanced, settled");
         }
     }
 }
