@@ -75,6 +75,43 @@ class CommandsTest {
     }
 
     @Test
+    void validateReportsASourceWithSettingsAndAMappingButNoRouteThatReadsIt() throws Exception {
+        Path mappings = TestFiles.copyTree(Path.of("mappings"), home.resolve("mappings"));
+        Files.copy(mappings.resolve("sources/hris.mapping.yaml"), mappings.resolve("sources/crm.mapping.yaml"));
+        Files.copy(mappings.resolve("sources/hris.mapping.test.yaml"), mappings.resolve("sources/crm.mapping.test.yaml"));
+        Path settings = Files.writeString(home.resolve("settings.properties"), "learnbridge.mappings.location=" + mappings
+                + "\nlearnbridge.sources.crm.directory=drops/crm\nlearnbridge.sources.crm.targets=lms\n");
+
+        Run run = cli("validate", "--no-load", "--settings", settings.toString());
+
+        assertThat(run.out()).contains(settings + ": learnbridge.sources.crm.*: source 'crm' has settings but no route 'source-crm' reads it: "
+                + "add routes/source-crm.camel.yaml").contains("1 problem(s)");
+        assertThat(run.exitCode()).isEqualTo(1);
+    }
+
+    @Test
+    void validateReportsARouteThatReadsASourceWithoutSettings() throws Exception {
+        Path routes = TestFiles.copyTree(Path.of("routes"), home.resolve("routes"));
+        Path route = Files.writeString(routes.resolve("source-crm.camel.yaml"), """
+                - templatedRoute:
+                    routeTemplateRef: file-csv-drop
+                    routeId: source-crm
+                    parameters:
+                      - name: source
+                        value: crm
+                      - name: directory
+                        value: "{{learnbridge.sources.crm.directory}}"
+                """);
+        Path settings = Files.writeString(home.resolve("settings.properties"), "camel.main.routesIncludePattern=file:" + routes + "/*.camel.yaml\n");
+
+        Run run = cli("validate", "--no-load", "--settings", settings.toString());
+
+        assertThat(run.out()).contains(route + ":6: route 'source-crm' reads source 'crm', which has no settings (learnbridge.sources.crm.*, "
+                + "at least learnbridge.sources.crm.targets").contains("1 problem(s)");
+        assertThat(run.exitCode()).isEqualTo(1);
+    }
+
+    @Test
     void previewPrintsCanonicalRecordsPayloadsAndRejectionsAsJsonLines() throws Exception {
         Path csv = Files.writeString(home.resolve("preview.csv"), HrCsv.create().worker(1)
                 .row(HrCsv.id(2), "Bad", "Email", "nope", "", "ENG-1", "Engineer", "London", "Eng", "A", "01/15/2020").build());
