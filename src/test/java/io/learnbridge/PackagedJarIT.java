@@ -122,7 +122,7 @@ class PackagedJarIT {
         assertThat(externalIds).containsExactlyInAnyOrderElementsOf(employeeIds);
 
         await("the drop moved to .done").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
-                .until(() -> Files.isRegularFile(dropFolder.resolve(".done/hris-workers.csv")));
+                .until(() -> Files.isRegularFile(dropFolder.resolve(".done/hris-workers.1.csv")));
         assertThat(dropFolder.resolve("hris-workers.csv")).doesNotExist();
 
         await("delivered count in /observe/metrics").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(250))

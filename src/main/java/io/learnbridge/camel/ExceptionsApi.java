@@ -32,10 +32,11 @@ public final class ExceptionsApi {
     }
 
     public String list(@Header("status") String status, @Header("drop") Long drop, @Header("target") String target,
-                       @Header("source") String source, @Header("limit") Integer limit) throws Exception {
+                       @Header("source") String source, @Header("worker") String worker, @Header("limit") Integer limit) throws Exception {
         ExceptionEntry.Status s = status == null || status.equalsIgnoreCase("all") ? (status == null ? ExceptionEntry.Status.OPEN : null)
                 : ExceptionEntry.Status.valueOf(status.toUpperCase(Locale.ROOT));
-        return JSON.writeValueAsString(queue.list(new ExceptionQueue.Filter(s, drop, target, source, limit == null ? 100 : Math.min(limit, 10_000))));
+        String workerId = worker == null || worker.isBlank() ? null : worker.strip();
+        return JSON.writeValueAsString(queue.list(new ExceptionQueue.Filter(s, drop, target, source, workerId, limit == null ? 100 : Math.min(limit, 10_000))));
     }
 
     public String show(@Header("id") long id, Exchange exchange) throws Exception {
@@ -51,7 +52,7 @@ public final class ExceptionsApi {
             exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 400);
             return "{\"error\":\"name what to replay: ?drop=<id> or ?target=<name>\"}";
         }
-        return JSON.writeValueAsString(replayer.replayAll(new ExceptionQueue.Filter(ExceptionEntry.Status.OPEN, drop, target, null, 100_000)));
+        return JSON.writeValueAsString(replayer.replayAll(new ExceptionQueue.Filter(ExceptionEntry.Status.OPEN, drop, target, null, null, 100_000)));
     }
 
     public String drop(@Header("id") long id, Exchange exchange) {

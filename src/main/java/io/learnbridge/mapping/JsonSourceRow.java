@@ -19,6 +19,11 @@ public final class JsonSourceRow {
         public MappingResult<io.learnbridge.worker.CanonicalRecord> map(JsonNode document) {
             return mapper.map(slot -> read(document, pointers.get(slot)));
         }
+
+        /** The worker id the document names, as {@link SourceMapper#workerIdOf} reads it; null when unreadable. */
+        public String workerIdOf(JsonNode document) {
+            return mapper.workerIdOf(slot -> read(document, pointers.get(slot)));
+        }
     }
 
     public static Binding compile(MappingFile mapping) {

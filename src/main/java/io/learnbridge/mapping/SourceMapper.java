@@ -87,6 +87,27 @@ public final class SourceMapper {
         return new MappingResult.Accepted<>(new CanonicalRecord(values));
     }
 
+    /**
+     * The worker id a record names, read by the mapping's {@code workerId} rule alone: for the
+     * exception queue, when the record is rejected for another field. Null when the mapping has no
+     * such rule, the rule rejects the value (the id itself is what is wrong) or it reads nothing.
+     */
+    public String workerIdOf(InputRow row) {
+        List<FieldRule> rules = mapping.rules();
+        for (int r = 0; r < rules.size(); r++) {
+            if (rules.get(r).field().equals(CanonicalField.WORKER_ID.fieldName())) {
+                try {
+                    Object value = rules.get(r).apply(row, slots[r]);
+                    String id = value == null ? "" : value.toString().strip();
+                    return id.isEmpty() ? null : id;
+                } catch (FieldRejected e) {
+                    return null;
+                }
+            }
+        }
+        return null;
+    }
+
     /** Whether {@code value} is an ISO-8601 calendar date, as {@link LocalDate#parse} reads it (checked by hand for yyyy-MM-dd, the usual case). */
     static boolean isIsoDate(String value) {
         if (value.length() == 10 && value.charAt(4) == '-' && value.charAt(7) == '-') {

@@ -38,6 +38,15 @@ final class DropsCommand implements Callable<Integer> {
         return sb.toString();
     }
 
+    /** The closing line: whether every row is accounted for, and the drop's status; a failed drop has no rows to balance. */
+    private static String verdict(Reconciliation.Report r) {
+        if (r.displayStatus().equals("FAILED")) {
+            return "failed: the file could not be read as a whole, nothing of it was staged or sent (exceptions list --drop " + r.dropId()
+                    + " says why; the file is in the .failed folder)";
+        }
+        return (r.balanced() ? "balanced" : "NOT BALANCED") + ", " + r.displayStatus().toLowerCase(java.util.Locale.ROOT);
+    }
+
     @Override
     public Integer call() {
         try (CliStore cli = new CliStore(settings)) {
@@ -49,7 +58,7 @@ final class DropsCommand implements Callable<Integer> {
             }
             for (Reconciliation.Report r : reports) {
                 System.out.printf("drop %d  %s %s  %s  received %d, unchanged %d, superseded %d, rejected %d%s%n", r.dropId(), r.source(),
-                        r.fileName(), r.status(), r.received(), r.unchanged(), r.superseded(), r.rejected(), extra(r));
+                        r.fileName(), r.displayStatus(), r.received(), r.unchanged(), r.superseded(), r.rejected(), extra(r));
                 if (r.gateReasons() != null && "QUARANTINED".equals(r.status())) {
                     System.out.println("    quarantined: " + r.gateReasons());
                     System.out.println("    review: plan " + r.dropId() + "; then: drops approve " + r.dropId() + " --checksum " + r.checksum()
@@ -61,7 +70,7 @@ final class DropsCommand implements Callable<Integer> {
                             r.inferredLeavers() == 0 ? "" : String.format("; inferred leavers: delivered %d, failed %d, pending %d",
                                     t.leaversDelivered(), t.leaversFailed(), t.leaversPending()));
                 }
-                System.out.println("    " + (r.balanced() ? "balanced" : "NOT BALANCED") + (r.settled() ? ", settled" : ", in progress"));
+                System.out.println("    " + verdict(r));
             }
             return 0;
         }

@@ -29,6 +29,7 @@ final class ExceptionsCommand implements Callable<Integer> {
         @Option(names = "--drop") Long drop;
         @Option(names = "--target") String target;
         @Option(names = "--source") String source;
+        @Option(names = "--worker", description = "Only the entries that name this worker id") String worker;
         @Option(names = "--limit") int limit = 100;
         PrintStream out = System.out;
 
@@ -36,7 +37,7 @@ final class ExceptionsCommand implements Callable<Integer> {
         public Integer call() {
             try (CliStore cli = new CliStore(settings)) {
                 ExceptionEntry.Status s = status.equalsIgnoreCase("ALL") ? null : ExceptionEntry.Status.valueOf(status.toUpperCase(Locale.ROOT));
-                List<ExceptionEntry> entries = cli.exceptions().list(new ExceptionQueue.Filter(s, drop, target, source, limit));
+                List<ExceptionEntry> entries = cli.exceptions().list(new ExceptionQueue.Filter(s, drop, target, source, worker, limit));
                 for (ExceptionEntry e : entries) {
                     out.printf("%d  %-8s %-8s %s%s  %s%n", e.id(), e.kind(), e.status(), e.where(),
                             e.workerId() == null ? "" : " worker " + e.workerId(), e.reason());
@@ -84,7 +85,7 @@ final class ExceptionsCommand implements Callable<Integer> {
             try (CliStore cli = new CliStore(settings)) {
                 Replayer replayer = cli.replayer();
                 List<Replayer.Outcome> outcomes = id != null ? List.of(replayer.replay(id))
-                        : replayer.replayAll(new ExceptionQueue.Filter(ExceptionEntry.Status.OPEN, drop, target, null, 100_000));
+                        : replayer.replayAll(new ExceptionQueue.Filter(ExceptionEntry.Status.OPEN, drop, target, null, null, 100_000));
                 outcomes.forEach(o -> out.println(o.id() + "  " + (o.replayed() ? "replayed" : "not replayed") + ": " + o.message()));
                 long failed = outcomes.stream().filter(o -> !o.replayed()).count();
                 out.println((outcomes.size() - failed) + " replayed, " + failed + " not replayed");

@@ -67,10 +67,10 @@ final class ValidateCommand implements Callable<Integer> {
         } catch (RuntimeException e) {
             problems.add(mappingsLocation + ":1: " + e.getMessage());
         }
+        java.util.Set<String> sources = new java.util.TreeSet<>();
+        lookup.keys("learnbridge.sources.").forEach(key -> sources.add(key.substring("learnbridge.sources.".length()).split("\\.")[0]));
         if (catalog != null) {
             MappingCatalog compiled = catalog;
-            java.util.Set<String> sources = new java.util.TreeSet<>();
-            lookup.keys("learnbridge.sources.").forEach(key -> sources.add(key.substring("learnbridge.sources.".length()).split("\\.")[0]));
             for (String source : sources) {
                 if (!compiled.sources().containsKey(source)) {
                     problems.add(settingsLocation() + ": learnbridge.sources." + source + ".*: source '" + source + "' has no valid mapping sources/" + source + ".mapping.yaml");
@@ -105,6 +105,7 @@ final class ValidateCommand implements Callable<Integer> {
         String routesPattern = lookup.apply("camel.main.routesIncludePattern").orElse("classpath:routes/*.camel.yaml");
         RouteSchemaValidator validator = new RouteSchemaValidator();
         int routeFiles = 0;
+        List<SourceRoutes.Route> routes = new ArrayList<>();
         for (String pattern : routesPattern.split(",")) {
             String folder = pattern.strip().replaceFirst("/[^/]*\\*[^/]*$", "").replaceFirst("^file:", "");
             try {
@@ -113,6 +114,7 @@ final class ValidateCommand implements Callable<Integer> {
                     if (e.getKey().endsWith(".camel.yaml") && !e.getKey().contains("/")) {
                         routeFiles++;
                         problems.addAll(validator.validate(files.displayPath(e.getKey()), e.getValue()));
+                        routes.addAll(SourceRoutes.read(files.displayPath(e.getKey()), e.getValue()));
                     }
                 }
             } catch (RuntimeException e) {
@@ -121,11 +123,44 @@ final class ValidateCommand implements Callable<Integer> {
         }
         if (routeFiles == 0) {
             problems.add(routesPattern + ":1: no route files (*.camel.yaml) found");
+        } else {
+            problems.addAll(unboundSources(lookup, sources, routes));
         }
         if (problems.isEmpty() && !noLoad) {
             String loadProblem = load();
             if (loadProblem != null) {
                 problems.add(routesPattern + ":1: routes do not load: " + loadProblem);
+            }
+        }
+        return problems;
+    }
+
+    /**
+     * Sources and routes that do not meet: a source with settings but no route {@code source-<name>}
+     * (unless it takes webhooks, which need none), and a route that reads a source without settings.
+     */
+    private List<String> unboundSources(CliSettings lookup, java.util.Set<String> sources, List<SourceRoutes.Route> routes) {
+        List<String> problems = new ArrayList<>();
+        java.util.Set<String> routeIds = new java.util.HashSet<>();
+        routes.forEach(r -> routeIds.add(r.id()));
+        for (String source : sources) {
+            String prefix = "learnbridge.sources." + source + ".";
+            boolean webhook = lookup.apply(prefix + "webhook.verifier").filter(v -> !v.isBlank()).isPresent();
+            if (!webhook && !routeIds.contains(SourceRoutes.ROUTE_ID_PREFIX + source)) {
+                problems.add(settingsLocation() + ": " + prefix + "*: source '" + source + "' has settings but no route 'source-" + source
+                        + "' reads it: add routes/source-" + source + ".camel.yaml (a templatedRoute of file-csv-drop, sftp-csv-drop or"
+                        + " kafka-source with routeId source-" + source + "), or set " + prefix + "webhook.verifier for a webhook source");
+            }
+        }
+        for (SourceRoutes.Route route : routes) {
+            if (route.source() == null || sources.contains(route.source())) {
+                continue;
+            }
+            String prefix = "learnbridge.sources." + route.source() + ".";
+            // sources holds the keys of the settings files; a source set only in the environment has at least its targets there
+            if (lookup.apply(prefix + "targets").isEmpty()) {
+                problems.add(route.location() + ": route '" + route.id() + "' reads source '" + route.source() + "', which has no settings ("
+                        + prefix + "*, at least " + prefix + "targets, in " + settingsLocation() + ")");
             }
         }
         return problems;

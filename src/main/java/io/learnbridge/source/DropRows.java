@@ -15,8 +15,9 @@ import java.util.List;
 
 /**
  * Maps a batch of raw drop rows through a bound source mapping into rows ready to stage: each
- * accepted row with its canonical record and content hash, each rejected row with field and
- * reason, and every row with its source record (column to value) kept for replay.
+ * accepted row with its canonical record and content hash, each rejected row with field, reason
+ * and the worker id it names (when the mapping's id rule accepts it), and every row with its
+ * source record (column to value) kept for replay.
  */
 public final class DropRows {
 
@@ -32,7 +33,8 @@ public final class DropRows {
         String defaultEffectiveAt = batch.receivedAt().toString();
         for (RowBatch.RawRow row : batch.rows()) {
             if (row.fields().length != columns) {
-                out.add(new StagedRow(row.line(), null, false, null, sourceRecord(batch.header(), row.fields()), null, null, null,
+                // no worker id: with a field too many or too few, the id column may hold another column's value
+                out.add(StagedRow.rejected(row.line(), null, sourceRecord(batch.header(), row.fields()), null,
                         "row has " + row.fields().length + " fields but the header has " + columns));
                 continue;
             }
@@ -56,7 +58,7 @@ public final class DropRows {
                         () -> sourceRecord(batch.header(), fields)));
             } else {
                 MappingResult.Rejected<CanonicalRecord> rejected = (MappingResult.Rejected<CanonicalRecord>) result;
-                out.add(new StagedRow(row.line(), null, false, null, sourceRecord(batch.header(), fields), null, null,
+                out.add(StagedRow.rejected(row.line(), mapper.workerIdOf(slot -> fields[slot]), sourceRecord(batch.header(), fields),
                         rejected.rejection().field(), rejected.rejection().describe()));
             }
         }

@@ -104,13 +104,13 @@ public final class EventProcessor {
         try {
             document = JSON.readTree(event.body());
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            return new Step(new EventInbox.Rejected(event, null, "the stored event is not JSON: " + e.getOriginalMessage()), null);
+            return new Step(new EventInbox.Rejected(event, null, null, "the stored event is not JSON: " + e.getOriginalMessage()), null);
         }
         Rescind rescind = rescindIn(event, document);
         if (rescind == null) {
             return new Step(map(event, document), null);
         }
-        return rescind.problem() != null ? new Step(new EventInbox.Rejected(event, null, rescind.problem()), null) : new Step(null, rescind.key());
+        return rescind.problem() != null ? new Step(new EventInbox.Rejected(event, null, null, rescind.problem()), null) : new Step(null, rescind.key());
     }
 
     /**
@@ -156,14 +156,16 @@ public final class EventProcessor {
 
     private EventInbox.Mapped map(EventInbox.Event event, JsonNode document) {
         MappingResult<CanonicalRecord> result;
+        JsonSourceRow.Binding binding;
         try {
             MappingFile mapping = mappings.get().source(event.source());
-            result = bindings.computeIfAbsent(mapping, JsonSourceRow::compile).map(document);
+            binding = bindings.computeIfAbsent(mapping, JsonSourceRow::compile);
+            result = binding.map(document);
         } catch (MappingException e) {
-            return new EventInbox.Rejected(event, e.field(), e.describe());
+            return new EventInbox.Rejected(event, null, e.field(), e.describe());
         }
         if (result instanceof MappingResult.Rejected<CanonicalRecord> rejected) {
-            return new EventInbox.Rejected(event, rejected.rejection().field(), rejected.rejection().describe());
+            return new EventInbox.Rejected(event, binding.workerIdOf(document), rejected.rejection().field(), rejected.rejection().describe());
         }
         CanonicalRecord record = ((MappingResult.Accepted<CanonicalRecord>) result).value();
         String effective = record.get(CanonicalField.EFFECTIVE_AT.fieldName());

@@ -254,8 +254,8 @@ public final class DropLedger {
                 } else {
                     keep.add(new DropPlanner.Planned(row, "REJECTED", null, row.effectiveAt(), null));
                     rejections.add(ExceptionEntry.rejected("map", claim.source(), claim.dropId(), claim.fileName(), row.line(),
-                            row.workerId(), row.field(), row.reason(), row.sourceRecord()));
-                    seen.rejected(row.workerId());
+                            row.namedWorkerId(), row.field(), row.reason(), row.sourceRecord()));
+                    seen.rejected(row.namedWorkerId());
                 }
             }
             int unchanged = 0;

@@ -410,8 +410,11 @@ public final class EventInbox {
             implements Mapped {
     }
 
-    /** An event the source mapping rejected, for the exception queue. */
-    public record Rejected(Event event, String field, String reason) implements Mapped {
+    /**
+     * An event the source mapping rejected, for the exception queue; {@code workerId} is the worker it
+     * names when the mapping's id rule could read one (null otherwise).
+     */
+    public record Rejected(Event event, String workerId, String field, String reason) implements Mapped {
     }
 
     /** What applying one mapped event did: its outcome (APPLIED, SUPERSEDED, UNCHANGED; REJECTED with the exception's id). */
@@ -467,7 +470,7 @@ public final class EventInbox {
         for (Mapped m : batch) {
             if (!(m instanceof Accepted a)) {
                 Rejected r = (Rejected) m;
-                done.add(new Applied(m, "REJECTED", rejectIn(c, r.event(), null, r.field(), r.reason())));
+                done.add(new Applied(m, "REJECTED", rejectIn(c, r.event(), r.workerId(), r.field(), r.reason())));
                 continue;
             }
             String kind = "UPDATE";

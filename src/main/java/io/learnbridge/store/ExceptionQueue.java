@@ -12,10 +12,10 @@ import java.util.Optional;
 /** Reads and writes the exception queue. Replay lives in {@code ops.Replayer}: it needs the mappings. */
 public final class ExceptionQueue {
 
-    /** Which entries to list; null members do not filter. */
-    public record Filter(ExceptionEntry.Status status, Long dropId, String target, String source, int limit) {
+    /** Which entries to list; null members do not filter. {@code workerId}: the entries that name that worker. */
+    public record Filter(ExceptionEntry.Status status, Long dropId, String target, String source, String workerId, int limit) {
         public static Filter open() {
-            return new Filter(ExceptionEntry.Status.OPEN, null, null, null, 1000);
+            return new Filter(ExceptionEntry.Status.OPEN, null, null, null, null, 1000);
         }
     }
 
@@ -101,6 +101,10 @@ public final class ExceptionQueue {
         if (filter.source() != null) {
             sql.append(" and source = ?");
             args.add(filter.source());
+        }
+        if (filter.workerId() != null) {
+            sql.append(" and worker_id = ?");
+            args.add(filter.workerId());
         }
         sql.append(" order by id limit ?");
         args.add(filter.limit());

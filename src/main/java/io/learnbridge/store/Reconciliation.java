@@ -1,5 +1,6 @@
 package io.learnbridge.store;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.util.ArrayList;
@@ -23,12 +24,15 @@ public final class Reconciliation {
     }
 
     /**
-     * The report of one drop. {@code quarantined}: rows planned but held back by the safety gate;
+     * The report of one drop. {@code status}: the drop's stored status (STAGING, APPLYING, STAGED,
+     * QUARANTINED, DISCARDED, FAILED; in JSON {@code storedStatus}), which operators are shown as
+     * {@link #displayStatus()}. {@code quarantined}: rows planned but held back by the safety gate;
      * {@code held}: changes dated in the future, the first of them released at {@code heldUntil}
      * (null when none is held); {@code discarded}: rejected by an operator; {@code staging}: rows
      * not yet planned (the drop is being staged).
      */
-    public record Report(long dropId, String source, String fileName, String checksum, String status, String gateReasons,
+    public record Report(long dropId, String source, String fileName, String checksum,
+                         @JsonProperty("storedStatus") String status, String gateReasons,
                          int received, int unchanged, int superseded, int rejected, int quarantined, int held, java.time.Instant heldUntil,
                          int discarded, int staging, int inferredLeavers, List<TargetCounts> targets) {
 
@@ -43,6 +47,21 @@ public final class Reconciliation {
         public boolean settled() {
             return ("STAGED".equals(status) || "DISCARDED".equals(status))
                     && targets.stream().allMatch(t -> t.pending() == 0 && t.leaversPending() == 0);
+        }
+
+        /**
+         * The status operators are shown (command {@code drops}, {@code GET /api/drops/{id}}), saying
+         * what is true rather than how far the store got: SETTLED (applied, no delivery in flight),
+         * IN PROGRESS (being staged, planned or applied, or deliveries still pending), QUARANTINED
+         * (waiting for an operator), DISCARDED (rejected by one), FAILED (unreadable as a whole;
+         * nothing of it was staged).
+         */
+        @JsonProperty("status")
+        public String displayStatus() {
+            return switch (status) {
+                case "QUARANTINED", "DISCARDED", "FAILED" -> status;
+                default -> settled() ? "SETTLED" : "IN PROGRESS";
+            };
         }
     }
 

@@ -24,6 +24,8 @@ public final class StagedRow {
     private final Instant effectiveAt;
     private final String field;
     private final String reason;
+    /** A rejected row's worker id as the mapping read it, for the exception queue only (the stored row has none). */
+    private String namedWorkerId;
     private String sourceRecord;
     private Supplier<String> sourceRecordOf;
     private String canonical;
@@ -61,12 +63,28 @@ public final class StagedRow {
         return row;
     }
 
+    /**
+     * A rejected row; {@code namedWorkerId} is the worker id the row names when it could be read
+     * (the mapping's {@code workerId} rule accepted it), null otherwise. The row is stored without a
+     * worker id, so it never counts as one of the worker's rows; its exception names the worker.
+     */
+    public static StagedRow rejected(int line, String namedWorkerId, String sourceRecord, String field, String reason) {
+        StagedRow row = new StagedRow(line, null, false, null, sourceRecord, null, null, field, reason);
+        row.namedWorkerId = namedWorkerId;
+        return row;
+    }
+
     public int line() {
         return line;
     }
 
     public String workerId() {
         return workerId;
+    }
+
+    /** The worker the row names: an accepted row's worker id, or what a rejected row's id column held (null when unreadable). */
+    public String namedWorkerId() {
+        return accepted ? workerId : namedWorkerId;
     }
 
     public boolean accepted() {
@@ -126,7 +144,8 @@ public final class StagedRow {
         return o instanceof StagedRow other && line == other.line && accepted == other.accepted && Objects.equals(workerId, other.workerId)
                 && Objects.equals(contentHash, other.contentHash) && Objects.equals(stateHash, other.stateHash)
                 && Objects.equals(sourceRecord(), other.sourceRecord()) && Objects.equals(canonical(), other.canonical())
-                && Objects.equals(effectiveAt, other.effectiveAt) && Objects.equals(field, other.field) && Objects.equals(reason, other.reason);
+                && Objects.equals(effectiveAt, other.effectiveAt) && Objects.equals(field, other.field) && Objects.equals(reason, other.reason)
+                && Objects.equals(namedWorkerId, other.namedWorkerId);
     }
 
     @Override
@@ -137,6 +156,6 @@ public final class StagedRow {
     @Override
     public String toString() {
         return "StagedRow[line=" + line + ", workerId=" + workerId + ", accepted=" + accepted
-                + (accepted ? ", canonical=" + canonical() : ", field=" + field + ", reason=" + reason) + "]";
+                + (accepted ? ", canonical=" + canonical() : ", namedWorkerId=" + namedWorkerId + ", field=" + field + ", reason=" + reason) + "]";
     }
 }

@@ -326,14 +326,15 @@ class DeliveryFaultsTest {
     }
 
     private static List<ExceptionEntry> exceptions(Bridge bridge, ExceptionEntry.Status status) {
-        return new ExceptionQueue(bridge.store()).list(new ExceptionQueue.Filter(status, null, null, null, 10_000));
+        return new ExceptionQueue(bridge.store()).list(new ExceptionQueue.Filter(status, null, null, null, null, 10_000));
     }
 
     private void assertFileDoneOnce() throws IOException {
         Path done = world.inbox().resolve(".done");
-        await("drop moved to .done").atMost(Duration.ofSeconds(10)).until(() -> Files.exists(done.resolve(FILE)));
+        String archived = "workers.1.csv"; // FILE, archived under its drop id
+        await("drop moved to .done").atMost(Duration.ofSeconds(10)).until(() -> Files.exists(done.resolve(archived)));
         try (Stream<Path> files = Files.list(done)) {
-            assertThat(files.map(p -> p.getFileName().toString())).containsExactly(FILE);
+            assertThat(files.map(p -> p.getFileName().toString())).containsExactly(archived);
         }
         assertThat(world.inbox().resolve(FILE)).doesNotExist();
     }

@@ -45,7 +45,7 @@ class DropToLmsTest {
             bridge.drop("workers.csv", HrCsv.create().workers(1, 50).build());
 
             await().atMost(Duration.ofSeconds(30)).until(() -> lms.countRequestsMatching(putRequestedFor(urlPathMatching("/lms/users/.*")).build()).getCount() == 50);
-            await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(bridge.dropFolder().resolve(".done/workers.csv")));
+            await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(bridge.dropFolder().resolve(".done/workers.1.csv")));
             lms.verify(1, putRequestedFor(urlPathMatching("/lms/users/E000007")));
             Reconciliation.Report report = new Reconciliation(bridge.store()).forDrop(1).orElseThrow();
             await().atMost(Duration.ofSeconds(10)).until(() -> new Reconciliation(bridge.store()).forDrop(1).orElseThrow().settled());

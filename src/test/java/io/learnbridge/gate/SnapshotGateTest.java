@@ -55,7 +55,7 @@ class SnapshotGateTest {
         assertThat(over.gateReasons()).isEqualTo("501 deactivations exceed the limit of 500");
         assertThat(over.inferredLeavers()).isEqualTo(501);
         assertNoCallsFor(over, before);
-        assertThat(world.bridge().dropFolder().resolve(".quarantined/day2-501.csv")).exists();
+        assertThat(world.bridge().dropFolder().resolve(".quarantined/day2-501." + over.dropId() + ".csv")).exists();
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> world.lms.verify(1, postRequestedFor(urlPathEqualTo("/alerts"))));
         assertThat(world.lms.findAll(postRequestedFor(urlPathEqualTo("/alerts"))).get(0).getBodyAsString())
                 .contains("\"event\":\"drop.quarantined\"").contains("\"leaves\":501").contains("501 deactivations exceed the limit of 500");

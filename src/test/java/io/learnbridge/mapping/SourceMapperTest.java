@@ -49,6 +49,25 @@ class SourceMapperTest {
     }
 
     @Test
+    void theWorkerIdOfARecordIsReadByTheIdRuleAloneAndIsNullWhenThatRuleRejectsIt() {
+        MappingCatalog catalog = MappingCatalog.compileStrict(MappingFiles.of("m", Map.of(
+                "sources/strict.mapping.yaml", """
+                        fields:
+                          email: {from: Mail, pattern: "[^@]+@[^@]+"}
+                          workerId: {from: Id, trim: true, case: upper, required: true, pattern: "E[0-9]+"}
+                        """)));
+        SourceMapper mapper = SourceMapper.bindHeader(catalog.source("strict"), List.of("Id", "Mail"), "t");
+        String[] badEmail = {" e7 ", "not-an-email"};
+        String[] badId = {"7", "a@example.com"};
+        String[] noId = {" ", "not-an-email"};
+
+        assertThat(mapper.map(slot -> badEmail[slot])).as("rejected before its id rule ran").isInstanceOf(MappingResult.Rejected.class);
+        assertThat(mapper.workerIdOf(slot -> badEmail[slot])).isEqualTo("E7");
+        assertThat(mapper.workerIdOf(slot -> badId[slot])).isNull();
+        assertThat(mapper.workerIdOf(slot -> noId[slot])).isNull();
+    }
+
+    @Test
     void aJsonSourceReadsFieldsByJsonPath() throws Exception {
         MappingCatalog catalog = MappingCatalog.compileStrict(MappingFiles.of("m", Map.of(
                 "sources/hook.mapping.yaml", """

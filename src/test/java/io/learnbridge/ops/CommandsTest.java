@@ -75,6 +75,43 @@ class CommandsTest {
     }
 
     @Test
+    void validateReportsASourceWithSettingsAndAMappingButNoRouteThatReadsIt() throws Exception {
+        Path mappings = TestFiles.copyTree(Path.of("mappings"), home.resolve("mappings"));
+        Files.copy(mappings.resolve("sources/hris.mapping.yaml"), mappings.resolve("sources/crm.mapping.yaml"));
+        Files.copy(mappings.resolve("sources/hris.mapping.test.yaml"), mappings.resolve("sources/crm.mapping.test.yaml"));
+        Path settings = Files.writeString(home.resolve("settings.properties"), "learnbridge.mappings.location=" + mappings
+                + "\nlearnbridge.sources.crm.directory=drops/crm\nlearnbridge.sources.crm.targets=lms\n");
+
+        Run run = cli("validate", "--no-load", "--settings", settings.toString());
+
+        assertThat(run.out()).contains(settings + ": learnbridge.sources.crm.*: source 'crm' has settings but no route 'source-crm' reads it: "
+                + "add routes/source-crm.camel.yaml").contains("1 problem(s)");
+        assertThat(run.exitCode()).isEqualTo(1);
+    }
+
+    @Test
+    void validateReportsARouteThatReadsASourceWithoutSettings() throws Exception {
+        Path routes = TestFiles.copyTree(Path.of("routes"), home.resolve("routes"));
+        Path route = Files.writeString(routes.resolve("source-crm.camel.yaml"), """
+                - templatedRoute:
+                    routeTemplateRef: file-csv-drop
+                    routeId: source-crm
+                    parameters:
+                      - name: source
+                        value: crm
+                      - name: directory
+                        value: "{{learnbridge.sources.crm.directory}}"
+                """);
+        Path settings = Files.writeString(home.resolve("settings.properties"), "camel.main.routesIncludePattern=file:" + routes + "/*.camel.yaml\n");
+
+        Run run = cli("validate", "--no-load", "--settings", settings.toString());
+
+        assertThat(run.out()).contains(route + ":6: route 'source-crm' reads source 'crm', which has no settings (learnbridge.sources.crm.*, "
+                + "at least learnbridge.sources.crm.targets").contains("1 problem(s)");
+        assertThat(run.exitCode()).isEqualTo(1);
+    }
+
+    @Test
     void previewPrintsCanonicalRecordsPayloadsAndRejectionsAsJsonLines() throws Exception {
         Path csv = Files.writeString(home.resolve("preview.csv"), HrCsv.create().worker(1)
                 .row(HrCsv.id(2), "Bad", "Email", "nope", "", "ENG-1", "Engineer", "London", "Eng", "A", "01/15/2020").build());
@@ -84,6 +121,27 @@ class CommandsTest {
         assertThat(lines).hasSize(2);
         assertThat(lines[0]).startsWith("{\"line\":2,\"canonical\":{\"workerId\":\"E000001\"").contains("\"targets\":{\"lms\":{\"externalId\":\"E000001\"");
         assertThat(lines[1]).startsWith("{\"line\":3,\"rejected\":{\"field\":\"email\"");
+    }
+
+    @Test
+    void dropsShowsASettledDropSettledAndAnUnreadableOneFailedNeverInProgress() throws Exception {
+        String storeUrl = "jdbc:h2:file:" + home.resolve("store/learnbridge").toAbsolutePath() + ";WRITE_DELAY=0;AUTO_SERVER=TRUE";
+        Path settings = Files.writeString(home.resolve("settings.properties"), "learnbridge.store.url=" + storeUrl + "\n");
+        try (Bridge bridge = Bridge.builder(home.resolve("bridge")).property("learnbridge.store.url", storeUrl).start()) {
+            bridge.drop("day1.csv", HrCsv.create().workers(1, 2).build());
+            await().atMost(Duration.ofSeconds(30)).until(() -> new Reconciliation(bridge.store()).forDrop(1).map(Reconciliation.Report::settled).orElse(false));
+            bridge.drop("day2.csv", "Employee ID,First Name\nE000003,Ada\n"); // the mapped columns are missing: unreadable as a whole
+            await().atMost(Duration.ofSeconds(30)).until(() -> new Reconciliation(bridge.store()).forDrop(2).map(r -> r.status().equals("FAILED")).orElse(false));
+
+            Run drops = cli("drops", "--settings", settings.toString());
+
+            assertThat(drops.exitCode()).isZero();
+            assertThat(drops.out()).contains("drop 1  hris day1.csv  SETTLED  received 2").contains("balanced, settled")
+                    .contains("drop 2  hris day2.csv  FAILED  received 0").contains("failed: the file could not be read as a whole")
+                    .doesNotContain("STAGED").doesNotContain("in progress");
+            assertThat(bridge.api("GET", "/api/drops/1").body()).contains("\"status\":\"SETTLED\"");
+            assertThat(bridge.api("GET", "/api/drops/2").body()).contains("\"status\":\"FAILED\"");
+        }
     }
 
     @Test
@@ -100,8 +158,12 @@ class CommandsTest {
 
             Run list = cli("exceptions", "list", "--settings", settings.toString());
             assertThat(list.exitCode()).isZero();
-            assertThat(list.out()).contains("REJECTED OPEN     hris day1.csv:3").contains("'C' is not in value table employment-status");
+            assertThat(list.out()).contains("REJECTED OPEN     hris day1.csv:3 worker E000002").contains("'C' is not in value table employment-status");
             long id = new ExceptionQueue(bridge.store()).list(ExceptionQueue.Filter.open()).get(0).id();
+            assertThat(cli("exceptions", "list", "--worker", "E000002", "--settings", settings.toString()).out())
+                    .contains(id + "  REJECTED OPEN     hris day1.csv:3 worker E000002").contains("\n1 exception(s)");
+            assertThat(cli("exceptions", "list", "--worker", "E000001", "--settings", settings.toString()).out())
+                    .doesNotContain("REJECTED").contains("0 exception(s)");
 
             assertThat(cli("exceptions", "replay", String.valueOf(id), "--settings", settings.toString()).out()).contains("still rejected");
             Path table = mappings.resolve("lookups/employment-status.yaml");
@@ -114,7 +176,7 @@ class CommandsTest {
                     .map(r -> r.settled() && r.rejected() == 0 && r.targets().get(0).delivered() == 2).orElse(false));
             assertThat(new ExceptionQueue(bridge.store()).get(id).orElseThrow().status()).isEqualTo(ExceptionEntry.Status.REPLAYED);
             Run drops = cli("drops", "1", "--settings", settings.toString());
-            assertThat(drops.out()).contains("received 2, unchanged 0, superseded 0, rejected 0").contains("-> lms: delivered 2, failed 0, pending 0").contains("balanced, settled");
+            assertThat(drops.out()).contains("SETTLED  received 2, unchanged 0, superseded 0, rejected 0").contains("-> lms: delivered 2, failed 0, pending 0").contains("balanced, settled");
         }
     }
 }

@@ -10,6 +10,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
@@ -54,6 +56,10 @@ class OpenApiTest {
 
             JsonNode webhook = doc.path("paths").path("/webhooks/{source}").path("post");
             assertThat(webhook.path("responses").fieldNames()).toIterable().contains("202", "400", "401", "413", "429", "503");
+            List<String> listParameters = new ArrayList<>();
+            doc.path("paths").path("/api/exceptions").path("get").path("parameters")
+                    .forEach(p -> listParameters.add(p.path("in").asText() + " " + p.path("name").asText()));
+            assertThat(listParameters).containsExactly("query status", "query drop", "query target", "query source", "query worker", "query limit");
 
             HttpClient http = HttpClient.newHttpClient();
             for (String operation : described) {

@@ -35,7 +35,7 @@ class DropGuardsTest {
             assertThat(bridge.dropFolder().resolve(".failed")).doesNotExist();
 
             h2 = Server.createTcpServer("-tcpPort", String.valueOf(port), "-ifNotExists", "-baseDir", home.resolve("h2").toString()).start();
-            await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(bridge.dropFolder().resolve(".done/while-down.csv")));
+            await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(bridge.dropFolder().resolve(".done/while-down.1.csv")));
             await().atMost(Duration.ofSeconds(30)).until(() -> new Reconciliation(bridge.store()).forDrop(1).map(Reconciliation.Report::settled).orElse(false));
             assertThat(new Reconciliation(bridge.store()).recent(10)).singleElement().satisfies(r -> {
                 assertThat(r.received()).isEqualTo(5);
@@ -62,7 +62,7 @@ class DropGuardsTest {
             Files.write(tmp, content);
             Files.move(tmp, bridge.dropFolder().resolve("half.csv"));
 
-            await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(bridge.dropFolder().resolve(".failed/half.csv")));
+            await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(bridge.dropFolder().resolve(".failed/half.1.csv")));
             assertThat(bridge.store().<String>tx(c -> {
                 try (var rs = c.createStatement().executeQuery("select status || ': ' || reason from drop_file where id = 1")) {
                     rs.next();
@@ -77,6 +77,32 @@ class DropGuardsTest {
                 }
             }) == 0);
             assertThat(new io.learnbridge.store.DeliveryQueue(bridge.store(), "t", Duration.ofMinutes(1)).count("lms", "PENDING")).isZero();
+        }
+    }
+
+    @Test
+    void anArchivedDropIsNeverOverwrittenByALaterDropOfTheSameName() throws Exception {
+        try (Bridge bridge = Bridge.builder(home).start()) {
+            String monday = HrCsv.create().workers(1, 3).build();
+            String tuesday = HrCsv.create().workers(1, 4).build();
+            bridge.drop("workers.csv", monday);
+            await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(bridge.dropFolder().resolve(".done/workers.1.csv")));
+            bridge.drop("workers.csv", tuesday);
+            await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(bridge.dropFolder().resolve(".done/workers.2.csv")));
+            // the failure archive the same way: two unreadable exports of one name (a mapped column missing)
+            bridge.drop("workers.csv", "Employee ID,First Name\nE000001,Ada\n");
+            await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(bridge.dropFolder().resolve(".failed/workers.3.csv")));
+            bridge.drop("workers.csv", "Employee ID,First Name\nE000002,Grace\n");
+            await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(bridge.dropFolder().resolve(".failed/workers.4.csv")));
+
+            assertThat(bridge.dropFolder().resolve(".done/workers.1.csv")).hasContent(monday);
+            assertThat(bridge.dropFolder().resolve(".done/workers.2.csv")).hasContent(tuesday);
+            assertThat(bridge.dropFolder().resolve(".failed/workers.3.csv")).content().contains("Ada");
+            assertThat(bridge.dropFolder().resolve(".failed/workers.4.csv")).content().contains("Grace");
+            try (var done = Files.list(bridge.dropFolder().resolve(".done")); var failed = Files.list(bridge.dropFolder().resolve(".failed"))) {
+                assertThat(done.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("workers.1.csv", "workers.2.csv");
+                assertThat(failed.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("workers.3.csv", "workers.4.csv");
+            }
         }
     }
 

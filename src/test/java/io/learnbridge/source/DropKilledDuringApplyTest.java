@@ -89,7 +89,7 @@ class DropKilledDuringApplyTest {
             await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(500))
                     .until(() -> world.journal().countByWorker(200).size() == WORKERS);
             await().atMost(Duration.ofSeconds(30)).until(() -> "STAGED".equals(progress(bridge).status()));
-            await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(drops.resolve(".done/workers.csv")));
+            await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(drops.resolve(".done/workers.1.csv")));
             bridge.close();
 
             Progress settled = await().atMost(Duration.ofSeconds(30)).until(() -> progress(bridge), java.util.Objects::nonNull);

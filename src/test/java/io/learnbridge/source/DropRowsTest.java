@@ -16,7 +16,7 @@ class DropRowsTest {
     private static final MappingCatalog CATALOG = MappingCatalog.compileStrict(MappingFiles.of("m", Map.of(
             "sources/hr.mapping.yaml", """
                     fields:
-                      workerId: {from: Id, trim: true}
+                      workerId: {from: Id, trim: true, pattern: "E[0-9]+"}
                       givenName: First
                       orgUnit: Org
                       effectiveAt: {from: Changed, required: false}
@@ -63,6 +63,21 @@ class DropRowsTest {
         assertThat(row.accepted()).isFalse();
         assertThat(row.reason()).isEqualTo("row has 2 fields but the header has 4");
         assertThat(row.sourceRecord()).isEqualTo("{\"Id\":\"E1\",\"First\":\"Ada\"}");
+    }
+
+    @Test
+    void aRowRejectedForAnotherFieldNamesItsWorkerForTheExceptionQueueButIsStoredWithoutOne() {
+        List<StagedRow> rows = map(
+                row(2, " E1 ", "Ada", "Sales", "yesterday"), // effectiveAt is rejected; the id column is fine
+                row(3, "E 2", "Bob", "Sales", ""),          // the id itself is rejected
+                row(4, "  ", "Cy", "Sales", "yesterday"));   // no id to read: the id rule rejects it first
+        RowBatch.RawRow shifted = new RowBatch.RawRow(5, new String[] {"E5", "Dee"});
+
+        assertThat(rows).noneMatch(StagedRow::accepted);
+        assertThat(rows).extracting(StagedRow::field).containsExactly("effectiveAt", "workerId", "workerId");
+        assertThat(rows).extracting(StagedRow::namedWorkerId).containsExactly("E1", null, null);
+        assertThat(rows).extracting(StagedRow::workerId).as("a rejected row is never one of its worker's rows").containsOnlyNulls();
+        assertThat(map(shifted).get(0).namedWorkerId()).as("with the wrong number of fields the id column cannot be trusted").isNull();
     }
 
     private static List<StagedRow> map(RowBatch.RawRow... rows) {

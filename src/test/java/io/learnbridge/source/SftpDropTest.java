@@ -51,7 +51,7 @@ class SftpDropTest {
             assertThat(t.failed()).isZero();
         });
         assertThat(report.balanced()).isTrue();
-        await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(world.inbox().resolve(".done/snapshot-10k.csv")));
+        await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(world.inbox().resolve(".done/snapshot-10k.1.csv")));
         assertThat(world.inbox().resolve("snapshot-10k.csv")).doesNotExist();
     }
 
@@ -101,7 +101,7 @@ class SftpDropTest {
         assertThat(report.balanced()).isTrue();
         assertThat(world.requests()).filteredOn(r -> r.getUrl().endsWith(HrCsv.id(9))).singleElement()
                 .satisfies(r -> assertThat(r.getBodyAsString()).contains("\"firstName\":\"Multi\\nLine\"").contains("\"jobTitle\":\"Engineer, Senior\""));
-        await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(world.inbox().resolve(".done/with-bad-rows.csv")));
+        await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(world.inbox().resolve(".done/with-bad-rows.1.csv")));
     }
 
     @Test
@@ -109,20 +109,23 @@ class SftpDropTest {
         Bridge bridge = world.start(world.bridge());
         String content = HrCsv.create().workers(1, 20).build();
         world.upload("monday.csv", content);
-        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(world.inbox().resolve(".done/monday.csv")));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(world.inbox().resolve(".done/monday.1.csv")));
         await().atMost(Duration.ofSeconds(30)).until(() -> world.successfulPutsByWorker().size() == 20);
 
         world.upload("monday.csv", content);
         world.upload("monday-copy.csv", content);
-        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(world.inbox().resolve(".duplicate/monday.csv"))
-                && Files.exists(world.inbox().resolve(".duplicate/monday-copy.csv")));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(world.inbox().resolve(".duplicate/monday.1.csv"))
+                && Files.exists(world.inbox().resolve(".duplicate/monday-copy.1.csv")));
 
         // A failed move: '.done' is now a plain file, so moving tuesday.csv into it fails after staging.
         Path done = world.inbox().resolve(".done");
         Files.move(done, world.inbox().resolve(".done-kept"));
         Files.writeString(done, "not a folder");
         world.upload("tuesday.csv", HrCsv.create().workers(21, 30).build());
-        await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(world.inbox().resolve(".duplicate/tuesday.csv")));
+        // staged and applied, then found again: a duplicate of itself, filed under its own drop id
+        await().atMost(Duration.ofSeconds(60)).until(() -> new Reconciliation(bridge.store()).recent(10).stream()
+                .filter(r -> r.fileName().equals("tuesday.csv"))
+                .anyMatch(r -> Files.exists(world.inbox().resolve(".duplicate/tuesday." + r.dropId() + ".csv"))));
 
         Map<String, Integer> puts = world.successfulPutsByWorker();
         assertThat(puts).hasSize(30);

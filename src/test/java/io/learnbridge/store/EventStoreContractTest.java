@@ -253,7 +253,7 @@ class EventStoreContractTest {
         List<EventInbox.Applied> applied = inbox.applyAll(List.of(
                 new EventInbox.Accepted(events.get(0), "E1", FRIDAY, state("E1", "friday"), TARGETS, null),
                 new EventInbox.Accepted(events.get(1), "E1", MONDAY, state("E1", "monday"), TARGETS, null),
-                new EventInbox.Rejected(events.get(2), "email", "not an email address"),
+                new EventInbox.Rejected(events.get(2), "E3", "email", "not an email address"),
                 new EventInbox.Accepted(events.get(3), "E2", MONDAY, state("E2", "monday"), TARGETS, null)));
 
         assertThat(applied).extracting(EventInbox.Applied::outcome).containsExactly("APPLIED", "SUPERSEDED", "REJECTED", "APPLIED");
@@ -262,6 +262,7 @@ class EventStoreContractTest {
             assertThat(e.eventId()).isEqualTo(events.get(2).id());
             assertThat(e.id()).isEqualTo(applied.get(2).exceptionId());
             assertThat(e.field()).isEqualTo("email");
+            assertThat(e.workerId()).as("the worker the rejected event names").isEqualTo("E3");
         });
         assertThat(new DeliveryQueue(store, "a", LEASE).claim("lms", 10)).extracting(Delivery::workerId).containsExactly("E1", "E2");
         assertThat(inbox.claim(10)).as("every event of the batch is settled").isEmpty();

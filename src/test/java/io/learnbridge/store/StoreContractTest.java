@@ -1162,13 +1162,16 @@ class StoreContractTest {
     // --- reconciliation -----------------------------------------------------------------------
 
     @OnEveryDatabase
-    void everyReceivedRowIsAccountedForAtEveryTargetAndSettledOnlyWhenNothingIsPending(Store store) {
+    void everyReceivedRowIsAccountedForAtEveryTargetAndSettledOnlyWhenNothingIsPending(Store store) throws Exception {
         DropLedger ledger = new DropLedger(store, "a", LONG_LEASE);
         DropClaim claim = ledger.claim("hr", "workers.csv", "sum-1", 10);
         ledger.stage(claim, List.of(accepted(2, "E1", "h1"), accepted(3, "E2", "h2"), accepted(4, "E3", "h3"),
                 accepted(5, "E3", "h3"), rejected(6, "email", "not an email address")));
         Reconciliation reconciliation = new Reconciliation(store);
-        assertThat(reconciliation.forDrop(claim.dropId())).hasValueSatisfying(r -> assertThat(r.settled()).as("still staging").isFalse());
+        assertThat(reconciliation.forDrop(claim.dropId())).hasValueSatisfying(r -> {
+            assertThat(r.settled()).as("still staging").isFalse();
+            assertThat(r.displayStatus()).isEqualTo("IN PROGRESS");
+        });
         ledger.finish(claim, TARGETS);
         DeliveryQueue queue = new DeliveryQueue(store, "a", LONG_LEASE);
         List<Delivery> lms = queue.claim("lms", 10);
@@ -1185,6 +1188,8 @@ class StoreContractTest {
                 new Reconciliation.TargetCounts("lxp", 0, 0, 3, 0, 0, 0, 0));
         assertThat(report.balanced()).isTrue();
         assertThat(report.settled()).isFalse();
+        assertThat(report.status()).as("stored").isEqualTo("STAGED");
+        assertThat(report.displayStatus()).as("deliveries still pending").isEqualTo("IN PROGRESS");
 
         queue.delivered(lms.get(2).id(), 200);
         queue.claim("lxp", 10).forEach(d -> queue.delivered(d.id(), 201));
@@ -1195,8 +1200,26 @@ class StoreContractTest {
                 new Reconciliation.TargetCounts("lxp", 3, 0, 0, 0, 0, 0, 0));
         assertThat(done.balanced()).isTrue();
         assertThat(done.settled()).isTrue();
+        assertThat(done.displayStatus()).isEqualTo("SETTLED");
+        assertThat(new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(done))
+                .as("the drops API shows the status operators read, and the stored one beside it")
+                .contains("\"status\":\"SETTLED\"").contains("\"storedStatus\":\"STAGED\"");
         assertThat(reconciliation.recent(10)).extracting(Reconciliation.Report::dropId).containsExactly(claim.dropId());
         assertThat(reconciliation.forDrop(claim.dropId() + 1000)).isEmpty();
+    }
+
+    @OnEveryDatabase
+    void aFailedDropIsShownFailedNeverInProgressOrSettled(Store store) {
+        DropLedger ledger = new DropLedger(store, "a", LONG_LEASE);
+        DropClaim claim = ledger.claim("hr", "workers.csv", "sum-1", 10);
+        ledger.stage(claim, List.of(accepted(2, "E1", "h1")));
+        ledger.fail(claim, "email", "input 'Work Email' is not in the header of workers.csv");
+
+        Reconciliation.Report report = new Reconciliation(store).forDrop(claim.dropId()).orElseThrow();
+
+        assertThat(report.status()).isEqualTo("FAILED");
+        assertThat(report.displayStatus()).isEqualTo("FAILED");
+        assertThat(report.settled()).isFalse();
     }
 
     // --- replays ------------------------------------------------------------------------------
@@ -1249,7 +1272,7 @@ class StoreContractTest {
     // --- exception queue ----------------------------------------------------------------------
 
     @OnEveryDatabase
-    void exceptionsAreListedByStatusDropTargetAndSource(Store store) {
+    void exceptionsAreListedByStatusDropTargetSourceAndWorker(Store store) {
         ExceptionQueue queue = new ExceptionQueue(store);
         long hrDrop1 = queue.add(ExceptionEntry.rejected("map", "hr", 1L, "a.csv", 2, "E1", "email", "bad email", "{}"));
         long hrDrop2 = queue.add(ExceptionEntry.rejected("map", "hr", 2L, "b.csv", 3, "E2", "hireDate", "bad date", "{}"));
@@ -1262,13 +1285,16 @@ class StoreContractTest {
         });
 
         assertThat(ids(queue, ExceptionQueue.Filter.open())).containsExactly(hrDrop1, crmDrop3, lmsFailure, lxpFailure);
-        assertThat(ids(queue, new ExceptionQueue.Filter(ExceptionEntry.Status.REPLAYED, null, null, null, 100))).containsExactly(hrDrop2);
-        assertThat(ids(queue, new ExceptionQueue.Filter(null, null, null, null, 100))).containsExactly(hrDrop1, hrDrop2, crmDrop3, lmsFailure, lxpFailure);
-        assertThat(ids(queue, new ExceptionQueue.Filter(null, 1L, null, null, 100))).containsExactly(hrDrop1, lmsFailure);
-        assertThat(ids(queue, new ExceptionQueue.Filter(null, null, "lxp", null, 100))).containsExactly(lxpFailure);
-        assertThat(ids(queue, new ExceptionQueue.Filter(null, null, null, "crm", 100))).containsExactly(crmDrop3);
-        assertThat(ids(queue, new ExceptionQueue.Filter(ExceptionEntry.Status.OPEN, 2L, "lxp", "hr", 100))).containsExactly(lxpFailure);
-        assertThat(ids(queue, new ExceptionQueue.Filter(null, null, null, "hr", 2))).as("limited, oldest first").containsExactly(hrDrop1, hrDrop2);
+        assertThat(ids(queue, new ExceptionQueue.Filter(ExceptionEntry.Status.REPLAYED, null, null, null, null, 100))).containsExactly(hrDrop2);
+        assertThat(ids(queue, new ExceptionQueue.Filter(null, null, null, null, null, 100))).containsExactly(hrDrop1, hrDrop2, crmDrop3, lmsFailure, lxpFailure);
+        assertThat(ids(queue, new ExceptionQueue.Filter(null, 1L, null, null, null, 100))).containsExactly(hrDrop1, lmsFailure);
+        assertThat(ids(queue, new ExceptionQueue.Filter(null, null, "lxp", null, null, 100))).containsExactly(lxpFailure);
+        assertThat(ids(queue, new ExceptionQueue.Filter(null, null, null, "crm", null, 100))).containsExactly(crmDrop3);
+        assertThat(ids(queue, new ExceptionQueue.Filter(ExceptionEntry.Status.OPEN, 2L, "lxp", "hr", null, 100))).containsExactly(lxpFailure);
+        assertThat(ids(queue, new ExceptionQueue.Filter(null, null, null, "hr", null, 2))).as("limited, oldest first").containsExactly(hrDrop1, hrDrop2);
+        assertThat(ids(queue, new ExceptionQueue.Filter(null, null, null, null, "E3", 100))).containsExactly(crmDrop3);
+        assertThat(ids(queue, new ExceptionQueue.Filter(null, null, null, null, "E1", 100))).containsExactly(hrDrop1, lmsFailure, lxpFailure);
+        assertThat(ids(queue, new ExceptionQueue.Filter(ExceptionEntry.Status.OPEN, null, null, null, "E2", 100))).as("E2's only entry is replayed").isEmpty();
         assertThat(queue.countOpen()).isEqualTo(4);
     }
 
@@ -1326,7 +1352,7 @@ class StoreContractTest {
     }
 
     private static List<ExceptionEntry> exceptions(Store store, long dropId) {
-        return new ExceptionQueue(store).list(new ExceptionQueue.Filter(null, dropId, null, null, 1000));
+        return new ExceptionQueue(store).list(new ExceptionQueue.Filter(null, dropId, null, null, null, 1000));
     }
 
     /** line -> status of every staged row of a drop, as the ledger reads it. */

@@ -12,7 +12,7 @@ import java.util.Optional;
  * sent the request, not what was sent, so prefer a signing scheme when the source offers one.
  * Tokens are compared as SHA-256 digests, so the comparison takes the same time whatever the
  * presented token's length or content. Several tokens are accepted so they rotate without downtime.
- * A missing header or another scheme is a 401; {@code Bearer} without a single token is a 400.
+ * A missing header, another scheme or {@code Bearer} without a single token is a 401.
  */
 public final class BearerTokenVerifier implements WebhookVerifier {
 

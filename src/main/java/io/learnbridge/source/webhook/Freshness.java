@@ -24,7 +24,7 @@ final class Freshness {
         this.toleranceSeconds = tolerance.toSeconds();
     }
 
-    /** Unix seconds as plain digits; anything else is a malformed header (400). */
+    /** Unix seconds as plain digits; anything else is a malformed header (401). */
     static long parseSeconds(String header, String value) {
         if (value.isEmpty() || value.length() > 18 || !value.chars().allMatch(c -> c >= '0' && c <= '9')) {
             throw WebhookRejectedException.malformed(header);

@@ -111,7 +111,7 @@ class WebhookVerifiersTest {
             WebhookRequest request = request(BODY, "webhook-id", "msg_1", "webhook-timestamp", timestamp,
                     "webhook-signature", sign("k-new", "msg_1", NOW.getEpochSecond(), BODY));
 
-            assertRejected(verifier, request, 400).hasMessage("malformed webhook-timestamp");
+            assertRejected(verifier, request, 401).hasMessage("malformed webhook-timestamp");
         }
 
         @ParameterizedTest
@@ -120,7 +120,7 @@ class WebhookVerifiersTest {
             WebhookRequest request = request(BODY, "webhook-id", "msg_1",
                     "webhook-timestamp", Long.toString(NOW.getEpochSecond()), "webhook-signature", signature);
 
-            assertRejected(verifier, request, 400).hasMessage("malformed webhook-signature");
+            assertRejected(verifier, request, 401).hasMessage("malformed webhook-signature");
         }
 
         @Test
@@ -267,7 +267,7 @@ class WebhookVerifiersTest {
             WebhookRequest request = request(BODY, "X-BambooHR-Signature", "zz" + "0".repeat(62),
                     "X-BambooHR-Timestamp", Long.toString(NOW.getEpochSecond()));
 
-            assertRejected(verifier, request, 400).hasMessage("malformed X-BambooHR-Signature");
+            assertRejected(verifier, request, 401).hasMessage("malformed X-BambooHR-Signature");
         }
 
         @Test
@@ -275,7 +275,7 @@ class WebhookVerifiersTest {
             WebhookRequest request = request(BODY, "X-BambooHR-Signature", "00".repeat(32),
                     "X-BambooHR-Timestamp", "2023-11-14T22:13:20Z");
 
-            assertRejected(verifier, request, 400).hasMessage("malformed X-BambooHR-Timestamp");
+            assertRejected(verifier, request, 401).hasMessage("malformed X-BambooHR-Timestamp");
         }
 
         @Test
@@ -349,7 +349,7 @@ class WebhookVerifiersTest {
 
         @Test
         void signatureThatIsNotBase64IsMalformed() {
-            assertRejected(verifier, request(BODY, "Bob-Signature", "sha512=abc*def"), 400)
+            assertRejected(verifier, request(BODY, "Bob-Signature", "sha512=abc*def"), 401)
                     .hasMessage("malformed Bob-Signature");
         }
 
@@ -402,7 +402,7 @@ class WebhookVerifiersTest {
         @ParameterizedTest
         @ValueSource(strings = {"Bearer ", "Bearer new-token extra"})
         void bearerWithoutExactlyOneTokenIsMalformed(String authorization) {
-            assertRejected(verifier, request(BODY, "Authorization", authorization), 400)
+            assertRejected(verifier, request(BODY, "Authorization", authorization), 401)
                     .hasMessage("malformed Authorization");
         }
 

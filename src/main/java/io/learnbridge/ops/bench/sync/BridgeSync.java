@@ -262,9 +262,21 @@ public final class BridgeSync implements SyncPipeline {
             main.stop();
         }
 
+        /** Whether the failed folder holds drop file {@code name}, archived as {@code <name without ext>.<drop id>.<ext>} (routes/ingest-drops.camel.yaml). */
+        private static boolean inFailedFolder(Path folder, String name) {
+            int dot = name.lastIndexOf('.');
+            String stem = dot < 0 ? name : name.substring(0, dot);
+            String ext = dot < 0 ? "" : name.substring(dot);
+            try (java.util.stream.Stream<Path> files = Files.list(folder.resolve(".failed"))) {
+                return files.map(f -> f.getFileName().toString()).anyMatch(f -> f.length() > stem.length() + 1 + ext.length()
+                        && f.startsWith(stem + ".") && f.endsWith(ext) && f.substring(stem.length() + 1, f.length() - ext.length()).matches("\\d+"));
+            } catch (java.io.IOException e) {
+                return false; // no failed folder yet
+            }
+        }
+
         /** Waits until the drop's row is settled (applied, quarantined, failed) or the drop went to the failed folder; null when it never did. */
         private Drop awaitSettled(String source, String name, Path folder, long startNanos, List<String> problems) throws InterruptedException {
-            Path failed = folder.resolve(".failed").resolve(name);
             while (true) {
                 Drop drop = store.tx(c -> {
                     try (PreparedStatement ps = c.prepareStatement(
@@ -282,7 +294,7 @@ public final class BridgeSync implements SyncPipeline {
                     }
                     return drop;
                 }
-                if (drop == null && Files.exists(failed)) {
+                if (drop == null && inFailedFolder(folder, name)) {
                     problems.add("drop " + name + " went to the failed folder without a drop row (see the log)");
                     return null;
                 }
