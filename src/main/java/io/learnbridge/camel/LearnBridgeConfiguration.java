@@ -104,8 +104,8 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         }
         registry.bind("webhooks", new WebhookIngest(webhookSources, inbox, metrics, Clock.systemUTC()));
         registry.bind("exceptionFeed", new ExceptionPublisher(new io.learnbridge.store.ExceptionFeed(store)));
-        registry.bind("enrolmentApplier", new EnrolmentApplier(new io.learnbridge.store.Enrolments(store),
-                io.learnbridge.enrolment.EnrolmentRules.deployed(settings.mappingsLocation()),
+        io.learnbridge.enrolment.EnrolmentRules deployedRules = io.learnbridge.enrolment.EnrolmentRules.deployed(settings.mappingsLocation());
+        registry.bind("enrolmentApplier", new EnrolmentApplier(new io.learnbridge.store.Enrolments(store), deployedRules,
                 properties.apply("learnbridge.enrolments.enabled").map(v -> Boolean.parseBoolean(v.strip())).orElse(true),
                 properties.apply("learnbridge.enrolments.batchSize").map(v -> Integer.parseInt(v.strip())).orElse(500),
                 properties.apply("learnbridge.enrolments.maxBatches").map(v -> Integer.parseInt(v.strip())).orElse(20)));
@@ -120,6 +120,9 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         registry.bind("lrsDeliveries", lrsDeliveries);
         io.learnbridge.target.moodle.MoodleDeliveries moodleDeliveries = new io.learnbridge.target.moodle.MoodleDeliveries(deliveryQueue,
                 enrolmentOutbox, mappings, metrics, properties, initialBackoff, maxBackoff);
+        java.util.Set<String> enrolledTargets = new java.util.HashSet<>();
+        deployedRules.rules().forEach(rule -> enrolledTargets.addAll(rule.enrol().keySet()));
+        moodleDeliveries.enrolmentTargets(enrolledTargets);
         registry.bind("moodleDeliveries", moodleDeliveries);
         io.learnbridge.target.scim.ScimDeliveries scimDeliveries = new io.learnbridge.target.scim.ScimDeliveries(deliveryQueue, enrolmentOutbox, mappings,
                 metrics, properties, initialBackoff, maxBackoff);

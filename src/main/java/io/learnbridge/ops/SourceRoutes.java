@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.learnbridge.mapping.YamlTree;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The sources a route file binds, read from its YAML for {@code validate}: a source is served by
@@ -59,6 +60,36 @@ final class SourceRoutes {
             }
         }
         return routes;
+    }
+
+    /** Targets the file's templated routes of {@code delivery-target} deliver to, with their adapter bean. */
+    static Map<String, String> deliveryAdapters(String file, String text) {
+        Map<String, String> adapters = new java.util.TreeMap<>();
+        YamlTree tree;
+        try {
+            tree = YamlTree.parse(file, text);
+        } catch (RuntimeException e) {
+            return adapters;
+        }
+        for (JsonNode item : tree.root()) {
+            JsonNode templated = item.path("templatedRoute");
+            if (!"delivery-target".equals(templated.path("routeTemplateRef").asText())) {
+                continue;
+            }
+            String target = null;
+            String adapter = null;
+            for (JsonNode parameter : templated.path("parameters")) {
+                switch (parameter.path("name").asText()) {
+                    case "target" -> target = parameter.path("value").asText(null);
+                    case "adapter" -> adapter = parameter.path("value").asText(null);
+                    default -> { }
+                }
+            }
+            if (target != null && adapter != null) {
+                adapters.put(target.strip(), adapter.strip());
+            }
+        }
+        return adapters;
     }
 
     private static String sourceOfId(String id) {

@@ -32,6 +32,10 @@ final class ValidateCommand implements Callable<Integer> {
     @Option(names = "--no-load", description = "Skip loading the routes into Camel (schema checks only).")
     boolean noLoad;
 
+    @Option(names = "--targets", description = "Also call every Moodle target and check that its token has the functions and capabilities "
+            + "LearnBridge needs (the preflight the bridge runs before sending).")
+    boolean targets;
+
     PrintStream out = System.out;
 
     @Override
@@ -106,6 +110,7 @@ final class ValidateCommand implements Callable<Integer> {
         RouteSchemaValidator validator = new RouteSchemaValidator();
         int routeFiles = 0;
         List<SourceRoutes.Route> routes = new ArrayList<>();
+        Map<String, String> adapters = new java.util.TreeMap<>();
         for (String pattern : routesPattern.split(",")) {
             String folder = pattern.strip().replaceFirst("/[^/]*\\*[^/]*$", "").replaceFirst("^file:", "");
             try {
@@ -115,6 +120,7 @@ final class ValidateCommand implements Callable<Integer> {
                         routeFiles++;
                         problems.addAll(validator.validate(files.displayPath(e.getKey()), e.getValue()));
                         routes.addAll(SourceRoutes.read(files.displayPath(e.getKey()), e.getValue()));
+                        adapters.putAll(SourceRoutes.deliveryAdapters(files.displayPath(e.getKey()), e.getValue()));
                     }
                 }
             } catch (RuntimeException e) {
@@ -126,12 +132,42 @@ final class ValidateCommand implements Callable<Integer> {
         } else {
             problems.addAll(unboundSources(lookup, sources, routes));
         }
+        if (targets) {
+            problems.addAll(preflights(lookup, adapters, rules));
+        }
         if (problems.isEmpty() && !noLoad) {
             String loadProblem = load();
             if (loadProblem != null) {
                 problems.add(routesPattern + ":1: routes do not load: " + loadProblem);
             }
         }
+        return problems;
+    }
+
+    /**
+     * The preflight of every Moodle target with settings (its route's adapter is moodleDeliveries):
+     * what it found is printed; what is missing, or a site that cannot be checked, is a problem.
+     */
+    private List<String> preflights(CliSettings lookup, Map<String, String> adapters, io.learnbridge.enrolment.EnrolmentRules rules) {
+        List<String> problems = new ArrayList<>();
+        boolean enrolments = !lookup.apply("learnbridge.enrolments.enabled").map(v -> v.strip().equalsIgnoreCase("false")).orElse(false);
+        adapters.forEach((target, adapter) -> {
+            if (!adapter.equals("moodleDeliveries") || lookup.apply("learnbridge.targets." + target + ".url").isEmpty()) {
+                return;
+            }
+            boolean enrols = enrolments && rules != null && rules.rules().stream().anyMatch(r -> r.enrol().containsKey(target));
+            try {
+                io.learnbridge.target.moodle.MoodleDeliveries.Preflight preflight =
+                        io.learnbridge.target.moodle.MoodleDeliveries.preflight(lookup, target, enrols);
+                if (preflight.passed()) {
+                    out.println("target " + target + ": " + preflight.description());
+                } else {
+                    problems.add(settingsLocation() + ": learnbridge.targets." + target + ".token: " + preflight.description());
+                }
+            } catch (SettingsException e) {
+                problems.add(settingsLocation() + ": " + e.getMessage());
+            }
+        });
         return problems;
     }
 

@@ -41,12 +41,14 @@ public final class Replays {
      */
     public RowReplay acceptRejectedRow(ExceptionEntry entry, String workerId, String contentHash, String canonical, List<String> targets) {
         return store.tx(c -> {
+            // a record without effectiveAt takes effect now: read before now, so that it is never "in the future"
+            Instant effectiveAt = WorkerStates.effectiveAtOf(canonical);
             Instant now = Instant.now();
             CanonicalRecord after = CanonicalRecord.fromJson(canonical);
             String stored = WorkerStates.canonicals(c, List.of(workerId)).get(workerId);
             Change change = DropLedger.Policy.DELTA.detector()
                     .detect(stored == null ? null : CanonicalRecord.fromJson(stored), after);
-            Instant dated = change.isNoop() ? now : DropPlanner.effectiveTime(change, WorkerStates.effectiveAtOf(canonical), now);
+            Instant dated = change.isNoop() ? now : DropPlanner.effectiveTime(change, effectiveAt, now);
             if (dated.isAfter(now.plus(maxHold))) {
                 String reason = change.kind() + " dated " + dated.toString().replace("T00:00:00Z", "") + " would be held beyond "
                         + "learnbridge.changes.maxHold (" + maxHold.toDays() + " days): check the date, fix the mapping or the source, and replay again";

@@ -91,15 +91,37 @@ public final class MoodleDeliveries extends io.learnbridge.target.TargetAdapterS
         return true;
     }
 
-    /** Runs the preflight of a target now (command {@code validate --targets}). */
-    public MoodlePreflight.Report preflight(String target) {
+    /** What a preflight found: whether the token passed, and its report in words. */
+    public record Preflight(boolean passed, String description) {
+    }
+
+    /**
+     * Runs a target's preflight now, from its settings (command {@code validate --targets}).
+     *
+     * @param enrols whether enrolment rules send enrolments to it (then {@code moodle/course:update} is needed)
+     */
+    public static Preflight preflight(Function<String, Optional<String>> properties, String target, boolean enrols) {
+        io.learnbridge.target.TargetSettings settings = new io.learnbridge.target.TargetSettings(properties);
         String prefix = "learnbridge.targets." + target + ".";
-        MoodleClient.Config config = new MoodleClient.Config(site(prefix), token(prefix), Duration.ofSeconds(30));
-        try (MoodleClient client = new MoodleClient(config)) {
-            return MoodlePreflight.check(client, config.site().toString(), enrolments != null);
+        URI site = site(settings, prefix);
+        try (MoodleClient client = new MoodleClient(new MoodleClient.Config(site, token(settings, prefix), Duration.ofSeconds(30)))) {
+            MoodlePreflight.Report report = MoodlePreflight.check(client, site.toString(), enrols);
+            return new Preflight(report.passed(), report.describe());
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /** The targets enrolment rules send enrolments to (the deployed rules): only their preflight asks for moodle/course:update. */
+    public void enrolmentTargets(java.util.Set<String> targets) {
+        this.enrolmentTargets = java.util.Set.copyOf(targets);
+    }
+
+    private volatile java.util.Set<String> enrolmentTargets;
+
+    private boolean enrols(String target) {
+        java.util.Set<String> named = enrolmentTargets;
+        return enrolments != null && (named == null || named.contains(target));
     }
 
     /**
@@ -225,8 +247,8 @@ public final class MoodleDeliveries extends io.learnbridge.target.TargetAdapterS
     @Override
     protected Target configure(String name) {
         String prefix = "learnbridge.targets." + name + ".";
-        URI site = site(prefix);
-        String token = token(prefix);
+        URI site = site(settings, prefix);
+        String token = token(settings, prefix);
         String auth = settings.text(prefix + "auth").orElse("manual");
         if (!AUTH_PLUGIN.matcher(auth).matches()) {
             throw new SettingsException(prefix + "auth", "must name a Moodle authentication plugin such as manual or oauth2, found '" + auth + "'");
@@ -236,7 +258,7 @@ public final class MoodleDeliveries extends io.learnbridge.target.TargetAdapterS
         MoodleClient client = new MoodleClient(new MoodleClient.Config(site, token, Duration.ofSeconds(30)), settings.rateLimit(name), breaker(name));
         int roleId = settings.integer(prefix + "enrolRoleId", MoodleEnrolments.DEFAULT_ROLE_ID, 1, Integer.MAX_VALUE);
         if (!settings.text(prefix + "preflight").map(v -> v.strip().equalsIgnoreCase("false")).orElse(false)) {
-            MoodlePreflight.Report report = MoodlePreflight.check(client, site.toString(), enrolments != null);
+            MoodlePreflight.Report report = MoodlePreflight.check(client, site.toString(), enrols(name));
             if (report.unchecked() != null) {
                 LOG.warn("Target {}: {}", name, report.describe());
             } else if (!report.passed()) {
@@ -260,7 +282,7 @@ public final class MoodleDeliveries extends io.learnbridge.target.TargetAdapterS
         return new Target(name, client, new MoodleUserSync(client, auth, options), new MoodleEnrolments(client, roleId), batchSize, retryBudget);
     }
 
-    private URI site(String prefix) {
+    private static URI site(io.learnbridge.target.TargetSettings settings, String prefix) {
         String url = settings.required(prefix + "url");
         try {
             URI site = URI.create(url);
@@ -273,7 +295,7 @@ public final class MoodleDeliveries extends io.learnbridge.target.TargetAdapterS
         }
     }
 
-    private String token(String prefix) {
+    private static String token(io.learnbridge.target.TargetSettings settings, String prefix) {
         return settings.text(prefix + "token").orElseThrow(() -> new SettingsException(prefix + "token",
                 "missing: the Moodle web-service token (wstoken), from the environment"));
     }
