@@ -43,7 +43,8 @@ class ReadmeSettingsTest {
                 || k.startsWith("learnbridge.targets.<target>.homePage") || k.startsWith("learnbridge.targets.<target>.auth")
                 || k.startsWith("learnbridge.targets.<target>.changes") || k.startsWith("learnbridge.targets.<target>.oauth2.")
                 || k.startsWith("learnbridge.targets.<target>.rateLimit") || k.startsWith("learnbridge.targets.<target>.groups")
-                || k.startsWith("learnbridge.targets.<target>.enrolRoleId"));
+                || k.startsWith("learnbridge.targets.<target>.enrolRoleId") || k.startsWith("learnbridge.targets.<target>.preflight")
+                || k.startsWith("learnbridge.targets.<target>.leaverCohort") || k.startsWith("learnbridge.targets.<target>.duplicateEmails"));
         assertThat(inProperties).as("learnbridge.* keys of application.properties").containsAll(inReadme);
     }
 }
