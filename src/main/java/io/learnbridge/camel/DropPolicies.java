@@ -41,6 +41,15 @@ public final class DropPolicies {
         return new DropLedger.Policy(snapshot.equals("full"), gate, new ChangeDetector(leave.equals("deactivate")));
     }
 
+    /** The gate for a change of the enrolment rules: learnbridge.gate.*, the strictest of every target's the rules name. */
+    public GatePolicy rulesGate(java.util.Collection<String> targets) {
+        GatePolicy gate = gate("learnbridge.gate.", GatePolicy.DEFAULT);
+        for (String target : targets) {
+            gate = gate.strictest(gate("learnbridge.targets." + target + ".gate.", gate));
+        }
+        return gate;
+    }
+
     private GatePolicy gate(String prefix, GatePolicy fallback) {
         return new GatePolicy(
                 integer(prefix + "maxDeactivations", fallback.maxDeactivations()),

@@ -105,10 +105,13 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         registry.bind("webhooks", new WebhookIngest(webhookSources, inbox, metrics, Clock.systemUTC()));
         registry.bind("exceptionFeed", new ExceptionPublisher(new io.learnbridge.store.ExceptionFeed(store)));
         io.learnbridge.enrolment.EnrolmentRules deployedRules = io.learnbridge.enrolment.EnrolmentRules.deployed(settings.mappingsLocation());
+        java.util.Set<String> rulesTargets = new java.util.TreeSet<>();
+        deployedRules.rules().forEach(rule -> rulesTargets.addAll(rule.enrol().keySet()));
         registry.bind("enrolmentApplier", new EnrolmentApplier(new io.learnbridge.store.Enrolments(store), deployedRules,
                 properties.apply("learnbridge.enrolments.enabled").map(v -> Boolean.parseBoolean(v.strip())).orElse(true),
                 properties.apply("learnbridge.enrolments.batchSize").map(v -> Integer.parseInt(v.strip())).orElse(500),
-                properties.apply("learnbridge.enrolments.maxBatches").map(v -> Integer.parseInt(v.strip())).orElse(20)));
+                properties.apply("learnbridge.enrolments.maxBatches").map(v -> Integer.parseInt(v.strip())).orElse(20),
+                new io.learnbridge.store.EnrolmentRulesLedger(store), new DropPolicies(properties).rulesGate(rulesTargets)));
         // the protocol adapters of route template delivery-target, and its circuit breakers' fallback
         Duration initialBackoff = Duration.ofMillis(properties.apply("learnbridge.delivery.initialBackoff").map(Long::parseLong).orElse(1000L));
         Duration maxBackoff = Duration.ofMillis(properties.apply("learnbridge.delivery.maxBackoff").map(Long::parseLong).orElse(60000L));
@@ -120,9 +123,7 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         registry.bind("lrsDeliveries", lrsDeliveries);
         io.learnbridge.target.moodle.MoodleDeliveries moodleDeliveries = new io.learnbridge.target.moodle.MoodleDeliveries(deliveryQueue,
                 enrolmentOutbox, mappings, metrics, properties, initialBackoff, maxBackoff);
-        java.util.Set<String> enrolledTargets = new java.util.HashSet<>();
-        deployedRules.rules().forEach(rule -> enrolledTargets.addAll(rule.enrol().keySet()));
-        moodleDeliveries.enrolmentTargets(enrolledTargets);
+        moodleDeliveries.enrolmentTargets(rulesTargets);
         registry.bind("moodleDeliveries", moodleDeliveries);
         io.learnbridge.target.scim.ScimDeliveries scimDeliveries = new io.learnbridge.target.scim.ScimDeliveries(deliveryQueue, enrolmentOutbox, mappings,
                 metrics, properties, initialBackoff, maxBackoff);

@@ -61,11 +61,24 @@ public final class EnrolmentRules {
     private final Policy onMove;
     private final Policy onLeave;
 
-    private EnrolmentRules(String file, List<Rule> rules, Policy onMove, Policy onLeave) {
+    private final String text;
+
+    private EnrolmentRules(String file, String text, List<Rule> rules, Policy onMove, Policy onLeave) {
         this.file = file;
+        this.text = text;
         this.rules = List.copyOf(rules);
         this.onMove = onMove;
         this.onLeave = onLeave;
+    }
+
+    /** The file's text as compiled ("" for no rules). */
+    public String text() {
+        return text;
+    }
+
+    /** The sha256 of the file's text: which rules a store has applied ({@code EnrolmentRulesLedger}). */
+    public String checksum() {
+        return io.learnbridge.source.DropChecksum.sha256(text);
     }
 
     /** Where the deployed rules file lives in a mappings location. */
@@ -80,7 +93,7 @@ public final class EnrolmentRules {
 
     /** No rules: nobody is enrolled in anything. */
     public static EnrolmentRules none() {
-        return new EnrolmentRules("(none)", List.of(), Policy.UNENROL, Policy.UNENROL);
+        return new EnrolmentRules("(none)", "", List.of(), Policy.UNENROL, Policy.UNENROL);
     }
 
     /**
@@ -135,7 +148,7 @@ public final class EnrolmentRules {
             }
             rules.add(new Rule(name, yaml.lineOf(pointer), Collections.unmodifiableMap(when), Collections.unmodifiableMap(enrol)));
         }
-        return new EnrolmentRules(file, rules, onMove, onLeave);
+        return new EnrolmentRules(file, text, rules, onMove, onLeave);
     }
 
     private static Policy policy(YamlTree yaml, JsonNode policy, String key) {

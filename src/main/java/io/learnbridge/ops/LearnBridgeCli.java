@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "learnbridge", mixinStandardHelpOptions = true, version = "LearnBridge 0.1.0",
         description = "Keeps learning systems in step with HR.",
         subcommands = {RunCommand.class, ValidateCommand.class, PreviewCommand.class, ExceptionsCommand.class,
-                DropsCommand.class, PlanCommand.class, WorkersCommand.class, SimulateCommand.class, BenchmarkCommand.class, WebhookBenchmarkCommand.class, DeliveryBenchmarkCommand.class,
+                DropsCommand.class, PlanCommand.class, WorkersCommand.class, SimulateCommand.class, RulesCommand.class, BenchmarkCommand.class, WebhookBenchmarkCommand.class, DeliveryBenchmarkCommand.class,
                 SyncBenchmarkCommand.class, KafkaBenchmarkCommand.class})
 public final class LearnBridgeCli implements java.util.concurrent.Callable<Integer> {
 

@@ -52,7 +52,7 @@ public final class Enrolments {
         return store.tx(c -> held(c, workerId));
     }
 
-    private static SortedMap<String, SortedSet<String>> held(Connection c, String workerId) throws SQLException {
+    static SortedMap<String, SortedSet<String>> held(Connection c, String workerId) throws SQLException {
         SortedMap<String, SortedSet<String>> held = new TreeMap<>();
         try (PreparedStatement ps = c.prepareStatement("select target, curriculum from enrolment where worker_id = ?")) {
             ps.setString(1, workerId);
@@ -200,7 +200,7 @@ public final class Enrolments {
         return store.tx(c -> EnrolmentOutbox.ledger(c, workerId));
     }
 
-    private static void record(Connection c, String workerId, EnrolmentRules.Changes changes, String reason, Instant now) throws SQLException {
+    static void record(Connection c, String workerId, EnrolmentRules.Changes changes, String reason, Instant now) throws SQLException {
         record(c, workerId, changes, reason, "RULES", now);
     }
 

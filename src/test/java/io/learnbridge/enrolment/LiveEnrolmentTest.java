@@ -79,4 +79,50 @@ class LiveEnrolmentTest {
 
         }
     }
+
+    @Test
+    void aChangedRulesFileReachesEveryStoredWorkerAtStartupAndOneOverTheGateWaitsForApproval() throws Exception {
+        java.nio.file.Path mappings = io.learnbridge.testing.TestFiles.copyTree(java.nio.file.Path.of("mappings"), home.resolve("mappings"));
+        java.nio.file.Path rules = mappings.resolve("enrolment/rules.yaml");
+        try (SnapshotWorld world = new SnapshotWorld(home)) {
+            world.lms.stubFor(com.github.tomakehurst.wiremock.client.WireMock.delete(
+                    com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching(".*/enrolments/.*"))
+                    .willReturn(com.github.tomakehurst.wiremock.client.WireMock.aResponse().withStatus(204)));
+            java.util.function.Supplier<io.learnbridge.testing.Bridge.Builder> bridge = () -> world.bridge("delta")
+                    .property("learnbridge.mappings.location", mappings.toString())
+                    .property("learnbridge.enrolments.enabled", "true").property("learnbridge.enrolments.pollPeriod", "200")
+                    .property("learnbridge.gate.maxDeactivations", "2");
+            world.start(bridge.get());
+            world.drop("day1.csv", HrCsv.create().workers(1, 3).build());
+            java.util.function.Supplier<EnrolmentOutbox> outbox = () -> new EnrolmentOutbox(world.bridge().store(), "test", Duration.ofMinutes(1));
+            await("six enrolments delivered").atMost(Duration.ofSeconds(20)).until(() -> outbox.get().count("lms", "DELIVERED") == 6);
+
+            // London's fire course leaves the rules: 3 unenrolments, over the gate's 2
+            java.nio.file.Files.writeString(rules, java.nio.file.Files.readString(rules).replace("location: [London]", "location: [Atlantis]"));
+            world.bridge().close();
+            world.start(bridge.get());
+            io.learnbridge.store.EnrolmentRulesLedger ledger = new io.learnbridge.store.EnrolmentRulesLedger(world.bridge().store());
+            await("the changed rules quarantined").atMost(Duration.ofSeconds(20))
+                    .until(() -> ledger.versions().stream().anyMatch(v -> v.status().equals("QUARANTINED")));
+            io.learnbridge.store.EnrolmentRulesLedger.Version waiting = ledger.versions().stream()
+                    .filter(v -> v.status().equals("QUARANTINED")).findFirst().orElseThrow();
+            assertThat(waiting.reason()).isEqualTo("3 unenrolments exceed the limit of 2 (maxDeactivations)");
+            // a worker who changes meanwhile is enrolled by the rules applied before: nothing of the change leaks through
+            world.drop("day2.csv", HrCsv.create().worker(4).build());
+            await("the joiner's enrolments").atMost(Duration.ofSeconds(20)).until(() -> outbox.get().count("lms", "DELIVERED") == 8);
+            assertThat(new Enrolments(world.bridge().store()).held(HrCsv.id(4)).get("lms")).containsExactly("FIRE-LDN", "SEC-101");
+            assertThat(world.lms.getAllServeEvents()).noneMatch(e -> e.getRequest().getMethod().getName().equals("DELETE"));
+
+            assertThat(ledger.approve(waiting.checksum(), "ops").done()).isTrue();
+            await("the unenrolments delivered").atMost(Duration.ofSeconds(20)).until(() -> outbox.get().count("lms", "DELIVERED") == 12);
+            assertThat(world.lms.getAllServeEvents().stream().map(e -> e.getRequest())
+                    .filter(r -> r.getMethod().getName().equals("DELETE")).map(r -> r.getUrl().replaceAll(".*/users/", "")).sorted().toList())
+                    .containsExactly("E000001/enrolments/FIRE-LDN", "E000002/enrolments/FIRE-LDN", "E000003/enrolments/FIRE-LDN",
+                            "E000004/enrolments/FIRE-LDN");
+            // the approved rules are now what live enrolment applies
+            world.drop("day3.csv", HrCsv.create().worker(5).build());
+            await("the next joiner's enrolment").atMost(Duration.ofSeconds(20)).until(() -> outbox.get().count("lms", "DELIVERED") == 13);
+            assertThat(new Enrolments(world.bridge().store()).held(HrCsv.id(5)).get("lms")).containsExactly("SEC-101");
+        }
+    }
 }

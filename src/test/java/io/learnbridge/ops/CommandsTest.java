@@ -145,6 +145,35 @@ class CommandsTest {
     }
 
     @Test
+    void rulesApplyQuarantinesAChangeOverTheGateAndRulesApproveAppliesItWithItsChecksum() throws Exception {
+        Path mappings = TestFiles.copyTree(Path.of("mappings"), home.resolve("mappings"));
+        String storeUrl = "jdbc:h2:file:" + home.resolve("store/learnbridge").toAbsolutePath() + ";WRITE_DELAY=0;AUTO_SERVER=TRUE";
+        Path settings = Files.writeString(home.resolve("settings.properties"), "learnbridge.store.url=" + storeUrl
+                + "\nlearnbridge.mappings.location=" + mappings + "\nlearnbridge.gate.maxDeactivations=1\n");
+        try (Bridge bridge = Bridge.builder(home.resolve("bridge")).property("learnbridge.store.url", storeUrl).start()) {
+            bridge.drop("day1.csv", HrCsv.create().workers(1, 2).build());
+            await().atMost(Duration.ofSeconds(30)).until(() -> new Reconciliation(bridge.store()).forDrop(1).map(Reconciliation.Report::settled).orElse(false));
+        }
+        Run first = cli("rules", "apply", "--settings", settings.toString());
+        assertThat(first.out()).contains("applied to every stored worker: 2 workers, 4 enrolments, 0 unenrolments");
+        assertThat(first.exitCode()).isZero();
+
+        Path rules = mappings.resolve("enrolment/rules.yaml");
+        Files.writeString(rules, Files.readString(rules).replace("location: [London]", "location: [Atlantis]"));
+        Run quarantined = cli("rules", "apply", "--settings", settings.toString());
+        assertThat(quarantined.out()).contains("QUARANTINED: 2 unenrolments exceed the limit of 1 (maxDeactivations)");
+        assertThat(quarantined.exitCode()).isEqualTo(1);
+        String checksum = io.learnbridge.source.DropChecksum.sha256(Files.readString(rules));
+        assertThat(cli("rules", "--settings", settings.toString()).out()).contains("QUARANTINED  " + checksum).contains("APPLIED  ");
+
+        assertThat(cli("rules", "approve", "--checksum", "0000", "--settings", settings.toString()).exitCode()).isEqualTo(1);
+        Run approved = cli("rules", "approve", "--checksum", checksum, "--by", "ops", "--settings", settings.toString());
+        assertThat(approved.out()).contains("approved and applied to every stored worker: 2 workers, 0 enrolments, 2 unenrolments queued");
+        assertThat(approved.exitCode()).isZero();
+        assertThat(cli("rules", "--settings", settings.toString()).out()).contains("APPLIED  " + checksum).contains("decided by ops");
+    }
+
+    @Test
     void exceptionsCanBeListedAndReplayedFromTheCommandLineAfterAMappingFix() throws Exception {
         Path mappings = TestFiles.copyTree(Path.of("mappings"), home.resolve("mappings"));
         String storeUrl = "jdbc:h2:file:" + home.resolve("store/learnbridge").toAbsolutePath() + ";WRITE_DELAY=0;AUTO_SERVER=TRUE";

@@ -223,6 +223,101 @@ class EnrolmentStoreContractTest {
         return enrolments;
     }
 
+    // --- a changed rules file ---------------------------------------------------------------------
+
+    private static final EnrolmentRules WITHOUT_LONDON = EnrolmentRules.parse("rules.yaml", """
+            policy: {onMove: unenrol, onLeave: unenrol}
+            rules:
+              - name: engineers
+                when: {jobCode: [ENG-1]}
+                enrol: {lms: [SEC-101, SEC-201]}
+            """);
+
+    private static io.learnbridge.gate.GatePolicy gate(int maxDeactivations) {
+        return new io.learnbridge.gate.GatePolicy(maxDeactivations, 100, 0, 100, 100, 1, false);
+    }
+
+    /** Three London engineers and a Paris seller, enrolled under RULES; returns the rules ledger, RULES applied. */
+    private static EnrolmentRulesLedger londonEngineers(Store store) {
+        DropLedger ledger = new DropLedger(store, "a", LONG_LEASE);
+        EnrolmentRulesLedger rules = new EnrolmentRulesLedger(store);
+        assertThat(rules.reconcile(RULES, gate(500), "startup").version().status()).as("nobody stored yet: nothing to change").isEqualTo("APPLIED");
+        drop(ledger, "d1", worker("E1", "ENG-1", "London", "ACTIVE"), worker("E2", "ENG-1", "London", "ACTIVE"),
+                worker("E3", "ENG-1", "London", "ACTIVE"), worker("E4", "SAL-1", "Paris", "ACTIVE"));
+        new Enrolments(store).applyDue(RULES, 100);
+        return rules;
+    }
+
+    private static int changes(Store store, String reason) {
+        return store.tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("select count(*) from enrolment_change where reason = ?")) {
+                ps.setString(1, reason);
+                try (java.sql.ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getInt(1);
+                }
+            }
+        });
+    }
+
+    @OnEveryDatabase
+    void aChangedRulesFileWithinTheGateReachesEveryStoredWorkerNotOnlyTheNextToChange(Store store) {
+        EnrolmentRulesLedger rules = londonEngineers(store);
+        Enrolments enrolments = new Enrolments(store);
+        assertThat(enrolments.due()).isZero();
+
+        EnrolmentRulesLedger.Outcome outcome = rules.reconcile(WITHOUT_LONDON, gate(500), "startup");
+
+        assertThat(outcome.changedNow()).isTrue();
+        assertThat(outcome.version()).satisfies(v -> {
+            assertThat(v.status()).isEqualTo("APPLIED");
+            assertThat(v.workers()).isEqualTo(3);
+            assertThat(v.enrolments()).as("SEC-201 for each engineer").isEqualTo(3);
+            assertThat(v.unenrolments()).as("FIRE-LDN and INDUCT-LDN for each").isEqualTo(6);
+        });
+        assertThat(enrolments.held("E2")).containsOnlyKeys("lms");
+        assertThat(enrolments.held("E2").get("lms")).containsExactly("SEC-101", "SEC-201");
+        assertThat(changes(store, "rules changed")).isEqualTo(9);
+        assertThat(rules.appliedChecksum()).isEqualTo(WITHOUT_LONDON.checksum());
+        assertThat(rules.reconcile(WITHOUT_LONDON, gate(500), "startup").changedNow()).as("applied once").isFalse();
+        assertThat(changes(store, "rules changed")).isEqualTo(9);
+    }
+
+    @OnEveryDatabase
+    void aRulesChangeUnenrollingMoreThanTheGateAllowsIsQuarantinedUntilApprovedWithItsChecksum(Store store) {
+        EnrolmentRulesLedger rules = londonEngineers(store);
+
+        EnrolmentRulesLedger.Outcome outcome = rules.reconcile(WITHOUT_LONDON, gate(5), "startup");
+
+        assertThat(outcome.version().status()).isEqualTo("QUARANTINED");
+        assertThat(outcome.version().reason()).isEqualTo("6 unenrolments exceed the limit of 5 (maxDeactivations)");
+        assertThat(outcome.describe()).contains("rules approve --checksum " + WITHOUT_LONDON.checksum());
+        assertThat(changes(store, "rules changed")).as("nothing of it applied").isZero();
+        assertThat(new Enrolments(store).held("E1").get("lms")).containsExactly("FIRE-LDN", "SEC-101");
+        assertThat(rules.appliedChecksum()).as("the rules applied before stay in force").isEqualTo(RULES.checksum());
+        assertThat(rules.applied()).hasValueSatisfying(r -> assertThat(r.checksum()).isEqualTo(RULES.checksum()));
+        assertThat(rules.reconcile(WITHOUT_LONDON, gate(5), "startup").changedNow()).as("a restart does not decide again").isFalse();
+
+        assertThat(rules.approve("not-the-checksum", "ops").done()).isFalse();
+        EnrolmentRulesLedger.Decision approved = rules.approve(WITHOUT_LONDON.checksum(), "ops");
+        assertThat(approved.done()).isTrue();
+        assertThat(approved.message()).contains("3 workers, 3 enrolments, 6 unenrolments queued");
+        assertThat(changes(store, "rules changed")).isEqualTo(9);
+        assertThat(rules.appliedChecksum()).isEqualTo(WITHOUT_LONDON.checksum());
+        assertThat(rules.approve(WITHOUT_LONDON.checksum(), "ops").done()).as("once").isFalse();
+    }
+
+    @OnEveryDatabase
+    void aRejectedRulesChangeIsNeverAppliedAndBackToRulesAppliedBeforeIsAChangeAgain(Store store) {
+        EnrolmentRulesLedger rules = londonEngineers(store);
+        rules.reconcile(WITHOUT_LONDON, gate(5), "startup");
+
+        assertThat(rules.reject(WITHOUT_LONDON.checksum(), "ops").done()).isTrue();
+        assertThat(rules.reconcile(WITHOUT_LONDON, gate(500), "startup").version().status()).isEqualTo("REJECTED");
+        assertThat(changes(store, "rules changed")).isZero();
+        assertThat(rules.versions()).extracting(EnrolmentRulesLedger.Version::status).containsExactlyInAnyOrder("APPLIED", "REJECTED");
+    }
+
     private static void drop(DropLedger ledger, String checksum, String... canonicals) {
         DropClaim claim = ledger.claim("hr", checksum + ".csv", checksum, 10);
         List<StagedRow> rows = new java.util.ArrayList<>();
