@@ -177,7 +177,11 @@ public final class EnrolmentRulesLedger {
         });
     }
 
-    /** Every stored worker's changes under the rules: enrolments they lack, unenrolments (by the rules' onMove policy) they hold. */
+    /**
+     * Every stored worker's changes under the rules: enrolments they lack, unenrolments (by the rules'
+     * onMove policy) they hold. Workers due for live enrolment (their state changed since the rules
+     * last looked at them) are left to it: it applies their change's kind with the rules in force.
+     */
     private record Plan(List<String> workers, List<EnrolmentRules.Changes> changes, int enrolments, int unenrolments, int losing,
                         int population) {
     }
@@ -190,7 +194,10 @@ public final class EnrolmentRulesLedger {
         int losing = 0;
         int population = 0;
         List<CanonicalRecord> records = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("select canonical from worker_record order by worker_id");
+        // a worker whose state changed and is due is brought in step by live enrolment, with its change's kind
+        try (PreparedStatement ps = c.prepareStatement("""
+                select r.canonical from worker_record r join worker_state s on s.worker_id = r.worker_id
+                where s.enrolment_due = false order by r.worker_id""");
              ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
                 records.add(CanonicalRecord.fromJson(rs.getString(1)));

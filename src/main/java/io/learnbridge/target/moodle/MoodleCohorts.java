@@ -5,6 +5,7 @@ import io.learnbridge.target.moodle.MoodleResponses.Answer;
 import io.learnbridge.target.moodle.MoodleResponses.Failure;
 import io.learnbridge.target.moodle.MoodleResponses.Result;
 import io.learnbridge.target.moodle.MoodleResponses.Severity;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -35,23 +36,132 @@ final class MoodleCohorts {
     }
 
     /**
-     * Brings one user's cohort membership in step: into {@code newUnit}'s cohort when joining or
-     * when the unit changed, out of {@code oldUnit}'s when it differs. Blank units have no cohort.
-     * Returns the failure that stopped it, if any.
+     * One user's cohort step: into {@code newUnit}'s cohort when joining or when the unit changed,
+     * out of {@code oldUnit}'s when it differs. Blank units have no cohort.
      */
-    Optional<Failure> sync(long userId, String oldUnit, String newUnit, boolean joining) {
-        boolean moved = !oldUnit.equals(newUnit);
-        try {
-            if (!newUnit.isEmpty() && (joining || moved)) {
-                add(userId, newUnit, true);
-            }
-            if (!oldUnit.isEmpty() && moved) {
-                remove(userId, oldUnit);
-            }
-            return Optional.empty();
-        } catch (Refused refused) {
-            return Optional.of(refused.failure);
+    record Move(long userId, String oldUnit, String newUnit, boolean joining) {
+
+        boolean adds() {
+            return !newUnit.isEmpty() && (joining || !oldUnit.equals(newUnit));
         }
+
+        boolean removes() {
+            return !oldUnit.isEmpty() && !oldUnit.equals(newUnit);
+        }
+    }
+
+    /** Members per request: four parameters each, well below PHP's max_input_vars. */
+    static final int MEMBERS_PER_REQUEST = 200;
+
+    /**
+     * Brings many users' cohort memberships in step at once: every addition in one {@code core_cohort_add_cohort_members}
+     * request (per {@link #MEMBERS_PER_REQUEST}), every removal in one
+     * {@code core_cohort_delete_cohort_members}, instead of a request per user. A request Moodle
+     * refuses or warns about for some member is sent again one member at a time, so a failure stays
+     * with its user. Returns the failures by user id (none: every user in step).
+     */
+    Map<Long, Failure> syncAll(List<Move> moves) {
+        Map<Long, Failure> failed = new java.util.LinkedHashMap<>();
+        Map<String, Long> cohortOf = new java.util.HashMap<>();
+        List<Move> adds = new java.util.ArrayList<>();
+        for (Move move : moves) {
+            if (!move.adds()) {
+                continue;
+            }
+            try {
+                cohortOf.computeIfAbsent(move.newUnit(), this::ensure);
+                adds.add(move);
+            } catch (Refused refused) {
+                failed.put(move.userId(), refused.failure);
+            }
+        }
+        for (List<Move> chunk : chunks(adds)) {
+            if (chunk.size() == 1) {
+                one(chunk.get(0), failed, () -> add(chunk.get(0).userId(), chunk.get(0).newUnit(), true));
+                continue;
+            }
+            MoodleClient.Params params = new MoodleClient.Params();
+            for (int i = 0; i < chunk.size(); i++) {
+                params.put("members[" + i + "][cohorttype][type]", "id")
+                        .put("members[" + i + "][cohorttype][value]", cohortOf.get(chunk.get(i).newUnit()))
+                        .put("members[" + i + "][usertype][type]", "id")
+                        .put("members[" + i + "][usertype][value]", chunk.get(i).userId());
+            }
+            Answer answer = client.call("core_cohort_add_cohort_members", params);
+            boolean allDone = answer instanceof Result result
+                    && result.warnings().stream().allMatch(w -> MoodleResponses.failure(w).isEmpty());
+            if (allDone) {
+                continue;
+            }
+            if (answer instanceof Failure failure && failure.severity() != Severity.RECORD) {
+                // the site, or this call, failed: every member of it is tried again later
+                chunk.forEach(m -> failed.put(m.userId(), failure));
+                continue;
+            }
+            // a refusal, or a warning naming no member (Moodle's carry only a code and a message): one member at a time finds whose it is
+            for (Move move : chunk) {
+                one(move, failed, () -> add(move.userId(), move.newUnit(), true));
+            }
+        }
+        List<Move> removes = new java.util.ArrayList<>();
+        Map<String, Long> oldCohortOf = new java.util.HashMap<>();
+        for (Move move : moves) {
+            if (!move.removes() || failed.containsKey(move.userId())) {
+                continue;
+            }
+            try {
+                Long cohortId = oldCohortOf.containsKey(move.oldUnit()) ? oldCohortOf.get(move.oldUnit())
+                        : Optional.ofNullable(ids.get(idnumber(move.oldUnit()))).or(() -> find(idnumber(move.oldUnit()))).orElse(null);
+                oldCohortOf.put(move.oldUnit(), cohortId);
+                if (cohortId != null) {
+                    removes.add(move);
+                }
+            } catch (Refused refused) {
+                failed.put(move.userId(), refused.failure);
+            }
+        }
+        for (List<Move> chunk : chunks(removes)) {
+            if (chunk.size() == 1) {
+                one(chunk.get(0), failed, () -> remove(chunk.get(0).userId(), chunk.get(0).oldUnit()));
+                continue;
+            }
+            MoodleClient.Params params = new MoodleClient.Params();
+            for (int i = 0; i < chunk.size(); i++) {
+                params.put("members[" + i + "][cohortid]", oldCohortOf.get(chunk.get(i).oldUnit()))
+                        .put("members[" + i + "][userid]", chunk.get(i).userId());
+            }
+            Answer answer = client.call("core_cohort_delete_cohort_members", params);
+            if (answer instanceof Result) {
+                continue;
+            }
+            Failure failure = (Failure) answer;
+            if (failure.severity() != Severity.RECORD) {
+                chunk.forEach(m -> failed.put(m.userId(), failure));
+                continue;
+            }
+            // one transaction: nothing was removed; one member at a time (a vanished cohort or user is nothing left to remove)
+            for (Move move : chunk) {
+                one(move, failed, () -> remove(move.userId(), move.oldUnit()));
+            }
+        }
+        return failed;
+    }
+
+    /** One member's step on its own request; its refusal is recorded as that member's failure. */
+    private static void one(Move move, Map<Long, Failure> failed, Runnable step) {
+        try {
+            step.run();
+        } catch (Refused refused) {
+            failed.put(move.userId(), refused.failure);
+        }
+    }
+
+    private static List<List<Move>> chunks(List<Move> moves) {
+        List<List<Move>> chunks = new java.util.ArrayList<>();
+        for (int from = 0; from < moves.size(); from += MEMBERS_PER_REQUEST) {
+            chunks.add(moves.subList(from, Math.min(moves.size(), from + MEMBERS_PER_REQUEST)));
+        }
+        return chunks;
     }
 
     private void add(long userId, String unit, boolean retryIfVanished) {

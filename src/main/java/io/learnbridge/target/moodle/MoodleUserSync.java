@@ -155,16 +155,35 @@ final class MoodleUserSync {
                     creates.add(change);
                 }
             }
-            create(checked(creates));
-            List<Existing> ready = new ArrayList<>();
+            List<Existing> created = new ArrayList<>();
+            create(checked(creates), created);
+            // the new accounts join their cohorts, in as few requests as the cohorts allow
+            Map<Long, Failure> joined = cohorts.syncAll(created.stream().filter(u -> u.change().keepsCohorts())
+                    .map(u -> new MoodleCohorts.Move(u.id(), "", u.change().department(), true)).toList());
+            for (Existing user : created) {
+                Failure failure = joined.get(user.id());
+                if (failure != null) {
+                    fail(user.change(), failure);
+                } else {
+                    outcomes.put(user.change().key(), new Done("created"));
+                }
+            }
+            // known accounts move cohorts before their update, so that the department Moodle still shows names the cohort
+            // to leave, also on a retry; a suspended leaver leaves their org-unit cohort (unless kept by setting), a rehire joins again
+            List<MoodleCohorts.Move> moves = new ArrayList<>();
             for (Existing user : existing) {
                 Change change = user.change();
-                // a suspended leaver leaves their org-unit cohort (unless kept by setting); a rehire joins it again
-                String unit = options.leaverCohort() && Integer.valueOf(1).equals(change.suspended()) ? "" : change.department();
-                Optional<Failure> failure = !change.keepsCohorts() ? Optional.empty()
-                        : cohorts.sync(user.id(), user.department(), unit, change.kind() == ChangeKind.JOIN);
-                if (failure.isPresent()) {
-                    fail(user.change(), failure.get());
+                if (change.keepsCohorts()) {
+                    String unit = options.leaverCohort() && Integer.valueOf(1).equals(change.suspended()) ? "" : change.department();
+                    moves.add(new MoodleCohorts.Move(user.id(), user.department(), unit, change.kind() == ChangeKind.JOIN));
+                }
+            }
+            Map<Long, Failure> moved = cohorts.syncAll(moves);
+            List<Existing> ready = new ArrayList<>();
+            for (Existing user : existing) {
+                Failure failure = moved.get(user.id());
+                if (failure != null) {
+                    fail(user.change(), failure);
                 } else {
                     ready.add(user);
                 }
@@ -302,7 +321,8 @@ final class MoodleUserSync {
             return known;
         }
 
-        private void create(List<Change> creates) {
+        /** Creates the accounts; each created one is added to {@code created} with its new Moodle id. */
+        private void create(List<Change> creates, List<Existing> created) {
             requests(creates, c -> createParams(new MoodleClient.Params(), 0, c).size(), chunk -> {
                 MoodleClient.Params params = new MoodleClient.Params();
                 for (int i = 0; i < chunk.size(); i++) {
@@ -321,13 +341,7 @@ final class MoodleUserSync {
                                 + text(change.fields(), "username"), 200, result.value().toString()));
                         continue;
                     }
-                    Optional<Failure> failure = !change.keepsCohorts() ? Optional.empty()
-                            : cohorts.sync(id, "", change.department(), true);
-                    if (failure.isPresent()) {
-                        fail(change, failure.get());
-                    } else {
-                        outcomes.put(change.key(), new Done("created"));
-                    }
+                    created.add(new Existing(change, id, ""));
                 }
             }, this::fail);
         }

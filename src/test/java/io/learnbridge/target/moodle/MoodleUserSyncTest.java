@@ -230,6 +230,21 @@ class MoodleUserSyncTest {
     }
 
     @Test
+    void membershipsAreAddedAndRemovedInOneRequestForTheWholeBatch() {
+        MoodleUserSync sync = new MoodleUserSync(client, "manual");
+        sync.apply(List.of(join("E1", "Engineering"), join("E2", "Engineering"), join("E3", "Engineering")));
+        assertThat(moodle.calls("core_cohort_add_cohort_members")).as("three joiners, one request").isEqualTo(1);
+
+        sync.apply(List.of(new Change("E1", ChangeKind.MOVE, fields("E1", "Sales", 0)), new Change("E2", ChangeKind.MOVE, fields("E2", "Sales", 0)),
+                new Change("E3", ChangeKind.MOVE, fields("E3", "Sales", 0))));
+
+        assertThat(moodle.members("org-Sales")).containsExactly("E1", "E2", "E3");
+        assertThat(moodle.members("org-Engineering")).isEmpty();
+        assertThat(moodle.calls("core_cohort_add_cohort_members")).as("three movers, one more request").isEqualTo(2);
+        assertThat(moodle.calls("core_cohort_delete_cohort_members")).isEqualTo(1);
+    }
+
+    @Test
     void aLeaverKeepsTheCohortWhenTheSiteSaysSo() {
         MoodleUserSync sync = new MoodleUserSync(client, "manual", new MoodleUserSync.Options(false, false));
         sync.apply(List.of(join("E1", "Sales")));
