@@ -150,12 +150,15 @@ class CommandsTest {
         String storeUrl = "jdbc:h2:file:" + home.resolve("store/learnbridge").toAbsolutePath() + ";WRITE_DELAY=0;AUTO_SERVER=TRUE";
         Path settings = Files.writeString(home.resolve("settings.properties"), "learnbridge.store.url=" + storeUrl
                 + "\nlearnbridge.mappings.location=" + mappings + "\nlearnbridge.gate.maxDeactivations=1\n");
-        try (Bridge bridge = Bridge.builder(home.resolve("bridge")).property("learnbridge.store.url", storeUrl).start()) {
+        try (Bridge bridge = Bridge.builder(home.resolve("bridge")).property("learnbridge.store.url", storeUrl)
+                .property("learnbridge.mappings.location", mappings.toString()).property("learnbridge.enrolments.enabled", "true")
+                .property("learnbridge.enrolments.pollPeriod", "200").start()) {
             bridge.drop("day1.csv", HrCsv.create().workers(1, 2).build());
             await().atMost(Duration.ofSeconds(30)).until(() -> new Reconciliation(bridge.store()).forDrop(1).map(Reconciliation.Report::settled).orElse(false));
+            await().atMost(Duration.ofSeconds(30)).until(() -> new io.learnbridge.store.Enrolments(bridge.store()).due() == 0);
         }
         Run first = cli("rules", "apply", "--settings", settings.toString());
-        assertThat(first.out()).contains("applied to every stored worker: 2 workers, 4 enrolments, 0 unenrolments");
+        assertThat(first.out()).as("applied by the bridge at startup").contains("are the ones applied");
         assertThat(first.exitCode()).isZero();
 
         Path rules = mappings.resolve("enrolment/rules.yaml");
