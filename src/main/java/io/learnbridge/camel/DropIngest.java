@@ -58,7 +58,7 @@ public final class DropIngest {
 
     public DropClaim claim(Exchange exchange, @Variable("source") String source) throws IOException {
         Path file = localFile(exchange);
-        String name = exchange.getIn().getHeader(Exchange.FILE_NAME, String.class);
+        String name = exchange.getIn().getHeader(Exchange.FILE_NAME_ONLY, String.class);
         DropClaim claim = ledger.claim(source, name, DropChecksum.sha256(file), Files.size(file));
         if (claim.isDuplicate()) {
             LOG.info("Drop {} of source {} has the same content as drop {}: skipped", name, source, claim.duplicateOf());
@@ -222,9 +222,103 @@ public final class DropIngest {
         return pruned;
     }
 
+    /** Header of the drop's private work file (a hard link of a local drop, the download of a remote one). */
+    static final String WORK_PATH = "CamelFileLocalWorkPath";
+    /** The folder of a drop folder that holds the work files of drops being read. */
+    static final String IN_PROGRESS = ".inprogress";
+
+    /**
+     * Takes a local drop for reading (route template file-csv-drop): a hard link of the file under
+     * {@code .inprogress/}, from which the drop is checksummed, read and archived. A file replaced
+     * under the same name meanwhile (an HR system writing tonight's {@code workers.csv} over the
+     * one being read) is another file: it stays in the folder and becomes its own drop, instead of
+     * being archived in place of the bytes that were read. Where the filesystem has no hard links,
+     * a copy is taken instead.
+     */
+    public void take(Exchange exchange) throws IOException {
+        Path original = Path.of(exchange.getIn().getHeader(Exchange.FILE_PATH, String.class));
+        Path folder = Files.createDirectories(original.resolveSibling(IN_PROGRESS));
+        Path work = folder.resolve(original.getFileName() + "." + System.nanoTime());
+        try {
+            Files.createLink(work, original);
+        } catch (UnsupportedOperationException | IOException e) {
+            Files.copy(original, work, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+        }
+        exchange.getIn().setHeader(WORK_PATH, work.toString());
+    }
+
+    /**
+     * Archives a local drop that was read (claimed, staged, quarantined, a duplicate, or refused as
+     * a whole): its work file goes to the folder the route chose ({@code dropFolder}: .done,
+     * .duplicate, .quarantined, .failed) as {@code <name>.<drop id>.<ext>}, and the file at the
+     * drop's name goes only if it still holds those bytes. A replacement stays for the next poll.
+     */
+    void archive(Exchange exchange) throws IOException {
+        Path original = Path.of(exchange.getIn().getHeader(Exchange.FILE_PATH, String.class));
+        String workPath = exchange.getIn().getHeader(WORK_PATH, String.class);
+        if (workPath == null) {
+            return;
+        }
+        Path work = Path.of(workPath);
+        String folder = exchange.getVariable("dropFolder", ".done", String.class);
+        DropClaim drop = exchange.getVariable("drop", DropClaim.class);
+        String name = original.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        String id = drop != null ? String.valueOf(drop.dropId()) : "t" + System.currentTimeMillis();
+        Path archived = Files.createDirectories(original.resolveSibling(folder))
+                .resolve(dot < 0 ? name + "." + id : name.substring(0, dot) + "." + id + name.substring(dot));
+        Files.move(work, archived, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        // the name is taken out of the folder first (one rename), then looked at: a replacement written in
+        // between is never deleted, and goes back under its name (or beside it, if yet another file took it)
+        Path check = work.resolveSibling(work.getFileName() + ".check");
+        try {
+            Files.move(original, check);
+        } catch (java.nio.file.NoSuchFileException gone) {
+            return;
+        }
+        if (sameBytes(check, archived)) {
+            Files.delete(check);
+            return;
+        }
+        LOG.info("Drop file {} was replaced while drop {} was read: the new file stays in the folder and is read as its own drop", name, id);
+        try {
+            Files.move(check, original);
+        } catch (java.nio.file.FileAlreadyExistsException taken) {
+            Files.move(check, original.resolveSibling(dot < 0 ? name + ".replaced-" + System.nanoTime()
+                    : name.substring(0, dot) + ".replaced-" + System.nanoTime() + name.substring(dot)));
+        }
+    }
+
+    /**
+     * The end of a local drop's reading, whatever happened: archived ({@link #archive}) when every
+     * row is accounted for in the store (variable {@code dropSettled}); otherwise (the store is down)
+     * only its work file goes, and the file stays where it is for the next poll.
+     */
+    public void settle(Exchange exchange) throws IOException {
+        if (exchange.getVariable("dropSettled", false, Boolean.class)) {
+            archive(exchange);
+            return;
+        }
+        String workPath = exchange.getIn().getHeader(WORK_PATH, String.class);
+        if (workPath != null) {
+            Files.deleteIfExists(Path.of(workPath));
+        }
+    }
+
+    private static boolean sameBytes(Path a, Path b) throws IOException {
+        try {
+            if (Files.isSameFile(a, b)) {
+                return true;
+            }
+        } catch (IOException e) {
+            // compared by content below
+        }
+        return Files.size(a) == Files.size(b) && DropChecksum.sha256(a).equals(DropChecksum.sha256(b));
+    }
+
     /** The drop as a local file: the consumed file, or the local work copy of a remote one. */
     private static Path localFile(Exchange exchange) {
-        String work = exchange.getIn().getHeader("CamelFileLocalWorkPath", String.class);
+        String work = exchange.getIn().getHeader(WORK_PATH, String.class);
         if (work != null) {
             return Path.of(work);
         }

@@ -46,6 +46,56 @@ class DropGuardsTest {
         }
     }
 
+    private static String status(Bridge bridge, String fileName) {
+        return bridge.store().tx(c -> {
+            try (var ps = c.prepareStatement("select status from drop_file where file_name = ? order by id")) {
+                ps.setString(1, fileName);
+                try (var rs = ps.executeQuery()) {
+                    return rs.next() ? rs.getString(1) : null;
+                }
+            }
+        });
+    }
+
+    @Test
+    void aDropReplacedWhileItIsReadBecomesItsOwnDropAndTheBytesArchivedAreTheBytesRead() throws Exception {
+        try (Bridge bridge = Bridge.builder(home).property("learnbridge.drops.batchSize", "100").start()) {
+            String a = HrCsv.create().workers(1, 20_000).build();
+            String b = HrCsv.create().workers(30_001, 30_100).build();
+            Files.createDirectories(bridge.dropFolder());
+            Path name = bridge.dropFolder().resolve("workers.csv");
+            Files.move(Files.writeString(bridge.dropFolder().resolve(".a.part"), a), name);
+            await("drop A claimed").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+                    .until(() -> "STAGING".equals(status(bridge, "workers.csv")));
+            // the HR system writes tonight's file over the one being read
+            Files.move(Files.writeString(bridge.dropFolder().resolve(".b.part"), b), name,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            assertThat(status(bridge, "workers.csv")).as("replaced while drop A was still being read").isEqualTo("STAGING");
+
+            Reconciliation reconciliation = new Reconciliation(bridge.store());
+            await("both drops settled").atMost(Duration.ofSeconds(120)).until(() -> {
+                var recent = reconciliation.recent(10);
+                return recent.size() == 2 && recent.stream().allMatch(Reconciliation.Report::settled);
+            });
+            assertThat(reconciliation.recent(10)).extracting(Reconciliation.Report::received).containsExactlyInAnyOrder(20_000, 100);
+            assertThat(reconciliation.recent(10)).allSatisfy(r -> assertThat(r.targets()).singleElement()
+                    .satisfies(t -> assertThat(t.delivered()).isEqualTo(r.received())));
+            try (var archived = Files.list(bridge.dropFolder().resolve(".done"))) {
+                assertThat(archived.map(f -> {
+                    try {
+                        return DropChecksum.sha256(f);
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }).toList()).as("each drop's own bytes archived").containsExactlyInAnyOrder(DropChecksum.sha256(a), DropChecksum.sha256(b));
+            }
+            assertThat(name).doesNotExist();
+            try (var left = Files.list(bridge.dropFolder().resolve(".inprogress"))) {
+                assertThat(left).as("no work file left").isEmpty();
+            }
+        }
+    }
+
     @Test
     void aDropUnreadableHalfWayFailsWithTheLineAndKeepsNoneOfTheRowsStagedBeforeIt() throws Exception {
         // batches of 100: the reader decodes ahead in blocks, so the bad bytes come well after the first
