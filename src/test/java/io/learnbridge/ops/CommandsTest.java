@@ -53,7 +53,8 @@ class CommandsTest {
         Path lms = mappings.resolve("targets/lms.mapping.yaml");
         Files.writeString(lms, Files.readString(lms).replace("  jobTitle: jobTitle", "  jobTitle: jobTitel"));
         Path ingest = routes.resolve("ingest-drops.camel.yaml");
-        Files.writeString(ingest, Files.readString(ingest).replace("                      - bean:\n                          id: stage-batch", "                      - been:\n                          id: stage-batch"));
+        Files.writeString(ingest, Files.readString(ingest).replace("                              - bean:\n                                  id: stage-batch",
+                "                              - been:\n                                  id: stage-batch"));
         Path rules = mappings.resolve("enrolment/rules.yaml");
         Files.writeString(rules, Files.readString(rules) + """
                   - name: everyone takes the catalogue tour
