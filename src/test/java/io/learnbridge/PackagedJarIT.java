@@ -93,10 +93,18 @@ class PackagedJarIT {
     void sampleDropDroppedIntoTheWorkingDirectoryReachesTheSandboxLms() throws Exception {
         int port = freePort();
         int managementPort = freePort();
+        // secrets from the settings file and the environment: none of them may reach the log
+        String webhookSecret = "whsec_" + java.util.Base64.getEncoder().encodeToString("canary-webhook-secret-0001".getBytes(StandardCharsets.UTF_8));
+        String apiToken = "canary-api-token-0002";
+        String lmsToken = "canary-lms-token-0003";
         bridge = start(settings(Map.of(
                 "camel.server.port", String.valueOf(port),
                 "camel.management.port", String.valueOf(managementPort),
-                "learnbridge.targets.lms.url", "http://127.0.0.1:" + port + "/sandbox/lms/workers")));
+                "learnbridge.targets.lms.url", "http://127.0.0.1:" + port + "/sandbox/lms/workers",
+                "learnbridge.api.token", apiToken,
+                "learnbridge.sources.hr-events.targets", "lms",
+                "learnbridge.sources.hr-events.webhook.verifier", "standard-webhooks",
+                "learnbridge.sources.hr-events.webhook.secrets", webhookSecret)), Map.of("LEARNBRIDGE_TARGETS_LMS_TOKEN", lmsToken));
 
         await("bridge health UP").atMost(STARTUP).pollInterval(Duration.ofMillis(250)).ignoreExceptions()
                 .failFast("the bridge process exited before it was healthy", () -> !bridge.isAlive())
@@ -131,6 +139,11 @@ class PackagedJarIT {
         String metrics = metrics(managementPort);
         assertThat(metrics).containsPattern("(?m)^learnbridge_deliveries_total\\{[^}]*outcome=\"delivered\"[^}]*}");
         assertThat(deliveredToLms(metrics)).hasValue(employeeIds.size());
+        String logged = Files.readString(log, StandardCharsets.UTF_8);
+        assertThat(logged).as("the settings summary was logged").contains("learnbridge.sources.hr-events.webhook.secrets = xxxxxx");
+        assertThat(logged).doesNotContain(webhookSecret).doesNotContain("Y2FuYXJ5LXdlYmhvb2stc2VjcmV0LTAwMDE")
+                .doesNotContain(apiToken).doesNotContain(lmsToken);
+        assertThat(metrics).doesNotContain(webhookSecret).doesNotContain(apiToken).doesNotContain(lmsToken);
     }
 
     @Test
@@ -194,11 +207,16 @@ class PackagedJarIT {
     }
 
     private Process start(Path settings) throws IOException {
-        return new ProcessBuilder(java(), "-jar", JAR.toString(), "run", "--settings", settings.toString())
+        return start(settings, Map.of());
+    }
+
+    private Process start(Path settings, Map<String, String> environment) throws IOException {
+        ProcessBuilder process = new ProcessBuilder(java(), "-jar", JAR.toString(), "run", "--settings", settings.toString())
                 .directory(workdir.toFile())
                 .redirectErrorStream(true)
-                .redirectOutput(log.toFile())
-                .start();
+                .redirectOutput(log.toFile());
+        process.environment().putAll(environment);
+        return process.start();
     }
 
     private static String java() {
