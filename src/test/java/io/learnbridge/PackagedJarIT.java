@@ -1,6 +1,7 @@
 package io.learnbridge;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -139,6 +140,34 @@ class PackagedJarIT {
         String metrics = metrics(managementPort);
         assertThat(metrics).containsPattern("(?m)^learnbridge_deliveries_total\\{[^}]*outcome=\"delivered\"[^}]*}");
         assertThat(deliveredToLms(metrics)).hasValue(employeeIds.size());
+        // the embedded store's server (AUTO_SERVER, for the CLI commands) listens on loopback only, and its files,
+        // the lock file with the server's key among them, are readable by their owner only
+        Path lock = workdir.resolve("data/learnbridge.lock.db");
+        java.util.regex.Matcher server = java.util.regex.Pattern.compile("server=[^\\n]*?(\\d+)\\s*$", java.util.regex.Pattern.MULTILINE)
+                .matcher(Files.readString(lock, StandardCharsets.ISO_8859_1));
+        assertThat(server.find()).as("the lock file names the store's server").isTrue();
+        int storePort = Integer.parseInt(server.group(1));
+        try (java.net.Socket loopback = new java.net.Socket("127.0.0.1", storePort)) {
+            assertThat(loopback.isConnected()).isTrue();
+        }
+        java.util.Optional<java.net.InetAddress> external = java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces()).stream()
+                .filter(i -> {
+                    try {
+                        return i.isUp() && !i.isLoopback();
+                    } catch (java.net.SocketException e) {
+                        return false;
+                    }
+                })
+                .flatMap(i -> java.util.Collections.list(i.getInetAddresses()).stream())
+                .filter(a -> a instanceof java.net.Inet4Address).findFirst();
+        if (external.isPresent()) {
+            assertThatThrownBy(() -> new java.net.Socket(external.get(), storePort).close()).as("the store's server on " + external.get())
+                    .isInstanceOf(java.net.ConnectException.class);
+        }
+        for (String file : List.of("data/learnbridge.mv.db", "data/learnbridge.lock.db")) {
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(workdir.resolve(file))))
+                    .as(file).isEqualTo("rw-------");
+        }
         String logged = Files.readString(log, StandardCharsets.UTF_8);
         assertThat(logged).as("the settings summary was logged").contains("learnbridge.sources.hr-events.webhook.secrets = xxxxxx");
         assertThat(logged).doesNotContain(webhookSecret).doesNotContain("Y2FuYXJ5LXdlYmhvb2stc2VjcmV0LTAwMDE")

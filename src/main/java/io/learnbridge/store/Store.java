@@ -96,7 +96,41 @@ public final class Store implements AutoCloseable {
         }
     }
 
+    /**
+     * H2's own TCP server, which {@code AUTO_SERVER=TRUE} starts so that the CLI commands can read
+     * the embedded store while the bridge runs, listens on every interface unless told otherwise;
+     * anyone who can read the store's lock file (its key) and reach the port could then run SQL, and
+     * Java through {@code CREATE ALIAS}, as the bridge. It listens on the loopback interface only
+     * ({@code h2.bindAddress}, read once when H2 is first used: set here and at the CLI's start,
+     * unless set already), and the store's files are readable by their owner only
+     * ({@link #ownerOnly}).
+     */
+    public static void loopbackOnly() {
+        if (System.getProperty("h2.bindAddress") == null) {
+            System.setProperty("h2.bindAddress", "127.0.0.1");
+        }
+    }
+
+    /** The embedded store's files (data, lock with the server key, trace) readable and writable by their owner only. */
+    static void ownerOnly(String jdbcUrl) {
+        if (!jdbcUrl.startsWith("jdbc:h2:file:")) {
+            return;
+        }
+        String base = jdbcUrl.substring("jdbc:h2:file:".length()).split(";", 2)[0];
+        for (String suffix : java.util.List.of(".mv.db", ".lock.db", ".trace.db")) {
+            java.nio.file.Path file = java.nio.file.Path.of(base + suffix);
+            try {
+                if (java.nio.file.Files.exists(file)) {
+                    java.nio.file.Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+                }
+            } catch (UnsupportedOperationException | java.io.IOException e) {
+                LOG.warn("Cannot make {} readable by its owner only: {}", file, e.toString());
+            }
+        }
+    }
+
     public static Store open(String jdbcUrl, String user, String password, int poolSize) {
+        loopbackOnly();
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(withH2Defaults(jdbcUrl));
         if (user != null && !user.isEmpty()) {
@@ -125,6 +159,7 @@ public final class Store implements AutoCloseable {
             ds.close();
             throw new StoreException("cannot open the store at " + redact(jdbcUrl) + ": " + e.getMessage(), e);
         }
+        ownerOnly(jdbcUrl);
         return new Store(ds);
     }
 
