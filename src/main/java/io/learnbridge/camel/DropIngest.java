@@ -82,6 +82,11 @@ public final class DropIngest {
         try {
             if (!drop.header().isEmpty()) {
                 SourceMapper.bindHeader(mapping, drop.header(), "the header of " + claim.fileName());
+            } else if (!policies.of(claim.source(), Settings.targetsOf(properties, claim.source())).fullSnapshot()) {
+                // a delta with no header at all (0 bytes, or only a byte order mark) is an export that failed, not
+                // "no changes today" (that is a header without rows); a full snapshot's gate quarantines it instead
+                throw new DropRejectedException(null, claim.fileName() + ": the file is empty (not even a header row): nothing was read;"
+                        + " an export that failed? Put the whole file back into the drop folder");
             }
             StagingBehind staging = new StagingBehind(claim.dropId());
             behind.put(claim.dropId(), staging);

@@ -97,6 +97,30 @@ class DropGuardsTest {
     }
 
     @Test
+    void anEmptyOrBomOnlyDeltaIsRefusedWithItsReasonWhileAHeaderWithoutRowsIsNoChange() throws Exception {
+        try (Bridge bridge = Bridge.builder(home).start()) {
+            Files.createDirectories(bridge.dropFolder());
+            Files.move(Files.write(bridge.dropFolder().resolve(".e.part"), new byte[0]), bridge.dropFolder().resolve("empty.csv"));
+            await().atMost(Duration.ofSeconds(30)).until(() -> "FAILED".equals(status(bridge, "empty.csv")));
+            Files.move(Files.write(bridge.dropFolder().resolve(".b.part"), new byte[] {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF}),
+                    bridge.dropFolder().resolve("bom.csv"));
+            await().atMost(Duration.ofSeconds(30)).until(() -> "FAILED".equals(status(bridge, "bom.csv")));
+            Files.move(Files.writeString(bridge.dropFolder().resolve(".h.part"), HrCsv.HEADER + "\n"), bridge.dropFolder().resolve("header.csv"));
+            await().atMost(Duration.ofSeconds(30)).until(() -> "STAGED".equals(status(bridge, "header.csv")));
+
+            var exceptions = new io.learnbridge.store.ExceptionQueue(bridge.store()).list(io.learnbridge.store.ExceptionQueue.Filter.open());
+            assertThat(exceptions).extracting(io.learnbridge.store.ExceptionEntry::reason).containsExactlyInAnyOrder(
+                    "empty.csv: the file is empty (not even a header row): nothing was read; an export that failed? Put the whole file back into the drop folder",
+                    "bom.csv: the file is empty (not even a header row): nothing was read; an export that failed? Put the whole file back into the drop folder");
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                try (var failed = Files.list(bridge.dropFolder().resolve(".failed"))) {
+                    return failed.count() == 2;
+                }
+            });
+        }
+    }
+
+    @Test
     void aDropUnreadableHalfWayFailsWithTheLineAndKeepsNoneOfTheRowsStagedBeforeIt() throws Exception {
         // batches of 100: the reader decodes ahead in blocks, so the bad bytes come well after the first
         // batches have been handed to the drop's staging
