@@ -36,7 +36,10 @@ public final class ExceptionsApi {
         ExceptionEntry.Status s = status == null || status.equalsIgnoreCase("all") ? (status == null ? ExceptionEntry.Status.OPEN : null)
                 : ExceptionEntry.Status.valueOf(status.toUpperCase(Locale.ROOT));
         String workerId = worker == null || worker.isBlank() ? null : worker.strip();
-        return JSON.writeValueAsString(queue.list(new ExceptionQueue.Filter(s, drop, target, source, workerId, limit == null ? 100 : Math.min(limit, 10_000))));
+        if (limit != null && (limit < 1 || limit > 10_000)) {
+            throw new IllegalArgumentException("limit must be from 1 to 10000"); // answered 400 (route configuration api-errors)
+        }
+        return JSON.writeValueAsString(queue.list(new ExceptionQueue.Filter(s, drop, target, source, workerId, limit == null ? 100 : limit)));
     }
 
     public String show(@Header("id") long id, Exchange exchange) throws Exception {

@@ -25,7 +25,13 @@ import org.slf4j.LoggerFactory;
 public final class WebhookIngest {
 
     private static final Logger LOG = LoggerFactory.getLogger(WebhookIngest.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * Strict: a body with a key twice ({@code {"id":"E1","id":"E2"}}: which one did the sender sign
+     * for?), or anything after the document (trailing bytes, a second object), is not one JSON object.
+     */
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final Map<String, WebhookSource> sources;
     private final EventInbox inbox;
@@ -67,7 +73,7 @@ public final class WebhookIngest {
         JsonNode document = json(body);
         if (document == null || !document.isObject()) {
             metrics.record(source.name(), "webhook-bad-json", 1);
-            throw new WebhookRefusal(400, "body is not a JSON object", null);
+            throw new WebhookRefusal(400, "body is not one JSON object (no key twice, nothing after it)", null);
         }
         String eventKey = eventId.map(id -> "id:" + id)
                 .or(() -> pointer(document, source.eventIdPointer()).map(id -> "id:" + id))

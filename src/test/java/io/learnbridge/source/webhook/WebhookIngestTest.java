@@ -115,6 +115,14 @@ class WebhookIngestTest {
         assertThat(world.post(bridge, SOURCE, notJson, signed(NEW_SECRET, "msg_bad", Instant.now(), notJson)).statusCode()).isEqualTo(400);
         byte[] array = "[1,2]".getBytes(StandardCharsets.UTF_8);
         assertThat(world.post(bridge, SOURCE, array, signed(NEW_SECRET, "msg_array", Instant.now(), array)).statusCode()).isEqualTo(400);
+        // signed, but not one JSON object: a key twice, trailing bytes, two objects in a row
+        String valid = event("E1", "X", Instant.now());
+        for (String lenient : List.of(valid.replaceFirst("\\{", "{\"worker\":{\"id\":\"E2\"},"), valid + " trailing", valid + valid)) {
+            byte[] bytes = lenient.getBytes(StandardCharsets.UTF_8);
+            HttpResponse<String> refused = world.post(bridge, SOURCE, bytes, signed(NEW_SECRET, "msg_" + lenient.hashCode(), Instant.now(), bytes));
+            assertThat(refused.statusCode()).as(lenient).isEqualTo(400);
+            assertThat(refused.body()).contains("not one JSON object");
+        }
         byte[] big = ("{\"pad\":\"" + "x".repeat(5000) + "\"}").getBytes(StandardCharsets.UTF_8);
         HttpResponse<String> tooBig = world.post(bridge, SOURCE, big, signed(NEW_SECRET, "msg_big", Instant.now(), big));
         assertThat(tooBig.statusCode()).isEqualTo(413);
@@ -246,6 +254,11 @@ class WebhookIngestTest {
         assertThat(byWorker.statusCode()).isEqualTo(200);
         assertThat(byWorker.body()).startsWith("[{\"id\":" + entry.id() + ",").contains("\"workerId\":\"R1\"");
         assertThat(bridge.api("GET", "/api/exceptions?worker=R2").body()).isEqualTo("[]");
+        for (String bad : List.of("limit=-1", "limit=0", "limit=10001", "limit=abc", "status=NOPE")) {
+            HttpResponse<String> refused = bridge.api("GET", "/api/exceptions?" + bad);
+            assertThat(refused.statusCode()).as(bad).isEqualTo(400);
+            assertThat(refused.body()).as(bad).isEqualTo("{\"error\":\"bad request\"}");
+        }
 
         Path table = mappings.resolve("lookups/employment-status.yaml");
         java.nio.file.Files.writeString(table, java.nio.file.Files.readString(table) + "  RETIRED: TERMINATED\n");
