@@ -66,12 +66,6 @@ public final class Metrics {
         });
     }
 
-    /** The held-change gauge of a source (0 when never set). */
-    public long heldCount(String source) {
-        AtomicLong[] gauges = held.get(source);
-        return gauges == null ? 0 : gauges[0].get();
-    }
-
     public void delivery(String target, String outcome) {
         registry().counter("learnbridge.deliveries", "target", target, "outcome", outcome).increment();
     }

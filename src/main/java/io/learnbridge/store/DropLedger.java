@@ -182,13 +182,6 @@ public final class DropLedger {
         return new DropClaim(id, source, fileName, checksum, now, null);
     }
 
-    private String tooFarAhead(DropPlanner.Planned planned, Instant holdLimit) {
-        return planned.change().kind().name() + " dated " + planned.effectiveAt().toString().replace("T00:00:00Z", "")
-                + " would be held beyond learnbridge.changes.maxHold (" + maxHold.toDays() + " days, until "
-                + holdLimit.toString().substring(0, 10) + "): check the date (a two-digit year read in the wrong century?), "
-                + "fix the mapping or the source, and replay this line";
-    }
-
     private static void deleteRows(Connection c, long dropId) throws SQLException {
         for (String sql : List.of(
                 "delete from exception_record where drop_id = ? and kind = 'REJECTED'",
@@ -267,7 +260,7 @@ public final class DropLedger {
                     // refused where an operator sees it, instead of held in silence until then
                     keep.add(new DropPlanner.Planned(row, "REJECTED", null, row.effectiveAt(), null));
                     rejections.add(ExceptionEntry.rejected("plan", claim.source(), claim.dropId(), claim.fileName(), row.line(),
-                            row.workerId(), DropPlanner.datedBy(planned.change()), tooFarAhead(planned, holdLimit), row.sourceRecord()));
+                            row.workerId(), DropPlanner.datedBy(planned.change()), DropPlanner.tooFarAhead(planned.change(), planned.effectiveAt(), maxHold, holdLimit), row.sourceRecord()));
                     seen.rejected(row.workerId());
                     continue;
                 }

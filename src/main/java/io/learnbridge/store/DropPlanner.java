@@ -486,6 +486,14 @@ final class DropPlanner {
                 counts[ChangeKind.NOOP.ordinal()]);
     }
 
+    /** Why a change dated beyond {@code learnbridge.changes.maxHold} is refused instead of held (a drop's row, or its replay). */
+    static String tooFarAhead(Change change, Instant dated, java.time.Duration maxHold, Instant holdLimit) {
+        return change.kind().name() + " dated " + dated.toString().replace("T00:00:00Z", "")
+                + " would be held beyond learnbridge.changes.maxHold (" + maxHold.toDays() + " days, until "
+                + holdLimit.toString().substring(0, 10) + "): check the date (a two-digit year read in the wrong century?), "
+                + "fix the mapping or the source, and replay this line";
+    }
+
     /** The canonical field that dates a change: what {@link #effectiveTime} reads for its kind. */
     static String datedBy(Change change) {
         return switch (change.kind()) {

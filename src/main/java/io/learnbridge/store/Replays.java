@@ -50,8 +50,7 @@ public final class Replays {
                     .detect(stored == null ? null : CanonicalRecord.fromJson(stored), after);
             Instant dated = change.isNoop() ? now : DropPlanner.effectiveTime(change, effectiveAt, now);
             if (dated.isAfter(now.plus(maxHold))) {
-                String reason = change.kind() + " dated " + dated.toString().replace("T00:00:00Z", "") + " would be held beyond "
-                        + "learnbridge.changes.maxHold (" + maxHold.toDays() + " days): check the date, fix the mapping or the source, and replay again";
+                String reason = DropPlanner.tooFarAhead(change, dated, maxHold, now.plus(maxHold));
                 ExceptionQueue.stillFailing(c, entry.id(), DropPlanner.datedBy(change), reason);
                 return new RowReplay(null, reason);
             }
