@@ -57,6 +57,10 @@ public final class DropIngest {
     }
 
     public DropClaim claim(Exchange exchange, @Variable("source") String source) throws IOException {
+        String refused = exchange.getVariable(REFUSED, String.class);
+        if (refused != null) {
+            throw new DropRejectedException(null, refused);
+        }
         Path file = localFile(exchange);
         String name = exchange.getIn().getHeader(Exchange.FILE_NAME_ONLY, String.class);
         DropClaim claim = ledger.claim(source, name, DropChecksum.sha256(file), Files.size(file));
@@ -160,14 +164,22 @@ public final class DropIngest {
         return summary;
     }
 
-    public void fail(Exchange exchange, @Variable("drop") DropClaim claim) {
+    public void fail(Exchange exchange, @Variable("drop") DropClaim claim, @Variable("source") String source) {
+        Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        String field = cause instanceof DropRejectedException r ? r.field() : null;
+        String reason = cause == null ? "drop failed" : cause.getMessage();
+        if (claim == null) {
+            // refused before it was claimed (a symbolic link): queued under its name, with no drop
+            String name = exchange.getIn().getHeader(Exchange.FILE_NAME_ONLY, String.class);
+            ledger.refuse(source, name, field, reason);
+            metrics.record(source, "failed-drop", 1);
+            LOG.warn("Drop file {} of source {} is refused and moves to the failed folder: {}", name, source, reason);
+            return;
+        }
         StagingBehind staging = behind.remove(claim.dropId());
         if (staging != null) {
             staging.abandon();
         }
-        Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
-        String field = cause instanceof DropRejectedException r ? r.field() : null;
-        String reason = cause == null ? "drop failed" : cause.getMessage();
         ledger.fail(claim, field, reason);
         metrics.record(claim.source(), "failed-drop", 1);
         LOG.warn("Drop {} ({}) failed and moves to the failed folder: {}", claim.dropId(), claim.fileName(), reason);
@@ -231,6 +243,8 @@ public final class DropIngest {
     static final String WORK_PATH = "CamelFileLocalWorkPath";
     /** The folder of a drop folder that holds the work files of drops being read. */
     static final String IN_PROGRESS = ".inprogress";
+    /** Variable holding why a taken file is refused before it is claimed (a symbolic link). */
+    static final String REFUSED = "dropRefused";
 
     /**
      * Takes a local drop for reading (route template file-csv-drop): a hard link of the file under
@@ -244,6 +258,18 @@ public final class DropIngest {
         Path original = Path.of(exchange.getIn().getHeader(Exchange.FILE_PATH, String.class));
         Path folder = Files.createDirectories(original.resolveSibling(IN_PROGRESS));
         Path work = folder.resolve(original.getFileName() + "." + System.nanoTime());
+        if (Files.isSymbolicLink(original)) {
+            // a link may point anywhere the bridge can read (another source's folder, a file of the host): it is never
+            // followed; the link itself is what is archived to the failed folder
+            String to = Files.readSymbolicLink(original).toString();
+            Files.move(original, work, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            exchange.getIn().setHeader(WORK_PATH, work.toString());
+            // refused by claim, inside route ingest-drop, whose error policy records it and archives the link
+            exchange.setVariable(REFUSED, original.getFileName() + ": is a symbolic link (to " + to
+                    + "); links are never followed in a drop folder: the link moves to the failed folder, nothing was read."
+                    + " Copy or move the file itself into the folder");
+            return;
+        }
         try {
             Files.createLink(work, original);
         } catch (UnsupportedOperationException | IOException e) {

@@ -78,6 +78,7 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
                 settings.drops().maxHold());
         registry.bind("storeMaintenance", new StoreMaintenance(store, settings.store().compactBelowFillRate(), settings.store().compactBudget()));
         registry.bind("drops", new DropIngest(ledger, mappings, properties, metrics, settings.drops().batchSize(), settings.drops().retention()));
+        registry.bind("unreadDrops", new UnreadDropFiles(context, metrics, settings.drops().unreadAfter(), Clock.systemUTC()));
         Function<String, List<String>> targetsOf = source -> Settings.targetsOf(properties, source);
         // a source's settings are read once: resolving them through the properties (and the environment)
         // for every event was a quarter of processing events

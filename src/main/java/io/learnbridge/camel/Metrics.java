@@ -18,7 +18,8 @@ import org.apache.camel.CamelContext;
  * {@code learnbridge_deliveries_total{target,outcome}} (delivered, failed, retried), and per source
  * the changes held for a future date, {@code learnbridge_changes_held{source}}, with the first one's
  * release as seconds since the epoch, {@code learnbridge_changes_held_first_release_seconds{source}}
- * (0 when none is held). Labels are names from configuration, never record data.
+ * (0 when none is held), and per drop route the files its folder holds that are never read,
+ * {@code learnbridge_drops_unread_files{route}}. Labels are names from configuration, never record data.
  */
 public final class Metrics {
 
@@ -63,6 +64,19 @@ public final class Metrics {
                     .tag("source", s).baseUnit("seconds").description("When the first held change is released (seconds since the epoch; 0: none held)")
                     .register(registry());
             return gauges;
+        });
+    }
+
+    private final Map<String, AtomicLong> unread = new ConcurrentHashMap<>();
+
+    /** The gauge of a drop route's files that are never read, {@code learnbridge_drops_unread_files{route}} (see {@link UnreadDropFiles}). */
+    AtomicLong unreadFiles(String route) {
+        return unread.computeIfAbsent(route, r -> {
+            AtomicLong value = new AtomicLong();
+            Gauge.builder("learnbridge.drops.unread.files", value, AtomicLong::get).tag("route", r)
+                    .description("Files in a drop folder that are never read (a dot name or not .csv) older than learnbridge.drops.unreadAfter")
+                    .register(registry());
+            return value;
         });
     }
 

@@ -51,11 +51,29 @@ public final class SourceMapper {
         return new SourceMapper(mapping, slots);
     }
 
-    /** Binds to a CSV header: each input is a column name (exact match). */
+    /**
+     * Binds to a CSV header: each input is a column name (exact match). A column the mapping reads
+     * that the header names twice refuses the file: which of the two holds the value cannot be
+     * known. A repeated column the mapping does not read is never looked at.
+     */
     public static SourceMapper bindHeader(MappingFile mapping, List<String> header, String inputDescription) {
         Map<String, Integer> index = new LinkedHashMap<>();
+        Map<String, Integer> repeated = new LinkedHashMap<>();
         for (int i = 0; i < header.size(); i++) {
-            index.putIfAbsent(header.get(i), i);
+            if (index.putIfAbsent(header.get(i), i) != null) {
+                repeated.putIfAbsent(header.get(i), i);
+            }
+        }
+        List<FieldRule> rules = mapping.rules();
+        for (FieldRule rule : rules) {
+            for (String input : rule.inputs()) {
+                Integer second = repeated.get(input);
+                if (second != null) {
+                    throw new MappingException(mapping.file(), rule.line(), rule.field(), inputDescription + " names column '" + input
+                            + "' twice (columns " + (index.get(input) + 1) + " and " + (second + 1)
+                            + "): which one holds the value cannot be known; fix the export");
+                }
+            }
         }
         return bind(mapping, name -> index.getOrDefault(name, -1), inputDescription);
     }
@@ -77,7 +95,10 @@ public final class SourceMapper {
             }
             if (value != null) {
                 String text = value.toString();
-                String problem = checkCanonical(rule.field(), text);
+                String problem = controlCharacter(text);
+                if (problem == null) {
+                    problem = checkCanonical(rule.field(), text);
+                }
                 if (problem != null) {
                     return new MappingResult.Rejected<>(new Rejection(rule.field(), rule.inputs(), problem));
                 }
@@ -145,6 +166,21 @@ public final class SourceMapper {
     }
 
     /** The canonical model's own rules, whatever the mapping says. Null when the value is fine. */
+    /**
+     * A control character in a mapped value (NUL, escape, backspace, ...; tab and line breaks are
+     * text) is refused for the field: targets store it verbatim or choke on it, and it is never
+     * what an HR system meant. Null when the value has none.
+     */
+    static String controlCharacter(String value) {
+        for (int i = 0; i < value.length(); i++) {
+            char ch = value.charAt(i);
+            if ((ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') || ch == 0x7F || (ch >= 0x80 && ch < 0xA0)) {
+                return String.format(java.util.Locale.ROOT, "holds the control character U+%04X at position %d; remove it in the source system", (int) ch, i + 1);
+            }
+        }
+        return null;
+    }
+
     static String checkCanonical(String field, String value) {
         CanonicalField canonical = CanonicalField.byName(field).orElse(null);
         if (canonical == null) {

@@ -29,7 +29,8 @@ public record Settings(
      * @param retention how long a settled drop keeps its rows' source and canonical records
      */
     /** @param maxHold how far ahead a change may be dated and held for its date ({@code learnbridge.changes.maxHold}); beyond, it is an exception */
-    public record Drops(int batchSize, Duration claimLease, int applyPage, Duration retention, Duration maxHold) {
+    /** @param unreadAfter how long a file a drop folder never reads (a dot name, not .csv) may sit there before it is reported */
+    public record Drops(int batchSize, Duration claimLease, int applyPage, Duration retention, Duration maxHold, Duration unreadAfter) {
     }
 
     public record Delivery(int batchSize, Duration retryBudget, Duration maxRetryAfter, Duration lease) {
@@ -45,7 +46,7 @@ public record Settings(
                 r.text("learnbridge.mappings.location"),
                 new Drops(r.integer("learnbridge.drops.batchSize", 1, 100_000), r.duration("learnbridge.drops.claimLease"),
                         r.integer("learnbridge.drops.applyPage", 10, 1_000_000), r.duration("learnbridge.drops.retention"),
-                        r.duration("learnbridge.changes.maxHold")),
+                        r.duration("learnbridge.changes.maxHold"), r.duration("learnbridge.drops.unreadAfter")),
                 new Delivery(r.integer("learnbridge.delivery.batchSize", 1, 10_000), r.duration("learnbridge.delivery.retryBudget"),
                         r.duration("learnbridge.delivery.maxRetryAfter"), r.duration("learnbridge.delivery.lease")),
                 r.optional("learnbridge.api.token").filter(s -> !s.isBlank()).orElse(null));

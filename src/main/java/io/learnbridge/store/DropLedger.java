@@ -167,7 +167,17 @@ public final class DropLedger {
             return new DropClaim(id, source, fileName, checksum, now, null, true);
         }
         // A failed drop (e.g. a header problem since fixed in the mapping) or an abandoned claim
-        // (staged rows only: nothing was applied yet): start again from nothing.
+        // (staged rows only: nothing was applied yet): start again from nothing. The record of an
+        // earlier file's failure stays, marked as read again: each file that failed keeps its trace.
+        if (status.equals("FAILED")) {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    update exception_record set status = 'REPLAYED', replayed_at = ?, replay_count = replay_count + 1
+                    where drop_id = ? and stage = 'drop' and status = 'OPEN'""")) {
+                Sql.setTime(ps, 1, now);
+                ps.setLong(2, id);
+                ps.executeUpdate();
+            }
+        }
         deleteRows(c, id);
         try (PreparedStatement ps = c.prepareStatement("""
                 update drop_file set status = 'STAGING', file_name = ?, claimed_by = ?, claimed_at = ?, reason = null, finished_at = null,
@@ -184,7 +194,7 @@ public final class DropLedger {
 
     private static void deleteRows(Connection c, long dropId) throws SQLException {
         for (String sql : List.of(
-                "delete from exception_record where drop_id = ? and kind = 'REJECTED'",
+                "delete from exception_record where drop_id = ? and kind = 'REJECTED' and stage <> 'drop'",
                 "delete from held_change where drop_id = ?",
                 "delete from drop_row_record where drop_id = ?",
                 "delete from drop_row where drop_id = ?")) {
@@ -823,6 +833,14 @@ public final class DropLedger {
             deleteRows(c, claim.dropId());
             setStatus(c, claim.dropId(), "FAILED", reason);
             ExceptionQueue.add(c, ExceptionEntry.rejected("drop", claim.source(), claim.dropId(), claim.fileName(), null, null, field, reason, null));
+            return null;
+        });
+    }
+
+    /** A drop file refused before it was claimed (a symbolic link): queued under its name, with no drop. */
+    public void refuse(String source, String fileName, String field, String reason) {
+        store.tx(c -> {
+            ExceptionQueue.add(c, ExceptionEntry.rejected("drop", source, null, fileName, null, null, field, reason, null));
             return null;
         });
     }

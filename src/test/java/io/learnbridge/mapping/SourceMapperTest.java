@@ -40,6 +40,33 @@ class SourceMapperTest {
     }
 
     @Test
+    void aColumnTheMappingReadsNamedTwiceInTheHeaderRefusesTheFileWhileAnUnreadRepeatIsIgnored() {
+        assertThatThrownBy(() -> SourceMapper.bindHeader(CATALOG.source("hr"), List.of("Id", "First", "Status", "Middle", "Badge", "First"),
+                "the header of x.csv"))
+                .isInstanceOf(MappingException.class)
+                .extracting(e -> ((MappingException) e).describe())
+                .isEqualTo("m/sources/hr.mapping.yaml:3: givenName: the header of x.csv names column 'First' twice (columns 2 and 6):"
+                        + " which one holds the value cannot be known; fix the export");
+        SourceMapper mapper = SourceMapper.bindHeader(CATALOG.source("hr"), List.of("Id", "First", "Notes", "Middle", "Status", "Badge", "Notes"), "t");
+        String[] row = {"E1", "Ada", "x", "", "", "", "y"};
+        assertThat(mapper.map(slot -> row[slot])).isInstanceOf(MappingResult.Accepted.class);
+    }
+
+    @Test
+    void aControlCharacterInAMappedValueRejectsTheRecordNamingTheFieldWhileTabsAndLineBreaksAreText() {
+        SourceMapper mapper = SourceMapper.bindHeader(CATALOG.source("hr"), List.of("Id", "First", "Middle", "Status", "Badge"), "t");
+        for (char control : new char[] {'\u0000', '\u001b', '\u0008', '\u007f', '\u0085'}) {
+            String[] row = {"E1", "A" + control + "da", "", "", ""};
+            assertThat(mapper.map(slot -> row[slot])).as("U+%04X", (int) control).isInstanceOfSatisfying(MappingResult.Rejected.class,
+                    r -> assertThat(r.rejection().describe()).isEqualTo(String.format(
+                            "givenName (from 'First', 'Middle'): holds the control character U+%04X at position 2; remove it in the source system",
+                            (int) control)));
+        }
+        String[] text = {"E1", "Ada", "", "", "line one\r\nline\ttwo"};
+        assertThat(mapper.map(slot -> text[slot])).isInstanceOf(MappingResult.Accepted.class);
+    }
+
+    @Test
     void anInvalidCanonicalStatusIsRejectedEvenWithoutALookup() {
         SourceMapper mapper = SourceMapper.bindHeader(CATALOG.source("hr"), List.of("Id", "First", "Middle", "Status", "Badge"), "t");
         String[] row = {"E1", "A", "", "RETIRED", ""};

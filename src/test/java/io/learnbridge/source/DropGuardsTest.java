@@ -120,6 +120,101 @@ class DropGuardsTest {
         }
     }
 
+    private static java.util.List<io.learnbridge.store.ExceptionEntry> exceptions(Bridge bridge) {
+        return new io.learnbridge.store.ExceptionQueue(bridge.store()).list(
+                new io.learnbridge.store.ExceptionQueue.Filter(null, null, null, null, null, 100));
+    }
+
+    @Test
+    void aSymbolicLinkInTheDropFolderIsNeverFollowedAndMovesToTheFailedFolderWithItsReason() throws Exception {
+        Path outside = Files.writeString(home.resolve("outside.csv"), HrCsv.create().workers(1, 3).build());
+        try (Bridge bridge = Bridge.builder(home).start()) {
+            Files.createDirectories(bridge.dropFolder());
+            Files.createSymbolicLink(bridge.dropFolder().resolve("linked.csv"), outside);
+            await().atMost(Duration.ofSeconds(30)).until(() -> !exceptions(bridge).isEmpty());
+            assertThat(exceptions(bridge)).singleElement().satisfies(e -> {
+                assertThat(e.fileName()).isEqualTo("linked.csv");
+                assertThat(e.dropId()).isNull();
+                assertThat(e.reason()).startsWith("linked.csv: is a symbolic link (to " + outside + "); links are never followed in a drop folder");
+            });
+            await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> {
+                try (var failed = Files.list(bridge.dropFolder().resolve(".failed"))) {
+                    return failed.anyMatch(Files::isSymbolicLink);
+                }
+            });
+            assertThat(bridge.dropFolder().resolve("linked.csv")).doesNotExist();
+            assertThat(outside).as("the linked file is not touched").hasContent(HrCsv.create().workers(1, 3).build());
+            assertThat(status(bridge, "linked.csv")).as("no drop was claimed").isNull();
+            assertThat(bridge.store().<Integer>tx(c -> {
+                try (var rs = c.createStatement().executeQuery("select count(*) from worker_state")) {
+                    rs.next();
+                    return rs.getInt(1);
+                }
+            })).isZero();
+        }
+    }
+
+    @Test
+    void twoFilesFailingWithTheSameContentEachKeepTheirRecord() throws Exception {
+        String noEmailColumn = "employee_id,first_name\n" + HrCsv.id(1) + ",Ada\n";
+        try (Bridge bridge = Bridge.builder(home).start()) {
+            bridge.drop("monday.csv", noEmailColumn);
+            await().atMost(Duration.ofSeconds(30)).until(() -> "FAILED".equals(status(bridge, "monday.csv")));
+            bridge.drop("tuesday.csv", noEmailColumn);
+            await().atMost(Duration.ofSeconds(30)).until(() -> exceptions(bridge).size() == 2);
+            assertThat(exceptions(bridge)).extracting(io.learnbridge.store.ExceptionEntry::fileName)
+                    .containsExactlyInAnyOrder("monday.csv", "tuesday.csv");
+            assertThat(exceptions(bridge)).filteredOn(e -> e.fileName().equals("monday.csv")).singleElement()
+                    .satisfies(e -> assertThat(e.status()).as("read again as tuesday.csv").isEqualTo(io.learnbridge.store.ExceptionEntry.Status.REPLAYED));
+            assertThat(exceptions(bridge)).filteredOn(e -> e.fileName().equals("tuesday.csv")).singleElement()
+                    .satisfies(e -> assertThat(e.status()).isEqualTo(io.learnbridge.store.ExceptionEntry.Status.OPEN));
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                try (var failed = Files.list(bridge.dropFolder().resolve(".failed"))) {
+                    return failed.count() == 2;
+                }
+            });
+        }
+    }
+
+    @Test
+    void aHeaderNamingAMappedColumnTwiceRefusesTheFileAndAControlCharacterRejectsItsRowByField() throws Exception {
+        try (Bridge bridge = Bridge.builder(home).start()) {
+            String[] lines = HrCsv.create().workers(1, 2).build().split("\n");
+            String twice = lines[0] + ",Work Email\n" + lines[1] + ",other@example.com\n";
+            bridge.drop("twice.csv", twice);
+            await().atMost(Duration.ofSeconds(30)).until(() -> "FAILED".equals(status(bridge, "twice.csv")));
+            assertThat(exceptions(bridge)).singleElement().satisfies(e -> {
+                assertThat(e.field()).isEqualTo("email");
+                assertThat(e.reason()).contains("hris.mapping.yaml:").contains("the header of twice.csv names column 'Work Email' twice (columns 4 and 12)");
+            });
+
+            bridge.drop("nul.csv", lines[0] + "\n" + lines[1] + "\n" + lines[2].replaceFirst(",([^,]+),", ",Ad\u0000a,") + "\n");
+            await().atMost(Duration.ofSeconds(30)).until(() -> "STAGED".equals(status(bridge, "nul.csv")));
+            assertThat(exceptions(bridge)).filteredOn(e -> "nul.csv".equals(e.fileName())).singleElement().satisfies(e -> {
+                assertThat(e.line()).isEqualTo(3);
+                assertThat(e.reason()).contains("holds the control character U+0000 at position 3");
+            });
+        }
+    }
+
+    @Test
+    void aFileTheDropFolderNeverReadsIsReportedOnceWithHowToHaveItRead() throws Exception {
+        try (Bridge bridge = Bridge.builder(home).property("learnbridge.drops.unreadAfter", "PT1S").start()) {
+            Files.createDirectories(bridge.dropFolder());
+            Files.writeString(bridge.dropFolder().resolve(".workers.csv.part"), HrCsv.create().workers(1, 2).build());
+            Files.writeString(bridge.dropFolder().resolve("workers.txt"), HrCsv.create().workers(1, 2).build());
+            var unread = bridge.bean("unreadDrops", io.learnbridge.camel.UnreadDropFiles.class);
+            assertThat(unread.look()).as("not yet past unreadAfter").isEmpty();
+            await().atMost(Duration.ofSeconds(10)).until(() -> unread.look().size() == 2);
+            assertThat(unread.look()).extracting(u -> u.file().getFileName().toString())
+                    .containsExactlyInAnyOrder(".workers.csv.part", "workers.txt");
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(bridge.get(bridge.managementPort(), "/observe/metrics").body())
+                    .contains("learnbridge_drops_unread_files{route=\"source-hris\"} 2.0"));
+            Files.delete(bridge.dropFolder().resolve("workers.txt"));
+            assertThat(unread.look()).hasSize(1);
+        }
+    }
+
     @Test
     void aDropUnreadableHalfWayFailsWithTheLineAndKeepsNoneOfTheRowsStagedBeforeIt() throws Exception {
         // batches of 100: the reader decodes ahead in blocks, so the bad bytes come well after the first
