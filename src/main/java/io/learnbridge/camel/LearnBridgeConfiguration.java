@@ -2,6 +2,7 @@ package io.learnbridge.camel;
 
 import io.learnbridge.mapping.MappingCatalog;
 import io.learnbridge.mapping.Mappings;
+import io.learnbridge.ops.KnownSettings;
 import io.learnbridge.ops.Replayer;
 import io.learnbridge.ops.Settings;
 import io.learnbridge.store.DeliveryQueue;
@@ -39,6 +40,8 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
     @Override
     public void configure(CamelContext context) throws Exception {
         Function<String, Optional<String>> properties = key -> context.getPropertiesComponent().resolveProperty(key);
+        refuseUnknownSettings(context, properties);
+        refusePortsInUse(properties);
         Settings settings = Settings.read(properties);
         Mappings mappings = Mappings.load(settings.mappingsLocation());
         MappingCatalog catalog = mappings.get();
@@ -160,6 +163,52 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
             health.register(check);
         }
         context.addStartupListener(new StartupCheck(catalog, properties));
+    }
+
+    /**
+     * Refuses to start on a {@code learnbridge.*} key that does not exist (with the nearest one that
+     * does) or on a {@code {{env:NAME}}} whose variable is not set ({@link KnownSettings}); warns of
+     * a {@code LEARNBRIDGE_*} environment variable that matches no setting.
+     */
+    private static void refuseUnknownSettings(CamelContext context, Function<String, Optional<String>> properties) {
+        KnownSettings known = KnownSettings.of(KnownSettings.routeTexts(
+                properties.apply("camel.main.routesIncludePattern").orElse("classpath:routes/*.camel.yaml")));
+        Map<String, String> raw = new java.util.HashMap<>();
+        java.util.Properties loaded = context.getPropertiesComponent().loadProperties();
+        loaded.stringPropertyNames().forEach(k -> raw.put(k, loaded.getProperty(k)));
+        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("learnbridge.")).forEach(k -> raw.put(k, System.getProperty(k)));
+        List<String> problems = known.problems(raw, System::getenv);
+        if (!problems.isEmpty()) {
+            throw io.learnbridge.ops.SettingsException.of(problems);
+        }
+        for (String name : known.unknownEnvironment(System.getenv())) {
+            org.slf4j.LoggerFactory.getLogger(LearnBridgeConfiguration.class).warn(
+                    "Environment variable {} looks like a LearnBridge setting but matches none: it is not used", name);
+        }
+    }
+
+    /**
+     * Refuses to start when the HTTP port or the management port is taken by another process: Camel
+     * would only log a WARN, and the bridge would run without webhooks, API or health.
+     */
+    private static void refusePortsInUse(Function<String, Optional<String>> properties) {
+        for (String server : List.of("camel.server", "camel.management")) {
+            if (!properties.apply(server + ".enabled").map(Boolean::parseBoolean).orElse(false)) {
+                continue;
+            }
+            String host = properties.apply(server + ".host").filter(h -> !h.isBlank()).orElse("0.0.0.0");
+            int port = properties.apply(server + ".port").map(Integer::parseInt).orElse(0);
+            if (port <= 0) {
+                continue;
+            }
+            try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+                probe.setReuseAddress(true);
+                probe.bind(new java.net.InetSocketAddress(host, port));
+            } catch (java.io.IOException e) {
+                throw new io.learnbridge.ops.SettingsException(server + ".port", host + ":" + port + " cannot be listened on ("
+                        + e.getMessage() + "): another process holds it? Stop it or set " + server + ".port");
+            }
+        }
     }
 
     private static String hostName() {

@@ -46,6 +46,15 @@ final class CliSettings implements Function<String, Optional<String>> {
         return Optional.ofNullable(value).map(String::strip);
     }
 
+    /** The keys as given, before placeholders are resolved: defaults, the settings file, then system properties. */
+    java.util.Map<String, String> raw() {
+        java.util.Map<String, String> raw = new java.util.HashMap<>();
+        for (Properties p : new Properties[] {defaults, file, System.getProperties()}) {
+            p.stringPropertyNames().forEach(k -> raw.put(k, p.getProperty(k)));
+        }
+        return raw;
+    }
+
     /** Every key with the prefix, from the settings file and the defaults. */
     java.util.Set<String> keys(String prefix) {
         java.util.Set<String> keys = new java.util.TreeSet<>();

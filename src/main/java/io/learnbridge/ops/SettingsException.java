@@ -1,5 +1,7 @@
 package io.learnbridge.ops;
 
+import java.util.List;
+
 /** A setting that is missing or malformed; names the key, never a secret value. */
 public final class SettingsException extends RuntimeException {
 
@@ -8,6 +10,16 @@ public final class SettingsException extends RuntimeException {
     public SettingsException(String key, String message) {
         super("setting " + key + ": " + message);
         this.key = key;
+    }
+
+    private SettingsException(String message, String key, boolean whole) {
+        super(message);
+        this.key = key;
+    }
+
+    /** Problems already phrased in full, each naming its key ({@link KnownSettings#problems}). */
+    public static SettingsException of(List<String> problems) {
+        return new SettingsException(String.join("; ", problems), null, true);
     }
 
     public String key() {

@@ -54,6 +54,9 @@ final class ValidateCommand implements Callable<Integer> {
         } catch (SettingsException e) {
             problems.add(settingsLocation() + ": " + e.getMessage());
         }
+        KnownSettings known = KnownSettings.of(KnownSettings.routeTexts(
+                lookup.apply("camel.main.routesIncludePattern").orElse("classpath:routes/*.camel.yaml")));
+        known.problems(lookup.raw(), System::getenv).forEach(p -> problems.add(settingsLocation() + ": " + p));
         String mappingsLocation = lookup.apply("learnbridge.mappings.location").orElse("classpath:mappings");
         MappingCatalog catalog = null;
         io.learnbridge.enrolment.EnrolmentRules rules = null;

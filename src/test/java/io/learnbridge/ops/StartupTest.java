@@ -54,6 +54,49 @@ class StartupTest {
     }
 
     @Test
+    void refusesToStartOnAnUnknownLearnBridgeKeyNamingTheNearestOne() {
+        assertThatThrownBy(() -> Bridge.builder(home).property("learnbridge.sources.hris.snapshott", "full").start().close())
+                .isInstanceOf(SettingsException.class)
+                .hasMessage("setting learnbridge.sources.hris.snapshott is not a LearnBridge setting: did you mean learnbridge.sources.hris.snapshot?");
+        assertThatThrownBy(() -> Bridge.builder(home).property("learnbridge.delivery.retryBugdet", "PT1M").start().close())
+                .hasMessage("setting learnbridge.delivery.retryBugdet is not a LearnBridge setting: did you mean learnbridge.delivery.retryBudget?");
+        assertThatThrownBy(() -> Bridge.builder(home).property("learnbridge.colour", "blue").start().close())
+                .hasMessage("setting learnbridge.colour is not a LearnBridge setting (README, Settings, lists them)");
+    }
+
+    @Test
+    void aKeyOfAnotherSourceOrTargetAndAKeyARouteNamesAreKnown() throws Exception {
+        KnownSettings known = KnownSettings.of(java.util.List.of("uri: \"{{learnbridge.custom.folder}}\" x: {{learnbridge.custom.n:5}}"));
+        assertThat(known.known("learnbridge.sources.hr-stream.kafka.topic")).isTrue();
+        assertThat(known.known("learnbridge.targets.moodle.gate.maxDeactivations")).isTrue();
+        assertThat(known.known("learnbridge.targets.lxp.oauth2.clientSecret")).isTrue();
+        assertThat(known.known("learnbridge.custom.folder")).isTrue();
+        assertThat(known.known("learnbridge.custom.n")).isTrue();
+        assertThat(known.known("learnbridge.sources.kafka.topic")).as("a source needs a name").isFalse();
+        assertThat(known.known("learnbridge.targets.lms.tokn")).isFalse();
+        assertThat(known.unknownEnvironment(java.util.Map.of("LEARNBRIDGE_TARGETS_LMS_TOKEN", "x", "LEARNBRIDGE_SOURCES_HR_STREAM_KAFKA_TOPIC", "t",
+                "LEARNBRIDGE_API_TOKEN", "x", "LEARNBRIDGE_API_TOKN", "x", "PATH", "/bin"))).containsExactly("LEARNBRIDGE_API_TOKN");
+    }
+
+    @Test
+    void refusesToStartOnAnUnsetEnvironmentVariableBehindASecret() {
+        assertThatThrownBy(() -> Bridge.builder(home).property("learnbridge.targets.lms.token", "{{env:LEARNBRIDGE_TEST_UNSET_TOKEN}}").start().close())
+                .isInstanceOf(SettingsException.class)
+                .hasMessage("setting learnbridge.targets.lms.token = {{env:LEARNBRIDGE_TEST_UNSET_TOKEN}}: environment variable"
+                        + " LEARNBRIDGE_TEST_UNSET_TOKEN is not set (this secret would be empty); set it, or write {{env:LEARNBRIDGE_TEST_UNSET_TOKEN:<default>}}");
+    }
+
+    @Test
+    void refusesToStartWhenItsHttpPortIsTakenByAnotherProcess() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            assertThatThrownBy(() -> Bridge.builder(home).property("camel.server.port", String.valueOf(taken.getLocalPort())).start().close())
+                    .isInstanceOf(SettingsException.class)
+                    .hasMessageStartingWith("setting camel.server.port: 127.0.0.1:" + taken.getLocalPort() + " cannot be listened on (")
+                    .hasMessageEndingWith("another process holds it? Stop it or set camel.server.port");
+        }
+    }
+
+    @Test
     void healthIsDownWhileTheStoreIsUnreachableAndUpAgainAfter() throws Exception {
         Server h2 = Server.createTcpServer("-tcpPort", "0", "-ifNotExists", "-baseDir", home.resolve("h2").toString()).start();
         int port = h2.getPort();
