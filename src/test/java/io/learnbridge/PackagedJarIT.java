@@ -226,9 +226,20 @@ class PackagedJarIT {
         Path settings = etc.resolve("learnbridge.properties");
         Files.writeString(settings, deploySettings.replace("/etc/learnbridge", etc.toString()), StandardCharsets.UTF_8);
 
-        bridge = new ProcessBuilder(java(), "-jar", JAR.toString(), "validate", "--no-load", "--settings", settings.toString())
-                .directory(workdir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        // without the secrets in the environment, each is named: run would refuse to start with an empty token
+        ProcessBuilder validate = new ProcessBuilder(java(), "-jar", JAR.toString(), "validate", "--no-load", "--settings", settings.toString())
+                .directory(workdir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
+        List.of("LEARNBRIDGE_API_TOKEN", "LEARNBRIDGE_STORE_PASSWORD", "LEARNBRIDGE_TARGETS_LMS_TOKEN").forEach(validate.environment()::remove);
+        bridge = validate.start();
+        assertThat(bridge.waitFor(STARTUP.toSeconds(), TimeUnit.SECONDS)).as("validate finishes").isTrue();
+        String unset = read(log);
+        assertThat(bridge.exitValue()).as("validate exit code without the secrets; output:%n%s", unset).isEqualTo(1);
+        assertThat(unset).contains("environment variable LEARNBRIDGE_API_TOKEN is not set (this secret would be empty)",
+                "environment variable LEARNBRIDGE_STORE_PASSWORD is not set", "environment variable LEARNBRIDGE_TARGETS_LMS_TOKEN is not set",
+                "3 problem(s)");
 
+        validate.environment().putAll(Map.of("LEARNBRIDGE_API_TOKEN", "t", "LEARNBRIDGE_STORE_PASSWORD", "p", "LEARNBRIDGE_TARGETS_LMS_TOKEN", "l"));
+        bridge = validate.start();
         assertThat(bridge.waitFor(STARTUP.toSeconds(), TimeUnit.SECONDS)).as("validate finishes").isTrue();
         String output = read(log);
         assertThat(bridge.exitValue()).as("validate exit code; output:%n%s", output).isZero();

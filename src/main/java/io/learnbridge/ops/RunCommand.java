@@ -18,12 +18,41 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Main main = newMain(settings);
+        stopInOrderOnSignal(main);
         try {
             main.run();
             return main.getExitCode();
         } catch (Exception e) {
             System.err.println("LearnBridge did not start: " + reason(e));
             return 1;
+        }
+    }
+
+    /**
+     * SIGTERM (a service manager's stop, {@code docker stop}, Kubernetes) and SIGINT (Ctrl-C) stop the
+     * bridge in order before the JVM's shutdown begins: routes drain (up to
+     * {@code camel.main.shutdownTimeout}), in-flight deliveries are settled, then the store closes.
+     * Left to the JVM, the signal would run every shutdown hook at once, H2's among them, which
+     * closed the store while deliveries were still being answered: those were sent again after the
+     * restart. A second signal stops at once.
+     */
+    static void stopInOrderOnSignal(Main main) {
+        java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
+        for (String name : new String[] {"TERM", "INT"}) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> {
+                    if (stopping.compareAndSet(false, true)) {
+                        System.err.println("LearnBridge: SIG" + name + ": stopping; routes drain, in-flight deliveries settle, then the store closes"
+                                + " (send it again to stop at once)");
+                        main.completed();
+                    } else {
+                        System.err.println("LearnBridge: SIG" + name + " again: stopping at once");
+                        System.exit(128 + signal.getNumber());
+                    }
+                });
+            } catch (IllegalArgumentException e) {
+                // the platform has no such signal (or the JVM reserves it: -Xrs); the JVM's shutdown hooks apply
+            }
         }
     }
 

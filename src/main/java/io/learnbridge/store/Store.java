@@ -153,14 +153,52 @@ public final class Store implements AutoCloseable {
         config.setConnectionTimeout(5_000);
         config.setInitializationFailTimeout(-1);
         HikariDataSource ds = new HikariDataSource(config);
-        try {
-            Flyway.configure().dataSource(ds).locations("classpath:db/migration").load().migrate();
-        } catch (RuntimeException e) {
-            ds.close();
-            throw new StoreException("cannot open the store at " + redact(jdbcUrl) + ": " + e.getMessage(), e);
+        long lockDeadline = System.nanoTime() + LOCK_WAIT.toNanos();
+        while (true) {
+            try {
+                Flyway.configure().dataSource(ds).locations("classpath:db/migration").load().migrate();
+                break;
+            } catch (RuntimeException e) {
+                if (isLocked(e) && System.nanoTime() < lockDeadline) {
+                    // a bridge killed a moment ago leaves H2's lock file behind until its watchdog stops renewing it
+                    org.slf4j.LoggerFactory.getLogger(Store.class).warn("The store at {} is locked (a bridge or command that just stopped?): "
+                            + "waiting up to {} s for the lock", redact(jdbcUrl), LOCK_WAIT.toSeconds());
+                    sleepQuietly(1_000);
+                    continue;
+                }
+                ds.close();
+                if (isLocked(e)) {
+                    throw new StoreException("cannot open the store at " + redact(jdbcUrl) + ": it is locked by another process (H2's lock file "
+                            + "<store>.lock.db): another bridge or a command opened it without AUTO_SERVER, or holds it still; waited "
+                            + LOCK_WAIT.toSeconds() + " s. Stop that process (a lock left by a killed bridge is released within seconds)", e);
+                }
+                throw new StoreException("cannot open the store at " + redact(jdbcUrl) + ": " + e.getMessage(), e);
+            }
         }
         ownerOnly(jdbcUrl);
         return new Store(ds);
+    }
+
+    /** How long opening the store waits for an H2 lock held by another process before it gives up. */
+    static final java.time.Duration LOCK_WAIT = java.time.Duration.ofSeconds(20);
+
+    /** H2's "Database may be already in use" (90020), wherever it is in the chain. */
+    static boolean isLocked(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql && sql.getErrorCode() == 90020) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void sleepQuietly(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreException("interrupted while waiting for the store's lock", e);
+        }
     }
 
     /**
@@ -169,10 +207,29 @@ public final class Store implements AutoCloseable {
      * claim runs, so each claim parsed and planned its statements again: about 7% of a first load's samples).
      */
     static String withH2Defaults(String jdbcUrl) {
-        if (!jdbcUrl.startsWith("jdbc:h2:") || jdbcUrl.toUpperCase(java.util.Locale.ROOT).contains(";QUERY_CACHE_SIZE=")) {
+        if (!jdbcUrl.startsWith("jdbc:h2:")) {
             return jdbcUrl;
         }
-        return jdbcUrl + ";QUERY_CACHE_SIZE=64";
+        String upper = jdbcUrl.toUpperCase(java.util.Locale.ROOT);
+        String url = jdbcUrl;
+        if (!upper.contains(";QUERY_CACHE_SIZE=")) {
+            url += ";QUERY_CACHE_SIZE=64";
+        }
+        if (!upper.contains(";DB_CLOSE_ON_EXIT=") && !upper.contains(";AUTO_SERVER=TRUE") && !upper.startsWith("JDBC:H2:TCP:")
+                && !upper.startsWith("JDBC:H2:SSL:")) {
+            // H2's own shutdown hook would close the database when the JVM is told to stop, while Camel still drains
+            // its routes: deliveries answered in those seconds could not be settled and were sent again after the
+            // restart. The store is closed by the bridge, after its routes (LearnBridgeConfiguration). H2 refuses this
+            // with AUTO_SERVER (the embedded default): there, 'run' stops the bridge before the JVM's shutdown begins
+            // (RunCommand), so H2's hook finds the store closed already
+            url += ";DB_CLOSE_ON_EXIT=FALSE";
+        }
+        if (!upper.contains(";TRACE_LEVEL_FILE=")) {
+            // H2's trace file (<store>.trace.db) logs every failing statement again, unbounded: on a full disk it grew
+            // with each retry until the space freed was taken again. The bridge's own log says what failed
+            url += ";TRACE_LEVEL_FILE=0";
+        }
+        return url;
     }
 
     /** The URL without credentials, for messages. */

@@ -92,6 +92,15 @@ public final class BridgeProcess implements AutoCloseable {
         }
     }
 
+    /** SIGTERM, as a service manager stops the bridge; returns the exit code (null when it did not exit within the wait). */
+    public Integer stop(Duration wait) throws InterruptedException {
+        if (process == null || !process.isAlive()) {
+            return process == null ? null : process.exitValue();
+        }
+        process.destroy();
+        return process.waitFor(wait.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : null;
+    }
+
     /** The health report, or null while the process does not answer. */
     public JsonNode health() {
         try {
