@@ -7,6 +7,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
@@ -182,6 +183,21 @@ public final class Store implements AutoCloseable {
     /** How long opening the store waits for an H2 lock held by another process before it gives up. */
     static final java.time.Duration LOCK_WAIT = java.time.Duration.ofSeconds(20);
 
+    /**
+     * H2 closed the database under its sessions: "The database has been closed" (90098), a failed
+     * file write (90028, 90031: a full disk) or a database closed at shutdown (90121). The sessions
+     * still answer isValid(), and would fail every call until a restart.
+     */
+    static boolean isClosedDatabase(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql && (sql.getErrorCode() == 90098 || sql.getErrorCode() == 90028 || sql.getErrorCode() == 90031
+                    || sql.getErrorCode() == 90121)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** H2's "Database may be already in use" (90020), wherever it is in the chain. */
     static boolean isLocked(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
@@ -258,7 +274,7 @@ public final class Store implements AutoCloseable {
                 c.commit();
                 return result;
             } catch (SQLException | RuntimeException e) {
-                evictIfBroken(c);
+                evictIfBroken(c, e);
                 try {
                     c.rollback();
                 } catch (SQLException rollback) {
@@ -584,6 +600,31 @@ public final class Store implements AutoCloseable {
     }
 
     /** True when a connection can be made and answers a query (for the health check). */
+    /**
+     * Whether the store takes a write now: one row updated and committed. Null when it does; else
+     * why not (a full disk, a read-only database), for the health check. A failure here evicts the
+     * pool's connections, as any store failure does ({@link #tx}), so the store is opened afresh
+     * once the cause is gone.
+     */
+    public String writeProblem() {
+        try {
+            tx(c -> {
+                try (PreparedStatement ps = c.prepareStatement("update store_probe set probed_at = ? where id = 1")) {
+                    Sql.setTime(ps, 1, Instant.now());
+                    ps.executeUpdate();
+                }
+                return null;
+            });
+            return null;
+        } catch (RuntimeException e) {
+            Throwable root = e;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            return Sql.truncate(String.valueOf(root.getMessage()), 300);
+        }
+    }
+
     public boolean isReachable() {
         try (Connection c = dataSource.getConnection()) {
             boolean valid = c.isValid(2);
@@ -600,13 +641,22 @@ public final class Store implements AutoCloseable {
      * The pool only evicts connections on SQL states it knows (08xxx); a dead H2 session answers
      * others, and would then be handed out again forever after the database comes back.
      */
-    private void evictIfBroken(Connection c) {
+    private void evictIfBroken(Connection c, Exception failure) {
+        boolean broken = isClosedDatabase(failure);
         try {
-            if (!c.isValid(1)) {
-                dataSource.evictConnection(c);
-            }
+            broken |= !c.isValid(1);
         } catch (SQLException e) {
+            broken = true;
+        }
+        if (broken) {
             dataSource.evictConnection(c);
+            // a session that died with its database (H2 closes itself when a write fails: a full disk) takes the
+            // others with it: every pooled connection is retired, and the next ones open the store afresh, which
+            // succeeds as soon as the cause is gone (instead of "The database has been closed" until a restart)
+            var pool = dataSource.getHikariPoolMXBean();
+            if (pool != null) {
+                pool.softEvictConnections();
+            }
         }
     }
 

@@ -100,12 +100,6 @@ public final class KafkaBroker implements AutoCloseable {
             Map.entry("num.recovery.threads.per.data.dir", "1"));
 
     /** Broker-side loggers turned down to warn in the test JVM unless set with -D. */
-    private static final List<String> QUIET_LOGGERS = List.of(
-            "kafka", "state.change.logger", "org.apache.kafka.server", "org.apache.kafka.controller",
-            "org.apache.kafka.raft", "org.apache.kafka.metadata", "org.apache.kafka.image",
-            "org.apache.kafka.storage", "org.apache.kafka.coordinator", "org.apache.kafka.snapshot",
-            "org.apache.kafka.queue", "org.apache.kafka.security", "org.apache.zookeeper");
-
     private final Server server;
     private KafkaProducer<String, byte[]> producer;
     private Admin admin;
@@ -116,7 +110,6 @@ public final class KafkaBroker implements AutoCloseable {
 
     /** Starts a combined broker+controller inside this JVM; returns once the broker is ready. */
     public static KafkaBroker inJvm() {
-        quietBrokerLoggers();
         KafkaBroker broker = new KafkaBroker(InJvm.start());
         broker.awaitReady();
         return broker;
@@ -310,15 +303,6 @@ public final class KafkaBroker implements AutoCloseable {
         }
     }
 
-    private static void quietBrokerLoggers() {
-        for (String logger : QUIET_LOGGERS) {
-            String key = "org.slf4j.simpleLogger.log." + logger;
-            if (System.getProperty(key) == null) {
-                System.setProperty(key, "warn");
-            }
-        }
-    }
-
     private static int freeLoopbackPort() {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
             return socket.getLocalPort();
@@ -490,8 +474,6 @@ public final class KafkaBroker implements AutoCloseable {
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
             List<String> command = List.of(java,
                     "-Xms64m", "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true",
-                    "-Dorg.slf4j.simpleLogger.showDateTime=true",
-                    "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS",
                     "-cp", childClasspath(),
                     "kafka.Kafka", propertiesFile.toString());
             try {
