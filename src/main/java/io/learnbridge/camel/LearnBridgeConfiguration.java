@@ -42,6 +42,9 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         Function<String, Optional<String>> properties = key -> context.getPropertiesComponent().resolveProperty(key);
         refuseUnknownSettings(context, properties);
         refusePortsInUse(properties);
+        refuseSandboxBeyondLoopback(properties);
+        context.getComponent("platform-http", org.apache.camel.component.platform.http.PlatformHttpComponent.class)
+                .setHeaderFilterStrategy(new ResponseHeaders());
         Settings settings = Settings.read(properties);
         Mappings mappings = Mappings.load(settings.mappingsLocation());
         MappingCatalog catalog = mappings.get();
@@ -163,6 +166,8 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
             health.register(check);
         }
         context.addStartupListener(new StartupCheck(catalog, properties));
+        context.addStartupListener(new RequestBodyTimeout(properties.apply("camel.server.port").map(Integer::parseInt).orElse(8080),
+                Duration.parse(properties.apply("learnbridge.http.bodyTimeout").orElse("PT10S"))));
     }
 
     /**
@@ -184,6 +189,28 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         for (String name : known.unknownEnvironment(System.getenv())) {
             org.slf4j.LoggerFactory.getLogger(LearnBridgeConfiguration.class).warn(
                     "Environment variable {} looks like a LearnBridge setting but matches none: it is not used", name);
+        }
+    }
+
+    /**
+     * The sandbox LMS answers anyone and lists every payload it received: it is for the embedded
+     * default run, on a loopback host only.
+     */
+    private static void refuseSandboxBeyondLoopback(Function<String, Optional<String>> properties) {
+        if (!properties.apply("learnbridge.sandbox.enabled").map(v -> v.strip().equalsIgnoreCase("true")).orElse(false)) {
+            return;
+        }
+        String host = properties.apply("camel.server.host").filter(h -> !h.isBlank()).orElse("0.0.0.0");
+        boolean loopback;
+        try {
+            loopback = java.net.InetAddress.getByName(host).isLoopbackAddress();
+        } catch (java.io.IOException e) {
+            loopback = false;
+        }
+        if (!loopback) {
+            throw new io.learnbridge.ops.SettingsException("learnbridge.sandbox.enabled", "the sandbox LMS has no authentication and lists every"
+                    + " payload it received: it is only served on a loopback camel.server.host, not on " + host
+                    + "; set learnbridge.sandbox.enabled=false (and point learnbridge.targets.<t>.url at a real target)");
         }
     }
 

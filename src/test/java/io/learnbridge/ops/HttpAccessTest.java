@@ -10,6 +10,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -75,6 +76,106 @@ class HttpAccessTest {
             String wrong = "Basic " + Base64.getEncoder().encodeToString("prometheus:guess".getBytes(StandardCharsets.UTF_8));
             assertThat(call(bridge.managementPort(), "GET /observe/health", wrong).statusCode()).isEqualTo(401);
         }
+    }
+
+    @Test
+    void answersCarryNoHeaderOrParameterOfTheRequest() throws Exception {
+        try (Bridge bridge = Bridge.builder(home.resolve("bridge"))
+                .property("learnbridge.api.token", "api-token")
+                .property("learnbridge.sources.hr-events.targets", "lms")
+                .property("learnbridge.sources.hr-events.webhook.verifier", "bearer")
+                .property("learnbridge.sources.hr-events.webhook.secrets", "webhook-token")
+                .start()) {
+            for (String operation : new String[] {"GET /api/exceptions?limit=5&echo=1", "GET /api/exceptions?limit=-1&echo=1",
+                    "GET /api/drops/1?echo=1", "POST /webhooks/hr-events?echo=1", "POST /webhooks/unknown?echo=1",
+                    "GET /sandbox/lms/workers?echo=1", "PUT /sandbox/lms/workers/E1?echo=1", "GET /api/openapi.json?echo=1"}) {
+                for (String authorization : new String[] {null, "Bearer api-token", "Bearer webhook-token"}) {
+                    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + bridge.port() + operation.substring(operation.indexOf(' ') + 1)))
+                            .method(operation.substring(0, operation.indexOf(' ')), HttpRequest.BodyPublishers.ofString("{}"))
+                            .header("X-Echo-Probe", "injected").header("Content-Type", "application/json");
+                    if (authorization != null) {
+                        request.header("Authorization", authorization);
+                    }
+                    HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+                    assertThat(response.headers().map().keySet()).as(operation + " with " + authorization + " answered " + response.statusCode())
+                            .allSatisfy(name -> assertThat(name.toLowerCase(java.util.Locale.ROOT))
+                                    .isIn(":status", "content-type", "www-authenticate", "retry-after", "content-length", "transfer-encoding", "date",
+                                            "connection", "cache-control", "location", "allow"));
+                }
+            }
+        }
+    }
+
+    @Test
+    void aBodyTrickledSlowerThanTheBodyTimeoutIsAnswered408AndItsConnectionClosed() throws Exception {
+        try (Bridge bridge = Bridge.builder(home.resolve("slow")).property("learnbridge.http.bodyTimeout", "PT2S")
+                .property("learnbridge.sources.hr-events.targets", "lms")
+                .property("learnbridge.sources.hr-events.webhook.verifier", "bearer")
+                .property("learnbridge.sources.hr-events.webhook.secrets", "webhook-token").start()) {
+            java.util.List<java.net.Socket> sockets = new java.util.ArrayList<>();
+            try {
+                for (int i = 0; i < 20; i++) {
+                    java.net.Socket socket = new java.net.Socket("127.0.0.1", bridge.port());
+                    socket.getOutputStream().write(("POST /webhooks/hr-events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer webhook-token\r\n"
+                            + "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{").getBytes(StandardCharsets.US_ASCII));
+                    socket.getOutputStream().flush();
+                    sockets.add(socket);
+                }
+                long start = System.nanoTime();
+                java.util.concurrent.ExecutorService trickle = java.util.concurrent.Executors.newFixedThreadPool(20);
+                java.util.List<java.util.concurrent.Future<String>> answers = new java.util.ArrayList<>();
+                for (java.net.Socket socket : sockets) {
+                    answers.add(trickle.submit(() -> {
+                        socket.setSoTimeout(200);
+                        StringBuilder read = new StringBuilder();
+                        for (int second = 0; second < 30; second++) {
+                            try {
+                                socket.getOutputStream().write(' ');
+                                socket.getOutputStream().flush();
+                            } catch (java.io.IOException closed) {
+                                break;
+                            }
+                            try {
+                                int b;
+                                byte[] buffer = new byte[4096];
+                                while ((b = socket.getInputStream().read(buffer)) > 0) {
+                                    read.append(new String(buffer, 0, b, StandardCharsets.US_ASCII));
+                                }
+                                if (b < 0) {
+                                    break;
+                                }
+                            } catch (java.net.SocketTimeoutException waiting) {
+                                Thread.sleep(800);
+                            }
+                        }
+                        return read.toString();
+                    }));
+                }
+                for (var answer : answers) {
+                    assertThat(answer.get(40, java.util.concurrent.TimeUnit.SECONDS)).startsWith("HTTP/1.1 408");
+                }
+                trickle.shutdownNow();
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).as("every trickler cut off near the 2 s timeout").isLessThan(Duration.ofSeconds(10));
+            } finally {
+                for (java.net.Socket socket : sockets) {
+                    socket.close();
+                }
+            }
+            assertThat(call(bridge.port(), "GET /api/openapi.json", null).statusCode()).as("the port still answers").isEqualTo(200);
+        }
+    }
+
+    @Test
+    void theSandboxIsNotCreatedWhenOffAndRefusedBeyondLoopback() throws Exception {
+        try (Bridge bridge = Bridge.builder(home.resolve("off")).property("learnbridge.sandbox.enabled", "false")
+                .property("learnbridge.targets.lms.url", "http://127.0.0.1:9/lms").start()) {
+            assertThat(bridge.context().getRoutes()).extracting(org.apache.camel.Route::getRouteId).noneMatch(id -> id.startsWith("sandbox-"));
+            assertThat(((org.apache.camel.model.ModelCamelContext) bridge.context()).getRouteDefinitions()).extracting(r -> r.getRouteId())
+                    .noneMatch(id -> id.startsWith("sandbox-"));
+        }
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Bridge.builder(home.resolve("wide")).property("camel.server.host", "0.0.0.0").start().close())
+                .hasMessageStartingWith("setting learnbridge.sandbox.enabled: the sandbox LMS has no authentication and lists every payload it received:"
+                        + " it is only served on a loopback camel.server.host, not on 0.0.0.0");
     }
 
     private HttpResponse<String> call(int port, String operation, String authorization) throws Exception {
