@@ -237,11 +237,15 @@ public final class EventInbox {
             Long before = stored.get(event.source()).get(key);
             if (before != null) {
                 receipts.add(new Receipt(before, true));
+                reusedKey(c, before, event, rejections);
                 continue;
             }
             long id = inserted.get(event.source()).get(key);
             boolean first = counted.add(event.source() + "\u0000" + key);
             receipts.add(new Receipt(id, !first));
+            if (!first) {
+                reusedKey(c, id, event, rejections);
+            }
             if (first && event.reason() != null) {
                 rejections.add(ExceptionEntry.rejectedEvent("parse", event.source(), id, event.origin(), null, event.field(), event.reason(),
                         event.body().isEmpty() ? null : event.body()));
@@ -274,6 +278,9 @@ public final class EventInbox {
         return store.tx(c -> {
             Long existing = find(c, source, eventKey);
             if (existing != null) {
+                List<ExceptionEntry> conflict = new ArrayList<>();
+                reusedKey(c, existing, new Incoming(source, channel, eventKey, origin, body, field, reason), conflict);
+                ExceptionQueue.addAll(c, conflict);
                 return new Receipt(existing, true);
             }
             long id;
@@ -310,6 +317,60 @@ public final class EventInbox {
             }
             return new Receipt(id, false);
         });
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+    /**
+     * An event key stored before (a redelivery: acknowledged, not applied again) whose body now
+     * differs from the stored one is not a redelivery but a sender that reused an id for other
+     * content, often a correction: it goes to the exception queue with both bodies' checksums and
+     * the new body, which a replay applies. The same JSON written differently is the same content.
+     * Once per distinct body.
+     */
+    private static void reusedKey(Connection c, long storedId, Incoming event, List<ExceptionEntry> rejections) throws SQLException {
+        String stored;
+        try (PreparedStatement ps = c.prepareStatement("select body from inbound_event where id = ?")) {
+            ps.setLong(1, storedId);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return;
+                }
+                stored = rs.getString(1);
+            }
+        }
+        if (stored == null || stored.equals(event.body()) || sameJson(stored, event.body())) {
+            return;
+        }
+        for (ExceptionEntry queued : rejections) {
+            if (queued.eventId() != null && queued.eventId() == storedId && event.body().equals(queued.sourceRecord())) {
+                return;
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+                "select count(*) from exception_record where event_id = ? and stage = 'dedupe' and source_record = ?")) {
+            ps.setLong(1, storedId);
+            ps.setString(2, event.body());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                if (rs.getInt(1) > 0) {
+                    return;
+                }
+            }
+        }
+        rejections.add(ExceptionEntry.rejectedEvent("dedupe", event.source(), storedId, event.origin(), null, null,
+                "event key " + event.eventKey() + " was received before (event " + storedId + ", body sha256 " + Sql.sha256(stored)
+                        + ") and now comes with different content (body sha256 " + Sql.sha256(event.body()) + "): the new body is not applied."
+                        + " If it is a correction, replay this exception, and have the sender give each change its own id",
+                event.body()));
+    }
+
+    private static boolean sameJson(String a, String b) {
+        try {
+            return JSON.readTree(a).equals(JSON.readTree(b));
+        } catch (java.io.IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     private static Long find(Connection c, String source, String eventKey) throws SQLException {

@@ -110,13 +110,32 @@ public final class Replays {
             WorkerStates.Outcome outcome = WorkerStates.apply(c, workerId, effectiveAt, canonical, entry.source());
             if (outcome == WorkerStates.Outcome.APPLIED) {
                 for (String target : targets) {
-                    DeliveryQueue.enqueueEvent(c, entry.source(), entry.eventId(), workerId, target, canonical);
+                    if (!sendAgain(c, entry.eventId(), target, canonical)) {
+                        DeliveryQueue.enqueueEvent(c, entry.source(), entry.eventId(), workerId, target, canonical);
+                    }
                 }
             }
             EventInbox.finish(c, entry.eventId(), outcome.name(), workerId, effectiveAt);
             ExceptionQueue.markReplayed(c, entry.id());
             return outcome;
         });
+    }
+
+    /**
+     * The delivery an event already has for a target (a correction sent under a reused event id,
+     * replayed: the event's first body was delivered) goes out again with the new state. False
+     * when the event has none yet.
+     */
+    private static boolean sendAgain(java.sql.Connection c, long eventId, String target, String canonical) throws java.sql.SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                update delivery set status = 'PENDING', attempts = 0, lease_until = null, not_before = null, canonical = ?, updated_at = ?
+                where event_id = ? and target = ?""")) {
+            ps.setString(1, canonical);
+            Sql.setTime(ps, 2, Instant.now());
+            ps.setLong(3, eventId);
+            ps.setString(4, target);
+            return ps.executeUpdate() > 0;
+        }
     }
 
     /** A failed delivery goes out again with the re-mapped canonical state. */

@@ -39,7 +39,7 @@ class StoreContractTest {
 
         Store first = db.open();
         List<String> applied = appliedMigrations(db);
-        assertThat(applied).hasSize(20);
+        assertThat(applied).hasSize(21);
         assertThat(applied.get(0)).startsWith("1 spine: Success");
         assertThat(applied.get(1)).startsWith("2 events: Success");
         assertThat(applied.get(2)).startsWith("3 exception feed: Success");
@@ -59,6 +59,8 @@ class StoreContractTest {
         assertThat(applied.get(16)).startsWith("17 partial delivery keys: Success");
         assertThat(applied.get(17)).startsWith("18 delivery ranges: Success");
         assertThat(applied.get(18)).startsWith("19 delivery ids from a sequence: Success");
+        assertThat(applied.get(19)).startsWith("20 enrolment rules versions: Success");
+        assertThat(applied.get(20)).startsWith("21 store probe: Success");
         assertThat(flyway(db).info().pending()).isEmpty();
         // H2 takes delivery ids a thousand at a time (it writes its store when a cache runs out); PostgreSQL keeps one
         long expectedCache = first.postgres() ? 1 : 1000;

@@ -135,6 +135,39 @@ class WebhookIngestTest {
     }
 
     @Test
+    void anEventIdReusedWithOtherContentIsQueuedWithBothChecksumsAndItsReplayAppliesIt() throws Exception {
+        bridge.close();
+        bridge = world.bridge().property("learnbridge.api.token", "test-token").start();
+        Instant at = Instant.parse("2026-01-05T09:00:00Z");
+        String first = event("E7100", "Clerk", at);
+        String correction = event("E7100", "Senior Clerk", at.plusSeconds(60));
+        assertThat(world.postSigned(bridge, "msg_reused", first).statusCode()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(20)).until(() -> world.journal().countByWorker(200).getOrDefault("E7100", 0L) == 1);
+        // the same JSON written differently is the same content: a redelivery, nothing queued
+        String respaced = first.replace(",", ", ");
+        assertThat(world.postSigned(bridge, "msg_reused", respaced).body()).contains("\"duplicate\":true");
+        HttpResponse<String> reused = world.postSigned(bridge, "msg_reused", correction);
+        assertThat(reused.statusCode()).as("acknowledged: it is kept, in the exception queue").isEqualTo(202);
+        assertThat(world.postSigned(bridge, "msg_reused", correction).statusCode()).as("sent again").isEqualTo(202);
+
+        var open = new io.learnbridge.store.ExceptionQueue(bridge.store()).list(io.learnbridge.store.ExceptionQueue.Filter.open());
+        assertThat(open).as("once per distinct body").singleElement().satisfies(e -> {
+            assertThat(e.stage()).isEqualTo("dedupe");
+            assertThat(e.reason()).contains("event key id:msg_reused was received before")
+                    .contains("body sha256 " + io.learnbridge.source.DropChecksum.sha256(first))
+                    .contains("body sha256 " + io.learnbridge.source.DropChecksum.sha256(correction));
+            assertThat(e.sourceRecord()).isEqualTo(correction);
+        });
+        await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(3))
+                .until(() -> world.journal().countByWorker(200).getOrDefault("E7100", 0L) == 1);
+
+        HttpResponse<String> replay = bridge.api("POST", "/api/exceptions/" + open.get(0).id() + "/replay");
+        assertThat(replay.statusCode()).as(replay.body()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(20)).until(() -> world.journal().puts().stream()
+                .anyMatch(p -> p.workerId().equals("E7100") && p.body().contains("Senior Clerk")));
+    }
+
+    @Test
     void aFloodIsAnswered429WithRetryAfterAndEveryAcceptedRequestIsStored() throws Exception {
         bridge.close();
         bridge = world.bridge().property("learnbridge.sources." + SOURCE + ".webhook.rateLimit", "20").start();
