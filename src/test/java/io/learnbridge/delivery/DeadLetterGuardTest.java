@@ -1,6 +1,7 @@
 package io.learnbridge.delivery;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import io.learnbridge.testing.ReliabilityScenario;
 import static com.github.tomakehurst.wiremock.client.WireMock.put;
 import static com.github.tomakehurst.wiremock.client.WireMock.putRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
@@ -46,6 +47,7 @@ class DeadLetterGuardTest {
     }
 
     @Test
+    @ReliabilityScenario(9)
     void aFailedDeliveryIsNotLostWhenTheExceptionQueueCannotBeWritten() throws Exception {
         try (Bridge bridge = Bridge.builder(home)
                 .property("learnbridge.targets.lms.url", lms.baseUrl() + "/lms/users")

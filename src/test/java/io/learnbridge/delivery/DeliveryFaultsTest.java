@@ -1,6 +1,8 @@
 package io.learnbridge.delivery;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import io.learnbridge.testing.ReliabilityScenario;
+import io.learnbridge.testing.Scorecard;
 import static com.github.tomakehurst.wiremock.client.WireMock.put;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
@@ -68,6 +70,7 @@ class DeliveryFaultsTest {
     }
 
     @Test
+    @ReliabilityScenario(1)
     void lmsAnswering503WithRetryAfterIsRetriedUntilRecoveryWithoutDuplicates() throws Exception {
         // Retry-After (2 s) is longer than any backoff the policy could choose by itself (max 1 s),
         // so gaps of 2 s between a worker's attempts can only come from honouring the header.
@@ -86,6 +89,11 @@ class DeliveryFaultsTest {
         awaitSettled(bridge, Duration.ofSeconds(60));
 
         Map<String, Integer> successful = world.successfulPutsByWorker();
+        Scorecard.measure("records in", ROWS);
+        Scorecard.measure("delivered", successful.size());
+        Scorecard.measure("lost", ROWS - successful.size());
+        Scorecard.measure("duplicate effects", successful.values().stream().filter(n -> n > 1).count());
+        Scorecard.measure("faults survived: 503 with Retry-After", journal.countByWorker(503).values().stream().mapToLong(Long::longValue).sum());
         assertThat(successful).hasSize(ROWS).containsOnlyKeys(workerIds(1, ROWS));
         assertThat(successful.values()).allMatch(n -> n == 1);
         assertThat(journal.gapsAfter(503)).isNotEmpty()
@@ -112,6 +120,7 @@ class DeliveryFaultsTest {
     }
 
     @Test
+    @ReliabilityScenario(2)
     void outageLongerThanTheRetryBudgetParksRecordsAndReplayDeliversThem() throws Exception {
         StubMapping outage = world.lms.stubFor(put(urlPathMatching(LMS_PATH + "/.*")).atPriority(1)
                 .willReturn(aResponse().withStatus(503).withBody("{\"error\":\"lms down for maintenance\"}")));
@@ -218,6 +227,7 @@ class DeliveryFaultsTest {
     }
 
     @Test
+    @ReliabilityScenario(3)
     void connectionResetAfterTheLmsCommittedLeavesOneEffectPerWorker() throws Exception {
         // Every 10th worker: the LMS reads (journals, "commits") the first PUT, then resets the
         // connection instead of answering; later PUTs of that worker fall through to the 200 stub.

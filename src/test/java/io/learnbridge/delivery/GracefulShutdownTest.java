@@ -1,6 +1,8 @@
 package io.learnbridge.delivery;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import io.learnbridge.testing.ReliabilityScenario;
+import io.learnbridge.testing.Scorecard;
 import static com.github.tomakehurst.wiremock.client.WireMock.put;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -25,7 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * RELIABILITY.md scenarios 5 and 23: SIGTERM while deliveries are in flight. The bridge (a child
+ * RELIABILITY.md scenario 23 (and #12 item 5): SIGTERM while deliveries are in flight. The bridge (a child
  * JVM) drains: every delivery it sent is settled in the store before the store closes, nothing is
  * left claimed, and the restarted bridge sends the rest and nothing again (re-sends 0, duplicate
  * effects 0).
@@ -53,6 +55,7 @@ class GracefulShutdownTest {
     }
 
     @Test
+    @ReliabilityScenario(23)
     void aSigtermUnderLoadSettlesEveryDeliveryInFlightAndTheRestartSendsNothingTwice() throws Exception {
         Path drops = home.resolve("bridge/drops/hris");
         Map<String, String> settings = Map.of(
@@ -90,6 +93,12 @@ class GracefulShutdownTest {
                     .until(() -> world.journal().countByWorker(200).size() == WORKERS);
             bridge.close();
             LmsJournal.Resends resends = world.journal().resends();
+            Scorecard.measure("records in", WORKERS);
+            Scorecard.measure("delivered", world.journal().countByWorker(200).size());
+            Scorecard.measure("lost", WORKERS - world.journal().countByWorker(200).size());
+            Scorecard.measure("duplicate effects", resends.conflicting().size());
+            Scorecard.measure("re-sends", resends.identical());
+            Scorecard.measure("faults survived: SIGTERM", 1);
             assertThat(resends.conflicting()).as("duplicate effects: workers sent two different states").isEmpty();
             assertThat(resends.identical()).as("re-sends after a graceful stop").isZero();
             try (Store store = Store.open(bridge.storeUrl(), "sa", "", 2)) {

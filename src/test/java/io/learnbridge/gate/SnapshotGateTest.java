@@ -1,6 +1,7 @@
 package io.learnbridge.gate;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import io.learnbridge.testing.ReliabilityScenario;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -43,6 +44,7 @@ class SnapshotGateTest {
     }
 
     @Test
+    @ReliabilityScenario(12)
     void deactivationCountsAtTheLimitOf500() throws Exception {
         world = new SnapshotWorld(home);
         world.start(world.bridge("full").property("learnbridge.gate.maxDeactivationPercent", "100").property("learnbridge.gate.maxChangePercent", "100")
@@ -69,6 +71,7 @@ class SnapshotGateTest {
     }
 
     @Test
+    @ReliabilityScenario(12)
     void deactivationSharesAt19And21PercentOfALimitOf20() throws Exception {
         world = new SnapshotWorld(home);
         world.start(world.bridge("full"));
@@ -86,6 +89,7 @@ class SnapshotGateTest {
     }
 
     @Test
+    @ReliabilityScenario(11)
     void aTruncatedEmptyOrHeaderOnlySnapshotIsQuarantinedAndApprovalAppliesExactlyThePlanOnce() throws Exception {
         world = new SnapshotWorld(home);
         world.start(world.bridge("full"));

@@ -1,6 +1,8 @@
 package io.learnbridge.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import io.learnbridge.testing.ReliabilityScenario;
+import io.learnbridge.testing.Scorecard;
 
 import io.learnbridge.testing.Bridge;
 import java.net.URI;
@@ -30,6 +32,7 @@ class HttpAccessTest {
     private final HttpClient http = HttpClient.newHttpClient();
 
     @Test
+    @ReliabilityScenario(18)
     void everyRouteAndManagementPathRefusesCallersWithoutCredentials() throws Exception {
         Path users = Files.writeString(home.resolve("management-users.properties"), "user.prometheus=scrape-secret,monitoring\n");
         try (Bridge bridge = Bridge.builder(home.resolve("bridge"))
@@ -58,7 +61,10 @@ class HttpAccessTest {
             main.put("POST /q/upload/x", 404);
             main.put("GET /", 404);
             for (Map.Entry<String, Integer> c : main.entrySet()) {
-                assertThat(call(bridge.port(), c.getKey(), null).statusCode()).as("server: " + c.getKey()).isEqualTo(c.getValue());
+                int status = call(bridge.port(), c.getKey(), null).statusCode();
+                Scorecard.measure("security cases", 1);
+                Scorecard.measure(status == 401 || status == 403 || status == 404 ? "security cases rejected" : "unauthenticated accepted", 1);
+                assertThat(status).as("server: " + c.getKey()).isEqualTo(c.getValue());
             }
             assertThat(call(bridge.port(), "GET /api/openapi.json", null).statusCode()).as("the API description is public").isEqualTo(200);
 
@@ -79,6 +85,7 @@ class HttpAccessTest {
     }
 
     @Test
+    @ReliabilityScenario(18)
     void answersCarryNoHeaderOrParameterOfTheRequest() throws Exception {
         try (Bridge bridge = Bridge.builder(home.resolve("bridge"))
                 .property("learnbridge.api.token", "api-token")
@@ -107,6 +114,7 @@ class HttpAccessTest {
     }
 
     @Test
+    @ReliabilityScenario(19)
     void aBodyTrickledSlowerThanTheBodyTimeoutIsAnswered408AndItsConnectionClosed() throws Exception {
         try (Bridge bridge = Bridge.builder(home.resolve("slow")).property("learnbridge.http.bodyTimeout", "PT2S")
                 .property("learnbridge.sources.hr-events.targets", "lms")

@@ -1,6 +1,7 @@
 package io.learnbridge.source;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import io.learnbridge.testing.ReliabilityScenario;
 import static org.awaitility.Awaitility.await;
 
 import io.learnbridge.store.Reconciliation;
@@ -22,6 +23,7 @@ class DropGuardsTest {
     Path home;
 
     @Test
+    @ReliabilityScenario(9)
     void aDropIsNotMovedWhileTheStoreIsDownAndIsProcessedOnceAfterwards() throws Exception {
         Server h2 = Server.createTcpServer("-tcpPort", "0", "-ifNotExists", "-baseDir", home.resolve("h2").toString()).start();
         int port = h2.getPort();
@@ -58,6 +60,7 @@ class DropGuardsTest {
     }
 
     @Test
+    @ReliabilityScenario(13)
     void aDropReplacedWhileItIsReadBecomesItsOwnDropAndTheBytesArchivedAreTheBytesRead() throws Exception {
         try (Bridge bridge = Bridge.builder(home).property("learnbridge.drops.batchSize", "100").start()) {
             String a = HrCsv.create().workers(1, 20_000).build();
@@ -97,6 +100,7 @@ class DropGuardsTest {
     }
 
     @Test
+    @ReliabilityScenario(11)
     void anEmptyOrBomOnlyDeltaIsRefusedWithItsReasonWhileAHeaderWithoutRowsIsNoChange() throws Exception {
         try (Bridge bridge = Bridge.builder(home).start()) {
             Files.createDirectories(bridge.dropFolder());
@@ -155,6 +159,7 @@ class DropGuardsTest {
     }
 
     @Test
+    @ReliabilityScenario(13)
     void twoFilesFailingWithTheSameContentEachKeepTheirRecord() throws Exception {
         String noEmailColumn = "employee_id,first_name\n" + HrCsv.id(1) + ",Ada\n";
         try (Bridge bridge = Bridge.builder(home).start()) {
@@ -177,6 +182,7 @@ class DropGuardsTest {
     }
 
     @Test
+    @ReliabilityScenario(21)
     void aHeaderNamingAMappedColumnTwiceRefusesTheFileAndAControlCharacterRejectsItsRowByField() throws Exception {
         try (Bridge bridge = Bridge.builder(home).start()) {
             String[] lines = HrCsv.create().workers(1, 2).build().split("\n");

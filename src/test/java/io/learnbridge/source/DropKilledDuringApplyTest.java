@@ -1,6 +1,8 @@
 package io.learnbridge.source;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import io.learnbridge.testing.ReliabilityScenario;
+import io.learnbridge.testing.Scorecard;
 import static org.awaitility.Awaitility.await;
 
 import io.learnbridge.ops.bench.HrisCsvGenerator;
@@ -53,6 +55,7 @@ class DropKilledDuringApplyTest {
     }
 
     @Test
+    @ReliabilityScenario(4)
     void aDropKilledHalfWayThroughItsPagesIsFinishedOnceAfterTheRestart() throws Exception {
         Path drops = home.resolve("bridge/drops/hris");
         Map<String, String> settings = Map.of(
@@ -97,6 +100,12 @@ class DropKilledDuringApplyTest {
             Map<String, List<LmsJournal.Put>> byWorker = world.journal().putsByWorker();
             assertThat(byWorker).as("lost").hasSize(WORKERS);
             LmsJournal.Resends resends = world.journal().resends();
+            Scorecard.measure("records in", WORKERS);
+            Scorecard.measure("delivered", byWorker.size());
+            Scorecard.measure("lost", WORKERS - byWorker.size());
+            Scorecard.measure("duplicate effects", resends.conflicting().size());
+            Scorecard.measure("re-sends", resends.identical());
+            Scorecard.measure("faults survived: kill -9", 1);
             assertThat(resends.conflicting()).as("workers sent two different states").isEmpty();
             int resent = resends.identical();
             // a PUT answered just before the kill whose outcome was not recorded yet is sent again: the

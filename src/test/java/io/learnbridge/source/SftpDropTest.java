@@ -1,6 +1,7 @@
 package io.learnbridge.source;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import io.learnbridge.testing.ReliabilityScenario;
 import static org.awaitility.Awaitility.await;
 
 import io.learnbridge.store.Reconciliation;
@@ -105,6 +106,7 @@ class SftpDropTest {
     }
 
     @Test
+    @ReliabilityScenario(13)
     void aDropIsProcessedOnceEvenUnderAnotherNameOrAfterAFailedMove() throws Exception {
         Bridge bridge = world.start(world.bridge());
         String content = HrCsv.create().workers(1, 20).build();
@@ -135,6 +137,7 @@ class SftpDropTest {
     }
 
     @Test
+    @ReliabilityScenario(10)
     void aFileStillBeingUploadedIsNotReadUntilItIsComplete() throws Exception {
         Bridge bridge = world.start(world.bridge()
                 .property("learnbridge.drops.readLockCheckInterval", "300")

@@ -1,6 +1,7 @@
 package io.learnbridge.source;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import io.learnbridge.testing.ReliabilityScenario;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -39,18 +40,21 @@ class SftpRefusalTest {
     }
 
     @Test
+    @ReliabilityScenario(14)
     void aChangedHostKeyIsRefusedAndNothingIsRead() throws Exception {
         world.sftp.changeHostKey();
         assertRefused(b -> b, "HostKey has been changed");
     }
 
     @Test
+    @ReliabilityScenario(14)
     void anUnknownHostIsRefusedAndNothingIsRead() throws Exception {
         Path otherKnownHosts = world.sftp.writeKnownHostsForUnknownHost();
         assertRefused(b -> b.property("learnbridge.sources.hris.knownHostsFile", otherKnownHosts.toString()), "reject HostKey");
     }
 
     @Test
+    @ReliabilityScenario(14)
     void aWrongClientKeyIsRefusedAndNothingIsRead() throws Exception {
         assertRefused(b -> b.property("learnbridge.sources.hris.privateKeyFile", world.sftp.wrongPrivateKeyFile().toString()), "Auth fail");
         assertThat(world.sftp.failedAuthentications()).isPositive();

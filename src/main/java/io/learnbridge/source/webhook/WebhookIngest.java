@@ -118,7 +118,8 @@ public final class WebhookIngest {
         in.setBody("{\"error\":" + quote(message) + "}");
     }
 
-    private static JsonNode json(byte[] body) {
+    /** The body as one JSON document, or null when it is not one (strictly: no key twice, nothing after it). */
+    static JsonNode json(byte[] body) {
         try {
             return JSON.readTree(body);
         } catch (IOException e) {

@@ -1,6 +1,8 @@
 package io.learnbridge.source.kafka;
 
 import static io.learnbridge.testing.EventWorld.event;
+import io.learnbridge.testing.ReliabilityScenario;
+import io.learnbridge.testing.Scorecard;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -81,6 +83,7 @@ class KafkaFaultsTest {
     }
 
     @Test
+    @ReliabilityScenario(5)
     void theBridgeKilledMidStreamResumesWithNothingLostAndNoConflictingEffects() throws Exception {
         String topic = "workers-kill";
         broker.createTopic(topic, 3);
@@ -104,8 +107,14 @@ class KafkaFaultsTest {
             bridge.close();
 
             Map<String, List<LmsJournal.Put>> byWorker = world.journal().putsByWorker();
-            assertThat(byWorker).as("lost").hasSize(events);
             LmsJournal.Resends resends = world.journal().resends();
+            Scorecard.measure("records in", events);
+            Scorecard.measure("delivered", byWorker.size());
+            Scorecard.measure("lost", events - byWorker.size());
+            Scorecard.measure("duplicate effects", resends.conflicting().size());
+            Scorecard.measure("re-sends", resends.identical());
+            Scorecard.measure("faults survived: kill -9", 1);
+            assertThat(byWorker).as("lost").hasSize(events);
             assertThat(resends.conflicting()).as("workers sent two different states").isEmpty();
             int resent = resends.identical();
             // a PUT answered 200 just before the kill, whose outcome was not yet recorded, is sent again:
@@ -122,6 +131,7 @@ class KafkaFaultsTest {
     }
 
     @Test
+    @ReliabilityScenario(6)
     void theBrokerKilledAndRestartedTurnsHealthDownThenUpAndTheStreamResumes() throws Exception {
         String topic = "workers-broker";
         broker.createTopic(topic, 3);
@@ -150,6 +160,7 @@ class KafkaFaultsTest {
     }
 
     @Test
+    @ReliabilityScenario(6)
     void aBridgeStartedWhileTheBrokerIsDownConnectsWhenItComesUp() throws Exception {
         String topic = "workers-late-broker";
         broker.createTopic(topic, 3);

@@ -1,6 +1,7 @@
 package io.learnbridge.source.kafka;
 
 import static io.learnbridge.testing.EventWorld.event;
+import io.learnbridge.testing.ReliabilityScenario;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -100,6 +101,7 @@ class KafkaSourceTest {
     }
 
     @Test
+    @ReliabilityScenario(8)
     void poisonRecordsAreQueuedWithPartitionAndOffsetAndNoOtherRecordIsSkipped() throws Exception {
         String topic = "workers-poison";
         broker.createTopic(topic, 3);
@@ -142,6 +144,7 @@ class KafkaSourceTest {
      * partition, and is read again once the store is back.
      */
     @Test
+    @ReliabilityScenario(9)
     void pollsTheStoreCannotTakeAreNeitherCommittedNorLostOnAnyPartitionAndAreStoredOnceWhenItIsBack() throws Exception {
         String topic = "workers-store-down";
         broker.createTopic(topic, 3);

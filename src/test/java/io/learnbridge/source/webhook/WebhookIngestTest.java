@@ -1,6 +1,8 @@
 package io.learnbridge.source.webhook;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import io.learnbridge.testing.ReliabilityScenario;
+import io.learnbridge.testing.Scorecard;
 import static com.github.tomakehurst.wiremock.client.WireMock.put;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static io.learnbridge.testing.EventWorld.NEW_SECRET;
@@ -64,6 +66,7 @@ class WebhookIngestTest {
     }
 
     @Test
+    @ReliabilityScenario(17)
     void theSignatureMatrixIsRefusedWithNothingStoredAndAValidEventIsStoredOnce() throws Exception {
         byte[] body = event("E7001", "Engineer", Instant.parse("2026-11-01T09:00:00Z")).getBytes(StandardCharsets.UTF_8);
         Instant now = Instant.now();
@@ -81,6 +84,8 @@ class WebhookIngestTest {
         invalid.put("id changed after signing", with(signed(NEW_SECRET, "msg_1", now, body), "webhook-id", "msg_2"));
         for (Map.Entry<String, Map<String, String>> c : invalid.entrySet()) {
             HttpResponse<String> response = world.post(bridge, SOURCE, body, c.getValue());
+            Scorecard.measure("security cases", 1);
+            Scorecard.measure(response.statusCode() == 401 ? "security cases rejected" : "unauthenticated accepted", 1);
             assertThat(response.statusCode()).as(c.getKey()).isEqualTo(401);
             assertThat(response.body()).as(c.getKey()).doesNotContain("whsec_");
         }
@@ -110,6 +115,7 @@ class WebhookIngestTest {
     }
 
     @Test
+    @ReliabilityScenario(19)
     void badJsonUnknownSourcesAndOversizedBodiesAreRefusedWithNothingStored() throws Exception {
         byte[] notJson = "{\"worker\": {\"id\": \"E1\"".getBytes(StandardCharsets.UTF_8);
         assertThat(world.post(bridge, SOURCE, notJson, signed(NEW_SECRET, "msg_bad", Instant.now(), notJson)).statusCode()).isEqualTo(400);
@@ -168,6 +174,7 @@ class WebhookIngestTest {
     }
 
     @Test
+    @ReliabilityScenario(19)
     void aFloodIsAnswered429WithRetryAfterAndEveryAcceptedRequestIsStored() throws Exception {
         bridge.close();
         bridge = world.bridge().property("learnbridge.sources." + SOURCE + ".webhook.rateLimit", "20").start();
@@ -199,6 +206,7 @@ class WebhookIngestTest {
     }
 
     @Test
+    @ReliabilityScenario(19)
     void webhooksAreAcceptedWhileTheLmsIsDownAndDeliveredAfterItRecovers() throws Exception {
         world.lms.stubFor(put(urlPathMatching(SftpLmsWorld.LMS_PATH + "/.*")).atPriority(1).willReturn(aResponse().withStatus(503)));
         for (int i = 0; i < 20; i++) {
@@ -245,6 +253,7 @@ class WebhookIngestTest {
     }
 
     @Test
+    @ReliabilityScenario(9)
     void whileTheStoreIsDownWebhooksAreAnswered503WithRetryAfterAndNothingIsHalfAccepted() throws Exception {
         bridge.close();
         org.h2.tools.Server h2 = org.h2.tools.Server.createTcpServer("-tcpPort", "0", "-ifNotExists", "-baseDir", home.resolve("h2").toString()).start();
