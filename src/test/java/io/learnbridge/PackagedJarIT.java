@@ -1,5 +1,6 @@
 package io.learnbridge;
 
+import io.learnbridge.testing.ReliabilityScenario;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -91,6 +92,7 @@ class PackagedJarIT {
     }
 
     @Test
+    @ReliabilityScenario({18, 24})
     void sampleDropDroppedIntoTheWorkingDirectoryReachesTheSandboxLms() throws Exception {
         int port = freePort();
         int managementPort = freePort();
@@ -161,8 +163,17 @@ class PackagedJarIT {
                 .flatMap(i -> java.util.Collections.list(i.getInetAddresses()).stream())
                 .filter(a -> a instanceof java.net.Inet4Address).findFirst();
         if (external.isPresent()) {
-            assertThatThrownBy(() -> new java.net.Socket(external.get(), storePort).close()).as("the store's server on " + external.get())
-                    .isInstanceOf(java.net.ConnectException.class);
+            // on the default configuration (RELIABILITY.md scenario 18): the sandbox LMS, health and metrics answer without
+            // credentials, so none of the bridge's ports may be reachable from another machine
+            for (int listening : new int[] {storePort, port, managementPort}) {
+                assertThatThrownBy(() -> new java.net.Socket(external.get(), listening).close()).as("port " + listening + " on " + external.get())
+                        .isInstanceOf(java.net.ConnectException.class);
+            }
+        }
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        for (String path : List.of("/api/exceptions", "/api/drops/1", "/api/workers/E1/history")) {
+            assertThat(http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + path)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode()).as("GET " + path + " without the API token").isEqualTo(401);
         }
         for (String file : List.of("data/learnbridge.mv.db", "data/learnbridge.lock.db")) {
             assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(workdir.resolve(file))))

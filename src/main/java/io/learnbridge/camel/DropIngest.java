@@ -257,7 +257,9 @@ public final class DropIngest {
     public void take(Exchange exchange) throws IOException {
         Path original = Path.of(exchange.getIn().getHeader(Exchange.FILE_PATH, String.class));
         Path folder = Files.createDirectories(original.resolveSibling(IN_PROGRESS));
+        sweep(folder);
         Path work = folder.resolve(original.getFileName() + "." + System.nanoTime());
+        working.add(work);
         if (Files.isSymbolicLink(original)) {
             // a link may point anywhere the bridge can read (another source's folder, a file of the host): it is never
             // followed; the link itself is what is archived to the failed folder
@@ -326,13 +328,38 @@ public final class DropIngest {
      * only its work file goes, and the file stays where it is for the next poll.
      */
     public void settle(Exchange exchange) throws IOException {
-        if (exchange.getVariable("dropSettled", false, Boolean.class)) {
-            archive(exchange);
-            return;
-        }
         String workPath = exchange.getIn().getHeader(WORK_PATH, String.class);
-        if (workPath != null) {
-            Files.deleteIfExists(Path.of(workPath));
+        try {
+            if (exchange.getVariable("dropSettled", false, Boolean.class)) {
+                archive(exchange);
+                return;
+            }
+            if (workPath != null) {
+                Files.deleteIfExists(Path.of(workPath));
+            }
+        } finally {
+            if (workPath != null) {
+                working.remove(Path.of(workPath));
+            }
+        }
+    }
+
+    /** Work files of drops this bridge is reading now. */
+    private final java.util.Set<Path> working = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * Removes the work files a bridge killed while reading left under {@code .inprogress/}: the drop's
+     * own file is still in the folder and is read again; the stale link would otherwise keep its
+     * bytes on disk for ever. Only this bridge reads its drop folders (one poller per folder).
+     */
+    private void sweep(Path folder) throws IOException {
+        try (var entries = Files.newDirectoryStream(folder)) {
+            for (Path entry : entries) {
+                if (!working.contains(entry) && (Files.isRegularFile(entry, java.nio.file.LinkOption.NOFOLLOW_LINKS) || Files.isSymbolicLink(entry))) {
+                    LOG.info("Removing {}, the work file of a drop read by a bridge that stopped before it finished (the drop's file is read again)", entry);
+                    Files.deleteIfExists(entry);
+                }
+            }
         }
     }
 

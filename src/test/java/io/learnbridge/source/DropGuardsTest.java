@@ -256,6 +256,47 @@ class DropGuardsTest {
     }
 
     @Test
+    @io.learnbridge.testing.ReliabilityScenario(10)
+    void aFileStillBeingWrittenIntoTheLocalFolderIsNotReadUntilItIsCompleteAndIsReadOnce() throws Exception {
+        try (Bridge bridge = Bridge.builder(home).property("learnbridge.drops.pollDelay", "200")
+                .property("learnbridge.drops.readLockCheckInterval", "200").property("learnbridge.drops.readLockMinAge", "1s").start()) {
+            Files.createDirectories(bridge.dropFolder());
+            Path file = bridge.dropFolder().resolve("slow.csv");
+            String[] lines = HrCsv.create().workers(1, 40).build().split("(?<=\n)");
+            // written in place (no rename), a few lines every 300 ms, as an export that streams into the folder
+            for (int i = 0; i < lines.length; i += 4) {
+                Files.writeString(file, String.join("", java.util.Arrays.copyOfRange(lines, i, Math.min(lines.length, i + 4))),
+                        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+                Thread.sleep(300);
+                assertThat(status(bridge, "slow.csv")).as("not claimed while still growing").isNull();
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> "STAGED".equals(status(bridge, "slow.csv")));
+            await().atMost(Duration.ofSeconds(30)).until(() -> new Reconciliation(bridge.store()).forDrop(1).map(Reconciliation.Report::settled).orElse(false));
+            Reconciliation.Report report = new Reconciliation(bridge.store()).forDrop(1).orElseThrow();
+            io.learnbridge.testing.Scorecard.measure("records in", 40);
+            io.learnbridge.testing.Scorecard.measure("delivered", report.targets().get(0).delivered());
+            io.learnbridge.testing.Scorecard.measure("lost", 40 - report.targets().get(0).delivered());
+            assertThat(report.received()).as("the whole file, once").isEqualTo(40);
+            assertThat(new Reconciliation(bridge.store()).recent(10)).hasSize(1);
+        }
+    }
+
+    @Test
+    void aWorkFileLeftByABridgeKilledWhileReadingIsRemovedAtTheNextDrop() throws Exception {
+        Path stale = Files.createDirectories(home.resolve("drops/hris/.inprogress")).resolve("workers.csv.12345");
+        Files.writeString(stale, HrCsv.create().workers(1, 3).build());
+        try (Bridge bridge = Bridge.builder(home).start()) {
+            assertThat(bridge.dropFolder()).isEqualTo(home.resolve("drops/hris"));
+            bridge.drop("next.csv", HrCsv.create().workers(1, 3).build());
+            await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(bridge.dropFolder().resolve(".done/next.1.csv")));
+            assertThat(stale).doesNotExist();
+            try (var left = Files.list(bridge.dropFolder().resolve(".inprogress"))) {
+                assertThat(left).isEmpty();
+            }
+        }
+    }
+
+    @Test
     void anArchivedDropIsNeverOverwrittenByALaterDropOfTheSameName() throws Exception {
         try (Bridge bridge = Bridge.builder(home).start()) {
             String monday = HrCsv.create().workers(1, 3).build();

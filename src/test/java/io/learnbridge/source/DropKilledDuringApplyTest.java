@@ -128,6 +128,85 @@ class DropKilledDuringApplyTest {
         }
     }
 
+    /** A number the running bridge's store answers (through H2's auto server), or -1 while it cannot. */
+    private static long query(BridgeProcess bridge, String sql) {
+        try (Connection c = DriverManager.getConnection(bridge.storeUrl(), "sa", "");
+             PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? rs.getLong(1) : -1;
+        } catch (java.sql.SQLException e) {
+            return -1;
+        }
+    }
+
+    @Test
+    @ReliabilityScenario(4)
+    void aDropKilledWhileItsRowsAreStagedAndAgainWhileItsDeliveriesAreAnsweredIsFinishedOnce() throws Exception {
+        int workers = 10_000;
+        Path drops = home.resolve("bridge/drops/hris");
+        Map<String, String> settings = Map.of(
+                "learnbridge.targets.lms.url", world.lms.baseUrl() + SftpLmsWorld.LMS_PATH,
+                "learnbridge.sources.hris.targets", "lms",
+                // small batches, so that staging runs long enough to be killed in the middle of the rows
+                "learnbridge.drops.batchSize", "50",
+                "learnbridge.drops.pollDelay", "200",
+                "learnbridge.drops.readLockCheckInterval", "100",
+                "learnbridge.drops.readLockMinAge", "200");
+        List<String> killedAt = new java.util.ArrayList<>();
+        try (BridgeProcess bridge = new BridgeProcess(home.resolve("bridge"), settings)) {
+            bridge.start();
+            Files.createDirectories(drops);
+            Path partial = drops.resolve(".workers.csv.part");
+            try (Writer out = Files.newBufferedWriter(partial, StandardCharsets.UTF_8)) {
+                HrisCsvGenerator.writeActive(out, workers);
+            }
+            Files.move(partial, drops.resolve("workers.csv"));
+
+            // 1. mid-rows: claimed, some rows staged, not planned
+            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(5)).until(() ->
+                    query(bridge, "select count(*) from drop_row") > 500 && query(bridge, "select count(*) from drop_file where status = 'STAGING'") == 1);
+            bridge.kill();
+            killedAt.add("mid-rows");
+            assertThat(Files.exists(drops.resolve("workers.csv"))).as("the file waits while its drop is unsettled").isTrue();
+
+            // 2. mid-delivery: the target has answered some deliveries, whose outcome may not be recorded yet
+            bridge.start();
+            await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(20)).until(() -> {
+                int answered = world.journal().countByWorker(200).size();
+                return answered > 1_000 && answered < workers - 1_000;
+            });
+            bridge.kill();
+            killedAt.add("mid-delivery");
+
+            bridge.start();
+            await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> world.journal().countByWorker(200).size() == workers);
+            await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(drops.resolve(".done/workers.1.csv")));
+            await().atMost(Duration.ofSeconds(30)).until(() -> query(bridge, "select count(*) from delivery where status <> 'DELIVERED'") == 0);
+            bridge.close();
+
+            Map<String, List<LmsJournal.Put>> byWorker = world.journal().putsByWorker();
+            LmsJournal.Resends resends = world.journal().resends();
+            Scorecard.measure("records in", workers);
+            Scorecard.measure("delivered", byWorker.size());
+            Scorecard.measure("lost", workers - byWorker.size());
+            Scorecard.measure("duplicate effects", resends.conflicting().size());
+            Scorecard.measure("re-sends", resends.identical());
+            Scorecard.measure("faults survived: kill -9", killedAt.size());
+            assertThat(byWorker).as("lost").hasSize(workers);
+            assertThat(resends.conflicting()).as("workers sent two different states").isEmpty();
+            assertThat(Files.exists(drops.resolve("workers.csv"))).as("archived once").isFalse();
+            try (Store store = Store.open(bridge.storeUrl(), "sa", "", 2)) {
+                assertThat(count(store, "select count(*) from drop_file")).isEqualTo(1);
+                assertThat(count(store, "select count(*) from worker_state")).isEqualTo(workers);
+                Reconciliation.Report report = new Reconciliation(store).forDrop(1).orElseThrow();
+                assertThat(report.received()).isEqualTo(workers);
+                assertThat(report.balanced()).isTrue();
+                assertThat(report.settled()).isTrue();
+            }
+            System.out.printf("kill -9 at %s: %d identical upserts re-sent, 0 lost%n", killedAt, resends.identical());
+        }
+    }
+
     /** Where the drop is, read from the store (while the bridge runs, through H2's auto server). */
     private record Progress(String status, Integer appliedLine, Object stagedAt) {
     }

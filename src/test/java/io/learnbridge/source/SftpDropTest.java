@@ -137,6 +137,33 @@ class SftpDropTest {
     }
 
     @Test
+    @ReliabilityScenario(15)
+    void aDownloadCutMidwayLeavesTheRemoteFileUntouchedAndTheDropIsProcessedOnceAfterwards() throws Exception {
+        int workers = 5_000;
+        String content = HrCsv.create().workers(1, workers).build();
+        world.sftp.cutDownloadsOf("big.csv", 2);
+        Bridge bridge = world.start(world.bridge());
+        Path remote = world.upload("big.csv", content);
+        await().atMost(Duration.ofSeconds(60)).until(() -> world.sftp.downloadsCut() == 2);
+        // cut twice: the file is where the HR system put it, whole, and nothing of it was claimed from a partial download
+        assertThat(remote).exists().hasContent(content);
+        await().atMost(Duration.ofSeconds(120)).until(() -> Files.exists(world.inbox().resolve(".done/big.1.csv")));
+        await().atMost(Duration.ofSeconds(120)).until(() -> world.successfulPutsByWorker().size() == workers);
+        Map<String, Integer> puts = world.successfulPutsByWorker();
+        io.learnbridge.testing.Scorecard.measure("records in", workers);
+        io.learnbridge.testing.Scorecard.measure("delivered", puts.size());
+        io.learnbridge.testing.Scorecard.measure("lost", workers - puts.size());
+        io.learnbridge.testing.Scorecard.measure("duplicate effects", puts.values().stream().filter(n -> n > 1).count());
+        io.learnbridge.testing.Scorecard.measure("faults survived: SFTP disconnect mid-download", world.sftp.downloadsCut());
+        assertThat(puts.values()).allMatch(n -> n == 1);
+        assertThat(new Reconciliation(bridge.store()).recent(10)).as("one drop, from the whole file").singleElement().satisfies(r -> {
+            assertThat(r.received()).isEqualTo(workers);
+            assertThat(r.balanced()).isTrue();
+        });
+        assertThat(Files.readString(world.inbox().resolve(".done/big.1.csv"))).isEqualTo(content);
+    }
+
+    @Test
     @ReliabilityScenario(10)
     void aFileStillBeingUploadedIsNotReadUntilItIsComplete() throws Exception {
         Bridge bridge = world.start(world.bridge()

@@ -38,6 +38,45 @@ class EventStoreContractTest {
     }
 
     @OnEveryDatabase
+    @io.learnbridge.testing.ReliabilityScenario(16)
+    void instancesStoringAndClaimingTheSameEventsAtOnceStoreEachOnceAndNeverClaimOneTwice(Store store) throws Exception {
+        int instances = 3;
+        int events = 150;
+        java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(instances);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(instances);
+        try {
+            List<java.util.concurrent.Future<List<Long>>> work = new java.util.ArrayList<>();
+            for (int i = 0; i < instances; i++) {
+                EventInbox inbox = new EventInbox(store, "instance-" + i, LEASE);
+                work.add(pool.submit(() -> {
+                    together.await();
+                    // every instance receives every event (a webhook retried to another node, a rebalanced partition)
+                    for (int e = 0; e < events; e++) {
+                        inbox.receive("hook", EventInbox.Channel.WEBHOOK, "id:" + e, "webhook id:" + e, "{\"n\":" + e + "}");
+                    }
+                    List<Long> claimed = new java.util.ArrayList<>();
+                    for (List<EventInbox.Event> batch = inbox.claim(7); !batch.isEmpty(); batch = inbox.claim(7)) {
+                        batch.forEach(event -> claimed.add(event.id()));
+                    }
+                    return claimed;
+                }));
+            }
+            List<Long> all = new java.util.ArrayList<>();
+            for (var f : work) {
+                all.addAll(f.get(60, java.util.concurrent.TimeUnit.SECONDS));
+            }
+            EventInbox any = new EventInbox(store, "x", LEASE);
+            int stored = any.count("hook", "RECEIVED") + any.count("hook", "PROCESSING");
+            io.learnbridge.testing.Scorecard.measure("records in", events);
+            io.learnbridge.testing.Scorecard.measure("duplicate effects", all.size() - all.stream().distinct().count());
+            assertThat(stored).as("each event stored once").isEqualTo(events);
+            assertThat(all).as("every event claimed by exactly one instance").hasSize(events).doesNotHaveDuplicates();
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @OnEveryDatabase
     void aPoisonEventIsStoredRejectedWithItsOriginInTheExceptionQueueOnce(Store store) {
         EventInbox inbox = new EventInbox(store, "a", LEASE);
         EventInbox.Receipt receipt = inbox.reject("stream", EventInbox.Channel.KAFKA, "t/2/41", "kafka topic t partition 2 offset 41", "",

@@ -265,6 +265,7 @@ class StoreContractTest {
     }
 
     @OnEveryDatabase
+    @io.learnbridge.testing.ReliabilityScenario(16)
     void anotherInstancesStagingClaimIsTakenOverAfterItsLeaseWithoutItsPartialRows(Store store) {
         DropLedger crashed = new DropLedger(store, "a", LONG_LEASE);
         DropClaim abandoned = crashed.claim("hr", "workers.csv", "sum-1", 10);
@@ -315,6 +316,7 @@ class StoreContractTest {
     }
 
     @OnEveryDatabase
+    @io.learnbridge.testing.ReliabilityScenario(16)
     void whenInstancesClaimTheSameNewContentAtOnceExactlyOneGetsIt(Store store) throws Exception {
         int instances = 4;
         CyclicBarrier together = new CyclicBarrier(instances);
@@ -935,6 +937,7 @@ class StoreContractTest {
     }
 
     @OnEveryDatabase
+    @io.learnbridge.testing.ReliabilityScenario(16)
     void instancesClaimingAtTheSameTimeNeverGetTheSameDelivery(Store store) throws Exception {
         String[] workers = new String[120];
         for (int i = 0; i < workers.length; i++) {

@@ -204,6 +204,21 @@ public final class SftpServer implements AutoCloseable {
     }
 
     /** @return how many TCP sessions clients have opened so far (whatever happened next) */
+    private volatile String cutName;
+    private final java.util.concurrent.atomic.AtomicInteger cutsLeft = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger downloadsCut = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** The next {@code times} downloads of the file named {@code name} lose their connection after 64 KB (RELIABILITY.md scenario 15). */
+    public void cutDownloadsOf(String name, int times) {
+        cutsLeft.set(times);
+        cutName = name;
+    }
+
+    /** How many downloads were cut so far. */
+    public int downloadsCut() {
+        return downloadsCut.get();
+    }
+
     public int connections() {
         return connections.get();
     }
@@ -248,7 +263,21 @@ public final class SftpServer implements AutoCloseable {
             return accepted;
         });
 
-        sshd.setSubsystemFactories(List.of(new SftpSubsystemFactory.Builder().build()));
+        SftpSubsystemFactory.Builder sftp = new SftpSubsystemFactory.Builder();
+        sftp.addSftpEventListener(new org.apache.sshd.sftp.server.SftpEventListener() {
+            @Override
+            public void reading(org.apache.sshd.server.session.ServerSession session, String remoteHandle,
+                                org.apache.sshd.sftp.server.FileHandle localHandle, long offset, byte[] data, int dataOffset, int dataLength)
+                    throws java.io.IOException {
+                String cut = cutName;
+                if (cut != null && offset >= 64 * 1024 && localHandle.getFile().getFileName().toString().equals(cut) && cutsLeft.getAndDecrement() > 0) {
+                    downloadsCut.incrementAndGet();
+                    session.close(true);
+                    throw new java.io.IOException("connection cut by the test in the middle of " + cut + " at byte " + offset);
+                }
+            }
+        });
+        sshd.setSubsystemFactories(List.of(sftp.build()));
         sshd.setFileSystemFactory(new VirtualFileSystemFactory(root));
         sshd.addSessionListener(new SessionListener() {
             @Override

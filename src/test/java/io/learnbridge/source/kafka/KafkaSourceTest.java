@@ -101,6 +101,57 @@ class KafkaSourceTest {
     }
 
     @Test
+    @ReliabilityScenario(7)
+    void aRebalanceMidStreamLosesNothingAndAppliesNothingTwice() throws Exception {
+        String topic = "workers-rebalance";
+        int events = 3000;
+        broker.createTopic(topic, 3);
+        Instant at = Instant.parse("2026-11-02T08:00:00Z");
+        for (int i = 0; i < events / 2; i++) {
+            broker.send(topic, "R" + i, event("R" + i, "Engineer", at).getBytes(StandardCharsets.UTF_8));
+        }
+        bridge = startBridge(topic, "learnbridge-rebalance");
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20)).until(() -> world.journal().countByWorker(200).size() >= 100);
+        int rebalances = 0;
+        // another member joins the group mid-stream (a second bridge starting), takes partitions, reads without
+        // committing, and leaves: two rebalances while the bridge is in the middle of its batches
+        for (int round = 0; round < 2; round++) {
+            try (var other = broker.consumer("learnbridge-rebalance")) {
+                other.subscribe(List.of(topic));
+                long until = System.nanoTime() + Duration.ofSeconds(8).toNanos();
+                int read = 0;
+                while (System.nanoTime() < until && (read == 0 || other.assignment().isEmpty())) {
+                    read += other.poll(Duration.ofMillis(200)).count();
+                }
+                if (!other.assignment().isEmpty()) {
+                    rebalances += 2; // it joined with partitions of the bridge's, and leaves them
+                }
+                for (int i = events / 2 + round * 10; i < events / 2 + round * 10 + 10; i++) {
+                    broker.send(topic, "R" + i, event("R" + i, "Engineer", at).getBytes(StandardCharsets.UTF_8));
+                }
+            }
+        }
+        for (int i = events / 2 + 20; i < events; i++) {
+            broker.send(topic, "R" + i, event("R" + i, "Engineer", at).getBytes(StandardCharsets.UTF_8));
+        }
+        await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(500))
+                .until(() -> world.journal().countByWorker(200).size() == events);
+        await().atMost(Duration.ofSeconds(30)).until(() -> broker.committedOffset("learnbridge-rebalance", topic) == events);
+        Map<String, Long> puts = world.journal().countByWorker(200);
+        var resends = world.journal().resends();
+        io.learnbridge.testing.Scorecard.measure("records in", events);
+        io.learnbridge.testing.Scorecard.measure("delivered", puts.size());
+        io.learnbridge.testing.Scorecard.measure("lost", events - puts.size());
+        io.learnbridge.testing.Scorecard.measure("duplicate effects", resends.conflicting().size());
+        io.learnbridge.testing.Scorecard.measure("re-sends", resends.identical());
+        io.learnbridge.testing.Scorecard.measure("faults survived: consumer-group rebalance", rebalances);
+        assertThat(rebalances).as("the other member took partitions").isPositive();
+        assertThat(puts).as("lost").hasSize(events);
+        assertThat(resends.conflicting()).as("workers sent two different states").isEmpty();
+        assertThat(inbox().count(SOURCE, "APPLIED")).as("each record stored and applied once").isEqualTo(events);
+    }
+
+    @Test
     @ReliabilityScenario(8)
     void poisonRecordsAreQueuedWithPartitionAndOffsetAndNoOtherRecordIsSkipped() throws Exception {
         String topic = "workers-poison";
