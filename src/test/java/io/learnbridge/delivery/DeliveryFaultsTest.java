@@ -120,6 +120,39 @@ class DeliveryFaultsTest {
     }
 
     @Test
+    @ReliabilityScenario(1)
+    void aTenThousandRowDropThroughASustained503OutageIsDeliveredOnceAfterRecovery() throws Exception {
+        int rows = 10_000;
+        StubMapping outage = world.lms.stubFor(put(urlPathMatching(LMS_PATH + "/.*")).atPriority(1)
+                .willReturn(aResponse().withStatus(503).withHeader("Retry-After", "2").withBody("{\"error\":\"maintenance\"}")));
+        Bridge bridge = world.start(world.bridge().property("learnbridge.delivery.parallelism", "16"));
+        world.upload(FILE, HrCsv.create().workers(1, rows).build());
+        await("drop staged during the outage").atMost(Duration.ofSeconds(90)).until(() -> report(bridge).map(r -> r.received() == rows).orElse(false));
+        // the outage lasts 20 s after the drop is in (the scenario's 2 minutes, scaled to fit CI): every attempt meanwhile is refused
+        Thread.sleep(20_000);
+        long refused = journal.countByWorker(503).values().stream().mapToLong(Long::longValue).sum();
+        assertThat(journal.countByWorker(200)).as("nothing accepted during the outage").isEmpty();
+        world.lms.removeStub(outage);
+        awaitSettled(bridge, Duration.ofSeconds(180));
+
+        Map<String, Integer> successful = world.successfulPutsByWorker();
+        Scorecard.measure("records in", rows);
+        Scorecard.measure("delivered", successful.size());
+        Scorecard.measure("lost", rows - successful.size());
+        Scorecard.measure("duplicate effects", successful.values().stream().filter(n -> n > 1).count());
+        Scorecard.measure("faults survived: 503 with Retry-After", refused);
+        assertThat(refused).as("attempts refused during the outage").isPositive();
+        assertThat(successful).hasSize(rows);
+        assertThat(successful.values()).as("one accepted PUT per worker").allMatch(n -> n == 1);
+        Reconciliation.Report report = report(bridge).orElseThrow();
+        assertThat(report.balanced()).isTrue();
+        assertThat(report.targets()).singleElement().satisfies(t -> assertThat(t.delivered()).isEqualTo(rows));
+        assertThat(openExceptions(bridge)).isEmpty();
+        assertFileDoneOnce();
+        assertThat(deliveryMetrics(bridge).getOrDefault("retried", 0.0)).as("retries counted in the metrics").isPositive();
+    }
+
+    @Test
     @ReliabilityScenario(2)
     void outageLongerThanTheRetryBudgetParksRecordsAndReplayDeliversThem() throws Exception {
         StubMapping outage = world.lms.stubFor(put(urlPathMatching(LMS_PATH + "/.*")).atPriority(1)

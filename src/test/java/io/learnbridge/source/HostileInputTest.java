@@ -98,6 +98,8 @@ class HostileInputTest {
                     .doesNotContain("s3cr3t-CANARY-pw", "CANARY-NI-4815162342", "admin", "root")
                     .doesNotContainIgnoringCase("password").doesNotContainIgnoringCase("national").doesNotContainIgnoringCase("role"));
             Scorecard.measure("records in", 6);
+            Scorecard.measure("delivered", journal.countByWorker(200).size());
+            Scorecard.measure("queued", new io.learnbridge.store.ExceptionQueue(bridge.store()).list(io.learnbridge.store.ExceptionQueue.Filter.open()).size());
             Scorecard.measure("bad inputs tried", 4);
 
             // scenario 24: what reached the log and the metrics
@@ -152,8 +154,8 @@ class HostileInputTest {
                 }
             }
         }
-        Scorecard.measure("security cases", shipped.size());
-        Scorecard.measure("security cases rejected", shipped.size() - findings.stream().map(f -> f.substring(0, f.indexOf(':'))).distinct().count());
+        Scorecard.measure("shipped files linted for secrets", shipped.size());
+        Scorecard.measure("literal secrets found", findings.size());
         assertThat(findings).as("literal secrets in shipped files").isEmpty();
     }
 }

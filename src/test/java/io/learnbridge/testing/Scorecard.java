@@ -137,7 +137,12 @@ public final class Scorecard implements BeforeEachCallback, AfterEachCallback, T
             for (JsonNode s : test.path("scenarios")) {
                 byScenario.computeIfAbsent(s.asInt(), k -> new ArrayList<>()).add(test);
             }
-            test.path("measures").fields().forEachRemaining(m -> totals.merge(m.getKey(), m.getValue().asLong(), Long::sum));
+            test.path("measures").fields().forEachRemaining(m -> {
+                totals.merge(m.getKey(), m.getValue().asLong(), Long::sum);
+                if (m.getKey().startsWith("faults survived: ")) {
+                    totals.merge("faults survived", m.getValue().asLong(), Long::sum);
+                }
+            });
         }
         StringBuilder md = new StringBuilder("# Reliability scorecard\n\n");
         md.append("Written by the test run from the tests marked with the RELIABILITY.md scenario they assert.\n\n");
