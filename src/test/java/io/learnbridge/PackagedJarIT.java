@@ -100,14 +100,15 @@ class PackagedJarIT {
         String webhookSecret = "whsec_" + java.util.Base64.getEncoder().encodeToString("canary-webhook-secret-0001".getBytes(StandardCharsets.UTF_8));
         String apiToken = "canary-api-token-0002";
         String lmsToken = "canary-lms-token-0003";
-        bridge = start(settings(Map.of(
+        Path settingsFile = settings(Map.of(
                 "camel.server.port", String.valueOf(port),
                 "camel.management.port", String.valueOf(managementPort),
                 "learnbridge.targets.lms.url", "http://127.0.0.1:" + port + "/sandbox/lms/workers",
                 "learnbridge.api.token", apiToken,
                 "learnbridge.sources.hr-events.targets", "lms",
                 "learnbridge.sources.hr-events.webhook.verifier", "standard-webhooks",
-                "learnbridge.sources.hr-events.webhook.secrets", webhookSecret)), Map.of("LEARNBRIDGE_TARGETS_LMS_TOKEN", lmsToken));
+                "learnbridge.sources.hr-events.webhook.secrets", webhookSecret));
+        bridge = start(settingsFile, Map.of("LEARNBRIDGE_TARGETS_LMS_TOKEN", lmsToken));
 
         await("bridge health UP").atMost(STARTUP).pollInterval(Duration.ofMillis(250)).ignoreExceptions()
                 .failFast("the bridge process exited before it was healthy", () -> !bridge.isAlive())
@@ -142,16 +143,18 @@ class PackagedJarIT {
         String metrics = metrics(managementPort);
         assertThat(metrics).containsPattern("(?m)^learnbridge_deliveries_total\\{[^}]*outcome=\"delivered\"[^}]*}");
         assertThat(deliveredToLms(metrics)).hasValue(employeeIds.size());
-        // the embedded store's server (AUTO_SERVER, for the CLI commands) listens on loopback only, and its files,
-        // the lock file with the server's key among them, are readable by their owner only
-        Path lock = workdir.resolve("data/learnbridge.lock.db");
-        java.util.regex.Matcher server = java.util.regex.Pattern.compile("server=[^\\n]*?(\\d+)\\s*$", java.util.regex.Pattern.MULTILINE)
-                .matcher(Files.readString(lock, StandardCharsets.ISO_8859_1));
-        assertThat(server.find()).as("the lock file names the store's server").isTrue();
-        int storePort = Integer.parseInt(server.group(1));
-        try (java.net.Socket loopback = new java.net.Socket("127.0.0.1", storePort)) {
-            assertThat(loopback.isConnected()).isTrue();
-        }
+        // the embedded store has no network listener (#12 item 2): no H2 server, no lock file naming one; the commands
+        // reach it through the running bridge's control socket, which only its owner may open
+        assertThat(workdir.resolve("data/learnbridge.lock.db")).as("H2's lock file of a server").doesNotExist();
+        Path socket = workdir.resolve("data/learnbridge.control.sock");
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(socket))).isEqualTo("rw-------");
+        Path dropsLog = workdir.resolve("drops-command.log");
+        Process drops = new ProcessBuilder(java(), "-jar", JAR.toString(), "drops", "--settings", settingsFile.toString())
+                .directory(workdir.toFile()).redirectErrorStream(true).redirectOutput(dropsLog.toFile()).start();
+        assertThat(drops.waitFor(STARTUP.toSeconds(), TimeUnit.SECONDS)).as("drops finishes").isTrue();
+        String dropsOutput = read(dropsLog);
+        assertThat(drops.exitValue()).as("drops while the bridge runs; output:%n%s", dropsOutput).isZero();
+        assertThat(dropsOutput).contains("drop 1  hris hris-workers.csv").contains("-> lms: delivered " + employeeIds.size());
         java.util.Optional<java.net.InetAddress> external = java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces()).stream()
                 .filter(i -> {
                     try {
@@ -165,7 +168,7 @@ class PackagedJarIT {
         if (external.isPresent()) {
             // on the default configuration (RELIABILITY.md scenario 18): the sandbox LMS, health and metrics answer without
             // credentials, so none of the bridge's ports may be reachable from another machine
-            for (int listening : new int[] {storePort, port, managementPort}) {
+            for (int listening : new int[] {port, managementPort}) {
                 assertThatThrownBy(() -> new java.net.Socket(external.get(), listening).close()).as("port " + listening + " on " + external.get())
                         .isInstanceOf(java.net.ConnectException.class);
             }
@@ -175,7 +178,7 @@ class PackagedJarIT {
             assertThat(http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + path)).build(),
                     java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode()).as("GET " + path + " without the API token").isEqualTo(401);
         }
-        for (String file : List.of("data/learnbridge.mv.db", "data/learnbridge.lock.db")) {
+        for (String file : List.of("data/learnbridge.mv.db")) {
             assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(workdir.resolve(file))))
                     .as(file).isEqualTo("rw-------");
         }

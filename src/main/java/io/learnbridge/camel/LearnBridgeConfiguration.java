@@ -49,10 +49,13 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         Mappings mappings = Mappings.load(settings.mappingsLocation());
         MappingCatalog catalog = mappings.get();
         Store store = Store.open(settings.store().url(), settings.store().user(), settings.store().password(), settings.store().poolSize());
+        // commands reach the embedded store through the running bridge, not a network listener
+        Optional<io.learnbridge.ops.StoreControl> control = io.learnbridge.ops.StoreControl.serve(settings.store().url(), store);
         java.util.concurrent.atomic.AtomicReference<DeliveryQueue> outbox = new java.util.concurrent.atomic.AtomicReference<>();
         context.addService(new ServiceSupport() {
             @Override
             protected void doStop() {
+                control.ifPresent(io.learnbridge.ops.StoreControl::close);
                 if (outbox.get() != null) {
                     releaseHandedOff(outbox.get());
                 }

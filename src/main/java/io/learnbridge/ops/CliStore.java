@@ -17,8 +17,22 @@ final class CliStore implements AutoCloseable {
     CliStore(java.nio.file.Path settingsFile) {
         this.lookup = new CliSettings(settingsFile);
         this.settings = Settings.read(lookup);
-        this.store = Store.open(settings.store().url(), settings.store().user(), settings.store().password(), 2);
+        // run by the bridge on its own store (StoreControl), or opened here
+        this.attached = StoreControl.attached().isPresent();
+        this.store = StoreControl.attached().orElseGet(() -> {
+            try {
+                return Store.open(settings.store().url(), settings.store().user(), settings.store().password(), 2);
+            } catch (io.learnbridge.store.StoreException e) {
+                if (StoreControl.socketOf(settings.store().url()).isPresent() && e.getMessage() != null && e.getMessage().contains("locked")) {
+                    throw new io.learnbridge.store.StoreException(e.getMessage() + ". A running bridge answers commands on "
+                            + StoreControl.socketOf(settings.store().url()).get() + "; it did not answer", e);
+                }
+                throw e;
+            }
+        });
     }
+
+    private final boolean attached;
 
     ExceptionQueue exceptions() {
         return new ExceptionQueue(store);
@@ -35,6 +49,8 @@ final class CliStore implements AutoCloseable {
 
     @Override
     public void close() {
-        store.close();
+        if (!attached) {
+            store.close();
+        }
     }
 }

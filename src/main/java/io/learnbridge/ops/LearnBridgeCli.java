@@ -22,7 +22,32 @@ public final class LearnBridgeCli implements java.util.concurrent.Callable<Integ
     /** Runs a command in this JVM and returns its exit code (tests call this). */
     public static int execute(String... args) {
         String[] effective = args.length == 0 || args[0].startsWith("--settings") ? prepend("run", args) : args;
+        if (StoreControl.STORE_COMMANDS.contains(effective[0]) && StoreControl.attached().isEmpty()) {
+            // the embedded store is held by a running bridge: it runs the command on its store
+            java.util.Optional<Integer> forwarded = storeUrl(effective).flatMap(StoreControl::socketOf)
+                    .flatMap(socket -> StoreControl.forward(socket, effective));
+            if (forwarded.isPresent()) {
+                return forwarded.get();
+            }
+        }
         return new CommandLine(new LearnBridgeCli()).execute(effective);
+    }
+
+    /** The store URL a command's settings name ({@code --settings FILE} or {@code --settings=FILE}, else the defaults). */
+    private static java.util.Optional<String> storeUrl(String[] args) {
+        java.nio.file.Path settings = null;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--settings") && i + 1 < args.length) {
+                settings = java.nio.file.Path.of(args[i + 1]);
+            } else if (args[i].startsWith("--settings=")) {
+                settings = java.nio.file.Path.of(args[i].substring("--settings=".length()));
+            }
+        }
+        try {
+            return new CliSettings(settings).apply("learnbridge.store.url");
+        } catch (RuntimeException e) {
+            return java.util.Optional.empty(); // the command reports the settings problem itself
+        }
     }
 
     private static String[] prepend(String first, String[] rest) {

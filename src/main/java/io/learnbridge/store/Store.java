@@ -98,8 +98,9 @@ public final class Store implements AutoCloseable {
     }
 
     /**
-     * H2's own TCP server, which {@code AUTO_SERVER=TRUE} starts so that the CLI commands can read
-     * the embedded store while the bridge runs, listens on every interface unless told otherwise;
+     * For a store URL that asks for {@code AUTO_SERVER=TRUE} (the default no longer does: commands
+     * reach the running bridge through {@code StoreControl}'s socket): H2's own TCP server listens
+     * on every interface unless told otherwise;
      * anyone who can read the store's lock file (its key) and reach the port could then run SQL, and
      * Java through {@code CREATE ALIAS}, as the bridge. It listens on the loopback interface only
      * ({@code h2.bindAddress}, read once when H2 is first used: set here and at the CLI's start,
@@ -236,8 +237,8 @@ public final class Store implements AutoCloseable {
             // H2's own shutdown hook would close the database when the JVM is told to stop, while Camel still drains
             // its routes: deliveries answered in those seconds could not be settled and were sent again after the
             // restart. The store is closed by the bridge, after its routes (LearnBridgeConfiguration). H2 refuses this
-            // with AUTO_SERVER (the embedded default): there, 'run' stops the bridge before the JVM's shutdown begins
-            // (RunCommand), so H2's hook finds the store closed already
+            // with AUTO_SERVER (a URL may still ask for it): there, 'run' stops the bridge before the JVM's shutdown
+            // begins (RunCommand), so H2's hook finds the store closed already
             url += ";DB_CLOSE_ON_EXIT=FALSE";
         }
         if (!upper.contains(";TRACE_LEVEL_FILE=")) {

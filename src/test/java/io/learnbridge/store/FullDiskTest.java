@@ -57,7 +57,7 @@ class FullDiskTest {
 
     @Test
     void aFullDiskIsSurvivedWithoutARestart() throws Exception {
-        String url = "jdbc:h2:file:" + disk.resolve("store/learnbridge") + ";WRITE_DELAY=0;AUTO_SERVER=TRUE";
+        String url = "jdbc:h2:file:" + disk.resolve("store/learnbridge") + ";WRITE_DELAY=0"; // the embedded default
         try (Bridge bridge = world.bridge().property("learnbridge.store.url", url).start()) {
             assertThat(world.postSigned(bridge, "before", EventWorld.event(HrCsv.id(1), "Clerk", Instant.now())).statusCode()).isEqualTo(202);
             await().atMost(Duration.ofSeconds(20)).until(() -> storeStatus(bridge).equals("UP"));
