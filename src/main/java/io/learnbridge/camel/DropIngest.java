@@ -86,9 +86,10 @@ public final class DropIngest {
         try {
             if (!drop.header().isEmpty()) {
                 SourceMapper.bindHeader(mapping, drop.header(), "the header of " + claim.fileName());
-            } else if (!policies.of(claim.source(), Settings.targetsOf(properties, claim.source())).fullSnapshot()) {
-                // a delta with no header at all (0 bytes, or only a byte order mark) is an export that failed, not
-                // "no changes today" (that is a header without rows); a full snapshot's gate quarantines it instead
+            } else {
+                // no header at all (0 bytes, or only a byte order mark) is an export that failed: not "no changes today"
+                // (a delta's header without rows), and never "everyone left" (a full snapshot's header without rows,
+                // which the gate quarantines): approving it could only deactivate every worker
                 throw new DropRejectedException(null, claim.fileName() + ": the file is empty (not even a header row): nothing was read;"
                         + " an export that failed? Put the whole file back into the drop folder");
             }

@@ -96,11 +96,16 @@ class SnapshotGateTest {
         world.drop("day1.csv", HrCsv.create().workers(1, 100).build());
         int before = world.journal().puts().size();
 
+        // 0 bytes is an export that failed: refused with its reason (never approvable into "everyone left")
         Reconciliation.Report empty = world.drop("empty.csv", "");
-        assertThat(empty.status()).isEqualTo("QUARANTINED");
-        assertThat(empty.gateReasons()).contains("the full snapshot has no rows (empty or header only) while 100 workers are active");
+        assertThat(empty.status()).isEqualTo("FAILED");
+        assertThat(new io.learnbridge.store.ExceptionQueue(world.bridge().store()).list(io.learnbridge.store.ExceptionQueue.Filter.open()))
+                .extracting(io.learnbridge.store.ExceptionEntry::reason).contains("empty.csv: the file is empty (not even a header row): nothing was read;"
+                        + " an export that failed? Put the whole file back into the drop folder");
+        // a header without rows says every worker left: the gate quarantines it
         Reconciliation.Report headerOnly = world.drop("header-only.csv", HrCsv.HEADER + "\n");
         assertThat(headerOnly.status()).isEqualTo("QUARANTINED");
+        assertThat(headerOnly.gateReasons()).contains("the full snapshot has no rows (empty or header only) while 100 workers are active");
         Reconciliation.Report truncated = world.drop("truncated.csv", HrCsv.create().workers(1, 40).build());
         assertThat(truncated.status()).isEqualTo("QUARANTINED");
         assertThat(truncated.gateReasons()).contains("the full snapshot has 40 rows, 60.0% fewer than the last one (100), over the limit of 30%");

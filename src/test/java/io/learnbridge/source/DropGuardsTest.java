@@ -301,13 +301,17 @@ class DropGuardsTest {
         try (Bridge bridge = Bridge.builder(home).start()) {
             String monday = HrCsv.create().workers(1, 3).build();
             String tuesday = HrCsv.create().workers(1, 4).build();
+            // the archive is written first, then the name leaves the folder: the next drop of the name waits for both
             bridge.drop("workers.csv", monday);
-            await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(bridge.dropFolder().resolve(".done/workers.1.csv")));
+            await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(bridge.dropFolder().resolve(".done/workers.1.csv"))
+                    && !Files.exists(bridge.dropFolder().resolve("workers.csv")));
             bridge.drop("workers.csv", tuesday);
-            await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(bridge.dropFolder().resolve(".done/workers.2.csv")));
+            await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(bridge.dropFolder().resolve(".done/workers.2.csv"))
+                    && !Files.exists(bridge.dropFolder().resolve("workers.csv")));
             // the failure archive the same way: two unreadable exports of one name (a mapped column missing)
             bridge.drop("workers.csv", "Employee ID,First Name\nE000001,Ada\n");
-            await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(bridge.dropFolder().resolve(".failed/workers.3.csv")));
+            await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(bridge.dropFolder().resolve(".failed/workers.3.csv"))
+                    && !Files.exists(bridge.dropFolder().resolve("workers.csv")));
             bridge.drop("workers.csv", "Employee ID,First Name\nE000002,Grace\n");
             await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(bridge.dropFolder().resolve(".failed/workers.4.csv")));
 

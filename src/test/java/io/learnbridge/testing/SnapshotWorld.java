@@ -66,8 +66,8 @@ public final class SnapshotWorld implements AutoCloseable {
                 .until(() -> !Files.exists(bridge.dropFolder().resolve(name)));
         long id = dropId(name);
         Reconciliation reconciliation = new Reconciliation(bridge.store());
-        await("drop " + name + " settled or quarantined").atMost(Duration.ofSeconds(30)).until(() -> reconciliation.forDrop(id)
-                .map(r -> r.settled() || r.status().equals("QUARANTINED")).orElse(false));
+        await("drop " + name + " settled, quarantined or failed").atMost(Duration.ofSeconds(30)).until(() -> reconciliation.forDrop(id)
+                .map(r -> r.settled() || r.status().equals("QUARANTINED") || r.status().equals("FAILED")).orElse(false));
         // WireMock journals a request just after answering it: wait until it shows every delivered PUT
         await("the LMS journal shows every delivered PUT").atMost(Duration.ofSeconds(10))
                 .until(() -> journal().puts().stream().filter(LmsJournal.Put::succeeded).count() >= delivered());
