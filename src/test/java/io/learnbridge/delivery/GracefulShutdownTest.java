@@ -8,15 +8,12 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.learnbridge.ops.bench.HrisCsvGenerator;
 import io.learnbridge.store.Reconciliation;
 import io.learnbridge.store.Store;
 import io.learnbridge.testing.BridgeProcess;
 import io.learnbridge.testing.EventWorld;
 import io.learnbridge.testing.LmsJournal;
 import io.learnbridge.testing.SftpLmsWorld;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -57,22 +54,13 @@ class GracefulShutdownTest {
     @Test
     @ReliabilityScenario(23)
     void aSigtermUnderLoadSettlesEveryDeliveryInFlightAndTheRestartSendsNothingTwice() throws Exception {
-        Path drops = home.resolve("bridge/drops/hris");
         Map<String, String> settings = Map.of(
                 "learnbridge.targets.lms.url", world.lms.baseUrl() + SftpLmsWorld.LMS_PATH,
                 "learnbridge.sources.hris.targets", "lms",
-                "learnbridge.drops.pollDelay", "200",
-                "learnbridge.drops.readLockCheckInterval", "100",
-                "learnbridge.drops.readLockMinAge", "200",
                 "camel.main.shutdownTimeout", "30");
         try (BridgeProcess bridge = new BridgeProcess(home.resolve("bridge"), settings)) {
             bridge.start();
-            Files.createDirectories(drops);
-            Path partial = drops.resolve(".workers.csv.part");
-            try (Writer out = Files.newBufferedWriter(partial, StandardCharsets.UTF_8)) {
-                HrisCsvGenerator.writeActive(out, WORKERS);
-            }
-            Files.move(partial, drops.resolve("workers.csv"));
+            bridge.dropActiveWorkers("workers.csv", WORKERS);
             await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(20)).until(() -> world.journal().puts().size() >= 300);
 
             Integer exit = bridge.stop(Duration.ofSeconds(60));

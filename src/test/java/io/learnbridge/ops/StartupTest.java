@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.learnbridge.mapping.MappingException;
 import io.learnbridge.testing.Bridge;
 import io.learnbridge.testing.TestFiles;
@@ -101,23 +99,13 @@ class StartupTest {
         Server h2 = Server.createTcpServer("-tcpPort", "0", "-ifNotExists", "-baseDir", home.resolve("h2").toString()).start();
         int port = h2.getPort();
         try (Bridge bridge = Bridge.builder(home).property("learnbridge.store.url", "jdbc:h2:tcp://127.0.0.1:" + port + "/learnbridge").start()) {
-            await().atMost(Duration.ofSeconds(20)).until(() -> storeStatus(bridge).equals("UP"));
+            await().atMost(Duration.ofSeconds(20)).until(() -> bridge.healthCheckStatus("store").equals("UP"));
             h2.stop();
-            await().atMost(Duration.ofSeconds(30)).until(() -> storeStatus(bridge), "DOWN"::equals);
+            await().atMost(Duration.ofSeconds(30)).until(() -> bridge.healthCheckStatus("store"), "DOWN"::equals);
             h2 = Server.createTcpServer("-tcpPort", String.valueOf(port), "-ifNotExists", "-baseDir", home.resolve("h2").toString()).start();
-            await().atMost(Duration.ofSeconds(30)).until(() -> storeStatus(bridge), "UP"::equals);
+            await().atMost(Duration.ofSeconds(30)).until(() -> bridge.healthCheckStatus("store"), "UP"::equals);
         } finally {
             h2.stop();
         }
-    }
-
-    private static String storeStatus(Bridge bridge) throws Exception {
-        JsonNode health = new ObjectMapper().readTree(bridge.get(bridge.managementPort(), "/observe/health").body());
-        for (JsonNode check : health.path("checks")) {
-            if (check.path("name").asText().equals("store")) {
-                return check.path("status").asText();
-            }
-        }
-        return "MISSING";
     }
 }

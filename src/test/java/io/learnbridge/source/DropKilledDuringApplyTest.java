@@ -5,7 +5,6 @@ import io.learnbridge.testing.ReliabilityScenario;
 import io.learnbridge.testing.Scorecard;
 import static org.awaitility.Awaitility.await;
 
-import io.learnbridge.ops.bench.HrisCsvGenerator;
 import io.learnbridge.store.DropLedger;
 import io.learnbridge.store.Reconciliation;
 import io.learnbridge.store.Store;
@@ -13,8 +12,6 @@ import io.learnbridge.testing.BridgeProcess;
 import io.learnbridge.testing.EventWorld;
 import io.learnbridge.testing.LmsJournal;
 import io.learnbridge.testing.SftpLmsWorld;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -57,23 +54,14 @@ class DropKilledDuringApplyTest {
     @Test
     @ReliabilityScenario(4)
     void aDropKilledHalfWayThroughItsPagesIsFinishedOnceAfterTheRestart() throws Exception {
-        Path drops = home.resolve("bridge/drops/hris");
         Map<String, String> settings = Map.of(
                 "learnbridge.targets.lms.url", world.lms.baseUrl() + SftpLmsWorld.LMS_PATH,
                 "learnbridge.sources.hris.targets", "lms",
                 // small pages, so that the apply runs long enough to be killed in the middle
-                "learnbridge.drops.applyPage", "100",
-                "learnbridge.drops.pollDelay", "200",
-                "learnbridge.drops.readLockCheckInterval", "100",
-                "learnbridge.drops.readLockMinAge", "200");
+                "learnbridge.drops.applyPage", "100");
         try (BridgeProcess bridge = new BridgeProcess(home.resolve("bridge"), settings)) {
             bridge.start();
-            Files.createDirectories(drops);
-            Path partial = drops.resolve(".workers.csv.part");
-            try (Writer out = Files.newBufferedWriter(partial, StandardCharsets.UTF_8)) {
-                HrisCsvGenerator.writeActive(out, WORKERS);
-            }
-            Files.move(partial, drops.resolve("workers.csv"));
+            Path drops = bridge.dropActiveWorkers("workers.csv", WORKERS);
 
             // ten pages in: the last commit the test saw may not have reached the file when the process dies
             // (seen once: the first page's commit, read through H2's server, was not in the file after the kill),
@@ -142,24 +130,15 @@ class DropKilledDuringApplyTest {
     @ReliabilityScenario(4)
     void aDropKilledWhileItsRowsAreStagedAndAgainWhileItsDeliveriesAreAnsweredIsFinishedOnce() throws Exception {
         int workers = 10_000;
-        Path drops = home.resolve("bridge/drops/hris");
         Map<String, String> settings = Map.of(
                 "learnbridge.targets.lms.url", world.lms.baseUrl() + SftpLmsWorld.LMS_PATH,
                 "learnbridge.sources.hris.targets", "lms",
                 // small batches, so that staging runs long enough to be killed in the middle of the rows
-                "learnbridge.drops.batchSize", "50",
-                "learnbridge.drops.pollDelay", "200",
-                "learnbridge.drops.readLockCheckInterval", "100",
-                "learnbridge.drops.readLockMinAge", "200");
+                "learnbridge.drops.batchSize", "50");
         List<String> killedAt = new java.util.ArrayList<>();
         try (BridgeProcess bridge = new BridgeProcess(home.resolve("bridge"), settings)) {
             bridge.start();
-            Files.createDirectories(drops);
-            Path partial = drops.resolve(".workers.csv.part");
-            try (Writer out = Files.newBufferedWriter(partial, StandardCharsets.UTF_8)) {
-                HrisCsvGenerator.writeActive(out, workers);
-            }
-            Files.move(partial, drops.resolve("workers.csv"));
+            Path drops = bridge.dropActiveWorkers("workers.csv", workers);
 
             // 1. mid-rows: claimed, some rows staged, not planned
             await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(5)).until(() ->

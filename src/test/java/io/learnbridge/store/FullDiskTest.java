@@ -3,8 +3,6 @@ package io.learnbridge.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.learnbridge.testing.Bridge;
 import io.learnbridge.testing.EventWorld;
 import io.learnbridge.testing.HrCsv;
@@ -60,7 +58,7 @@ class FullDiskTest {
         String url = "jdbc:h2:file:" + disk.resolve("store/learnbridge") + ";WRITE_DELAY=0"; // the embedded default
         try (Bridge bridge = world.bridge().property("learnbridge.store.url", url).start()) {
             assertThat(world.postSigned(bridge, "before", EventWorld.event(HrCsv.id(1), "Clerk", Instant.now())).statusCode()).isEqualTo(202);
-            await().atMost(Duration.ofSeconds(20)).until(() -> storeStatus(bridge).equals("UP"));
+            await().atMost(Duration.ofSeconds(20)).until(() -> bridge.healthCheckStatus("store").equals("UP"));
 
             Path filler = disk.resolve("filler");
             fill(filler);
@@ -71,10 +69,10 @@ class FullDiskTest {
                 refused += status == 503 ? 1 : 0;
             }
             assertThat(refused).as("refused while the disk is full").isPositive();
-            await().atMost(Duration.ofSeconds(30)).until(() -> storeStatus(bridge), "DOWN"::equals);
+            await().atMost(Duration.ofSeconds(30)).until(() -> bridge.healthCheckStatus("store"), "DOWN"::equals);
 
             Files.delete(filler);
-            await().atMost(Duration.ofSeconds(60)).until(() -> storeStatus(bridge), "UP"::equals);
+            await().atMost(Duration.ofSeconds(60)).until(() -> bridge.healthCheckStatus("store"), "UP"::equals);
             await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() ->
                     world.postSigned(bridge, "after", EventWorld.event(HrCsv.id(2), "Clerk", Instant.now())).statusCode() == 202);
             await().atMost(Duration.ofSeconds(30)).until(() -> world.journal().countByWorker(200).containsKey(HrCsv.id(2)));
@@ -95,15 +93,5 @@ class FullDiskTest {
         } catch (IOException full) {
             // No space left on device
         }
-    }
-
-    private static String storeStatus(Bridge bridge) throws Exception {
-        JsonNode health = new ObjectMapper().readTree(bridge.get(bridge.managementPort(), "/observe/health").body());
-        for (JsonNode check : health.path("checks")) {
-            if (check.path("name").asText().equals("store")) {
-                return check.path("status").asText();
-            }
-        }
-        return "MISSING";
     }
 }

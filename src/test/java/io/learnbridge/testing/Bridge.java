@@ -150,6 +150,18 @@ public final class Bridge implements AutoCloseable {
     }
 
     /** Writes a drop atomically (temp name outside the pattern, then rename), as an uploader should. */
+    /** The status of one check of the management port's health report ({@code UP}, {@code DOWN}; {@code MISSING} when it has none). */
+    public String healthCheckStatus(String check) throws IOException, InterruptedException {
+        com.fasterxml.jackson.databind.JsonNode health = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(get(managementPort(), "/observe/health").body());
+        for (com.fasterxml.jackson.databind.JsonNode c : health.path("checks")) {
+            if (c.path("name").asText().equals(check)) {
+                return c.path("status").asText();
+            }
+        }
+        return "MISSING";
+    }
+
     public Path drop(String name, String content) throws IOException {
         Files.createDirectories(dropFolder());
         Path tmp = dropFolder().resolve("." + name + ".part");

@@ -52,6 +52,10 @@ public final class BridgeProcess implements AutoCloseable {
         values.put("learnbridge.delivery.pollPeriod", "50");
         values.put("learnbridge.enrolments.enabled", "false");
         values.put("learnbridge.events.pollPeriod", "50");
+        // drops are picked up quickly: the tests put them in place with a rename (dropActiveWorkers)
+        values.put("learnbridge.drops.pollDelay", "200");
+        values.put("learnbridge.drops.readLockCheckInterval", "100");
+        values.put("learnbridge.drops.readLockMinAge", "200");
         values.putAll(overrides);
         this.settings = home.resolve("settings.properties");
         Files.writeString(settings, values.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue().replace("\\", "\\\\"))
@@ -90,6 +94,17 @@ public final class BridgeProcess implements AutoCloseable {
                 throw new IllegalStateException("bridge process " + process.pid() + " survived kill -9");
             }
         }
+    }
+
+    /** Puts a drop of {@code workers} active workers into the bridge's HRIS folder, written aside and renamed in; returns its folder. */
+    public Path dropActiveWorkers(String name, int workers) throws IOException {
+        Path drops = Files.createDirectories(home.resolve("drops/hris"));
+        Path partial = drops.resolve("." + name + ".part");
+        try (java.io.Writer out = Files.newBufferedWriter(partial, StandardCharsets.UTF_8)) {
+            io.learnbridge.ops.bench.HrisCsvGenerator.writeActive(out, workers);
+        }
+        Files.move(partial, drops.resolve(name));
+        return drops;
     }
 
     /** SIGTERM, as a service manager stops the bridge; returns the exit code (null when it did not exit within the wait). */
