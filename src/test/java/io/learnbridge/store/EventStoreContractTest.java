@@ -67,7 +67,7 @@ class EventStoreContractTest {
             }
             EventInbox any = new EventInbox(store, "x", LEASE);
             int stored = any.count("hook", "RECEIVED") + any.count("hook", "PROCESSING");
-            io.learnbridge.testing.Scorecard.measure("records in", events);
+            io.learnbridge.testing.Scorecard.measure("events stored by three instances at once", events);
             io.learnbridge.testing.Scorecard.measure("duplicate effects", all.size() - all.stream().distinct().count());
             assertThat(stored).as("each event stored once").isEqualTo(events);
             assertThat(all).as("every event claimed by exactly one instance").hasSize(events).doesNotHaveDuplicates();

@@ -218,7 +218,8 @@ class WebhookIngestTest {
         flood("two", requests);
         long afterSecond = heapAfterGc();
         long added = Math.max(0, (afterSecond - afterFirst) / (1024 * 1024));
-        Scorecard.measure("records in", 2L * requests);
+        // the LMS is down: these are accepted and stored, not delivered, so not counted as "records in" of the totals
+        Scorecard.measure("webhooks flooded", 2L * requests);
         Scorecard.measure("heap added by a second flood after GC (MB)", added);
         assertThat(storedEvents()).as("accepted = stored").isEqualTo(acceptedInFloods.get());
         assertThat(added).as("heap after GC added by a second flood of %d bodies of 3 KB (%d MB of bodies) while the LMS is down",
