@@ -13,7 +13,8 @@ import org.slf4j.MarkerFactory;
 
 /**
  * Rate-limits repeated warnings and errors (logback.xml): the same logger, level and message
- * pattern (the text before its arguments are filled in) passes {@code allowed} times per window;
+ * pattern (the text before its arguments are filled in, with numbers and hex ids blanked: see
+ * {@link #shape}) passes {@code allowed} times per window;
  * the rest are counted, and the first one that passes in a later window is preceded by one line
  * saying how many were held back. A failing store or a full disk polled every few milliseconds
  * wrote thousands of identical lines a minute, until the log had filled the disk again. INFO and
@@ -51,6 +52,18 @@ public final class RepeatedLines extends TurboFilter {
         final AtomicLong held = new AtomicLong();
     }
 
+    private static final java.util.regex.Pattern VARYING = java.util.regex.Pattern.compile("[0-9A-Fa-f]*[0-9][0-9A-Fa-f-]*");
+
+    /**
+     * The pattern of a message: Camel logs many of its errors already formatted ("Error processing
+     * exchange. Exchange[5B58...-0980]. Caused by: ..."), so numbers and hex ids are blanked out for
+     * the comparison: repeats of one failure differ only in those.
+     */
+    static String shape(String message) {
+        String head = message.length() > 300 ? message.substring(0, 300) : message;
+        return VARYING.matcher(head).replaceAll("#");
+    }
+
     @Override
     public FilterReply decide(Marker marker, Logger logger, Level level, String format, Object[] params, Throwable t) {
         if (level == null || !level.isGreaterOrEqual(Level.WARN) || format == null || marker == COUNT || !logger.isEnabledFor(level)) {
@@ -59,7 +72,7 @@ public final class RepeatedLines extends TurboFilter {
         if (windows.size() > 10_000) {
             windows.clear(); // bounded: message patterns are few; this only guards against a pattern built from data
         }
-        String key = logger.getName() + '\u0000' + level + '\u0000' + format;
+        String key = logger.getName() + '\u0000' + level + '\u0000' + shape(format);
         Window window = windows.computeIfAbsent(key, k -> new Window());
         long now = clock.getAsLong();
         long held;

@@ -37,6 +37,16 @@ class RepeatedLinesTest {
                 "store error: The database has been closed 4", "another warning");
         assertThat(appender.list).filteredOn(e -> e.getLevel() == Level.INFO).as("INFO is never limited").hasSize(1000);
 
+        appender.list.clear();
+        // Camel logs its errors formatted already: repeats differ only in exchange ids and numbers
+        for (int i = 0; i < 100; i++) {
+            logger.warn("Error processing exchange. Exchange[5B585850A3CCFD2-" + String.format("%016X", i) + "]. Caused by: "
+                    + "[io.learnbridge.store.StoreException - store error: The database has been closed [90098-232]]");
+        }
+        logger.warn("Error processing exchange. Exchange[5B585850A3CCFD2-0000000000000001]. Caused by: [java.io.IOException - disk full]");
+        assertThat(appender.list).as("five of the first failure, then the other one").hasSize(6);
+        assertThat(appender.list.get(5).getFormattedMessage()).endsWith("disk full]");
+
         now.addAndGet(60_000);
         appender.list.clear();
         logger.warn("store error: {}", "still closed");
