@@ -143,8 +143,8 @@ class SnapshotGateTest {
         Reconciliation.Report discarded = new Reconciliation(world.bridge().store()).forDrop(rejected.dropId()).orElseThrow();
         assertThat(discarded.status()).isEqualTo("DISCARDED");
         assertThat(discarded.balanced()).isTrue();
-        Thread.sleep(500);
-        assertThat(world.putsAfter(beforeReject)).as("calls after a rejection").isEmpty();
+        await("no call after a rejection").during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2))
+                .until(() -> world.putsAfter(beforeReject).isEmpty());
     }
 
     private void assertNoCallsFor(Reconciliation.Report report, int before) {

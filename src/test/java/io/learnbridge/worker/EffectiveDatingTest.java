@@ -90,8 +90,8 @@ class EffectiveDatingTest {
             assertThat(c.status()).isEqualTo("PENDING");
             assertThat(c.effectiveAt()).as("after the last day worked").isEqualTo(today.plusDays(11).atStartOfDay(ZoneOffset.UTC).toInstant());
         });
-        Thread.sleep(600);
-        assertThat(world.journal().puts()).as("nothing sent before the dates").hasSize(2);
+        await("nothing sent before the dates").during(Duration.ofMillis(600)).atMost(Duration.ofSeconds(2))
+                .until(() -> world.journal().puts().size() == 2);
 
         // time passes: the held changes' dates come (set to now in the store; still later than the
         // workers' stored states, as they would be on the day)
