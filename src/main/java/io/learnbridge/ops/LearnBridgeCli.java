@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
 public final class LearnBridgeCli implements java.util.concurrent.Callable<Integer> {
 
     public static void main(String[] args) {
+        io.learnbridge.store.Store.boundTemporaryDirectBuffers();
         io.learnbridge.store.Store.loopbackOnly();
         System.exit(execute(args));
     }

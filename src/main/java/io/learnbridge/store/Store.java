@@ -113,6 +113,21 @@ public final class Store implements AutoCloseable {
         }
     }
 
+    /**
+     * H2 writes each chunk of the embedded store from a heap buffer; the JDK copies such a write into
+     * a temporary direct buffer of the same size and, unless told otherwise, keeps that buffer cached
+     * in the writing thread for ever. Every webhook worker thread that commits ends up holding one
+     * (5 MB each in a flood of 60 KB bodies), off-heap, until direct memory (by default as large as
+     * the heap) runs out and H2 closes the database. With this limit, buffers over 256 KB are freed
+     * after the write. It must be set before the first file channel is used: {@code main} calls this
+     * first; a value set on the command line is kept.
+     */
+    public static void boundTemporaryDirectBuffers() {
+        if (System.getProperty("jdk.nio.maxCachedBufferSize") == null) {
+            System.setProperty("jdk.nio.maxCachedBufferSize", String.valueOf(256 * 1024));
+        }
+    }
+
     /** The embedded store's files (data, lock with the server key, trace) readable and writable by their owner only. */
     static void ownerOnly(String jdbcUrl) {
         if (!jdbcUrl.startsWith("jdbc:h2:file:")) {

@@ -34,6 +34,7 @@ public final class BridgeProcess implements AutoCloseable {
     private final int managementPort;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private Process process;
+    private int heapMegabytes = 256;
 
     /** @param overrides settings on top of the test defaults (store, ports, instance id) */
     public BridgeProcess(Path home, Map<String, String> overrides) throws IOException {
@@ -62,13 +63,24 @@ public final class BridgeProcess implements AutoCloseable {
                 .collect(Collectors.joining("\n", "", "\n")), StandardCharsets.UTF_8);
     }
 
+    /** The child JVM's maximum heap (256 MB unless a test says otherwise). */
+    public BridgeProcess heap(int megabytes) {
+        this.heapMegabytes = megabytes;
+        return this;
+    }
+
+    public int heapMegabytes() {
+        return heapMegabytes;
+    }
+
     /** Starts the process and waits until its health endpoint answers (UP or DOWN). */
     public BridgeProcess start() throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String classpath = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
                 .filter(entry -> !entry.isBlank()).map(entry -> Path.of(entry).toAbsolutePath().toString())
                 .collect(Collectors.joining(File.pathSeparator));
-        process = new ProcessBuilder(java, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", classpath,
+        // a bridge that runs out of heap exits at once (and the test fails on it) rather than limping on
+        process = new ProcessBuilder(java, "-Xmx" + heapMegabytes + "m", "-XX:+ExitOnOutOfMemoryError", "-XX:TieredStopAtLevel=1", "-cp", classpath,
                 "io.learnbridge.ops.LearnBridgeCli", "run", "--settings", settings.toString())
                 .directory(home.toFile()).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();

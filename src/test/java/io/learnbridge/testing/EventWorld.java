@@ -89,7 +89,12 @@ public final class EventWorld implements AutoCloseable {
 
     /** POSTs a webhook to the bridge as the HR system would. */
     public HttpResponse<String> post(Bridge bridge, String source, byte[] body, Map<String, String> headers) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + bridge.port() + "/webhooks/" + source))
+        return post(bridge.port(), source, body, headers);
+    }
+
+    /** POSTs a webhook to the bridge listening on {@code port} (a bridge in a child process). */
+    public HttpResponse<String> post(int port, String source, byte[] body, Map<String, String> headers) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/webhooks/" + source))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));
         headers.forEach(request::header);
