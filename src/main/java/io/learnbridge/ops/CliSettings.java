@@ -13,12 +13,14 @@ import java.util.function.Function;
  * Settings for the commands that work without starting the bridge (validate, preview,
  * exceptions, drops), resolved with the bridge's precedence: system property, environment
  * variable ({@code learnbridge.api.token} as {@code LEARNBRIDGE_API_TOKEN}), the
- * {@code --settings} file, then the packaged application.properties.
+ * {@code --settings} file (else the home's {@code learnbridge.properties}), the home folder's
+ * {@code routes/} and {@code mappings/} ({@link Home}), then the packaged application.properties.
  */
 final class CliSettings implements Function<String, Optional<String>> {
 
     private final Properties defaults = new Properties();
     private final Properties file;
+    private final Properties home = new Properties();
 
     CliSettings(Path settingsFile) {
         try (InputStream in = CliSettings.class.getClassLoader().getResourceAsStream("application.properties")) {
@@ -28,7 +30,9 @@ final class CliSettings implements Function<String, Optional<String>> {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        this.file = settingsFile == null ? new Properties() : SettingsFiles.load(settingsFile);
+        Home where = Home.current();
+        this.file = where.settingsFile(settingsFile).map(SettingsFiles::load).orElseGet(Properties::new);
+        this.home.putAll(where.properties());
     }
 
     @Override
@@ -41,6 +45,9 @@ final class CliSettings implements Function<String, Optional<String>> {
             value = file.getProperty(key);
         }
         if (value == null) {
+            value = home.getProperty(key);
+        }
+        if (value == null) {
             value = defaults.getProperty(key);
         }
         return Optional.ofNullable(value).map(String::strip);
@@ -49,7 +56,7 @@ final class CliSettings implements Function<String, Optional<String>> {
     /** The keys as given, before placeholders are resolved: defaults, the settings file, then system properties. */
     java.util.Map<String, String> raw() {
         java.util.Map<String, String> raw = new java.util.HashMap<>();
-        for (Properties p : new Properties[] {defaults, file, System.getProperties()}) {
+        for (Properties p : new Properties[] {defaults, home, file, System.getProperties()}) {
             p.stringPropertyNames().forEach(k -> raw.put(k, p.getProperty(k)));
         }
         return raw;
@@ -58,7 +65,7 @@ final class CliSettings implements Function<String, Optional<String>> {
     /** Every key with the prefix, from the settings file and the defaults. */
     java.util.Set<String> keys(String prefix) {
         java.util.Set<String> keys = new java.util.TreeSet<>();
-        for (Properties p : new Properties[] {defaults, file}) {
+        for (Properties p : new Properties[] {defaults, home, file}) {
             p.stringPropertyNames().stream().filter(k -> k.startsWith(prefix)).forEach(keys::add);
         }
         return keys;

@@ -17,6 +17,7 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        org.slf4j.LoggerFactory.getLogger(RunCommand.class).info("{}", Home.current().describe(settings, new CliSettings(settings)));
         Main main = newMain(settings);
         stopInOrderOnSignal(main);
         try {
@@ -77,9 +78,7 @@ final class RunCommand implements Callable<Integer> {
     static Main newMain(Path settings) {
         Main main = new Main();
         main.configure().addConfiguration(LearnBridgeConfiguration.class);
-        if (settings != null) {
-            main.setOverrideProperties(SettingsFiles.load(settings));
-        }
+        main.setOverrideProperties(Home.current().overrides(settings));
         return main;
     }
 }

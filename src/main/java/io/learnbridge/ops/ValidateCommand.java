@@ -209,7 +209,7 @@ final class ValidateCommand implements Callable<Integer> {
     private String load() {
         Main main = new Main();
         main.configure().addConfiguration(LearnBridgeConfiguration.class);
-        Properties override = settings == null ? new Properties() : SettingsFiles.load(settings);
+        Properties override = Home.current().overrides(settings);
         override.put("camel.main.autoStartup", "false");
         override.put("camel.server.enabled", "false");
         override.put("camel.management.enabled", "false");
@@ -236,6 +236,6 @@ final class ValidateCommand implements Callable<Integer> {
     }
 
     private String settingsLocation() {
-        return settings == null ? "application.properties" : settings.toString();
+        return Home.current().settingsFile(settings).map(Path::toString).orElse("application.properties");
     }
 }
