@@ -17,7 +17,16 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        org.slf4j.LoggerFactory.getLogger(RunCommand.class).info("{}", Home.current().describe(settings, new CliSettings(settings)));
+        try {
+            CliSettings lookup = new CliSettings(settings);
+            java.util.Optional<Path> logging = Logs.configure(Home.current(), settings, lookup);
+            org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(RunCommand.class);
+            log.info("{}", Home.current().describe(settings, lookup));
+            logging.ifPresent(file -> log.info("Logging configured by {}", file));
+        } catch (SettingsException e) {
+            System.err.println("LearnBridge did not start: " + e.getMessage());
+            return 1;
+        }
         Main main = newMain(settings);
         stopInOrderOnSignal(main);
         try {
