@@ -204,7 +204,7 @@ public final class OAuth2ClientCredentials {
     }
 
     private static boolean transientStatus(int status) {
-        return status == 408 || status == 429 || status >= 500;
+        return TargetFailure.retryable(status);
     }
 
     private OAuth2TokenException failure(Integer status, String code, boolean transientFailure, String what, Throwable cause) {

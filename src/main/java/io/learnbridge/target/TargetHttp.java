@@ -83,7 +83,7 @@ public final class TargetHttp {
                 try {
                     ClassicHttpResponse answer = chain.proceed(request, scope);
                     int status = answer.getCode();
-                    if (status == 408 || status == 429 || status >= 500) {
+                    if (TargetFailure.retryable(status)) {
                         breaker.onError(System.nanoTime() - start, TimeUnit.NANOSECONDS, new TargetAnswered(status));
                     } else {
                         breaker.onSuccess(System.nanoTime() - start, TimeUnit.NANOSECONDS);

@@ -68,7 +68,7 @@ public final class HttpJsonDeliveries extends io.learnbridge.target.TargetAdapte
         }
 
         boolean isTransient() {
-            return status == null || status == 408 || status == 429 || status >= 500;
+            return io.learnbridge.target.TargetFailure.retryable(status);
         }
     }
 
@@ -211,7 +211,7 @@ public final class HttpJsonDeliveries extends io.learnbridge.target.TargetAdapte
                     answer.detail(), "TargetUnavailable", TargetHttp.excerpt(answer.body()));
             return false;
         }
-        outcomes.fail(delivery, "deliver", answer.status(), answer.detail(), answer.status() == 401 || answer.status() == 403
+        outcomes.fail(delivery, "deliver", answer.status(), answer.detail(), io.learnbridge.target.TargetFailure.of(answer.status()) == io.learnbridge.target.TargetFailure.CREDENTIALS
                 ? "TargetCredentialsRefused" : "TargetRefused", TargetHttp.excerpt(answer.body()));
         return true;
     }
@@ -260,7 +260,7 @@ public final class HttpJsonDeliveries extends io.learnbridge.target.TargetAdapte
                         body = EntityUtils.toString(response.getEntity(), StandardCharsets.UTF_8, MAX_KEPT_BODY);
                     }
                 }
-                boolean transientStatus = status == 408 || status == 429 || status >= 500;
+                boolean transientStatus = io.learnbridge.target.TargetFailure.retryable(status);
                 String detail = "target answered HTTP " + status + (status >= 300 ? transientStatus ? " (transient)" : " (permanent)" : "");
                 return new Answer(status, body, TargetHttp.retryAfter(response.getFirstHeader("Retry-After")), detail, authorization);
             });

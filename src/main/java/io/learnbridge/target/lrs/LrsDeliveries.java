@@ -64,7 +64,7 @@ public final class LrsDeliveries extends io.learnbridge.target.TargetAdapterSupp
             if (outcome instanceof XapiClient.Stored) {
                 enrolmentOutcomes.delivered(change);
             } else if (outcome instanceof XapiClient.Refused refused) {
-                enrolmentOutcomes.fail(change, refused.status(), refused.reason(), "StatementRefused", null);
+                enrolmentOutcomes.fail(change, refused.status(), refused.reason(), refusedType(refused), null);
             } else if (outcome instanceof XapiClient.Drift drift) {
                 enrolmentOutcomes.fail(change, 409, drift.reason(), "StatementDrift", null);
             } else if (outcome instanceof XapiClient.Transient transientFailure) {
@@ -137,11 +137,17 @@ public final class LrsDeliveries extends io.learnbridge.target.TargetAdapterSupp
         return target.statements().statement(target.name(), changeKey, kind, worker, extensions);
     }
 
+    /** 401 and 403 are the bridge's credentials refused ({@link io.learnbridge.target.TargetFailure}), anything else the statement. */
+    private static String refusedType(XapiClient.Refused refused) {
+        return io.learnbridge.target.TargetFailure.of(refused.status()) == io.learnbridge.target.TargetFailure.CREDENTIALS
+                ? "LrsCredentialsRefused" : "StatementRefused";
+    }
+
     private void settle(Target target, Delivery delivery, XapiClient.Outcome outcome) {
         if (outcome instanceof XapiClient.Stored stored) {
             outcomes.delivered(delivery, stored.status());
         } else if (outcome instanceof XapiClient.Refused refused) {
-            fail(delivery, "deliver", refused.status(), refused.reason(), "StatementRefused");
+            fail(delivery, "deliver", refused.status(), refused.reason(), refusedType(refused));
         } else if (outcome instanceof XapiClient.Drift drift) {
             fail(delivery, "deliver", 409, drift.reason(), "StatementDrift");
         } else if (outcome instanceof XapiClient.Transient transientFailure) {

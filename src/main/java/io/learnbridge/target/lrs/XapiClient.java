@@ -27,7 +27,8 @@ import org.apache.hc.core5.util.Timeout;
  * statement never holds back the others. Answers per statement:
  * {@link Stored} (200/204, also for an id the LRS already holds with the same content),
  * {@link Refused} (400 and other 4xx: permanent), {@link Drift} (409: the LRS holds that id with
- * other content), {@link Transient} (5xx, 429, timeouts, no connection: try again later).
+ * other content), {@link Transient} (5xx, 408, 429, timeouts, no connection: try again later, as
+ * {@link io.learnbridge.target.TargetFailure} says for every target).
  */
 public final class XapiClient implements AutoCloseable {
 
@@ -94,7 +95,7 @@ public final class XapiClient implements AutoCloseable {
             statements.forEach(s -> outcomes.put(id(s), new Stored(answer.status())));
             return;
         }
-        if (answer.status() == null || answer.status() >= 500 || answer.status() == 429) {
+        if (io.learnbridge.target.TargetFailure.retryable(answer.status())) {
             statements.forEach(s -> outcomes.put(id(s), new Transient(answer.status(), answer.reason(), answer.retryAfter())));
             return;
         }

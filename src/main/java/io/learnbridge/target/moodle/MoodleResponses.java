@@ -108,7 +108,7 @@ public final class MoodleResponses {
     /** Classifies an HTTP answer: its status and body. */
     public static Answer classify(int status, String body) {
         String text = body == null ? "" : body.strip();
-        if (status >= 500 || status == 408 || status == 429) {
+        if (io.learnbridge.target.TargetFailure.retryable(status)) {
             return new Failure(Severity.UNAVAILABLE, "http" + status, "Moodle answered HTTP " + status, status, excerpt(text));
         }
         if (status < 200 || status >= 300) {

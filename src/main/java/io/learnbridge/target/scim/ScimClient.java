@@ -67,7 +67,7 @@ public final class ScimClient implements AutoCloseable {
 
         /** Worth another attempt later: no answer, 408, 429 or 5xx (RFC 7644 §3.12). */
         public boolean isTransient() {
-            return status == null || status == 408 || status == 429 || status >= 500;
+            return io.learnbridge.target.TargetFailure.retryable(status);
         }
 
         /**
@@ -75,12 +75,12 @@ public final class ScimClient implements AutoCloseable {
          * batch would fail the same way; a 500 may be about one resource only.
          */
         public boolean serviceUnavailable() {
-            return status == null || status == 429 || status == 502 || status == 503 || status == 504;
+            return io.learnbridge.target.TargetFailure.serviceUnavailable(status);
         }
 
         /** 401 or 403: the bridge's credentials or permissions are wrong; no record would get through. */
         public boolean refusedCredentials() {
-            return status != null && (status == 401 || status == 403);
+            return status != null && io.learnbridge.target.TargetFailure.of(status) == io.learnbridge.target.TargetFailure.CREDENTIALS;
         }
     }
 
