@@ -1,0 +1,55 @@
+package io.learnbridge.routes;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Properties;
+import org.apache.camel.CamelContext;
+import org.apache.camel.support.PluginHelper;
+import org.apache.camel.support.ResourceHelper;
+import org.apache.camel.test.junit5.CamelTestSupport;
+
+/**
+ * A route file tested on its own with camel-test-junit5: the file (with the error policies of
+ * {@code routes/errors.camel.yaml} it refers to) is loaded from the checkout's {@code routes/}
+ * into a bare CamelContext with the packaged settings, the beans it calls are stand-ins bound by
+ * the test, and the test advises the route (its timer replaced by a direct endpoint) before the
+ * context starts. What is asserted is the route's own steps: the order of its calls, its loops
+ * and filters, its breaker; the beans' behaviour is tested elsewhere, end to end.
+ */
+abstract class RouteFileTestSupport extends CamelTestSupport {
+
+    /** The route files under test, by name in {@code routes/}. */
+    protected abstract String[] routeFiles();
+
+    @Override
+    public boolean isUseAdviceWith() {
+        return true;
+    }
+
+    @Override
+    protected CamelContext createCamelContext() throws Exception {
+        CamelContext context = super.createCamelContext();
+        context.getPropertiesComponent().setInitialProperties(packagedSettings());
+        return context;
+    }
+
+    @Override
+    protected void doPostSetup() throws Exception {
+        var loader = PluginHelper.getRoutesLoader(context);
+        loader.loadRoutes(ResourceHelper.resolveResource(context, "file:" + Path.of("routes/errors.camel.yaml").toAbsolutePath()));
+        for (String file : routeFiles()) {
+            loader.loadRoutes(ResourceHelper.resolveResource(context, "file:" + Path.of("routes", file).toAbsolutePath()));
+        }
+    }
+
+    private static Properties packagedSettings() throws IOException {
+        Properties properties = new Properties();
+        try (Reader in = Files.newBufferedReader(Path.of("src/main/resources/application.properties"), StandardCharsets.UTF_8)) {
+            properties.load(in);
+        }
+        return properties;
+    }
+}
