@@ -159,8 +159,6 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         registry.bind("exceptionsApi", new ExceptionsApi(exceptions, replayer, new Reconciliation(store)));
         registry.bind("apiAuth", new ApiAuth(settings.apiToken()));
         registry.bind("sandboxLms", new SandboxLms());
-        registry.bind("platform-http-engine", new ServerPortHttpEngine(
-                properties.apply("camel.server.port").map(Integer::parseInt).orElse(8080)));
 
         HealthCheckRegistry health = HealthCheckRegistry.get(context);
         if (health != null) {

@@ -28,7 +28,13 @@ public final class LogMask {
         if (value == null || value.strip().length() < 4 || SECRETS.contains(value.strip())) {
             return;
         }
-        SECRETS.add(value.strip());
+        String plain = value.strip();
+        SECRETS.add(plain);
+        // as the JSON line format writes it: logback's JSON encoder escapes \, " and / (base64 has slashes)
+        String escaped = plain.replace("\\", "\\\\").replace("\"", "\\\"").replace("/", "\\/");
+        if (!escaped.equals(plain)) {
+            SECRETS.add(escaped);
+        }
         // the longest first, so a secret that contains another is masked whole
         SECRETS.sort(Comparator.comparingInt(String::length).reversed());
     }

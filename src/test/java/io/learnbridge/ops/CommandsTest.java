@@ -52,7 +52,7 @@ class CommandsTest {
         Path routes = TestFiles.copyTree(Path.of("routes"), home.resolve("routes"));
         Path lms = mappings.resolve("targets/lms.mapping.yaml");
         Files.writeString(lms, Files.readString(lms).replace("  jobTitle: jobTitle", "  jobTitle: jobTitel"));
-        Path ingest = routes.resolve("ingest-drops.camel.yaml");
+        Path ingest = routes.resolve("ingest-drop.camel.yaml");
         Files.writeString(ingest, Files.readString(ingest).replace("                              - bean:\n                                  id: stage-batch",
                 "                              - been:\n                                  id: stage-batch"));
         Path rules = mappings.resolve("enrolment/rules.yaml");

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 class LogMaskingTest {
 
     private static final String EMAIL = "canary.person@example.org";
-    private static final String LMS_TOKEN = "canary-lms-token-0003";
+    private static final String LMS_TOKEN = "canary/lms+token/0003=";
     private static final String API_TOKEN = "canary-api-token-0002";
 
     @TempDir
@@ -75,7 +75,8 @@ class LogMaskingTest {
             assertThat(bridge.stop(Duration.ofSeconds(30))).isNotNull();
 
             String log = Files.readString(bridge.log());
-            assertThat(log).doesNotContain(EMAIL).doesNotContain(LMS_TOKEN).doesNotContain(API_TOKEN);
+            assertThat(log).doesNotContain(EMAIL).doesNotContain(LMS_TOKEN).doesNotContain(API_TOKEN)
+                    .as("the token as JSON writes it").doesNotContain(LMS_TOKEN.replace("/", "\\/"));
             List<String> lines = log.lines().filter(l -> l.startsWith("{")).toList();
             ObjectMapper json = new ObjectMapper();
             JsonNode debugLine = null;
@@ -128,6 +129,9 @@ class LogMaskingTest {
                 Map.of("LMS_PASSWORD", "p4ssw0rd-from-env", "LEARNBRIDGE_API_TOKEN", "token-from-env", "HOME", "/root"));
         String line = "sent whsec_b2xkLXNlY3JldA== and bmV3LXNlY3JldA== with p4ssw0rd-from-env and token-from-env to Jane.Doe+hr@Mail.Example.co.uk; 50 rows from /root";
         assertThat(LogMask.mask(line)).isEqualTo("sent xxxxxx and xxxxxx with xxxxxx and xxxxxx to ***@Mail.Example.co.uk; 50 rows from /root");
+        LogMask.secret("a1/b2+c3==");
+        assertThat(LogMask.mask("{\"formattedMessage\":\"key a1\\/b2+c3== and a1/b2+c3==\"}")).as("as the JSON encoder escapes it")
+                .isEqualTo("{\"formattedMessage\":\"key xxxxxx and xxxxxx\"}");
         LogMask.clear();
     }
 }
