@@ -46,6 +46,8 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         context.getComponent("platform-http", org.apache.camel.component.platform.http.PlatformHttpComponent.class)
                 .setHeaderFilterStrategy(new ResponseHeaders());
         Settings settings = Settings.read(properties);
+        // the time settings routes hand to Camel endpoints, in the milliseconds Camel takes (it reads PT2S as 0)
+        io.learnbridge.ops.Durations.forCamel(properties).forEach(context.getPropertiesComponent()::addOverrideProperty);
         Mappings mappings = Mappings.load(settings.mappingsLocation());
         MappingCatalog catalog = mappings.get();
         Store store = Store.open(settings.store().url(), settings.store().user(), settings.store().password(), settings.store().poolSize());
@@ -69,7 +71,7 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         outbox.set(deliveryQueue);
         io.learnbridge.store.EnrolmentOutbox enrolmentOutbox = new io.learnbridge.store.EnrolmentOutbox(store, instanceId, settings.delivery().lease());
         enrolmentOutbox.releaseOwnClaims();
-        Duration eventLease = Duration.parse(properties.apply("learnbridge.events.lease").orElse("PT1M"));
+        Duration eventLease = io.learnbridge.ops.Durations.positive("learnbridge.events.lease", properties.apply("learnbridge.events.lease").orElse("PT1M"));
         TargetKinds kinds = new TargetKinds(properties);
         EventInbox inbox = new EventInbox(store, instanceId, eventLease, kinds, deliveryQueue);
         inbox.releaseOwnClaims();
@@ -123,8 +125,10 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
                 properties.apply("learnbridge.enrolments.maxBatches").map(v -> Integer.parseInt(v.strip())).orElse(20),
                 new io.learnbridge.store.EnrolmentRulesLedger(store), new DropPolicies(properties).rulesGate(rulesTargets)));
         // the protocol adapters of route template delivery-target, and its circuit breakers' fallback
-        Duration initialBackoff = Duration.ofMillis(properties.apply("learnbridge.delivery.initialBackoff").map(Long::parseLong).orElse(1000L));
-        Duration maxBackoff = Duration.ofMillis(properties.apply("learnbridge.delivery.maxBackoff").map(Long::parseLong).orElse(60000L));
+        Duration initialBackoff = io.learnbridge.ops.Durations.positive("learnbridge.delivery.initialBackoff",
+                properties.apply("learnbridge.delivery.initialBackoff").orElse("1s"));
+        Duration maxBackoff = io.learnbridge.ops.Durations.positive("learnbridge.delivery.maxBackoff",
+                properties.apply("learnbridge.delivery.maxBackoff").orElse("1m"));
         io.learnbridge.target.http.HttpJsonDeliveries httpJsonDeliveries = new io.learnbridge.target.http.HttpJsonDeliveries(deliveryQueue, enrolmentOutbox,
                 mappings, metrics, properties, initialBackoff, maxBackoff);
         registry.bind("httpJsonDeliveries", httpJsonDeliveries);
@@ -168,7 +172,7 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         }
         context.addStartupListener(new StartupCheck(catalog, properties));
         context.addStartupListener(new RequestBodyTimeout(properties.apply("camel.server.port").map(Integer::parseInt).orElse(8080),
-                Duration.parse(properties.apply("learnbridge.http.bodyTimeout").orElse("PT10S"))));
+                io.learnbridge.ops.Durations.positive("learnbridge.http.bodyTimeout", properties.apply("learnbridge.http.bodyTimeout").orElse("PT10S"))));
     }
 
     /**

@@ -1,7 +1,6 @@
 package io.learnbridge.ops;
 
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -93,16 +92,7 @@ public record Settings(
         }
 
         Duration duration(String key) {
-            String value = text(key);
-            try {
-                Duration d = Duration.parse(value);
-                if (d.isNegative() || d.isZero()) {
-                    throw new SettingsException(key, "must be positive");
-                }
-                return d;
-            } catch (DateTimeParseException e) {
-                throw new SettingsException(key, "must be an ISO-8601 duration such as PT10M, found '" + value + "'");
-            }
+            return Durations.positive(key, text(key));
         }
     }
 }

@@ -56,7 +56,7 @@ public final class TargetBreakers implements BeanRepository {
         return new TargetBreakers(settings.integer("learnbridge.delivery.breaker.failureRatePercent", 50, 1, 100),
                 settings.integer("learnbridge.delivery.breaker.minimumCalls", 20, 1, 100_000),
                 settings.integer("learnbridge.delivery.breaker.window", 100, 1, 100_000),
-                Duration.ofSeconds(settings.integer("learnbridge.delivery.breaker.openSeconds", 30, 1, 86_400)));
+                settings.duration("learnbridge.delivery.breaker.openSeconds", "30s"));
     }
 
     /** How long an open breaker leaves its target alone. */

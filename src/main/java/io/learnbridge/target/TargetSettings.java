@@ -44,12 +44,7 @@ public final class TargetSettings {
     }
 
     public Duration duration(String key, String fallback) {
-        String value = text(key).orElse(fallback);
-        try {
-            return Duration.parse(value);
-        } catch (DateTimeParseException e) {
-            throw new SettingsException(key, "must be an ISO-8601 duration such as PT10M, found '" + value + "'");
-        }
+        return io.learnbridge.ops.Durations.parse(key, text(key).orElse(fallback));
     }
 
     /** Connect timeout of the targets' HTTP clients ({@code camel.component.http.connectTimeout}, ms). */

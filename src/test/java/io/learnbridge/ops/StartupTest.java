@@ -48,7 +48,7 @@ class StartupTest {
     void refusesToStartWithABadSettingNamingTheKey() {
         assertThatThrownBy(() -> Bridge.builder(home).property("learnbridge.delivery.retryBudget", "ten minutes").start().close())
                 .isInstanceOf(SettingsException.class)
-                .hasMessage("setting learnbridge.delivery.retryBudget: must be an ISO-8601 duration such as PT10M, found 'ten minutes'");
+                .hasMessage("setting learnbridge.delivery.retryBudget: must be a duration such as 10s, 5m or PT10M, found 'ten minutes'");
     }
 
     @Test

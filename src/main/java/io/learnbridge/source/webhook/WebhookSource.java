@@ -63,11 +63,7 @@ public record WebhookSource(String name, WebhookVerifier verifier, int maxBodyBy
     }
 
     private static Duration duration(Function<String, Optional<String>> properties, String key, Duration fallback) {
-        Optional<String> value = properties.apply(key).map(String::strip).filter(s -> !s.isEmpty());
-        try {
-            return value.map(Duration::parse).orElse(fallback);
-        } catch (DateTimeParseException e) {
-            throw new SettingsException(key, "must be an ISO-8601 duration such as PT5M, found '" + value.get() + "'");
-        }
+        return properties.apply(key).map(String::strip).filter(s -> !s.isEmpty())
+                .map(v -> io.learnbridge.ops.Durations.parse(key, v)).orElse(fallback);
     }
 }
