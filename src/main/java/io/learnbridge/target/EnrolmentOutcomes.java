@@ -50,14 +50,15 @@ public final class EnrolmentOutcomes {
 
     /** Transient: parked until the next attempt, or failed once the retry budget is spent. */
     public void retryOrFail(EnrolmentOutbox.Change change, Duration retryAfter, Integer status, String reason, String errorClass, String excerpt) {
-        if (change.createdAt() == null || change.createdAt().plus(retryBudget).isBefore(Instant.now())) {
+        // the attempts a claimed enrolment change carries include the current one; a claimed delivery's do not
+        java.util.Optional<Duration> next = backoff.nextAttempt(change.createdAt(), retryBudget, retryAfter, maxRetryAfter,
+                Math.max(0, change.attempts() - 1));
+        if (next.isEmpty()) {
             fail(change, status, reason + "; gave up after " + TargetOutcomes.attempts(change.attempts()) + " (retry budget " + retryBudget + " spent)",
                     errorClass, excerpt);
             return;
         }
-        Duration delay = retryAfter != null ? (retryAfter.compareTo(maxRetryAfter) > 0 ? maxRetryAfter : retryAfter)
-                : backoff.backoff(Math.max(0, change.attempts() - 1));
-        outbox.retryLater(change.id(), Instant.now().plus(delay));
+        outbox.retryLater(change.id(), Instant.now().plus(next.get()));
         metrics.delivery(change.target(), "enrolment-retried");
     }
 }

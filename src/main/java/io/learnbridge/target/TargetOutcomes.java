@@ -68,9 +68,19 @@ public final class TargetOutcomes {
         }
     }
 
-    /** True when the delivery has been queued longer than the retry budget. */
-    private static boolean budgetSpent(Delivery delivery, Duration retryBudget) {
-        return delivery.createdAt() == null || delivery.createdAt().plus(retryBudget).isBefore(Instant.now());
+    /**
+     * The one retry rule of deliveries and enrolment changes after a transient failure ({@link TargetFailure#RETRY}):
+     * empty once the item has waited longer than the retry budget (it is then failed into the exception
+     * queue), else the delay before its next attempt: the target's {@code Retry-After} capped at
+     * {@code maxRetryAfter}, or exponential backoff after {@code previousAttempts}.
+     */
+    public java.util.Optional<Duration> nextAttempt(Instant createdAt, Duration retryBudget, Duration retryAfter, Duration maxRetryAfter,
+                                                    int previousAttempts) {
+        if (createdAt == null || createdAt.plus(retryBudget).isBefore(Instant.now())) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(retryAfter != null ? (retryAfter.compareTo(maxRetryAfter) > 0 ? maxRetryAfter : retryAfter)
+                : backoff(previousAttempts));
     }
 
     /** The exponential backoff before the next attempt of a delivery claimed {@code attempts} times before. */
@@ -91,12 +101,13 @@ public final class TargetOutcomes {
      */
     public void retryOrFail(Delivery delivery, Duration retryBudget, Duration retryAfter, Duration maxRetryAfter, Integer status,
                             String reason, String errorClass, String excerpt) {
-        if (budgetSpent(delivery, retryBudget)) {
+        java.util.Optional<Duration> next = nextAttempt(delivery.createdAt(), retryBudget, retryAfter, maxRetryAfter, delivery.attempts());
+        if (next.isEmpty()) {
             fail(delivery, "deliver", status, reason + "; gave up after " + attempts(delivery.attempts() + 1) + " (retry budget "
                     + retryBudget + " spent)", errorClass, excerpt);
             return;
         }
-        Duration delay = retryAfter != null ? (retryAfter.compareTo(maxRetryAfter) > 0 ? maxRetryAfter : retryAfter) : backoff(delivery.attempts());
+        Duration delay = next.get();
         retryLater(delivery, delay);
         LOG.debug("Delivery {} of worker {} to {} retried in {} ms: {}", delivery.id(), delivery.workerId(), delivery.target(),
                 delay.toMillis(), errorClass);
