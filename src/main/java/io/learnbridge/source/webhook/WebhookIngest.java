@@ -45,46 +45,111 @@ public final class WebhookIngest {
         this.clock = clock;
     }
 
+    /** Every step of the webhook route in one call, in the route's order (the steps below, for a caller without the route). */
     public void receive(Exchange exchange) {
-        Message in = exchange.getIn();
-        String name = in.getHeader("source", String.class);
+        resolve(exchange);
+        checkSize(exchange);
+        verify(exchange);
+        rateLimit(exchange);
+        checkJson(exchange);
+        store(exchange);
+        answer(exchange);
+    }
+
+    /** Step 1: the source named in the path ({@code source} header); 404 when there is none. */
+    public void resolve(Exchange exchange) {
+        String name = exchange.getIn().getHeader("source", String.class);
         WebhookSource source = name == null ? null : sources.get(name);
         if (source == null) {
             throw new WebhookRefusal(404, "no webhook source '" + name + "'", null);
         }
-        byte[] received = in.getBody(byte[].class);
+        exchange.setVariable(SOURCE, source);
+    }
+
+    /** Step 2: the body as received, within the source's size limit; 413 over it. */
+    public void checkSize(Exchange exchange) {
+        WebhookSource source = source(exchange);
+        byte[] received = exchange.getIn().getBody(byte[].class);
         byte[] body = received == null ? new byte[0] : received;
         if (body.length > source.maxBodyBytes()) {
             metrics.record(source.name(), "webhook-too-large", 1);
             throw new WebhookRefusal(413, "body of " + body.length + " bytes is over the limit of " + source.maxBodyBytes() + " bytes", null);
         }
-        Optional<String> eventId;
+        exchange.setVariable(BODY, body);
+    }
+
+    /** Step 3: the source's signature or token check over the raw body; 401 (or 400) when it fails. Keeps the event id it names. */
+    public void verify(Exchange exchange) {
+        WebhookSource source = source(exchange);
+        Message in = exchange.getIn();
         try {
-            eventId = source.verifier().verify(new WebhookRequest(body, header -> in.getHeader(header, String.class)), clock.instant());
+            Optional<String> eventId = source.verifier().verify(new WebhookRequest(body(exchange), header -> in.getHeader(header, String.class)),
+                    clock.instant());
+            exchange.setVariable(EVENT_ID, eventId.orElse(null));
         } catch (WebhookRejectedException e) {
             metrics.record(source.name(), "webhook-unauthenticated", 1);
             LOG.info("Webhook to source {} refused ({}): {}", source.name(), e.status(), e.reason());
             throw new WebhookRefusal(e.status(), e.reason(), null);
         }
+    }
+
+    /** Step 4: the source's rate limit; 429 with Retry-After over it. */
+    public void rateLimit(Exchange exchange) {
+        WebhookSource source = source(exchange);
         if (!source.rateLimiter().acquirePermission()) {
             metrics.record(source.name(), "webhook-rate-limited", 1);
             throw new WebhookRefusal(429, "over the rate limit of source " + source.name(), 1);
         }
-        JsonNode document = json(body);
+    }
+
+    /** Step 5: the body is one JSON object, strictly (no key twice, nothing after it); 400 otherwise. */
+    public void checkJson(Exchange exchange) {
+        WebhookSource source = source(exchange);
+        JsonNode document = json(body(exchange));
         if (document == null || !document.isObject()) {
             metrics.record(source.name(), "webhook-bad-json", 1);
             throw new WebhookRefusal(400, "body is not one JSON object (no key twice, nothing after it)", null);
         }
-        String eventKey = eventId.map(id -> "id:" + id)
+        exchange.setVariable(DOCUMENT, document);
+    }
+
+    /** Step 6: the event stored durably under its key (the signed id, the source's id pointer, else the body's checksum), once. */
+    public void store(Exchange exchange) {
+        WebhookSource source = source(exchange);
+        byte[] body = body(exchange);
+        JsonNode document = exchange.getVariable(DOCUMENT, JsonNode.class);
+        String signedId = exchange.getVariable(EVENT_ID, String.class);
+        String eventKey = Optional.ofNullable(signedId).map(id -> "id:" + id)
                 .or(() -> pointer(document, source.eventIdPointer()).map(id -> "id:" + id))
                 .orElseGet(() -> "sha256:" + DropChecksum.sha256(body));
-        String origin = "webhook " + eventKey;
-        EventInbox.Receipt receipt = inbox.receive(source.name(), EventInbox.Channel.WEBHOOK, eventKey, origin,
+        EventInbox.Receipt receipt = inbox.receive(source.name(), EventInbox.Channel.WEBHOOK, eventKey, "webhook " + eventKey,
                 new String(body, java.nio.charset.StandardCharsets.UTF_8));
         metrics.record(source.name(), receipt.duplicate() ? "webhook-duplicate" : "received", 1);
+        exchange.setVariable(RECEIPT, receipt);
+    }
+
+    /** Step 7: 202 with the receipt. */
+    public void answer(Exchange exchange) {
+        EventInbox.Receipt receipt = exchange.getVariable(RECEIPT, EventInbox.Receipt.class);
+        Message in = exchange.getIn();
         in.setHeader(Exchange.HTTP_RESPONSE_CODE, 202);
         in.setHeader(Exchange.CONTENT_TYPE, "application/json");
         in.setBody("{\"receipt\":\"" + receipt.eventId() + "\",\"duplicate\":" + receipt.duplicate() + "}");
+    }
+
+    /** Exchange variables the steps hand on. */
+    static final String SOURCE = "webhookSource";
+    static final String BODY = "webhookBody";
+    static final String EVENT_ID = "webhookEventId";
+    static final String DOCUMENT = "webhookDocument";
+    static final String RECEIPT = "webhookReceipt";
+
+    private static WebhookSource source(Exchange exchange) {
+        return exchange.getVariable(SOURCE, WebhookSource.class);
+    }
+
+    private static byte[] body(Exchange exchange) {
+        return exchange.getVariable(BODY, byte[].class);
     }
 
     /** The answer to a refused or failed request: its status, never a stack trace. */
