@@ -7,15 +7,15 @@ import org.junit.jupiter.api.Test;
 class StoreUrlTest {
 
     @Test
-    void anH2UrlKeepsMoreCompiledStatementsPerSessionIsClosedByTheBridgeAndWritesNoTraceFileUnlessItSaysOtherwise() {
+    void anH2UrlKeepsMoreCompiledStatementsPerSessionButNoLastResultsIsClosedByTheBridgeAndWritesNoTraceFileUnlessItSaysOtherwise() {
         assertThat(Store.withH2Defaults("jdbc:h2:file:./data/learnbridge;WRITE_DELAY=0;AUTO_SERVER=TRUE"))
-                .isEqualTo("jdbc:h2:file:./data/learnbridge;WRITE_DELAY=0;AUTO_SERVER=TRUE;QUERY_CACHE_SIZE=64;TRACE_LEVEL_FILE=0");
+                .isEqualTo("jdbc:h2:file:./data/learnbridge;WRITE_DELAY=0;AUTO_SERVER=TRUE;QUERY_CACHE_SIZE=64;OPTIMIZE_REUSE_RESULTS=0;TRACE_LEVEL_FILE=0");
         assertThat(Store.withH2Defaults("jdbc:h2:file:./data/learnbridge;WRITE_DELAY=0")).as("H2 refuses it with AUTO_SERVER")
-                .isEqualTo("jdbc:h2:file:./data/learnbridge;WRITE_DELAY=0;QUERY_CACHE_SIZE=64;DB_CLOSE_ON_EXIT=FALSE;TRACE_LEVEL_FILE=0");
-        assertThat(Store.withH2Defaults("jdbc:h2:mem:x;query_cache_size=4;db_close_on_exit=TRUE;trace_level_file=1")).as("the URL's own settings win")
-                .isEqualTo("jdbc:h2:mem:x;query_cache_size=4;db_close_on_exit=TRUE;trace_level_file=1");
+                .isEqualTo("jdbc:h2:file:./data/learnbridge;WRITE_DELAY=0;QUERY_CACHE_SIZE=64;OPTIMIZE_REUSE_RESULTS=0;DB_CLOSE_ON_EXIT=FALSE;TRACE_LEVEL_FILE=0");
+        assertThat(Store.withH2Defaults("jdbc:h2:mem:x;query_cache_size=4;optimize_reuse_results=1;db_close_on_exit=TRUE;trace_level_file=1")).as("the URL's own settings win")
+                .isEqualTo("jdbc:h2:mem:x;query_cache_size=4;optimize_reuse_results=1;db_close_on_exit=TRUE;trace_level_file=1");
         assertThat(Store.withH2Defaults("jdbc:h2:tcp://127.0.0.1:9092/learnbridge")).as("a server closes its own databases")
-                .isEqualTo("jdbc:h2:tcp://127.0.0.1:9092/learnbridge;QUERY_CACHE_SIZE=64;TRACE_LEVEL_FILE=0");
+                .isEqualTo("jdbc:h2:tcp://127.0.0.1:9092/learnbridge;QUERY_CACHE_SIZE=64;OPTIMIZE_REUSE_RESULTS=0;TRACE_LEVEL_FILE=0");
         assertThat(Store.withH2Defaults("jdbc:postgresql://db:5432/learnbridge")).isEqualTo("jdbc:postgresql://db:5432/learnbridge");
     }
 

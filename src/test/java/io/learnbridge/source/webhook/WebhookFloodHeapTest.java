@@ -41,7 +41,10 @@ import org.junit.jupiter.api.io.TempDir;
  * the test's own JVM was tried first and failed on noise: pooled buffers and H2's page cache,
  * which grows to 64 MB per GB of heap, moved the figure by ±10 MB between runs.) Bodies are 3 KB,
  * the size of an HR change event. Open: with 60 KB bodies (16 senders, events claimed 100 at a
- * time) a bridge with a 128 MB heap sometimes runs out of heap; with 10 at a time it does not.
+ * time) a bridge with a 96 MB heap still runs out of heap in about one run of three: H2 writes a
+ * changed row whole, so each status change of an event rewrites its body into the next chunk
+ * (heap dumps: a 16 MB chunk write buffer). Its other holder, each pooled session keeping its last
+ * claimed batch, is gone ({@code OPTIMIZE_REUSE_RESULTS=0}, Store).
  */
 class WebhookFloodHeapTest {
 
