@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import org.apache.camel.Exchange;
-import org.apache.camel.builder.AdviceWith;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -48,16 +47,13 @@ class DeliverTargetRouteTest extends RouteFileTestSupport {
     private final Breakers breakers = new Breakers();
     private final CircuitBreaker breaker = CircuitBreaker.ofDefaults("targetBreaker-lms");
 
-    @Override
-    protected String[] routeFiles() {
-        return new String[] {"deliver-target.camel.yaml", "target-lms.camel.yaml"};
+    DeliverTargetRouteTest() {
+        super("deliver-target.camel.yaml", "target-lms.camel.yaml");
     }
 
     @Override
-    protected void bindToRegistry(org.apache.camel.spi.Registry registry) {
-        registry.bind("httpJsonDeliveries", adapter);
-        registry.bind("deliveryBreakers", breakers);
-        registry.bind("targetBreaker-lms", breaker);
+    protected java.util.Map<String, Object> beans() {
+        return java.util.Map.of("httpJsonDeliveries", adapter, "deliveryBreakers", breakers, "targetBreaker-lms", breaker);
     }
 
     private static TargetBatch batch(int deliveries, boolean full) {
@@ -69,9 +65,7 @@ class DeliverTargetRouteTest extends RouteFileTestSupport {
     }
 
     private void tickOnce() throws Exception {
-        AdviceWith.adviceWith(context, "deliver-lms", a -> a.replaceFromWith("direct:tick"));
-        context.start();
-        template.sendBody("direct:tick", null);
+        tickOnce("deliver-lms");
     }
 
     @Test

@@ -63,14 +63,13 @@ class IngestDropRouteTest extends RouteFileTestSupport {
 
     private final Drops drops = new Drops();
 
-    @Override
-    protected String[] routeFiles() {
-        return new String[] {"ingest-drop.camel.yaml"};
+    IngestDropRouteTest() {
+        super("ingest-drop.camel.yaml");
     }
 
     @Override
-    protected void bindToRegistry(org.apache.camel.spi.Registry registry) {
-        registry.bind("drops", drops);
+    protected java.util.Map<String, Object> beans() {
+        return java.util.Map.of("drops", drops);
     }
 
     private Exchange ingest() throws Exception {

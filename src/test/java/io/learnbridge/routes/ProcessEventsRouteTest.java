@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.stream.IntStream;
-import org.apache.camel.builder.AdviceWith;
 import org.junit.jupiter.api.Test;
 
 /** {@code routes/process-events.camel.yaml}: claim, then process, again at once while claims come back full. */
@@ -34,14 +33,13 @@ class ProcessEventsRouteTest extends RouteFileTestSupport {
 
     private final Events events = new Events();
 
-    @Override
-    protected String[] routeFiles() {
-        return new String[] {"process-events.camel.yaml"};
+    ProcessEventsRouteTest() {
+        super("process-events.camel.yaml");
     }
 
     @Override
-    protected void bindToRegistry(org.apache.camel.spi.Registry registry) {
-        registry.bind("events", events);
+    protected java.util.Map<String, Object> beans() {
+        return java.util.Map.of("events", events);
     }
 
     private static EventProcessor.Claimed claimed(int size, boolean full) {
@@ -50,9 +48,7 @@ class ProcessEventsRouteTest extends RouteFileTestSupport {
     }
 
     private void tickOnce() throws Exception {
-        AdviceWith.adviceWith(context, "process-events", a -> a.replaceFromWith("direct:tick"));
-        context.start();
-        template.sendBody("direct:tick", null);
+        tickOnce("process-events");
     }
 
     @Test

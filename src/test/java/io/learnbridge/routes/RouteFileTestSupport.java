@@ -21,8 +21,27 @@ import org.apache.camel.test.junit5.CamelTestSupport;
  */
 abstract class RouteFileTestSupport extends CamelTestSupport {
 
-    /** The route files under test, by name in {@code routes/}. */
-    protected abstract String[] routeFiles();
+    private final String[] routeFiles;
+
+    /** @param routeFiles the route files under test, by name in {@code routes/} */
+    protected RouteFileTestSupport(String... routeFiles) {
+        this.routeFiles = routeFiles;
+    }
+
+    /** The stand-in beans the route files call, by the names the files use. */
+    protected abstract java.util.Map<String, Object> beans();
+
+    @Override
+    protected final void bindToRegistry(org.apache.camel.spi.Registry registry) {
+        beans().forEach(registry::bind);
+    }
+
+    /** Replaces the timer of route {@code routeId} with a direct endpoint, starts the context and runs one tick. */
+    protected void tickOnce(String routeId) throws Exception {
+        org.apache.camel.builder.AdviceWith.adviceWith(context, routeId, a -> a.replaceFromWith("direct:tick"));
+        context.start();
+        template.sendBody("direct:tick", null);
+    }
 
     @Override
     public boolean isUseAdviceWith() {
@@ -40,7 +59,7 @@ abstract class RouteFileTestSupport extends CamelTestSupport {
     protected void doPostSetup() throws Exception {
         var loader = PluginHelper.getRoutesLoader(context);
         loader.loadRoutes(ResourceHelper.resolveResource(context, "file:" + Path.of("routes/errors.camel.yaml").toAbsolutePath()));
-        for (String file : routeFiles()) {
+        for (String file : routeFiles) {
             loader.loadRoutes(ResourceHelper.resolveResource(context, "file:" + Path.of("routes", file).toAbsolutePath()));
         }
     }
