@@ -77,8 +77,8 @@ class DeliveryFaultsTest {
         StubMapping outage = world.lms.stubFor(put(urlPathMatching(LMS_PATH + "/.*")).atPriority(1)
                 .willReturn(aResponse().withStatus(503).withHeader("Retry-After", "2").withBody("{\"error\":\"maintenance\"}")));
         Bridge bridge = world.start(world.bridge()
-                .property("learnbridge.delivery.initialBackoff", "100")
-                .property("learnbridge.delivery.maxBackoff", "1000"));
+                .property("learnbridge.delivery.initialBackoff", "100ms")
+                .property("learnbridge.delivery.maxBackoff", "1000ms"));
         world.upload(FILE, HrCsv.create().workers(1, ROWS).build());
 
         // One batch is in flight at a time (the delivery timer is synchronous), so during an outage the

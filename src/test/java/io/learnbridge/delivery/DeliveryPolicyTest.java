@@ -69,7 +69,7 @@ class DeliveryPolicyTest {
                 .property("learnbridge.delivery.batchSize", "10")
                 .property("learnbridge.delivery.breaker.minimumCalls", "2")
                 .property("learnbridge.delivery.breaker.window", "4")
-                .property("learnbridge.delivery.breaker.openSeconds", "3").start()) {
+                .property("learnbridge.delivery.breaker.openSeconds", "3s").start()) {
             bridge.drop("workers.csv", HrCsv.create().workers(1, WORKERS).build());
 
             // the portal gets every worker while the LMS is down
@@ -111,8 +111,8 @@ class DeliveryPolicyTest {
         try (Bridge bridge = twoTargets()
                 // the defaults: a window of 100 requests, at least 20 of them, half failed
                 .property("learnbridge.delivery.batchSize", "100")
-                .property("learnbridge.delivery.initialBackoff", "200")
-                .property("learnbridge.delivery.maxBackoff", "400").start()) {
+                .property("learnbridge.delivery.initialBackoff", "200ms")
+                .property("learnbridge.delivery.maxBackoff", "400ms").start()) {
             bridge.drop("workers.csv", HrCsv.create().workers(1, workers).build());
             io.learnbridge.camel.Metrics metrics = bridge.context().getRegistry()
                     .lookupByNameAndType("learnbridgeMetrics", io.learnbridge.camel.Metrics.class);

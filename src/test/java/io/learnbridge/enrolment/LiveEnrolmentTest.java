@@ -31,7 +31,7 @@ class LiveEnrolmentTest {
                     com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching(".*/enrolments/.*"))
                     .willReturn(com.github.tomakehurst.wiremock.client.WireMock.aResponse().withStatus(204)));
             world.start(world.bridge("delta").property("learnbridge.enrolments.enabled", "true")
-                    .property("learnbridge.enrolments.pollPeriod", "200"));
+                    .property("learnbridge.enrolments.pollPeriod", "200ms"));
             Enrolments enrolments = new Enrolments(world.bridge().store());
             world.drop("day1.csv", HrCsv.create().workers(1, 2)
                     .row(HrCsv.id(3), "Given3", "Family3", "worker3@example.com", "", "SAL-1", "Seller", "Paris", "Sales", "A", "01/15/2020")
@@ -90,7 +90,7 @@ class LiveEnrolmentTest {
                     .willReturn(com.github.tomakehurst.wiremock.client.WireMock.aResponse().withStatus(204)));
             java.util.function.Supplier<io.learnbridge.testing.Bridge.Builder> bridge = () -> world.bridge("delta")
                     .property("learnbridge.mappings.location", mappings.toString())
-                    .property("learnbridge.enrolments.enabled", "true").property("learnbridge.enrolments.pollPeriod", "200")
+                    .property("learnbridge.enrolments.enabled", "true").property("learnbridge.enrolments.pollPeriod", "200ms")
                     .property("learnbridge.gate.maxDeactivations", "2");
             world.start(bridge.get());
             world.drop("day1.csv", HrCsv.create().workers(1, 3).build());

@@ -153,7 +153,7 @@ class CommandsTest {
                 + "\nlearnbridge.mappings.location=" + mappings + "\nlearnbridge.gate.maxDeactivations=1\n");
         try (Bridge bridge = Bridge.builder(home.resolve("bridge")).property("learnbridge.store.url", storeUrl)
                 .property("learnbridge.mappings.location", mappings.toString()).property("learnbridge.enrolments.enabled", "true")
-                .property("learnbridge.enrolments.pollPeriod", "200").start()) {
+                .property("learnbridge.enrolments.pollPeriod", "200ms").start()) {
             bridge.drop("day1.csv", HrCsv.create().workers(1, 2).build());
             await().atMost(Duration.ofSeconds(30)).until(() -> new Reconciliation(bridge.store()).forDrop(1).map(Reconciliation.Report::settled).orElse(false));
             await().atMost(Duration.ofSeconds(30)).until(() -> new io.learnbridge.store.Enrolments(bridge.store()).due() == 0);

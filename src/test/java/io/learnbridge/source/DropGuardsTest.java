@@ -258,8 +258,8 @@ class DropGuardsTest {
     @Test
     @io.learnbridge.testing.ReliabilityScenario(10)
     void aFileStillBeingWrittenIntoTheLocalFolderIsNotReadUntilItIsCompleteAndIsReadOnce() throws Exception {
-        try (Bridge bridge = Bridge.builder(home).property("learnbridge.drops.pollDelay", "200")
-                .property("learnbridge.drops.readLockCheckInterval", "200").property("learnbridge.drops.readLockMinAge", "1s").start()) {
+        try (Bridge bridge = Bridge.builder(home).property("learnbridge.drops.pollDelay", "200ms")
+                .property("learnbridge.drops.readLockCheckInterval", "200ms").property("learnbridge.drops.readLockMinAge", "1s").start()) {
             Files.createDirectories(bridge.dropFolder());
             Path file = bridge.dropFolder().resolve("slow.csv");
             String[] lines = HrCsv.create().workers(1, 40).build().split("(?<=\n)");

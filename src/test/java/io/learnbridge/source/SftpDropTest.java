@@ -167,8 +167,8 @@ class SftpDropTest {
     @ReliabilityScenario(10)
     void aFileStillBeingUploadedIsNotReadUntilItIsComplete() throws Exception {
         Bridge bridge = world.start(world.bridge()
-                .property("learnbridge.drops.readLockCheckInterval", "300")
-                .property("learnbridge.drops.readLockMinAge", "1500"));
+                .property("learnbridge.drops.readLockCheckInterval", "300ms")
+                .property("learnbridge.drops.readLockMinAge", "1500ms"));
         String[] lines = HrCsv.create().workers(1, 40).build().split("(?<=\n)");
         Path file = world.inbox().resolve("slow.csv");
         try (var out = Files.newBufferedWriter(file)) {

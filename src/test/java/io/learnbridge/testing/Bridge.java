@@ -51,13 +51,13 @@ public final class Bridge implements AutoCloseable {
             this.home = home;
             properties.put("learnbridge.store.url", "jdbc:h2:file:" + home.resolve("store/learnbridge").toAbsolutePath() + ";WRITE_DELAY=0");
             properties.put("learnbridge.sources.hris.directory", home.resolve("drops/hris").toAbsolutePath().toString());
-            properties.put("learnbridge.drops.pollDelay", "200");
-            properties.put("learnbridge.drops.readLockCheckInterval", "200");
-            properties.put("learnbridge.drops.readLockMinAge", "300");
-            properties.put("learnbridge.delivery.pollPeriod", "50");
-            properties.put("learnbridge.delivery.initialBackoff", "100");
-            properties.put("learnbridge.delivery.maxBackoff", "1000");
-            properties.put("learnbridge.delivery.breaker.openSeconds", "1");
+            properties.put("learnbridge.drops.pollDelay", "200ms");
+            properties.put("learnbridge.drops.readLockCheckInterval", "200ms");
+            properties.put("learnbridge.drops.readLockMinAge", "300ms");
+            properties.put("learnbridge.delivery.pollPeriod", "50ms");
+            properties.put("learnbridge.delivery.initialBackoff", "100ms");
+            properties.put("learnbridge.delivery.maxBackoff", "1000ms");
+            properties.put("learnbridge.delivery.breaker.openSeconds", "1s");
             // enrolment rules are off unless a test is about them: the deployed rules would add enrolment requests to every LMS
             properties.put("learnbridge.enrolments.enabled", "false");
             properties.put("learnbridge.api.token", "test-token");

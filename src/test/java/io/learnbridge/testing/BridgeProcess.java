@@ -50,13 +50,13 @@ public final class BridgeProcess implements AutoCloseable {
         values.put("camel.server.port", String.valueOf(port));
         values.put("camel.management.port", String.valueOf(managementPort));
         values.put("camel.main.shutdownTimeout", "5");
-        values.put("learnbridge.delivery.pollPeriod", "50");
+        values.put("learnbridge.delivery.pollPeriod", "50ms");
         values.put("learnbridge.enrolments.enabled", "false");
-        values.put("learnbridge.events.pollPeriod", "50");
+        values.put("learnbridge.events.pollPeriod", "50ms");
         // drops are picked up quickly: the tests put them in place with a rename (dropActiveWorkers)
-        values.put("learnbridge.drops.pollDelay", "200");
-        values.put("learnbridge.drops.readLockCheckInterval", "100");
-        values.put("learnbridge.drops.readLockMinAge", "200");
+        values.put("learnbridge.drops.pollDelay", "200ms");
+        values.put("learnbridge.drops.readLockCheckInterval", "100ms");
+        values.put("learnbridge.drops.readLockMinAge", "200ms");
         values.putAll(overrides);
         this.settings = home.resolve("settings.properties");
         Files.writeString(settings, values.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue().replace("\\", "\\\\"))

@@ -51,7 +51,7 @@ public final class EventWorld implements AutoCloseable {
                 .property("learnbridge.sources." + SOURCE + ".targets", "lms")
                 .property("learnbridge.sources." + SOURCE + ".webhook.verifier", "standard-webhooks")
                 .property("learnbridge.sources." + SOURCE + ".webhook.secrets", OLD_SECRET + "," + NEW_SECRET)
-                .property("learnbridge.events.pollPeriod", "50");
+                .property("learnbridge.events.pollPeriod", "50ms");
     }
 
     public LmsJournal journal() {

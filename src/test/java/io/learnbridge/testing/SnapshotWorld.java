@@ -43,7 +43,7 @@ public final class SnapshotWorld implements AutoCloseable {
                 .property("learnbridge.targets.lms.url", lms.baseUrl() + SftpLmsWorld.LMS_PATH)
                 .property("learnbridge.sources.hris.snapshot", snapshot)
                 .property("learnbridge.alerts.webhookUrl", lms.baseUrl() + "/alerts")
-                .property("learnbridge.changes.releasePeriod", "200");
+                .property("learnbridge.changes.releasePeriod", "200ms");
     }
 
     public Bridge start(Bridge.Builder builder) throws Exception {

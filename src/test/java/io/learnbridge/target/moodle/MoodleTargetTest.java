@@ -240,7 +240,7 @@ class MoodleTargetTest {
         startBridge(TOKEN, world.bridge("delta")
                 .property("learnbridge.mappings.location", mappings.toString())
                 .property("learnbridge.enrolments.enabled", "true")
-                .property("learnbridge.enrolments.pollPeriod", "100"));
+                .property("learnbridge.enrolments.pollPeriod", "100ms"));
 
         world.drop("day1.csv", HrCsv.create().workers(1, 2).build());
         long ada = Long.parseLong(moodle.user(HrCsv.id(1)).orElseThrow().get("id"));
@@ -281,7 +281,7 @@ class MoodleTargetTest {
         startBridge(TOKEN, world.bridge("delta")
                 .property("learnbridge.mappings.location", mappings.toString())
                 .property("learnbridge.enrolments.enabled", "true")
-                .property("learnbridge.enrolments.pollPeriod", "100"));
+                .property("learnbridge.enrolments.pollPeriod", "100ms"));
 
         world.drop("day1.csv", HrCsv.create().workers(1, 1).build());
         await().atMost(Duration.ofSeconds(30)).until(() -> !new io.learnbridge.store.ExceptionQueue(world.bridge().store())

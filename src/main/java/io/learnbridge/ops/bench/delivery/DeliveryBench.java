@@ -122,9 +122,9 @@ public final class DeliveryBench {
         p.put("learnbridge.instanceId", "benchmark-delivery-" + run);
         p.put("learnbridge.sources.hris.directory", home.resolve("drops/hris").toAbsolutePath().toString());
         p.put("learnbridge.sources.hris.targets", config.target());
-        p.put("learnbridge.drops.pollDelay", "200");
-        p.put("learnbridge.drops.readLockCheckInterval", "200");
-        p.put("learnbridge.drops.readLockMinAge", "300");
+        p.put("learnbridge.drops.pollDelay", "200ms");
+        p.put("learnbridge.drops.readLockCheckInterval", "200ms");
+        p.put("learnbridge.drops.readLockMinAge", "300ms");
         p.put("learnbridge.delivery.pollPeriod", String.valueOf(pollPeriodMillis));
         // deliveries are measured; the deployed enrolment rules would add enrolment requests to the LMS
         p.put("learnbridge.enrolments.enabled", "false");

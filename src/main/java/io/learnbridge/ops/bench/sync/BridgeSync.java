@@ -110,9 +110,9 @@ public final class BridgeSync implements SyncPipeline {
         p.put("learnbridge.gate.maxDeactivationPercent", "100");
         p.put("learnbridge.gate.maxChangePercent", "100");
         p.put("learnbridge.gate.maxShrinkPercent", "100");
-        p.put("learnbridge.drops.pollDelay", "200");
-        p.put("learnbridge.drops.readLockCheckInterval", "200");
-        p.put("learnbridge.drops.readLockMinAge", "300");
+        p.put("learnbridge.drops.pollDelay", "200ms");
+        p.put("learnbridge.drops.readLockCheckInterval", "200ms");
+        p.put("learnbridge.drops.readLockMinAge", "300ms");
         // deliveries are measured; the deployed enrolment rules would add enrolment requests to the LMS
         p.put("learnbridge.enrolments.enabled", "false");
         p.put("learnbridge.delivery.parallelism", String.valueOf(options.parallelism()));
