@@ -60,7 +60,7 @@ class PackagedJarIT {
     private static final Pattern DELIVERIES = Pattern.compile("^learnbridge_deliveries_total\\{([^}]*)}\\s+(\\S+)", Pattern.MULTILINE);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
 
     @RegisterExtension
     final PrintLogOnFailure printLog = new PrintLogOnFailure();
@@ -173,7 +173,7 @@ class PackagedJarIT {
                         .isInstanceOf(java.net.ConnectException.class);
             }
         }
-        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1).build();
         for (String path : List.of("/api/exceptions", "/api/drops/1", "/api/workers/E1/history")) {
             assertThat(http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + path)).build(),
                     java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode()).as("GET " + path + " without the API token").isEqualTo(401);

@@ -29,7 +29,7 @@ class HttpAccessTest {
     @TempDir
     Path home;
 
-    private final HttpClient http = HttpClient.newHttpClient();
+    private final HttpClient http = io.learnbridge.testing.TestHttp.client();
 
     @Test
     @ReliabilityScenario(18)

@@ -61,7 +61,7 @@ class OpenApiTest {
                     .forEach(p -> listParameters.add(p.path("in").asText() + " " + p.path("name").asText()));
             assertThat(listParameters).containsExactly("query status", "query drop", "query target", "query source", "query worker", "query limit");
 
-            HttpClient http = HttpClient.newHttpClient();
+            HttpClient http = io.learnbridge.testing.TestHttp.client();
             for (String operation : described) {
                 String method = operation.substring(0, operation.indexOf(' '));
                 String path = operation.substring(operation.indexOf(' ') + 1).replace("{source}", "hr-events").replace("{id}", "1");

@@ -140,12 +140,12 @@ public final class Bridge implements AutoCloseable {
     public HttpResponse<String> api(String method, String path) throws IOException, InterruptedException {
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .header("Authorization", "Bearer test-token")
-                .method(method, HttpRequest.BodyPublishers.noBody()).build();
-        return HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
+                .method(method, HttpRequest.BodyPublishers.noBody()).timeout(TestHttp.REQUEST_TIMEOUT).build();
+        return TestHttp.client().send(request, HttpResponse.BodyHandlers.ofString());
     }
 
     public HttpResponse<String> get(int port, String path) throws IOException, InterruptedException {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+        return TestHttp.client().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(TestHttp.REQUEST_TIMEOUT).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 

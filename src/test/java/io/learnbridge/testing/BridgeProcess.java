@@ -32,7 +32,7 @@ public final class BridgeProcess implements AutoCloseable {
     private final Path log;
     private final int port;
     private final int managementPort;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpClient http = TestHttp.client();
     private Process process;
     private int heapMegabytes = 256;
 

@@ -35,7 +35,7 @@ public final class EventWorld implements AutoCloseable {
 
     public final WireMockServer lms;
     private final Path home;
-    private final HttpClient http = HttpClient.newHttpClient();
+    private final HttpClient http = TestHttp.client();
 
     public EventWorld(Path home) {
         this.home = home;
@@ -96,7 +96,7 @@ public final class EventWorld implements AutoCloseable {
     public HttpResponse<String> post(int port, String source, byte[] body, Map<String, String> headers) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/webhooks/" + source))
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).timeout(TestHttp.REQUEST_TIMEOUT);
         headers.forEach(request::header);
         return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
