@@ -105,11 +105,14 @@ public final class Durations {
         return d;
     }
 
-    /** The Camel-bound time settings, each as the milliseconds Camel's endpoint options take. */
+    /**
+     * The Camel-bound time settings, each as the milliseconds Camel's endpoint options take; each must
+     * be more than zero (a timer period of 0 never repeats, a read lock timeout of 0 waits for ever).
+     */
     public static Map<String, String> forCamel(java.util.function.Function<String, java.util.Optional<String>> lookup) {
         Map<String, String> millis = new java.util.TreeMap<>();
         for (String key : CAMEL_MILLIS) {
-            lookup.apply(key).filter(v -> !v.isBlank()).ifPresent(v -> millis.put(key, String.valueOf(parse(key, v).toMillis())));
+            lookup.apply(key).filter(v -> !v.isBlank()).ifPresent(v -> millis.put(key, String.valueOf(positive(key, v).toMillis())));
         }
         return millis;
     }

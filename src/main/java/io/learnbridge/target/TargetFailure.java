@@ -1,7 +1,5 @@
 package io.learnbridge.target;
 
-import java.io.IOException;
-
 /**
  * The one rule for what a target's answer means when it is not a success, used by every adapter
  * (REST JSON, SCIM, Moodle, xAPI), by the OAuth 2.0 token client and by the circuit breakers:
@@ -32,19 +30,14 @@ public enum TargetFailure {
         return REJECT;
     }
 
-    /** The kind of a call that ended in an exception: an I/O failure is worth another attempt; anything else is a defect to look at. */
-    public static TargetFailure of(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t instanceof IOException) {
-                return RETRY;
-            }
-        }
-        return REJECT;
-    }
-
-    /** No answer, 408, 429 or 5xx. */
+    /** No answer (the adapters read an I/O failure as none), 408, 429 or 5xx. */
     public static boolean retryable(Integer status) {
         return of(status) == RETRY;
+    }
+
+    /** 401 or 403: the bridge's credentials or permissions are refused; no record would get through. */
+    public static boolean credentials(Integer status) {
+        return of(status) == CREDENTIALS;
     }
 
     /**

@@ -45,6 +45,8 @@ class DurationsTest {
                 "learnbridge.drops.readLockTimeout", "60000", "learnbridge.delivery.retryBudget", "PT10M");
         assertThat(Durations.forCamel(k -> Optional.ofNullable(settings.get(k)))).containsExactlyInAnyOrderEntriesOf(Map.of(
                 "learnbridge.delivery.pollPeriod", "250", "learnbridge.drops.pollDelay", "2000", "learnbridge.drops.readLockTimeout", "60000"));
+        assertThatThrownBy(() -> Durations.forCamel(k -> Optional.ofNullable(k.equals("learnbridge.drops.readLockTimeout") ? "0s" : null)))
+                .hasMessage("setting learnbridge.drops.readLockTimeout: must be more than zero, found '0s'");
     }
 
     /** Camel alone reads PT0.2S as 0: the delivery timer would have fired without pause. Through the bridge it is 200 ms. */

@@ -13,7 +13,6 @@ import io.learnbridge.target.lrs.XapiClient;
 import io.learnbridge.target.moodle.MoodleResponses;
 import io.learnbridge.target.scim.ScimClient;
 import java.io.IOException;
-import java.net.ConnectException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -39,11 +38,11 @@ class TargetFailureTest {
     }
 
     @Test
-    void noAnswerIsRetriedAndAnIoFailureAnywhereInTheCausesToo() {
+    void noAnswerIsRetriedAndOnly401And403AreCredentials() {
         assertThat(TargetFailure.of((Integer) null)).isEqualTo(TargetFailure.RETRY);
-        assertThat(TargetFailure.of(new ConnectException("refused"))).isEqualTo(TargetFailure.RETRY);
-        assertThat(TargetFailure.of(new IllegalStateException("wrapped", new IOException("reset")))).isEqualTo(TargetFailure.RETRY);
-        assertThat(TargetFailure.of(new IllegalArgumentException("a bug"))).isEqualTo(TargetFailure.REJECT);
+        assertThat(TargetFailure.credentials(null)).isFalse();
+        assertThat(List.of(401, 403)).allMatch(TargetFailure::credentials);
+        assertThat(List.of(400, 404, 407, 500)).noneMatch(TargetFailure::credentials);
     }
 
     @Test

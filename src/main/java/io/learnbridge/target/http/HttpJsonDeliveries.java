@@ -211,7 +211,7 @@ public final class HttpJsonDeliveries extends io.learnbridge.target.TargetAdapte
                     answer.detail(), "TargetUnavailable", TargetHttp.excerpt(answer.body()));
             return false;
         }
-        outcomes.fail(delivery, "deliver", answer.status(), answer.detail(), io.learnbridge.target.TargetFailure.of(answer.status()) == io.learnbridge.target.TargetFailure.CREDENTIALS
+        outcomes.fail(delivery, "deliver", answer.status(), answer.detail(), io.learnbridge.target.TargetFailure.credentials(answer.status())
                 ? "TargetCredentialsRefused" : "TargetRefused", TargetHttp.excerpt(answer.body()));
         return true;
     }

@@ -139,8 +139,7 @@ public final class LrsDeliveries extends io.learnbridge.target.TargetAdapterSupp
 
     /** 401 and 403 are the bridge's credentials refused ({@link io.learnbridge.target.TargetFailure}), anything else the statement. */
     private static String refusedType(XapiClient.Refused refused) {
-        return io.learnbridge.target.TargetFailure.of(refused.status()) == io.learnbridge.target.TargetFailure.CREDENTIALS
-                ? "LrsCredentialsRefused" : "StatementRefused";
+        return io.learnbridge.target.TargetFailure.credentials(refused.status()) ? "LrsCredentialsRefused" : "StatementRefused";
     }
 
     private void settle(Target target, Delivery delivery, XapiClient.Outcome outcome) {

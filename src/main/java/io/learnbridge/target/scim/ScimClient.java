@@ -80,7 +80,7 @@ public final class ScimClient implements AutoCloseable {
 
         /** 401 or 403: the bridge's credentials or permissions are wrong; no record would get through. */
         public boolean refusedCredentials() {
-            return status != null && io.learnbridge.target.TargetFailure.of(status) == io.learnbridge.target.TargetFailure.CREDENTIALS;
+            return status != null && io.learnbridge.target.TargetFailure.credentials(status);
         }
     }
 
