@@ -248,7 +248,7 @@ public final class DropIngest {
     static final String REFUSED = "dropRefused";
 
     /**
-     * Takes a local drop for reading (route template file-csv-drop): a hard link of the file under
+     * Takes a local drop for reading (Kamelet learnbridge-drop-folder-source): a hard link of the file under
      * {@code .inprogress/}, from which the drop is checksummed, read and archived. A file replaced
      * under the same name meanwhile (an HR system writing tonight's {@code workers.csv} over the
      * one being read) is another file: it stays in the folder and becomes its own drop, instead of

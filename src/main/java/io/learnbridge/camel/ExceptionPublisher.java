@@ -7,7 +7,7 @@ import io.learnbridge.store.ExceptionFeed;
 import java.util.List;
 
 /**
- * Bean {@code exceptionFeed}: what route template {@code exceptions-to-kafka} publishes. Each
+ * Bean {@code exceptionFeed}: what Kamelet {@code learnbridge-exception-feed-source} offers (e.g. to a Kafka dead-letter topic). Each
  * exception-queue entry becomes one JSON message with its fixed context fields (the stored
  * source record only when asked for: it holds personal data).
  */

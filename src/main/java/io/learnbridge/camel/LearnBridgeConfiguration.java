@@ -124,7 +124,7 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
                 properties.apply("learnbridge.enrolments.batchSize").map(v -> Integer.parseInt(v.strip())).orElse(500),
                 properties.apply("learnbridge.enrolments.maxBatches").map(v -> Integer.parseInt(v.strip())).orElse(20),
                 new io.learnbridge.store.EnrolmentRulesLedger(store), new DropPolicies(properties).rulesGate(rulesTargets)));
-        // the protocol adapters of route template delivery-target, and its circuit breakers' fallback
+        // the protocol adapters of the target routes (Kamelets learnbridge-due-deliveries-source, learnbridge-target-send-action), and its circuit breakers' fallback
         Duration initialBackoff = io.learnbridge.ops.Durations.positive("learnbridge.delivery.initialBackoff",
                 properties.apply("learnbridge.delivery.initialBackoff").orElse("1s"));
         Duration maxBackoff = io.learnbridge.ops.Durations.positive("learnbridge.delivery.maxBackoff",

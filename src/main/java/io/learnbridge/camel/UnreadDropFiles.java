@@ -94,7 +94,7 @@ public final class UnreadDropFiles {
         return unread;
     }
 
-    /** Whether a local source reads a file of this name (route template file-csv-drop: {@code *.csv}, no dot name). */
+    /** Whether a local source reads a file of this name (Kamelet learnbridge-drop-folder-source: {@code *.csv}, no dot name). */
     static boolean isDrop(String name) {
         return !name.startsWith(".") && name.toLowerCase(Locale.ROOT).endsWith(".csv");
     }

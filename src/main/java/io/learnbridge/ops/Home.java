@@ -11,17 +11,21 @@ import java.util.Properties;
 import java.util.stream.Stream;
 
 /**
- * The folder an integration engineer edits: {@code routes/}, {@code mappings/} and
+ * The folder an integration engineer edits: {@code routes/}, {@code kamelets/}, {@code mappings/} and
  * {@code learnbridge.properties} in the working directory (or the folder given with
- * {@code --home DIR}). Each one present is used instead of the copy packaged in the jar, so an
+ * {@code --home DIR}). Each one present is used instead of the copy packaged in the jar (a Kamelet
+ * the home's {@code kamelets/} lacks is still found in the jar), so an
  * edited mapping is what {@code validate}, {@code preview}, {@code plan}, {@code simulate} and
  * {@code run} see, without a rebuild. A settings file or system property that names its own
- * {@code camel.main.routesIncludePattern} or {@code learnbridge.mappings.location} still wins, and
+ * {@code camel.main.routesIncludePattern}, {@code camel.component.kamelet.location} or
+ * {@code learnbridge.mappings.location} still wins, and
  * {@code --settings FILE} is used instead of the home's {@code learnbridge.properties}.
  */
 public final class Home {
 
     static final String ROUTES_KEY = "camel.main.routesIncludePattern";
+    static final String KAMELETS_KEY = "camel.component.kamelet.location";
+    static final String PACKAGED_KAMELETS = "classpath:kamelets";
     static final String MAPPINGS_KEY = "learnbridge.mappings.location";
     static final String SETTINGS_FILE = "learnbridge.properties";
 
@@ -29,12 +33,14 @@ public final class Home {
 
     private final Path dir;
     private final boolean routes;
+    private final boolean kamelets;
     private final boolean mappings;
     private final boolean settings;
 
     private Home(Path dir) {
         this.dir = dir.toAbsolutePath().normalize();
         this.routes = hasFiles(this.dir.resolve("routes"), ".camel.yaml", false);
+        this.kamelets = hasFiles(this.dir.resolve("kamelets"), ".kamelet.yaml", false);
         this.mappings = hasFiles(this.dir.resolve("mappings"), ".yaml", true);
         this.settings = Files.isRegularFile(this.dir.resolve(SETTINGS_FILE));
     }
@@ -70,11 +76,14 @@ public final class Home {
         return settings ? Optional.of(dir.resolve(SETTINGS_FILE)) : Optional.empty();
     }
 
-    /** What the home folder sets: the routes and mappings locations of the folders it has. */
+    /** What the home folder sets: the routes, Kamelets and mappings locations of the folders it has. */
     Map<String, String> properties() {
         Map<String, String> properties = new LinkedHashMap<>();
         if (routes && !givenOutside(ROUTES_KEY)) {
             properties.put(ROUTES_KEY, "file:" + dir.resolve("routes") + "/*.camel.yaml");
+        }
+        if (kamelets && !givenOutside(KAMELETS_KEY)) {
+            properties.put(KAMELETS_KEY, "file:" + dir.resolve("kamelets") + "," + PACKAGED_KAMELETS);
         }
         if (mappings && !givenOutside(MAPPINGS_KEY)) {
             properties.put(MAPPINGS_KEY, dir.resolve("mappings").toString());
@@ -95,12 +104,13 @@ public final class Home {
         return overrides;
     }
 
-    /** One line for the start of a command: where routes, mappings and settings come from. */
+    /** One line for the start of a command: where routes, Kamelets, mappings and settings come from. */
     String describe(Path explicitSettings, java.util.function.Function<String, Optional<String>> lookup) {
         String routesFrom = lookup.apply(ROUTES_KEY).orElse("classpath:routes/*.camel.yaml");
+        String kameletsFrom = lookup.apply(KAMELETS_KEY).orElse(PACKAGED_KAMELETS);
         String mappingsFrom = lookup.apply(MAPPINGS_KEY).orElse("classpath:mappings");
         String settingsFrom = settingsFile(explicitSettings).map(Path::toString).orElse("none (the packaged defaults)");
-        return "LearnBridge home " + dir + ": routes " + shown(routesFrom) + ", mappings " + shown(mappingsFrom) + ", settings " + settingsFrom;
+        return "LearnBridge home " + dir + ": routes " + shown(routesFrom) + ", kamelets " + shown(kameletsFrom) + ", mappings " + shown(mappingsFrom) + ", settings " + settingsFrom;
     }
 
     private static String shown(String location) {

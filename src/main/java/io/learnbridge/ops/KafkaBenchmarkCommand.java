@@ -28,7 +28,7 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "benchmark-kafka", mixinStandardHelpOptions = true,
         description = {"Measure Kafka -> map -> target end to end: a topic preloaded with one change event per worker, consumed by the bridge"
-                + " (kafka-source -> store -> process-events -> deliver-lms -> one PUT per worker to a loopback LMS) and by a hand-written"
+                + " (learnbridge-kafka-source -> ingest-kafka -> store -> process-events -> deliver-lms -> one PUT per worker to a loopback LMS) and by a hand-written"
                 + " consumer doing the same work, alternating runs, each with a fresh consumer group and store.",
             "Needs a Kafka broker (--brokers). From a checkout, the README's command starts one for it.",
             "Exits 1 when a worker was not delivered exactly once or the offsets committed do not add up."})
@@ -96,7 +96,7 @@ final class KafkaBenchmarkCommand implements Callable<Integer> {
         List<KafkaBench.Result> results = new ArrayList<>();
         try (LoopbackTarget target = LoopbackTarget.start(); StoreFactory factory = factory(folder)) {
             out.printf(Locale.ROOT, "Target: %s.%nStore: %s.%n", target.description(), factory.description());
-            out.printf(Locale.ROOT, "  learnbridge the bridge in this JVM as 'run' starts it: kafka-source (batching, one transaction per poll, offsets"
+            out.printf(Locale.ROOT, "  learnbridge the bridge in this JVM as 'run' starts it: learnbridge-kafka-source (batching, one transaction per poll, offsets"
                     + " committed after) -> store -> process-events -> deliver-lms (httpJsonDeliveries, one PUT per worker)%n");
             out.printf(Locale.ROOT, "  floor       hand-written KafkaConsumer: poll 500, parse, map to the LMS payload, compare with the stored hash,"
                     + " write the changed ones and commit, then commitSync the offsets, then PUT each changed worker%n");

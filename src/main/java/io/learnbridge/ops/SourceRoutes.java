@@ -8,17 +8,19 @@ import java.util.Map;
 
 /**
  * The sources a route file binds, read from its YAML for {@code validate}: a source is served by
- * the route whose id is {@code source-<name>} (what the bridge's startup check looks for), and a
- * templated route names the source it reads in its {@code source} parameter (file-csv-drop,
- * sftp-csv-drop, kafka-source). Webhook sources need no route.
+ * the route whose id is {@code source-<name>} (what the bridge's startup check looks for). A route
+ * reading a source does so through a LearnBridge source Kamelet ({@code from: kamelet:<kamelet>/source-<name>}
+ * with parameter {@code source}), which creates that route. Webhook sources need no route.
  */
 final class SourceRoutes {
 
     static final String ROUTE_ID_PREFIX = "source-";
+    private static final String KAMELET = "kamelet:";
+    private static final String DELIVERIES = "learnbridge-due-deliveries-source";
 
     /**
-     * One route of a file: its id and the source it reads (from its {@code source} parameter, else from
-     * an id {@code source-<name>}; null when it reads none), with {@code file:line} of where it says so.
+     * One route of a file: its id and the source it reads (from its Kamelet's {@code source} parameter, else
+     * from an id {@code source-<name>}; null when it reads none), with {@code file:line} of where it says so.
      */
     record Route(String id, String source, String location) {
     }
@@ -26,7 +28,10 @@ final class SourceRoutes {
     private SourceRoutes() {
     }
 
-    /** The routes of one route file; a file that is not YAML has none here (the schema check reports it). */
+    /**
+     * The routes of one route file, with the routes its Kamelets create (named in the {@code kamelet:} URI);
+     * a file that is not YAML has none here (the schema check reports it).
+     */
     static List<Route> read(String file, String text) {
         YamlTree tree;
         try {
@@ -37,32 +42,25 @@ final class SourceRoutes {
         List<Route> routes = new ArrayList<>();
         JsonNode items = tree.root();
         for (int i = 0; i < items.size(); i++) {
-            String pointer = "/" + i;
-            JsonNode templated = items.get(i).path("templatedRoute");
+            String pointer = "/" + i + "/route";
             JsonNode route = items.get(i).path("route");
-            if (templated.isObject()) {
-                String id = templated.path("routeId").asText(null);
-                String source = null;
-                String at = pointer + "/templatedRoute" + (id == null ? "" : "/routeId");
-                JsonNode parameters = templated.path("parameters");
-                for (int p = 0; p < parameters.size(); p++) {
-                    JsonNode parameter = parameters.get(p);
-                    String value = parameter.path("value").asText("");
-                    if ("source".equals(parameter.path("name").asText()) && !value.isBlank() && !value.contains("{{")) {
-                        source = value.strip();
-                        at = pointer + "/templatedRoute/parameters/" + p + "/value";
-                    }
-                }
-                routes.add(new Route(id, source != null ? source : sourceOfId(id), file + ":" + tree.lineOf(at)));
-            } else if (route.isObject()) {
-                String id = route.path("id").asText(null);
-                routes.add(new Route(id, sourceOfId(id), file + ":" + tree.lineOf(pointer + "/route" + (id == null ? "" : "/id"))));
+            if (!route.isObject()) {
+                continue;
+            }
+            String id = route.path("id").asText(null);
+            routes.add(new Route(id, sourceOfId(id), file + ":" + tree.lineOf(pointer + (id == null ? "" : "/id"))));
+            JsonNode from = route.path("from");
+            String kameletRoute = kameletRouteId(from.path("uri").asText(""));
+            if (kameletRoute != null) {
+                String source = literal(from.path("parameters").path("source"));
+                String at = source != null ? pointer + "/from/parameters/source" : pointer + "/from/uri";
+                routes.add(new Route(kameletRoute, source != null ? source : sourceOfId(kameletRoute), file + ":" + tree.lineOf(at)));
             }
         }
         return routes;
     }
 
-    /** Targets the file's templated routes of {@code delivery-target} deliver to, with their adapter bean. */
+    /** Targets the file's routes deliver to (Kamelet learnbridge-due-deliveries-source), with their adapter bean. */
     static Map<String, String> deliveryAdapters(String file, String text) {
         Map<String, String> adapters = new java.util.TreeMap<>();
         YamlTree tree;
@@ -72,24 +70,35 @@ final class SourceRoutes {
             return adapters;
         }
         for (JsonNode item : tree.root()) {
-            JsonNode templated = item.path("templatedRoute");
-            if (!"delivery-target".equals(templated.path("routeTemplateRef").asText())) {
+            JsonNode from = item.path("route").path("from");
+            if (!from.path("uri").asText("").startsWith(KAMELET + DELIVERIES)) {
                 continue;
             }
-            String target = null;
-            String adapter = null;
-            for (JsonNode parameter : templated.path("parameters")) {
-                switch (parameter.path("name").asText()) {
-                    case "target" -> target = parameter.path("value").asText(null);
-                    case "adapter" -> adapter = parameter.path("value").asText(null);
-                    default -> { }
-                }
-            }
+            String target = literal(from.path("parameters").path("target"));
+            String adapter = literal(from.path("parameters").path("adapter"));
             if (target != null && adapter != null) {
-                adapters.put(target.strip(), adapter.strip());
+                adapters.put(target, adapter);
             }
         }
         return adapters;
+    }
+
+    /** The id of the route a {@code kamelet:<name>/<route id>} consumer creates; null for another URI or without an id. */
+    private static String kameletRouteId(String uri) {
+        if (!uri.startsWith(KAMELET)) {
+            return null;
+        }
+        String path = uri.substring(KAMELET.length());
+        int query = path.indexOf('?');
+        path = query < 0 ? path : path.substring(0, query);
+        int slash = path.indexOf('/');
+        return slash < 0 || slash == path.length() - 1 ? null : path.substring(slash + 1);
+    }
+
+    /** A parameter's value when it is written out (not a placeholder); else null. */
+    private static String literal(JsonNode value) {
+        String text = value.asText("").strip();
+        return text.isEmpty() || text.contains("{{") ? null : text;
     }
 
     private static String sourceOfId(String id) {

@@ -187,8 +187,9 @@ final class ValidateCommand implements Callable<Integer> {
             boolean webhook = lookup.apply(prefix + "webhook.verifier").filter(v -> !v.isBlank()).isPresent();
             if (!webhook && !routeIds.contains(SourceRoutes.ROUTE_ID_PREFIX + source)) {
                 problems.add(settingsLocation() + ": " + prefix + "*: source '" + source + "' has settings but no route 'source-" + source
-                        + "' reads it: add routes/source-" + source + ".camel.yaml (a templatedRoute of file-csv-drop, sftp-csv-drop or"
-                        + " kafka-source with routeId source-" + source + "), or set " + prefix + "webhook.verifier for a webhook source");
+                        + "' reads it: add routes/source-" + source + ".camel.yaml (a route from kamelet:learnbridge-drop-folder-source/source-"
+                        + source + ", learnbridge-drop-sftp-source or learnbridge-kafka-source, as routes/source-hris.camel.yaml), or set "
+                        + prefix + "webhook.verifier for a webhook source");
             }
         }
         for (SourceRoutes.Route route : routes) {

@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Bean {@code deliveryBreakers}: the fallback of every delivery route's circuit breaker
- * (template {@code delivery-target}). When the breaker is open the claimed batch was never sent:
+ * (Kamelet {@code learnbridge-target-send-action}). When the breaker is open the claimed batch was never sent:
  * it goes back to the store untouched, due again when the breaker lets a call through, and the
  * claim does not count as an attempt. When the adapter threw, the deliveries it settled stay
  * settled and any it had not settled yet go back after the initial backoff.

@@ -5,8 +5,9 @@ import io.learnbridge.store.EnrolmentOutbox;
 import java.util.List;
 
 /**
- * A protocol adapter (REST JSON, SCIM 2.0, Moodle, xAPI): the bean that route template
- * {@code delivery-target} calls for one target. {@link #claim} takes the target's due deliveries
+ * A protocol adapter (REST JSON, SCIM 2.0, Moodle, xAPI): the bean that Kamelets
+ * {@code learnbridge-due-deliveries-source} and {@code learnbridge-target-send-action} call for one
+ * target. {@link #claim} takes the target's due deliveries
  * and enrolment changes from the store; {@link #send} sends them and settles each one (delivered,
  * parked for a later attempt, or failed into the exception queue), then throws
  * {@link TargetUnavailableException} if the target was unavailable (the route stops claiming

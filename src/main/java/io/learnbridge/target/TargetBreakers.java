@@ -10,7 +10,7 @@ import org.apache.camel.spi.BeanRepository;
 
 /**
  * Each target's circuit breaker, counted in requests. One resilience4j breaker per target is
- * shared by the delivery route's {@code circuitBreaker} step (template {@code delivery-target}
+ * shared by the delivery route's {@code circuitBreaker} step (Kamelet {@code learnbridge-target-send-action}
  * refers to it as {@code targetBreaker-<target>}: a claimed batch is not sent while it is open)
  * and by the target's HTTP client, which records every request: no answer, 408, 429 and 5xx
  * are failures, any other answer a success. So one reset connection in a batch of 100 is one

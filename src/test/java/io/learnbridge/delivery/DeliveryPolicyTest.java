@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The delivery policy of route template {@code delivery-target}, per target: a circuit breaker that
+ * The delivery policy of the target routes (Kamelets learnbridge-due-deliveries-source and learnbridge-target-send-action), per target: a circuit breaker that
  * leaves a failing target alone while another target keeps being served, long retries parked in
  * the store, and a rate limit. Two REST JSON targets (WireMock): the LMS and an HR portal.
  */
@@ -165,12 +165,16 @@ class DeliveryPolicyTest {
         Path route = home.resolve("routes/target-portal.camel.yaml");
         Files.createDirectories(route.getParent());
         Files.writeString(route, """
-                - templatedRoute:
-                    routeTemplateRef: delivery-target
-                    routeId: deliver-portal
-                    parameters:
-                      - {name: target, value: portal}
-                      - {name: adapter, value: httpJsonDeliveries}
+                - route:
+                    id: target-portal
+                    routeConfigurationId: event-errors
+                    from:
+                      uri: kamelet:learnbridge-due-deliveries-source/deliver-portal
+                      parameters: {target: portal, adapter: httpJsonDeliveries}
+                      steps:
+                        - to:
+                            uri: kamelet:learnbridge-target-send-action/send-portal
+                            parameters: {target: portal, adapter: httpJsonDeliveries}
                 """);
         return Bridge.builder(home)
                 .routes("classpath:routes/*.camel.yaml,file:" + route)

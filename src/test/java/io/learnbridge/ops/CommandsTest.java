@@ -94,20 +94,22 @@ class CommandsTest {
     void validateReportsARouteThatReadsASourceWithoutSettings() throws Exception {
         Path routes = TestFiles.copyTree(Path.of("routes"), home.resolve("routes"));
         Path route = Files.writeString(routes.resolve("source-crm.camel.yaml"), """
-                - templatedRoute:
-                    routeTemplateRef: file-csv-drop
-                    routeId: source-crm
-                    parameters:
-                      - name: source
-                        value: crm
-                      - name: directory
-                        value: "{{learnbridge.sources.crm.directory}}"
+                - route:
+                    id: crm-drops
+                    routeConfigurationId: drop-errors
+                    from:
+                      uri: kamelet:learnbridge-drop-folder-source/source-crm
+                      parameters:
+                        source: crm
+                        directory: "{{learnbridge.sources.crm.directory}}"
+                      steps:
+                        - to: direct:ingest-drop
                 """);
         Path settings = Files.writeString(home.resolve("settings.properties"), "camel.main.routesIncludePattern=file:" + routes + "/*.camel.yaml\n");
 
         Run run = cli("validate", "--no-load", "--settings", settings.toString());
 
-        assertThat(run.out()).contains(route + ":6: route 'source-crm' reads source 'crm', which has no settings (learnbridge.sources.crm.*, "
+        assertThat(run.out()).contains(route + ":7: route 'source-crm' reads source 'crm', which has no settings (learnbridge.sources.crm.*, "
                 + "at least learnbridge.sources.crm.targets").contains("1 problem(s)");
         assertThat(run.exitCode()).isEqualTo(1);
     }

@@ -90,6 +90,7 @@ class HomeFolderTest {
         assertThat(fromHome.exitCode()).isEqualTo(1);
         assertThat(fromHome.out()).contains(homeSettings.toAbsolutePath().normalize() + ": ").contains("learnbridge.drops.snapshott");
         assertThat(fromHome.err()).contains("routes classpath:routes/*.camel.yaml (packaged in the jar)")
+                .contains("kamelets classpath:kamelets (packaged in the jar)")
                 .contains("mappings classpath:mappings (packaged in the jar)")
                 .contains("settings " + homeSettings.toAbsolutePath().normalize());
 
@@ -97,6 +98,27 @@ class HomeFolderTest {
         Run withSettings = cli("--home", home.toString(), "validate", "--no-load", "--settings", given.toString());
         assertThat(withSettings.out()).contains("valid: routes, mappings, example cases and settings");
         assertThat(withSettings.exitCode()).isZero();
+    }
+
+    @Test
+    void validateLoadsTheHomeFoldersKameletsAndNamesABrokenOne() throws Exception {
+        checkout();
+        Path kamelet = TestFiles.copyTree(Path.of("kamelets"), home.resolve("kamelets")).resolve("learnbridge-drop-folder-source.kamelet.yaml");
+        String good = Files.readString(kamelet);
+        Files.writeString(kamelet, good.replace("uri: \"file:{{directory}}\"", "uri: \"flie:{{directory}}\""));
+        Files.writeString(home.resolve("learnbridge.properties"), "learnbridge.store.url=jdbc:h2:mem:home-kamelets\n"
+                + "learnbridge.sources.hris.directory=" + home.resolve("drops") + "\n");
+
+        Run broken = cli("--home", home.toString(), "validate");
+
+        assertThat(broken.exitCode()).as(broken.out() + broken.err()).isEqualTo(1);
+        assertThat(broken.err()).contains("kamelets file:" + home.toAbsolutePath().normalize().resolve("kamelets") + ",classpath:kamelets");
+        assertThat(broken.out()).contains("routes do not load").contains(kamelet.toAbsolutePath().normalize().toString());
+
+        Files.writeString(kamelet, good);
+        Run fixed = cli("--home", home.toString(), "validate");
+        assertThat(fixed.out()).contains("valid: routes, mappings, example cases and settings");
+        assertThat(fixed.exitCode()).isZero();
     }
 
     @Test

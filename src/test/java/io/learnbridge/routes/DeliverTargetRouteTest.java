@@ -13,9 +13,10 @@ import org.apache.camel.Exchange;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code routes/deliver-target.camel.yaml} (the template) with {@code routes/target-lms.camel.yaml}
- * (its LMS instance): claim, send inside the target's circuit breaker, claim again at once while
- * claims come back full; an open breaker hands the claim back untouched.
+ * {@code routes/target-lms.camel.yaml} with the Kamelets it uses (learnbridge-due-deliveries-source,
+ * learnbridge-target-send-action): on a tick of the LMS's timer, claim, send inside the target's
+ * circuit breaker, claim again at once while claims come back full; an open breaker hands the
+ * claim back untouched.
  */
 class DeliverTargetRouteTest extends RouteFileTestSupport {
 
@@ -48,7 +49,7 @@ class DeliverTargetRouteTest extends RouteFileTestSupport {
     private final CircuitBreaker breaker = CircuitBreaker.ofDefaults("targetBreaker-lms");
 
     DeliverTargetRouteTest() {
-        super("deliver-target.camel.yaml", "target-lms.camel.yaml");
+        super("target-lms.camel.yaml");
     }
 
     @Override
@@ -62,6 +63,13 @@ class DeliverTargetRouteTest extends RouteFileTestSupport {
             items.add(new Delivery(i, "hris", 1L, i + 2, "E" + i, "lms", "{}", 0, null, "JOIN", java.time.Instant.EPOCH, null));
         }
         return new TargetBatch(items, List.of(), full);
+    }
+
+    @Override
+    protected java.util.Properties settings() {
+        java.util.Properties settings = new java.util.Properties();
+        settings.setProperty("learnbridge.delivery.pollPeriod", "1h");
+        return settings;
     }
 
     private void tickOnce() throws Exception {

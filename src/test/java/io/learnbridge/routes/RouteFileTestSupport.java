@@ -13,7 +13,8 @@ import org.apache.camel.test.junit5.CamelTestSupport;
 
 /**
  * A route file tested on its own with camel-test-junit5: the file (with the error policies of
- * {@code routes/errors.camel.yaml} it refers to) is loaded from the checkout's {@code routes/}
+ * {@code routes/errors.camel.yaml} it refers to, and the Kamelets it uses from {@code kamelets/}) is
+ * loaded from the checkout's {@code routes/}
  * into a bare CamelContext with the packaged settings, the beans it calls are stand-ins bound by
  * the test, and the test advises the route (its timer replaced by a direct endpoint) before the
  * context starts. What is asserted is the route's own steps: the order of its calls, its loops
@@ -36,11 +37,29 @@ abstract class RouteFileTestSupport extends CamelTestSupport {
         beans().forEach(registry::bind);
     }
 
-    /** Replaces the timer of route {@code routeId} with a direct endpoint, starts the context and runs one tick. */
+    /** Settings of this test over the packaged ones (e.g. a poll period longer than the test). */
+    protected Properties settings() {
+        return new Properties();
+    }
+
+    /**
+     * Runs one tick of timer route {@code routeId}: a route of the files is advised (its timer replaced by a
+     * direct endpoint) and sent one message; a route a Kamelet creates when the context starts keeps its own
+     * timer, and this waits for its first tick to be done (the test's {@link #settings} make the next one
+     * later than the test).
+     */
     protected void tickOnce(String routeId) throws Exception {
-        org.apache.camel.builder.AdviceWith.adviceWith(context, routeId, a -> a.replaceFromWith("direct:tick"));
+        if (context.getCamelContextExtension().getContextPlugin(org.apache.camel.model.Model.class).getRouteDefinition(routeId) != null) {
+            org.apache.camel.builder.AdviceWith.adviceWith(context, routeId, a -> a.replaceFromWith("direct:tick"));
+            context.start();
+            template.sendBody("direct:tick", null);
+            return;
+        }
+        var firstTick = new org.apache.camel.builder.NotifyBuilder(context).fromRoute(routeId).whenDone(1).create();
         context.start();
-        template.sendBody("direct:tick", null);
+        if (!firstTick.matches(30, java.util.concurrent.TimeUnit.SECONDS)) {
+            throw new AssertionError("route " + routeId + " did not tick within 30 s; routes: " + context.getRoutes());
+        }
     }
 
     @Override
@@ -51,7 +70,12 @@ abstract class RouteFileTestSupport extends CamelTestSupport {
     @Override
     protected CamelContext createCamelContext() throws Exception {
         CamelContext context = super.createCamelContext();
-        context.getPropertiesComponent().setInitialProperties(packagedSettings());
+        Properties properties = packagedSettings();
+        properties.putAll(settings());
+        context.getPropertiesComponent().setInitialProperties(properties);
+        // the Kamelets the route files use, from the checkout's kamelets/ as well
+        context.getComponent("kamelet", org.apache.camel.component.kamelet.KameletComponent.class)
+                .setLocation("file:" + Path.of("kamelets").toAbsolutePath());
         return context;
     }
 

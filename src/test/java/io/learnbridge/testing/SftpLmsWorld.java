@@ -43,7 +43,7 @@ public final class SftpLmsWorld implements AutoCloseable {
     public Bridge.Builder bridge() {
         return Bridge.builder(home.resolve("bridge"))
                 .routes("classpath:routes/*.camel.yaml,classpath:test-routes/source-hris-sftp.camel.yaml")
-                .property("camel.main.routesExcludePattern", "classpath:routes/source-hris.camel.yaml")
+                .property("camel.main.routesExcludePattern", "**/source-hris.camel.yaml")
                 .property("learnbridge.sources.hris.host", sftp.host())
                 .property("learnbridge.sources.hris.port", String.valueOf(sftp.port()))
                 .property("learnbridge.sources.hris.username", sftp.user())

@@ -23,7 +23,7 @@ import java.util.function.Function;
 
 /**
  * Bean {@code lrsDeliveries}: delivers one xAPI target's pending changes (route template
- * {@code delivery-target}). Each change becomes its statement (the change's own state, not the
+ * {@code learnbridge-target-send-action}). Each change becomes its statement (the change's own state, not the
  * worker's latest: statements are events) with the target mapping's fields as context
  * extensions; statements go out in batches; a statement the LRS refuses or holds with other
  * content (drift) goes to the exception queue with the LRS's answer, the others are delivered; a

@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Bean {@code moodleDeliveries}: delivers one Moodle target's pending changes (route template
- * {@code delivery-target}) through Moodle's web services. State, not events: each delivery is
+ * {@code learnbridge-target-send-action}) through Moodle's web services. State, not events: each delivery is
  * claimed with the worker's newest canonical state, mapped through
  * {@code mappings/targets/<target>.mapping.yaml}, and the worker's Moodle account is made to match
  * it ({@link MoodleUserSync}). Outcomes follow {@link MoodleResponses}: a refused record goes to the

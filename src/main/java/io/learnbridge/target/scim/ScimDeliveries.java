@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Bean {@code scimDeliveries}: delivers one SCIM 2.0 target's pending deliveries (route template
- * {@code delivery-target}). Each delivery sends the worker's newest state (deliver state, not events)
+ * {@code learnbridge-target-send-action}). Each delivery sends the worker's newest state (deliver state, not events)
  * through the target mapping: the user is found by {@code externalId} (the worker id); not found,
  * it is created (POST), found, it is replaced (PUT) with the state written over what the service
  * holds, so attributes the mapping does not list are kept, and nothing is sent when nothing

@@ -63,17 +63,21 @@ public final class DeliveryBench {
 
     /**
      * The route instance a target needs beyond the packaged routes (null: none, the LMS instance
-     * is packaged in routes/target-lms.camel.yaml): an instance of template {@code delivery-target}
+     * is packaged in routes/target-lms.camel.yaml): a target route with the Kamelets {@code learnbridge-due-deliveries-source} and {@code learnbridge-target-send-action}
      * with the xAPI adapter.
      */
     static String routeInstance(DeliveryConfig config) {
         return !config.lrs() ? null : """
-                - templatedRoute:
-                    routeTemplateRef: delivery-target
-                    routeId: deliver-%1$s
-                    parameters:
-                      - {name: target, value: %1$s}
-                      - {name: adapter, value: lrsDeliveries}
+                - route:
+                    id: target-%1$s
+                    routeConfigurationId: event-errors
+                    from:
+                      uri: kamelet:learnbridge-due-deliveries-source/deliver-%1$s
+                      parameters: {target: %1$s, adapter: lrsDeliveries}
+                      steps:
+                        - to:
+                            uri: kamelet:learnbridge-target-send-action/send-%1$s
+                            parameters: {target: %1$s, adapter: lrsDeliveries}
                 """.formatted(config.target());
     }
 

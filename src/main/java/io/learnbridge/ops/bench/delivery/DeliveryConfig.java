@@ -30,9 +30,9 @@ public record DeliveryConfig(String name, String target, int batchSize) {
 
     public String description(int parallelism, int claimSize) {
         return lrs()
-                ? "LRS (route template delivery-target, adapter lrsDeliveries): xAPI statements POSTed in batches of at most " + batchSize
+                ? "LRS (Kamelets learnbridge-due-deliveries-source and learnbridge-target-send-action, adapter lrsDeliveries): xAPI statements POSTed in batches of at most " + batchSize
                         + " (learnbridge.targets.lrs.batchSize), one batch in flight"
-                : "REST JSON LMS (route template delivery-target, adapter httpJsonDeliveries, route deliver-lms): one PUT per worker, claims of " + claimSize
+                : "REST JSON LMS (Kamelets learnbridge-due-deliveries-source and learnbridge-target-send-action, adapter httpJsonDeliveries, route deliver-lms): one PUT per worker, claims of " + claimSize
                         + " (learnbridge.delivery.batchSize), " + parallelism + " in flight (learnbridge.delivery.parallelism)";
     }
 }

@@ -55,7 +55,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 /**
  * Kafka → map → target, both ways, from one topic preloaded with one change event per worker
  * (source {@code hr-events}'s JSON, key = worker id). Ours: the real bridge booted in this JVM as
- * {@code run} boots it, with the packaged {@code kafka-source} template instantiated for the topic
+ * {@code run} boots it, with a route from the packaged Kamelet {@code learnbridge-kafka-source} for the topic
  * (a fresh consumer group), the packaged routes {@code process-events} and {@code deliver-lms}, and
  * the REST JSON LMS target pointed at the loopback target. The floor: a hand-written
  * {@link KafkaConsumer} loop doing the same work: poll (500 records), parse each value, map it to
@@ -147,14 +147,18 @@ public final class KafkaBench {
         Files.createDirectories(routes.getParent());
         Files.writeString(routes, """
                 # benchmark-kafka: source %1$s from the preloaded topic
-                - templatedRoute:
-                    routeTemplateRef: kafka-source
-                    routeId: source-%1$s
-                    parameters:
-                      - {name: source, value: %1$s}
-                      - {name: topic, value: "{{learnbridge.sources.%1$s.kafka.topic}}"}
-                      - {name: brokers, value: "{{learnbridge.sources.%1$s.kafka.brokers}}"}
-                      - {name: groupId, value: "{{learnbridge.sources.%1$s.kafka.groupId}}"}
+                - route:
+                    id: %1$s-from-kafka
+                    routeConfigurationId: kafka-errors
+                    from:
+                      uri: kamelet:learnbridge-kafka-source/source-%1$s
+                      parameters:
+                        source: %1$s
+                        topic: "{{learnbridge.sources.%1$s.kafka.topic}}"
+                        brokers: "{{learnbridge.sources.%1$s.kafka.brokers}}"
+                        groupId: "{{learnbridge.sources.%1$s.kafka.groupId}}"
+                      steps:
+                        - to: direct:ingest-kafka
                 """.formatted(SOURCE), StandardCharsets.UTF_8);
         String group = "learnbridge-bench-" + run + "-" + System.nanoTime();
         Properties p = db.bridgeSettings();

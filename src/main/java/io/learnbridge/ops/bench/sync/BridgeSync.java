@@ -90,12 +90,16 @@ public final class BridgeSync implements SyncPipeline {
         Files.createDirectories(routes.getParent());
         Files.writeString(routes, """
                 # benchmark-sync: the delta source of the one-row drop
-                - templatedRoute:
-                    routeTemplateRef: file-csv-drop
-                    routeId: source-%1$s
-                    parameters:
-                      - {name: source, value: %1$s}
-                      - {name: directory, value: "{{learnbridge.sources.%1$s.directory}}"}
+                - route:
+                    id: %1$s-drops
+                    routeConfigurationId: drop-errors
+                    from:
+                      uri: kamelet:learnbridge-drop-folder-source/source-%1$s
+                      parameters:
+                        source: %1$s
+                        directory: "{{learnbridge.sources.%1$s.directory}}"
+                      steps:
+                        - to: direct:ingest-drop
                 """.formatted(DELTA_SOURCE), StandardCharsets.UTF_8);
         Properties p = db.bridgeSettings();
         p.put("learnbridge.instanceId", "benchmark-sync-" + run);
