@@ -216,7 +216,7 @@ class MoodleTargetTest {
     void theRouteFilesAreValidCamelYaml() {
         RouteSchemaValidator validator = new RouteSchemaValidator();
 
-        assertThat(validator.validate(Path.of("routes/deliver-target.camel.yaml"))).isEmpty();
+        assertThat(validator.validate(Path.of("routes/target-lms.camel.yaml"))).isEmpty();
         assertThat(validator.validate(Path.of("src/test/resources/test-routes/target-moodle.camel.yaml"))).isEmpty();
     }
 

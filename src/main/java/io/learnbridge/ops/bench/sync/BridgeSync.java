@@ -266,7 +266,7 @@ public final class BridgeSync implements SyncPipeline {
             main.stop();
         }
 
-        /** Whether the failed folder holds drop file {@code name}, archived as {@code <name without ext>.<drop id>.<ext>} (routes/drops-from-folder.camel.yaml). */
+        /** Whether the failed folder holds drop file {@code name}, archived as {@code <name without ext>.<drop id>.<ext>} (kamelets/learnbridge-drop-folder-source.kamelet.yaml). */
         private static boolean inFailedFolder(Path folder, String name) {
             int dot = name.lastIndexOf('.');
             String stem = dot < 0 ? name : name.substring(0, dot);
