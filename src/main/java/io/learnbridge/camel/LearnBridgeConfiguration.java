@@ -171,6 +171,7 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
             health.register(check);
         }
         context.addStartupListener(new StartupCheck(catalog, properties));
+        context.addStartupListener(new NotServingYet(properties.apply("camel.server.port").map(Integer::parseInt).orElse(8080)));
         context.addStartupListener(new RequestBodyTimeout(properties.apply("camel.server.port").map(Integer::parseInt).orElse(8080),
                 io.learnbridge.ops.Durations.positive("learnbridge.http.bodyTimeout", properties.apply("learnbridge.http.bodyTimeout").orElse("PT10S"))));
     }

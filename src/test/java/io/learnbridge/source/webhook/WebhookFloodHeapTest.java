@@ -69,7 +69,7 @@ class WebhookFloodHeapTest {
                      "learnbridge.sources." + SOURCE + ".webhook.rateLimit", "100000"))) {
             world.lms.stubFor(put(urlPathMatching(SftpLmsWorld.LMS_PATH + "/.*")).willReturn(aResponse().withStatus(503)));
             bridge.heap(HEAP_MB).start();
-            // as a load balancer would: the HTTP server listens a moment before the webhook route is on it (Vert.x answers 404 then)
+            // as a load balancer would: the HTTP server listens a moment before the webhook route is on it (answered 503 then)
             org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() -> "UP".equals(bridge.healthStatus()));
 
             int requests = (int) (1.1 * HEAP_MB * 1024 * 1024 / BODY_BYTES);
