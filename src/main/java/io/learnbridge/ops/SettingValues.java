@@ -44,7 +44,9 @@ public final class SettingValues {
         SettingValues values = new SettingValues(lookup);
         List<SettingsException> problems = new ArrayList<>();
         List<String> checked = new ArrayList<>(SettingsTree.all().stream().filter(s -> !s.perName()).map(Setting::key).toList());
-        keys.stream().filter(k -> k.startsWith("learnbridge.sources.") || k.startsWith("learnbridge.targets.")).sorted().forEach(checked::add);
+        // a source's or target's key a route names but SettingsTree does not declare is the route's own, untyped
+        keys.stream().filter(k -> k.startsWith("learnbridge.sources.") || k.startsWith("learnbridge.targets."))
+                .filter(k -> SettingsTree.definition(k).isPresent()).sorted().forEach(checked::add);
         for (String key : checked) {
             try {
                 values.value(key);

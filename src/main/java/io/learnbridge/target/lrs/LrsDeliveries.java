@@ -172,7 +172,7 @@ public final class LrsDeliveries extends io.learnbridge.target.TargetAdapterSupp
         String authorization = settings.text(prefix + "username").map(user -> "Basic " + Base64.getEncoder().encodeToString(
                 (user + ":" + settings.text(prefix + "password").orElse("")).getBytes(StandardCharsets.UTF_8))).orElse(null);
         int batchSize = settings.integer(prefix + "batchSize", 50, 1, 1000);
-        Duration retryBudget = settings.duration("learnbridge.delivery.retryBudget", "PT10M");
+        Duration retryBudget = settings.duration("learnbridge.delivery.retryBudget");
         XapiStatements statements;
         try {
             statements = new XapiStatements(new XapiStatements.Config(homePage, vocabulary));
@@ -182,7 +182,7 @@ public final class LrsDeliveries extends io.learnbridge.target.TargetAdapterSupp
         URI statementsUrl = URI.create((url.endsWith("/") ? url : url + "/") + "statements");
         return new Target(name, statements, new XapiClient(new XapiClient.Config(statementsUrl, version, authorization, Duration.ofSeconds(30)),
                 settings.rateLimit(name), breaker(name)),
-                batchSize, retryBudget, settings.duration("learnbridge.delivery.maxRetryAfter", "PT2M"));
+                batchSize, retryBudget, settings.duration("learnbridge.delivery.maxRetryAfter"));
     }
 
 }

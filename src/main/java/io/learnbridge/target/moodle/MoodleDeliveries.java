@@ -38,8 +38,6 @@ public final class MoodleDeliveries extends io.learnbridge.target.TargetAdapterS
 
     private static final Logger LOG = LoggerFactory.getLogger(MoodleDeliveries.class);
     private static final Pattern AUTH_PLUGIN = Pattern.compile("[a-z0-9_]+");
-    /** How long a target whose preflight found something missing waits before it is checked again. */
-    static final Duration PREFLIGHT_AGAIN = Duration.ofMinutes(1);
 
     /** A target's preflight found the token lacking: its deliveries wait (pending) until it is checked again. */
     static final class PreflightRefused extends RuntimeException {
@@ -82,7 +80,7 @@ public final class MoodleDeliveries extends io.learnbridge.target.TargetAdapterS
         try {
             target(target);
         } catch (PreflightRefused e) {
-            Duration wait = settings.duration("learnbridge.targets." + target + ".preflightAgain", PREFLIGHT_AGAIN.toString());
+            Duration wait = settings.duration("learnbridge.targets." + target + ".preflightAgain");
             refused.put(target, java.time.Instant.now().plus(wait));
             LOG.error("{}; its deliveries wait in the store, checked again in {} s", e.getMessage(), wait.toSeconds());
             return false;
@@ -254,7 +252,7 @@ public final class MoodleDeliveries extends io.learnbridge.target.TargetAdapterS
             throw new SettingsException(prefix + "auth", "must name a Moodle authentication plugin such as manual or oauth2, found '" + auth + "'");
         }
         int batchSize = settings.integer(prefix + "batchSize", 50, 1, 500);
-        Duration retryBudget = settings.duration("learnbridge.delivery.retryBudget", "PT10M");
+        Duration retryBudget = settings.duration("learnbridge.delivery.retryBudget");
         MoodleClient client = new MoodleClient(new MoodleClient.Config(site, token, Duration.ofSeconds(30)), settings.rateLimit(name), breaker(name));
         int roleId = settings.integer(prefix + "enrolRoleId", MoodleEnrolments.DEFAULT_ROLE_ID, 1, Integer.MAX_VALUE);
         if (!settings.text(prefix + "preflight").map(v -> v.strip().equalsIgnoreCase("false")).orElse(false)) {
