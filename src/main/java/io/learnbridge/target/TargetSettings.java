@@ -53,6 +53,21 @@ public final class TargetSettings {
         return values.integer(key);
     }
 
+    /** A declared text setting: as set, else its declared default. */
+    public String declaredText(String key) {
+        return values.text(key);
+    }
+
+    /** A declared choice, spelled as declared: as set, else its declared default. */
+    public String choice(String key) {
+        return values.choice(key);
+    }
+
+    /** A declared boolean setting: as set, else its declared default. */
+    public boolean bool(String key) {
+        return values.bool(key);
+    }
+
     /** A declared duration setting: as set, else its declared default. */
     public Duration duration(String key) {
         return values.duration(key);

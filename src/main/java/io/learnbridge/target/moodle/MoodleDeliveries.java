@@ -247,15 +247,15 @@ public final class MoodleDeliveries extends io.learnbridge.target.TargetAdapterS
         String prefix = "learnbridge.targets." + name + ".";
         URI site = site(settings, prefix);
         String token = token(settings, prefix);
-        String auth = settings.text(prefix + "auth").orElse("manual");
+        String auth = settings.declaredText(prefix + "auth");
         if (!AUTH_PLUGIN.matcher(auth).matches()) {
             throw new SettingsException(prefix + "auth", "must name a Moodle authentication plugin such as manual or oauth2, found '" + auth + "'");
         }
         int batchSize = settings.integer(prefix + "batchSize", 50, 1, 500);
         Duration retryBudget = settings.duration("learnbridge.delivery.retryBudget");
         MoodleClient client = new MoodleClient(new MoodleClient.Config(site, token, Duration.ofSeconds(30)), settings.rateLimit(name), breaker(name));
-        int roleId = settings.integer(prefix + "enrolRoleId", MoodleEnrolments.DEFAULT_ROLE_ID, 1, Integer.MAX_VALUE);
-        if (!settings.text(prefix + "preflight").map(v -> v.strip().equalsIgnoreCase("false")).orElse(false)) {
+        int roleId = settings.integer(prefix + "enrolRoleId");
+        if (settings.bool(prefix + "preflight")) {
             MoodlePreflight.Report report = MoodlePreflight.check(client, site.toString(), enrols(name));
             if (report.unchecked() != null) {
                 LOG.warn("Target {}: {}", name, report.describe());
@@ -270,13 +270,8 @@ public final class MoodleDeliveries extends io.learnbridge.target.TargetAdapterS
                 LOG.info("Target {}: {}", name, report.describe());
             }
         }
-        String leaverCohort = settings.text(prefix + "leaverCohort").map(String::strip).orElse("remove");
-        if (!leaverCohort.equals("remove") && !leaverCohort.equals("keep")) {
-            throw new SettingsException(prefix + "leaverCohort", "must be remove (a suspended leaver leaves their org-unit cohort) or keep, found '"
-                    + leaverCohort + "'");
-        }
-        boolean duplicateEmails = settings.text(prefix + "duplicateEmails").map(v -> v.strip().equalsIgnoreCase("true")).orElse(false);
-        MoodleUserSync.Options options = new MoodleUserSync.Options(leaverCohort.equals("remove"), duplicateEmails);
+        MoodleUserSync.Options options = new MoodleUserSync.Options(settings.choice(prefix + "leaverCohort").equals("remove"),
+                settings.bool(prefix + "duplicateEmails"));
         return new Target(name, client, new MoodleUserSync(client, auth, options), new MoodleEnrolments(client, roleId), batchSize, retryBudget);
     }
 
