@@ -60,11 +60,6 @@ public record Settings(
     }
 
     /** The targets a source's accepted records go to: {@code learnbridge.sources.<name>.targets}. */
-    public static List<String> targetsOf(Function<String, Optional<String>> lookup, String source) {
-        return targetsOf(SettingValues.of(lookup), source);
-    }
-
-    /** The targets a source's accepted records go to: {@code learnbridge.sources.<name>.targets}. */
     public static List<String> targetsOf(SettingValues values, String source) {
         List<String> targets = values.source(source).list("targets");
         if (targets.isEmpty()) {

@@ -85,7 +85,7 @@ final class ValidateCommand implements Callable<Integer> {
                     problems.add(settingsLocation() + ": learnbridge.sources." + source + ".*: source '" + source + "' has no valid mapping sources/" + source + ".mapping.yaml");
                 }
                 try {
-                    Settings.targetsOf(lookup, source).stream().filter(t -> !compiled.targets().containsKey(t)).forEach(t ->
+                    Settings.targetsOf(values, source).stream().filter(t -> !compiled.targets().containsKey(t)).forEach(t ->
                             problems.add(settingsLocation() + ": learnbridge.sources." + source + ".targets: target '" + t + "' has no mapping targets/" + t + ".mapping.yaml"));
                 } catch (SettingsException e) {
                     problems.add(settingsLocation() + ": " + e.getMessage());
@@ -96,7 +96,7 @@ final class ValidateCommand implements Callable<Integer> {
                 java.util.Set<String> delivered = new java.util.TreeSet<>();
                 for (String source : sources) {
                     try {
-                        delivered.addAll(Settings.targetsOf(lookup, source));
+                        delivered.addAll(Settings.targetsOf(values, source));
                     } catch (SettingsException e) {
                         // reported above
                     }
