@@ -4,9 +4,12 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
@@ -35,18 +38,32 @@ public final class SettingValues {
     }
 
     /**
-     * The settings behind {@code lookup}, every global setting and each of {@code keys} (the
-     * {@code learnbridge.sources.<s>.*} and {@code learnbridge.targets.<t>.*} keys set) checked now.
+     * The settings behind {@code lookup}, checked now: every global setting, and every declared key
+     * of each source and target that {@code keys} name ({@code learnbridge.sources.<s>.*},
+     * {@code learnbridge.targets.<t>.*}), so that a value from the environment is checked too.
      *
      * @throws SettingsException naming each malformed key, its value and what it should be
      */
     public static SettingValues read(Function<String, Optional<String>> lookup, Collection<String> keys) {
         SettingValues values = new SettingValues(lookup);
         List<SettingsException> problems = new ArrayList<>();
-        List<String> checked = new ArrayList<>(SettingsTree.all().stream().filter(s -> !s.perName()).map(Setting::key).toList());
-        // a source's or target's key a route names but SettingsTree does not declare is the route's own, untyped
-        keys.stream().filter(k -> k.startsWith("learnbridge.sources.") || k.startsWith("learnbridge.targets."))
-                .filter(k -> SettingsTree.definition(k).isPresent()).sorted().forEach(checked::add);
+        Set<String> checked = new LinkedHashSet<>();
+        for (Setting setting : SettingsTree.all()) {
+            if (!setting.perName()) {
+                checked.add(setting.key());
+            }
+        }
+        for (String family : List.of(Setting.SOURCE, Setting.TARGET)) {
+            for (String name : names(keys, family.substring(0, family.indexOf('<')))) {
+                for (Setting setting : SettingsTree.all()) {
+                    if (setting.key().startsWith(family)) {
+                        checked.add(setting.keyFor(name));
+                    } else if (setting.overridable()) {
+                        checked.add(family.replace("<source>", name).replace("<target>", name) + setting.key().substring("learnbridge.".length()));
+                    }
+                }
+            }
+        }
         for (String key : checked) {
             try {
                 values.value(key);
@@ -61,6 +78,18 @@ public final class SettingValues {
             throw SettingsException.of(problems.stream().map(Throwable::getMessage).toList());
         }
         return values;
+    }
+
+    /** The sources' (or targets') names in keys below {@code prefix}, sorted. */
+    private static Set<String> names(Collection<String> keys, String prefix) {
+        Set<String> names = new TreeSet<>();
+        for (String key : keys) {
+            int dot = key.indexOf('.', prefix.length());
+            if (key.startsWith(prefix) && dot > prefix.length()) {
+                names.add(key.substring(prefix.length(), dot));
+            }
+        }
+        return names;
     }
 
     /**

@@ -105,6 +105,9 @@ class SettingsTreeTest {
                 .hasMessage("setting learnbridge.events.lease: must be more than zero, found '0s'");
         assertThatThrownBy(() -> values(Map.of("learnbridge.targets.lms.gate.maxChangePercent", "150")))
                 .hasMessage("setting learnbridge.targets.lms.gate.maxChangePercent: must be between 0 and 100, found 150");
+        assertThatThrownBy(() -> SettingValues.read(k -> Optional.ofNullable(k.equals("learnbridge.sources.hris.snapshot") ? "weekly" : null),
+                Set.of("learnbridge.sources.hris.directory"))).as("a source's value from the environment only is checked too")
+                .hasMessage("setting learnbridge.sources.hris.snapshot: must be full or delta, found 'weekly'");
         Map<String, String> two = new HashMap<>(Map.of("learnbridge.drops.batchSize", "0", "learnbridge.delivery.retryBudget", "ten minutes"));
         assertThatThrownBy(() -> values(two)).as("every problem at once, each naming its key, in the declaration's order")
                 .hasMessage("setting learnbridge.drops.batchSize: must be between 1 and 100000, found 0; "
