@@ -16,8 +16,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Optional;
-import java.util.function.Function;
 import org.apache.camel.Exchange;
 import org.apache.camel.Variable;
 import org.slf4j.Logger;
@@ -37,7 +35,7 @@ public final class DropIngest {
     private final DropLedger ledger;
     private final DropPolicies policies;
     private final Mappings mappings;
-    private final Function<String, Optional<String>> properties;
+    private final io.learnbridge.ops.SettingValues values;
     private final Metrics metrics;
     private final int batchSize;
     private final java.time.Duration retention;
@@ -45,12 +43,12 @@ public final class DropIngest {
     private final java.util.Map<Long, StagingBehind> behind = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** @param retention how long a settled drop keeps its rows' records ({@code learnbridge.drops.retention}) */
-    public DropIngest(DropLedger ledger, Mappings mappings, Function<String, Optional<String>> properties, Metrics metrics, int batchSize,
+    public DropIngest(DropLedger ledger, Mappings mappings, io.learnbridge.ops.SettingValues values, Metrics metrics, int batchSize,
                       java.time.Duration retention) {
         this.ledger = ledger;
-        this.policies = new DropPolicies(properties);
+        this.policies = new DropPolicies(values);
         this.mappings = mappings;
-        this.properties = properties;
+        this.values = values;
         this.metrics = metrics;
         this.batchSize = batchSize;
         this.retention = retention;
@@ -117,7 +115,7 @@ public final class DropIngest {
 
     /** Hands a mapped batch to the drop's staging, which stages it while the route maps the next. */
     public void stage(List<StagedRow> rows, @Variable("drop") DropClaim claim) {
-        List<String> targets = Settings.targetsOf(properties, claim.source());
+        List<String> targets = Settings.targetsOf(values, claim.source());
         Runnable stage = () -> {
             ledger.stage(claim, rows, policies.of(claim.source(), targets));
             long rejected = rows.stream().filter(r -> !r.accepted()).count();
@@ -138,7 +136,7 @@ public final class DropIngest {
         if (staging != null) {
             staging.finish();
         }
-        List<String> targets = Settings.targetsOf(properties, claim.source());
+        List<String> targets = Settings.targetsOf(values, claim.source());
         DropLedger.Summary summary = ledger.finish(claim, targets, policies.of(claim.source(), targets));
         metrics.record(claim.source(), "conflict", summary.conflicts());
         metrics.record(claim.source(), "duplicate", summary.duplicates());
@@ -212,11 +210,11 @@ public final class DropIngest {
      * past its retention (route release-held-changes).
      */
     public int releaseDue() {
-        int resumed = ledger.resumeAbandoned(source -> Settings.targetsOf(properties, source));
+        int resumed = ledger.resumeAbandoned(source -> Settings.targetsOf(values, source));
         if (resumed > 0) {
             LOG.info("Finished applying {} drops whose applier stopped half-way", resumed);
         }
-        int released = ledger.releaseDue(source -> Settings.targetsOf(properties, source), 500);
+        int released = ledger.releaseDue(source -> Settings.targetsOf(values, source), 500);
         Long pruned = ledger.prune(retention);
         if (pruned != null) {
             LOG.info("Drop {} is past its retention ({}): its rows now keep only what the audit trail needs", pruned, retention);

@@ -4,6 +4,7 @@ import io.learnbridge.mapping.MappingCatalog;
 import io.learnbridge.mapping.Mappings;
 import io.learnbridge.ops.KnownSettings;
 import io.learnbridge.ops.Replayer;
+import io.learnbridge.ops.SettingValues;
 import io.learnbridge.ops.Settings;
 import io.learnbridge.store.DeliveryQueue;
 import io.learnbridge.store.DropLedger;
@@ -40,12 +41,15 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
     @Override
     public void configure(CamelContext context) throws Exception {
         Function<String, Optional<String>> properties = key -> context.getPropertiesComponent().resolveProperty(key);
-        refuseUnknownSettings(context, properties);
+        Map<String, String> raw = rawSettings(context);
+        refuseUnknownSettings(raw, properties);
+        // every learnbridge.* value typed once, as declared in SettingsTree: a malformed one refuses startup here
+        SettingValues values = SettingValues.read(properties, raw.keySet());
         refusePortsInUse(properties);
-        refuseSandboxBeyondLoopback(properties);
+        refuseSandboxBeyondLoopback(values, properties);
         context.getComponent("platform-http", org.apache.camel.component.platform.http.PlatformHttpComponent.class)
                 .setHeaderFilterStrategy(new ResponseHeaders());
-        Settings settings = Settings.read(properties);
+        Settings settings = Settings.read(values);
         // the time settings routes hand to Camel endpoints, in the milliseconds Camel takes (it reads PT2S as 0)
         io.learnbridge.ops.Durations.forCamel(properties).forEach(context.getPropertiesComponent()::addOverrideProperty);
         Mappings mappings = Mappings.load(settings.mappingsLocation());
@@ -64,20 +68,19 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
                 store.close();
             }
         });
-        String instanceId = properties.apply("learnbridge.instanceId").filter(s -> !s.isBlank()).orElseGet(LearnBridgeConfiguration::hostName);
+        String instanceId = values.optionalText("learnbridge.instanceId").orElseGet(LearnBridgeConfiguration::hostName);
         Metrics metrics = new Metrics(context);
         DeliveryQueue deliveryQueue = new DeliveryQueue(store, instanceId, settings.delivery().lease());
         deliveryQueue.releaseOwnClaims();
         outbox.set(deliveryQueue);
         io.learnbridge.store.EnrolmentOutbox enrolmentOutbox = new io.learnbridge.store.EnrolmentOutbox(store, instanceId, settings.delivery().lease());
         enrolmentOutbox.releaseOwnClaims();
-        Duration eventLease = io.learnbridge.ops.Durations.positive("learnbridge.events.lease", properties.apply("learnbridge.events.lease").orElse("PT1M"));
-        TargetKinds kinds = new TargetKinds(properties);
-        EventInbox inbox = new EventInbox(store, instanceId, eventLease, kinds, deliveryQueue);
+        TargetKinds kinds = new TargetKinds(values);
+        EventInbox inbox = new EventInbox(store, instanceId, values.duration("learnbridge.events.lease"), kinds, deliveryQueue);
         inbox.releaseOwnClaims();
         ExceptionQueue exceptions = new ExceptionQueue(store);
         Replayer replayer = new Replayer(mappings::reload, exceptions, new Replays(store, settings.drops().maxHold()),
-                source -> Settings.targetsOf(properties, source));
+                source -> Settings.targetsOf(values, source));
 
         Registry registry = context.getRegistry();
         registry.bind("learnbridgeSettings", settings);
@@ -88,30 +91,28 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         DropLedger ledger = new DropLedger(store, instanceId, settings.drops().claimLease(), kinds, settings.drops().applyPage(),
                 settings.drops().maxHold());
         registry.bind("storeMaintenance", new StoreMaintenance(store, settings.store().compactBelowFillRate(), settings.store().compactBudget()));
-        registry.bind("drops", new DropIngest(ledger, mappings, properties, metrics, settings.drops().batchSize(), settings.drops().retention()));
+        registry.bind("drops", new DropIngest(ledger, mappings, values, metrics, settings.drops().batchSize(), settings.drops().retention()));
         registry.bind("unreadDrops", new UnreadDropFiles(context, metrics, settings.drops().unreadAfter(), Clock.systemUTC()));
-        Function<String, List<String>> targetsOf = source -> Settings.targetsOf(properties, source);
+        Function<String, List<String>> targetsOf = source -> Settings.targetsOf(values, source);
         // a source's settings are read once: resolving them through the properties (and the environment)
         // for every event was a quarter of processing events
         Map<String, List<String>> eventTargets = new java.util.concurrent.ConcurrentHashMap<>();
         Map<String, io.learnbridge.worker.ChangeDetector> eventDetectors = new java.util.concurrent.ConcurrentHashMap<>();
         Map<String, java.util.Optional<String>> rescindPointers = new java.util.concurrent.ConcurrentHashMap<>();
         EventProcessor events = new EventProcessor(inbox, mappings, source -> eventTargets.computeIfAbsent(source, targetsOf), metrics,
-                properties.apply("learnbridge.events.batchSize").map(Integer::parseInt).orElse(100),
-                source -> eventDetectors.computeIfAbsent(source, s -> new DropPolicies(properties).of(s, targetsOf.apply(s)).detector()),
-                source -> rescindPointers.computeIfAbsent(source, s -> properties.apply("learnbridge.sources." + s + ".rescindPointer")
-                        .map(String::strip).filter(p -> !p.isEmpty())));
+                values.integer("learnbridge.events.batchSize"),
+                source -> eventDetectors.computeIfAbsent(source, s -> new DropPolicies(values).of(s, targetsOf.apply(s)).detector()),
+                source -> rescindPointers.computeIfAbsent(source, s -> values.source(s).optionalText("rescindPointer")));
         registry.bind("events", events);
-        registry.bind("kafkaIngest", new KafkaIngest(inbox, metrics,
-                properties.apply("learnbridge.kafka.maxRecordBytes").map(Integer::parseInt).orElse(256 * 1024), events));
+        registry.bind("kafkaIngest", new KafkaIngest(inbox, metrics, values.integer("learnbridge.kafka.maxRecordBytes"), events));
         Map<String, WebhookSource> webhookSources = new HashMap<>();
         for (String key : context.getPropertiesComponent().loadProperties(k -> k.startsWith("learnbridge.sources.") && k.endsWith(".webhook.verifier"))
                 .stringPropertyNames()) {
             String source = key.substring("learnbridge.sources.".length(), key.length() - ".webhook.verifier".length());
-            if (properties.apply(key).filter(v -> !v.isBlank()).isEmpty()) {
+            if (values.source(source).optionalText("webhook.verifier").isEmpty()) {
                 continue;
             }
-            webhookSources.put(source, WebhookSource.read(source, properties));
+            webhookSources.put(source, WebhookSource.read(source, values));
             targetsOf.apply(source);
         }
         registry.bind("webhooks", new WebhookIngest(webhookSources, inbox, metrics, Clock.systemUTC()));
@@ -120,15 +121,12 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         java.util.Set<String> rulesTargets = new java.util.TreeSet<>();
         deployedRules.rules().forEach(rule -> rulesTargets.addAll(rule.enrol().keySet()));
         registry.bind("enrolmentApplier", new EnrolmentApplier(new io.learnbridge.store.Enrolments(store), deployedRules,
-                properties.apply("learnbridge.enrolments.enabled").map(v -> Boolean.parseBoolean(v.strip())).orElse(true),
-                properties.apply("learnbridge.enrolments.batchSize").map(v -> Integer.parseInt(v.strip())).orElse(500),
-                properties.apply("learnbridge.enrolments.maxBatches").map(v -> Integer.parseInt(v.strip())).orElse(20),
-                new io.learnbridge.store.EnrolmentRulesLedger(store), new DropPolicies(properties).rulesGate(rulesTargets)));
+                values.bool("learnbridge.enrolments.enabled"), values.integer("learnbridge.enrolments.batchSize"),
+                values.integer("learnbridge.enrolments.maxBatches"),
+                new io.learnbridge.store.EnrolmentRulesLedger(store), new DropPolicies(values).rulesGate(rulesTargets)));
         // the protocol adapters of the target routes (Kamelets learnbridge-due-deliveries-source, learnbridge-target-send-action), and its circuit breakers' fallback
-        Duration initialBackoff = io.learnbridge.ops.Durations.positive("learnbridge.delivery.initialBackoff",
-                properties.apply("learnbridge.delivery.initialBackoff").orElse("1s"));
-        Duration maxBackoff = io.learnbridge.ops.Durations.positive("learnbridge.delivery.maxBackoff",
-                properties.apply("learnbridge.delivery.maxBackoff").orElse("1m"));
+        Duration initialBackoff = values.duration("learnbridge.delivery.initialBackoff");
+        Duration maxBackoff = values.duration("learnbridge.delivery.maxBackoff");
         io.learnbridge.target.http.HttpJsonDeliveries httpJsonDeliveries = new io.learnbridge.target.http.HttpJsonDeliveries(deliveryQueue, enrolmentOutbox,
                 mappings, metrics, properties, initialBackoff, maxBackoff);
         registry.bind("httpJsonDeliveries", httpJsonDeliveries);
@@ -173,7 +171,7 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         context.addStartupListener(new StartupCheck(catalog, properties));
         context.addStartupListener(new NotServingYet(properties.apply("camel.server.port").map(Integer::parseInt).orElse(8080)));
         context.addStartupListener(new RequestBodyTimeout(properties.apply("camel.server.port").map(Integer::parseInt).orElse(8080),
-                io.learnbridge.ops.Durations.positive("learnbridge.http.bodyTimeout", properties.apply("learnbridge.http.bodyTimeout").orElse("PT10S"))));
+                values.duration("learnbridge.http.bodyTimeout")));
     }
 
     /**
@@ -181,13 +179,9 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
      * does) or on a {@code {{env:NAME}}} whose variable is not set ({@link KnownSettings}); warns of
      * a {@code LEARNBRIDGE_*} environment variable that matches no setting.
      */
-    private static void refuseUnknownSettings(CamelContext context, Function<String, Optional<String>> properties) {
+    private static void refuseUnknownSettings(Map<String, String> raw, Function<String, Optional<String>> properties) {
         KnownSettings known = KnownSettings.of(KnownSettings.routeTexts(
                 properties.apply("camel.main.routesIncludePattern").orElse("classpath:routes/*.camel.yaml")));
-        Map<String, String> raw = new java.util.HashMap<>();
-        java.util.Properties loaded = context.getPropertiesComponent().loadProperties();
-        loaded.stringPropertyNames().forEach(k -> raw.put(k, loaded.getProperty(k)));
-        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("learnbridge.")).forEach(k -> raw.put(k, System.getProperty(k)));
         List<String> problems = known.problems(raw, System::getenv);
         if (!problems.isEmpty()) {
             throw io.learnbridge.ops.SettingsException.of(problems);
@@ -198,12 +192,21 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         }
     }
 
+    /** The settings as given, before placeholders are resolved: Camel's loaded properties and the {@code learnbridge.*} system properties. */
+    private static Map<String, String> rawSettings(CamelContext context) {
+        Map<String, String> raw = new java.util.HashMap<>();
+        java.util.Properties loaded = context.getPropertiesComponent().loadProperties();
+        loaded.stringPropertyNames().forEach(k -> raw.put(k, loaded.getProperty(k)));
+        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("learnbridge.")).forEach(k -> raw.put(k, System.getProperty(k)));
+        return raw;
+    }
+
     /**
      * The sandbox LMS answers anyone and lists every payload it received: it is for the embedded
      * default run, on a loopback host only.
      */
-    private static void refuseSandboxBeyondLoopback(Function<String, Optional<String>> properties) {
-        if (!properties.apply("learnbridge.sandbox.enabled").map(v -> v.strip().equalsIgnoreCase("true")).orElse(false)) {
+    private static void refuseSandboxBeyondLoopback(SettingValues values, Function<String, Optional<String>> properties) {
+        if (!values.bool("learnbridge.sandbox.enabled")) {
             return;
         }
         String host = properties.apply("camel.server.host").filter(h -> !h.isBlank()).orElse("0.0.0.0");

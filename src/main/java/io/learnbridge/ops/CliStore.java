@@ -11,12 +11,15 @@ import io.learnbridge.store.Store;
 final class CliStore implements AutoCloseable {
 
     final CliSettings lookup;
+    /** The typed settings, read once for the command. */
+    final SettingValues values;
     final Settings settings;
     final Store store;
 
     CliStore(java.nio.file.Path settingsFile) {
         this.lookup = new CliSettings(settingsFile);
-        this.settings = Settings.read(lookup);
+        this.values = SettingValues.of(lookup);
+        this.settings = Settings.read(values);
         // run by the bridge on its own store (StoreControl), or opened here
         this.attached = StoreControl.attached().isPresent();
         this.store = StoreControl.attached().orElseGet(() -> {
@@ -44,7 +47,7 @@ final class CliStore implements AutoCloseable {
 
     Replayer replayer() {
         return new Replayer(() -> MappingCatalog.compileStrict(MappingFiles.load(settings.mappingsLocation())), exceptions(),
-                new Replays(store, settings.drops().maxHold()), source -> Settings.targetsOf(lookup, source));
+                new Replays(store, settings.drops().maxHold()), source -> Settings.targetsOf(values, source));
     }
 
     @Override

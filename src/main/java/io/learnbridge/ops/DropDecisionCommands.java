@@ -2,7 +2,6 @@ package io.learnbridge.ops;
 
 import io.learnbridge.store.DropLedger;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -31,7 +30,8 @@ final class DropDecisionCommands {
                     System.out.println("no drop " + id);
                     return 1;
                 }
-                DropLedger ledger = new DropLedger(cli.store, "cli", Duration.ofMinutes(10), new io.learnbridge.camel.TargetKinds(cli.lookup));
+                DropLedger ledger = new DropLedger(cli.store, "cli", cli.settings.drops().claimLease(),
+                        new io.learnbridge.camel.TargetKinds(cli.values));
                 DropLedger.Decision decision = decide(cli, ledger, report.get().source());
                 System.out.println(decision.message());
                 return decision.done() ? 0 : 1;
@@ -44,7 +44,7 @@ final class DropDecisionCommands {
     static final class Approve extends Decision {
         @Override
         DropLedger.Decision decide(CliStore cli, DropLedger ledger, String source) {
-            return ledger.approve(id, checksum, operator, Settings.targetsOf(cli.lookup, source));
+            return ledger.approve(id, checksum, operator, Settings.targetsOf(cli.values, source));
         }
     }
 

@@ -16,10 +16,11 @@ import org.slf4j.LoggerFactory;
  * ({@code PT10M}, {@code P7D}) or Camel's short form ({@code 200ms}, {@code 10s}, {@code 5m},
  * {@code 2h}, {@code 7d}, or combined: {@code 1m30s}). A bare number, the older form of the
  * settings that used to be milliseconds (or seconds: {@code breaker.openSeconds}), is still read in
- * that unit, with one warning per key naming the form to write instead.
+ * that unit ({@link Setting#bareUnit}, declared in {@link SettingsTree}), with one warning per key
+ * naming the form to write instead.
  *
  * <p>The settings a route hands to a Camel endpoint ({@code period}, {@code delay}, read locks)
- * are rewritten to milliseconds before the routes load ({@link #forCamel}): Camel reads
+ * ({@link Setting#camelMillis}) are rewritten to milliseconds before the routes load ({@link #forCamel}): Camel reads
  * {@code PT2S} as 0, which would make a timer fire without pause.
  */
 public final class Durations {
@@ -28,27 +29,6 @@ public final class Durations {
     private static final Pattern SHORT = Pattern.compile("(\\d+)(ms|s|m|h|d)");
     private static final Pattern WHOLE_SHORT = Pattern.compile("(?:\\d+(?:ms|s|m|h|d))+");
     private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
-
-    /** Time settings that were a bare number of milliseconds (the routes hand most of them to Camel endpoints). */
-    public static final Map<String, ChronoUnit> BARE_NUMBER_UNITS = Map.ofEntries(
-            Map.entry("learnbridge.delivery.pollPeriod", ChronoUnit.MILLIS),
-            Map.entry("learnbridge.events.pollPeriod", ChronoUnit.MILLIS),
-            Map.entry("learnbridge.enrolments.pollPeriod", ChronoUnit.MILLIS),
-            Map.entry("learnbridge.changes.releasePeriod", ChronoUnit.MILLIS),
-            Map.entry("learnbridge.store.compactPeriod", ChronoUnit.MILLIS),
-            Map.entry("learnbridge.drops.pollDelay", ChronoUnit.MILLIS),
-            Map.entry("learnbridge.drops.readLockCheckInterval", ChronoUnit.MILLIS),
-            Map.entry("learnbridge.drops.readLockTimeout", ChronoUnit.MILLIS),
-            Map.entry("learnbridge.drops.readLockMinAge", ChronoUnit.MILLIS),
-            Map.entry("learnbridge.delivery.initialBackoff", ChronoUnit.MILLIS),
-            Map.entry("learnbridge.delivery.maxBackoff", ChronoUnit.MILLIS),
-            Map.entry("learnbridge.delivery.breaker.openSeconds", ChronoUnit.SECONDS));
-
-    /** The settings routes pass to Camel endpoint options, which take milliseconds. */
-    static final Set<String> CAMEL_MILLIS = Set.of("learnbridge.delivery.pollPeriod", "learnbridge.events.pollPeriod",
-            "learnbridge.enrolments.pollPeriod", "learnbridge.changes.releasePeriod", "learnbridge.store.compactPeriod",
-            "learnbridge.drops.pollDelay", "learnbridge.drops.readLockCheckInterval", "learnbridge.drops.readLockTimeout",
-            "learnbridge.drops.readLockMinAge");
 
     private Durations() {
     }
@@ -60,7 +40,7 @@ public final class Durations {
             throw new SettingsException(key, "missing: a duration such as 10s, 5m or PT10M");
         }
         if (text.chars().allMatch(Character::isDigit)) {
-            ChronoUnit unit = BARE_NUMBER_UNITS.get(key);
+            ChronoUnit unit = SettingsTree.definition(key).map(Setting::bareUnit).orElse(null);
             if (unit == null) {
                 throw new SettingsException(key, "must be a duration such as 10s, 5m or PT10M (a bare number has no unit), found '" + text + "'");
             }
@@ -111,7 +91,7 @@ public final class Durations {
      */
     public static Map<String, String> forCamel(java.util.function.Function<String, java.util.Optional<String>> lookup) {
         Map<String, String> millis = new java.util.TreeMap<>();
-        for (String key : CAMEL_MILLIS) {
+        for (String key : SettingsTree.all().stream().filter(Setting::camelMillis).map(Setting::key).toList()) {
             lookup.apply(key).filter(v -> !v.isBlank()).ifPresent(v -> millis.put(key, String.valueOf(positive(key, v).toMillis())));
         }
         return millis;

@@ -1,15 +1,11 @@
 package io.learnbridge.ops;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Function;
@@ -19,8 +15,8 @@ import java.util.regex.Pattern;
 /**
  * Which {@code learnbridge.*} keys exist, so that a typo is refused instead of silently leaving
  * the default in force ({@code learnbridge.sources.hris.snapshott = full} would have kept the
- * source a delta one, and absent workers would never leave). A key is known when it is a key of
- * the packaged application.properties, a per-source or per-target key below, or a key a loaded
+ * source a delta one, and absent workers would never leave). A key is known when it is declared
+ * in {@link SettingsTree} (a global key, or a per-source or per-target one), or a key a loaded
  * route file names in a {@code {{learnbridge....}}} placeholder (an engineer's own setting). An
  * unknown key is reported with the nearest known one.
  *
@@ -29,16 +25,11 @@ import java.util.regex.Pattern;
  */
 public final class KnownSettings {
 
-    /** Keys of {@code learnbridge.sources.<source>.}: drops, SFTP, webhooks, Kafka, the gate. */
-    static final List<String> SOURCE_KEYS = List.of("directory", "targets", "snapshot", "leaveOfAbsence", "rescindPointer",
-            "host", "port", "username", "privateKeyFile", "knownHostsFile", "localWorkDirectory",
-            "webhook.verifier", "webhook.secrets", "webhook.tolerance", "webhook.maxBodyBytes", "webhook.rateLimit", "webhook.eventIdPointer",
-            "kafka.topic", "kafka.brokers", "kafka.groupId");
+    /** Keys of {@code learnbridge.sources.<source>.}: drops, SFTP, webhooks, Kafka, the gate (declared in {@link SettingsTree}). */
+    private static final List<String> SOURCE_KEYS = declaredSuffixes(Setting.SOURCE);
 
-    /** Keys of {@code learnbridge.targets.<target>.}: every adapter's (REST JSON, SCIM, Moodle, xAPI). */
-    static final List<String> TARGET_KEYS = List.of("url", "method", "token", "auth", "username", "password", "batchSize", "parallelism",
-            "rateLimit", "changes", "oauth2.clientId", "oauth2.clientSecret", "oauth2.tokenEndpoint", "oauth2.scope",
-            "groups", "enrolRoleId", "preflight", "preflightAgain", "leaverCohort", "duplicateEmails", "homePage", "vocabulary", "xapiVersion");
+    /** Keys of {@code learnbridge.targets.<target>.}: every adapter's (REST JSON, SCIM, Moodle, xAPI) and the gate. */
+    private static final List<String> TARGET_KEYS = declaredSuffixes(Setting.TARGET);
 
     /** Settings whose values are secrets: an unset variable behind one is never let through as an empty value. */
     static boolean isSecret(String key) {
@@ -50,30 +41,14 @@ public final class KnownSettings {
     private static final Pattern ENV = Pattern.compile("\\{\\{env:([A-Za-z_][A-Za-z0-9_]*)(:[^}]*)?}}");
 
     private final Set<String> exact = new TreeSet<>();
-    private final List<String> gate = new ArrayList<>();
 
-    private KnownSettings(Properties defaults, Set<String> referenced) {
-        for (String key : defaults.stringPropertyNames()) {
-            if (key.startsWith("learnbridge.")) {
-                exact.add(key);
-                if (key.startsWith("learnbridge.gate.")) {
-                    gate.add(key.substring("learnbridge.".length()));
-                }
-            }
-        }
+    private KnownSettings(Set<String> referenced) {
+        SettingsTree.all().stream().filter(setting -> !setting.perName()).forEach(setting -> exact.add(setting.key()));
         exact.addAll(referenced);
     }
 
-    /** The known keys: the packaged defaults and the keys the given route texts name in placeholders. */
+    /** The known keys: the declared ones ({@link SettingsTree}) and the keys the given route texts name in placeholders. */
     public static KnownSettings of(Iterable<String> routeTexts) {
-        Properties defaults = new Properties();
-        try (InputStream in = KnownSettings.class.getClassLoader().getResourceAsStream("application.properties")) {
-            if (in != null) {
-                defaults.load(in);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
         Set<String> referenced = new TreeSet<>();
         for (String text : routeTexts) {
             Matcher m = PLACEHOLDER.matcher(text);
@@ -81,7 +56,20 @@ public final class KnownSettings {
                 referenced.add(m.group(1));
             }
         }
-        return new KnownSettings(defaults, referenced);
+        return new KnownSettings(referenced);
+    }
+
+    /** The declared keys of every source or target ({@code family} is {@link Setting#SOURCE} or {@link Setting#TARGET}), gate limits included. */
+    private static List<String> declaredSuffixes(String family) {
+        List<String> suffixes = new ArrayList<>();
+        for (Setting setting : SettingsTree.all()) {
+            if (setting.key().startsWith(family)) {
+                suffixes.add(setting.key().substring(family.length()));
+            } else if (setting.overridable()) {
+                suffixes.add(setting.key().substring("learnbridge.".length()));
+            }
+        }
+        return List.copyOf(suffixes);
     }
 
     /** The texts of the route files a {@code camel.main.routesIncludePattern} loads (unreadable ones are left to 'validate'). */
@@ -127,10 +115,8 @@ public final class KnownSettings {
         return false;
     }
 
-    private List<String> suffixes(String family) {
-        List<String> suffixes = new ArrayList<>(family.equals("sources") ? SOURCE_KEYS : TARGET_KEYS);
-        suffixes.addAll(gate);
-        return suffixes;
+    private static List<String> suffixes(String family) {
+        return family.equals("sources") ? SOURCE_KEYS : TARGET_KEYS;
     }
 
     /** The known key nearest to an unknown one (same source or target name), if one is near enough to be the one meant. */

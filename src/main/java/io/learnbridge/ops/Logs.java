@@ -5,7 +5,6 @@ import ch.qos.logback.classic.joran.JoranConfigurator;
 import ch.qos.logback.core.joran.spi.JoranException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
@@ -33,10 +32,7 @@ public final class Logs {
      */
     static Optional<Path> configure(Home home, Path settings, CliSettings lookup) {
         registerSecrets(lookup.raw(), lookup, System.getenv());
-        String format = lookup.apply(FORMAT_KEY).orElse("text").toLowerCase(Locale.ROOT);
-        if (!format.equals("text") && !format.equals("json")) {
-            throw new SettingsException(FORMAT_KEY, "must be text or json, found '" + format + "'");
-        }
+        String format = SettingValues.of(lookup).choice(FORMAT_KEY);
         Optional<Path> override = overrideFile(home, settings);
         boolean formatChanged = !format.equals(System.getProperty(FORMAT_KEY, "text"));
         if (override.isEmpty() && !formatChanged) {

@@ -43,7 +43,7 @@ final class PlanCommand implements Callable<Integer> {
         try {
             io.learnbridge.mapping.MappingFile mapping = io.learnbridge.mapping.MappingCatalog
                     .compileStrict(io.learnbridge.mapping.MappingFiles.load(cli.settings.mappingsLocation())).source(source);
-            java.util.List<String> targets = Settings.targetsOf(cli.lookup, source);
+            java.util.List<String> targets = Settings.targetsOf(cli.values, source);
             io.learnbridge.store.DropLedger ledger = new io.learnbridge.store.DropLedger(view, "plan-rehearsal", java.time.Duration.ofMinutes(1));
             io.learnbridge.store.DropClaim claim = ledger.claim(source, file.getFileName().toString(),
                     io.learnbridge.source.DropChecksum.sha256(file), java.nio.file.Files.size(file));
@@ -52,8 +52,8 @@ final class PlanCommand implements Callable<Integer> {
                         + "' shows what it did; dropping it again would change nothing");
                 return 0;
             }
-            var policy = new io.learnbridge.camel.DropPolicies(cli.lookup).of(source, targets);
-            try (io.learnbridge.source.CsvDrop drop = io.learnbridge.source.CsvDrop.open(file, claim.fileName(), claim.claimedAt(), mapping.csv(), 500)) {
+            var policy = new io.learnbridge.camel.DropPolicies(cli.values).of(source, targets);
+            try (io.learnbridge.source.CsvDrop drop = io.learnbridge.source.CsvDrop.open(file, claim.fileName(), claim.claimedAt(), mapping.csv(), cli.settings.drops().batchSize())) {
                 io.learnbridge.mapping.SourceMapper mapper = drop.header().isEmpty() ? null
                         : io.learnbridge.mapping.SourceMapper.bindHeader(mapping, drop.header(), "the header of " + file.getFileName());
                 while (drop.hasNext()) {
@@ -81,7 +81,7 @@ final class PlanCommand implements Callable<Integer> {
             }
             Plans.Plan plan = found.get();
             System.out.printf("drop %d  %s %s  %s  sha256 %s%n", plan.dropId(), plan.source(), plan.fileName(), plan.status(), plan.checksum());
-            System.out.println("targets: " + String.join(", ", io.learnbridge.ops.Settings.targetsOf(cli.lookup, plan.source())));
+            System.out.println("targets: " + String.join(", ", io.learnbridge.ops.Settings.targetsOf(cli.values, plan.source())));
             System.out.println("changes: " + plan.byKind());
             System.out.println("rows by status: " + plan.byStatus());
             if (plan.warnings() > 0) {

@@ -36,13 +36,13 @@ final class PreviewCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        CliSettings lookup = new CliSettings(settings);
-        MappingCatalog catalog = MappingCatalog.compileStrict(MappingFiles.load(lookup.apply("learnbridge.mappings.location").orElse("classpath:mappings")));
+        SettingValues values = SettingValues.of(new CliSettings(settings));
+        MappingCatalog catalog = MappingCatalog.compileStrict(MappingFiles.load(values.text("learnbridge.mappings.location")));
         MappingFile mapping = catalog.source(source);
-        List<String> targets = Settings.targetsOf(lookup, source);
+        List<String> targets = Settings.targetsOf(values, source);
         int accepted = 0;
         int rejected = 0;
-        try (CsvDrop drop = CsvDrop.open(file, file.getFileName().toString(), Instant.now(), mapping.csv(), 500)) {
+        try (CsvDrop drop = CsvDrop.open(file, file.getFileName().toString(), Instant.now(), mapping.csv(), values.integer("learnbridge.drops.batchSize"))) {
             SourceMapper mapper;
             try {
                 mapper = SourceMapper.bindHeader(mapping, drop.header(), "the header of " + file.getFileName());

@@ -54,7 +54,7 @@ final class RulesCommand implements Callable<Integer> {
                 Set<String> targets = new TreeSet<>();
                 rules.rules().forEach(r -> targets.addAll(r.enrol().keySet()));
                 EnrolmentRulesLedger.Outcome outcome = new EnrolmentRulesLedger(cli.store)
-                        .reconcile(rules, new DropPolicies(cli.lookup).rulesGate(targets), operator);
+                        .reconcile(rules, new DropPolicies(cli.values).rulesGate(targets), operator);
                 System.out.println(outcome.describe());
                 return outcome.version().status().equals("APPLIED") ? 0 : 1;
             }

@@ -1,16 +1,15 @@
 package io.learnbridge.ops;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
 
 /**
- * LearnBridge's typed settings ({@code learnbridge.*}), read once at startup from Camel's
- * properties (application.properties, a settings file, system properties, environment variables
- * such as {@code LEARNBRIDGE_TARGETS_LMS_TOKEN}) and validated, failing with the key's name.
+ * The settings the bridge's store, drops and delivery are built with, read once at startup from
+ * the typed view ({@link SettingValues}: types, limits and defaults are declared in
+ * {@link SettingsTree}) over Camel's properties (application.properties, a settings file, system
+ * properties, environment variables such as {@code LEARNBRIDGE_TARGETS_LMS_TOKEN}).
  */
 public record Settings(
         Store store,
@@ -35,20 +34,24 @@ public record Settings(
     public record Delivery(int batchSize, Duration retryBudget, Duration maxRetryAfter, Duration lease) {
     }
 
-    /** Reads and validates every setting; {@code lookup} answers empty for a missing key. */
+    /** Reads every setting behind {@code lookup}, each as declared in {@link SettingsTree}; {@code lookup} answers empty for a missing key. */
     public static Settings read(Function<String, Optional<String>> lookup) {
-        Reader r = new Reader(lookup);
+        return read(SettingValues.of(lookup));
+    }
+
+    /** The settings the bridge's parts are built with, from the typed view. */
+    public static Settings read(SettingValues v) {
         Settings settings = new Settings(
-                new Store(r.text("learnbridge.store.url"), r.optional("learnbridge.store.user").orElse(null),
-                        r.optional("learnbridge.store.password").orElse(null), r.integer("learnbridge.store.poolSize", 2, 200),
-                        r.integer("learnbridge.store.compactBelowFillRate", 1, 100), r.duration("learnbridge.store.compactBudget")),
-                r.text("learnbridge.mappings.location"),
-                new Drops(r.integer("learnbridge.drops.batchSize", 1, 100_000), r.duration("learnbridge.drops.claimLease"),
-                        r.integer("learnbridge.drops.applyPage", 10, 1_000_000), r.duration("learnbridge.drops.retention"),
-                        r.duration("learnbridge.changes.maxHold"), r.duration("learnbridge.drops.unreadAfter")),
-                new Delivery(r.integer("learnbridge.delivery.batchSize", 1, 10_000), r.duration("learnbridge.delivery.retryBudget"),
-                        r.duration("learnbridge.delivery.maxRetryAfter"), r.duration("learnbridge.delivery.lease")),
-                r.optional("learnbridge.api.token").filter(s -> !s.isBlank()).orElse(null));
+                new Store(v.text("learnbridge.store.url"), v.optionalText("learnbridge.store.user").orElse(null),
+                        v.optionalText("learnbridge.store.password").orElse(null), v.integer("learnbridge.store.poolSize"),
+                        v.integer("learnbridge.store.compactBelowFillRate"), v.duration("learnbridge.store.compactBudget")),
+                v.text("learnbridge.mappings.location"),
+                new Drops(v.integer("learnbridge.drops.batchSize"), v.duration("learnbridge.drops.claimLease"),
+                        v.integer("learnbridge.drops.applyPage"), v.duration("learnbridge.drops.retention"),
+                        v.duration("learnbridge.changes.maxHold"), v.duration("learnbridge.drops.unreadAfter")),
+                new Delivery(v.integer("learnbridge.delivery.batchSize"), v.duration("learnbridge.delivery.retryBudget"),
+                        v.duration("learnbridge.delivery.maxRetryAfter"), v.duration("learnbridge.delivery.lease")),
+                v.optionalText("learnbridge.api.token").orElse(null));
         if (settings.delivery.lease().compareTo(settings.delivery.retryBudget()) <= 0) {
             throw new SettingsException("learnbridge.delivery.lease", "must be longer than learnbridge.delivery.retryBudget, "
                     + "or a delivery still being retried would be claimed a second time");
@@ -57,42 +60,11 @@ public record Settings(
     }
 
     /** The targets a source's accepted records go to: {@code learnbridge.sources.<name>.targets}. */
-    public static List<String> targetsOf(Function<String, Optional<String>> lookup, String source) {
-        String key = "learnbridge.sources." + source + ".targets";
-        String value = lookup.apply(key).orElseThrow(() -> new SettingsException(key, "missing: name the targets of source " + source + " (comma separated)"));
-        List<String> targets = new ArrayList<>();
-        Arrays.stream(value.split(",")).map(String::strip).filter(s -> !s.isEmpty()).forEach(targets::add);
+    public static List<String> targetsOf(SettingValues values, String source) {
+        List<String> targets = values.source(source).list("targets");
         if (targets.isEmpty()) {
-            throw new SettingsException(key, "names no target");
+            throw new SettingsException("learnbridge.sources." + source + ".targets", "missing: name the targets of source " + source + " (comma separated)");
         }
-        return List.copyOf(targets);
-    }
-
-    private record Reader(Function<String, Optional<String>> lookup) {
-
-        Optional<String> optional(String key) {
-            return lookup.apply(key).map(String::strip);
-        }
-
-        String text(String key) {
-            return optional(key).filter(s -> !s.isEmpty()).orElseThrow(() -> new SettingsException(key, "missing"));
-        }
-
-        int integer(String key, int min, int max) {
-            String value = text(key);
-            try {
-                int n = Integer.parseInt(value);
-                if (n < min || n > max) {
-                    throw new SettingsException(key, "must be between " + min + " and " + max + ", found " + n);
-                }
-                return n;
-            } catch (NumberFormatException e) {
-                throw new SettingsException(key, "must be a whole number, found '" + value + "'");
-            }
-        }
-
-        Duration duration(String key) {
-            return Durations.positive(key, text(key));
-        }
+        return targets;
     }
 }

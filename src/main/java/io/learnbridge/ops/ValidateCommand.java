@@ -49,15 +49,17 @@ final class ValidateCommand implements Callable<Integer> {
     List<String> problems() {
         CliSettings lookup = new CliSettings(settings);
         List<String> problems = new ArrayList<>();
+        SettingValues values = SettingValues.of(lookup);
         try {
-            Settings.read(lookup);
+            values = SettingValues.read(lookup, lookup.raw().keySet());
+            Settings.read(values);
         } catch (SettingsException e) {
             problems.add(settingsLocation() + ": " + e.getMessage());
         }
         KnownSettings known = KnownSettings.of(KnownSettings.routeTexts(
                 lookup.apply("camel.main.routesIncludePattern").orElse("classpath:routes/*.camel.yaml")));
         known.problems(lookup.raw(), System::getenv).forEach(p -> problems.add(settingsLocation() + ": " + p));
-        String mappingsLocation = lookup.apply("learnbridge.mappings.location").orElse("classpath:mappings");
+        String mappingsLocation = values.text("learnbridge.mappings.location");
         MappingCatalog catalog = null;
         io.learnbridge.enrolment.EnrolmentRules rules = null;
         try {
@@ -83,18 +85,18 @@ final class ValidateCommand implements Callable<Integer> {
                     problems.add(settingsLocation() + ": learnbridge.sources." + source + ".*: source '" + source + "' has no valid mapping sources/" + source + ".mapping.yaml");
                 }
                 try {
-                    Settings.targetsOf(lookup, source).stream().filter(t -> !compiled.targets().containsKey(t)).forEach(t ->
+                    Settings.targetsOf(values, source).stream().filter(t -> !compiled.targets().containsKey(t)).forEach(t ->
                             problems.add(settingsLocation() + ": learnbridge.sources." + source + ".targets: target '" + t + "' has no mapping targets/" + t + ".mapping.yaml"));
                 } catch (SettingsException e) {
                     problems.add(settingsLocation() + ": " + e.getMessage());
                 }
             }
-            if (rules != null && !lookup.apply("learnbridge.enrolments.enabled").map(v -> v.strip().equalsIgnoreCase("false")).orElse(false)) {
+            if (rules != null && enrolmentsEnabled(values)) {
                 // an enrolment for a target no source delivers to would wait in the outbox forever
                 java.util.Set<String> delivered = new java.util.TreeSet<>();
                 for (String source : sources) {
                     try {
-                        delivered.addAll(Settings.targetsOf(lookup, source));
+                        delivered.addAll(Settings.targetsOf(values, source));
                     } catch (SettingsException e) {
                         // reported above
                     }
@@ -136,7 +138,7 @@ final class ValidateCommand implements Callable<Integer> {
             problems.addAll(unboundSources(lookup, sources, routes));
         }
         if (targets) {
-            problems.addAll(preflights(lookup, adapters, rules));
+            problems.addAll(preflights(lookup, enrolmentsEnabled(values), adapters, rules));
         }
         if (problems.isEmpty() && !noLoad) {
             String loadProblem = load();
@@ -147,13 +149,22 @@ final class ValidateCommand implements Callable<Integer> {
         return problems;
     }
 
+    /** learnbridge.enrolments.enabled; a malformed value is reported with the settings and read as the default here. */
+    private static boolean enrolmentsEnabled(SettingValues values) {
+        try {
+            return values.bool("learnbridge.enrolments.enabled");
+        } catch (SettingsException e) {
+            return SettingsTree.definition("learnbridge.enrolments.enabled").map(s -> Boolean.parseBoolean(s.defaultValue())).orElseThrow();
+        }
+    }
+
     /**
      * The preflight of every Moodle target with settings (its route's adapter is moodleDeliveries):
      * what it found is printed; what is missing, or a site that cannot be checked, is a problem.
      */
-    private List<String> preflights(CliSettings lookup, Map<String, String> adapters, io.learnbridge.enrolment.EnrolmentRules rules) {
+    private List<String> preflights(CliSettings lookup, boolean enrolments, Map<String, String> adapters,
+                                    io.learnbridge.enrolment.EnrolmentRules rules) {
         List<String> problems = new ArrayList<>();
-        boolean enrolments = !lookup.apply("learnbridge.enrolments.enabled").map(v -> v.strip().equalsIgnoreCase("false")).orElse(false);
         adapters.forEach((target, adapter) -> {
             if (!adapter.equals("moodleDeliveries") || lookup.apply("learnbridge.targets." + target + ".url").isEmpty()) {
                 return;

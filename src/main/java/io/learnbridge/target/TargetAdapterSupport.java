@@ -54,7 +54,7 @@ public abstract class TargetAdapterSupport<T extends TargetAdapterSupport.Config
         this.settings = new TargetSettings(properties);
         this.outcomes = new TargetOutcomes(queue, metrics, initialBackoff, maxBackoff);
         this.enrolmentOutcomes = new EnrolmentOutcomes(enrolments, metrics, outcomes,
-                settings.duration("learnbridge.delivery.retryBudget", "PT10M"), settings.duration("learnbridge.delivery.maxRetryAfter", "PT2M"));
+                settings.duration("learnbridge.delivery.retryBudget"), settings.duration("learnbridge.delivery.maxRetryAfter"));
         this.latestState = latestState;
     }
 

@@ -53,10 +53,10 @@ public final class TargetBreakers implements BeanRepository {
 
     /** Reads {@code learnbridge.delivery.breaker.*}. */
     public static TargetBreakers read(TargetSettings settings) {
-        return new TargetBreakers(settings.integer("learnbridge.delivery.breaker.failureRatePercent", 50, 1, 100),
-                settings.integer("learnbridge.delivery.breaker.minimumCalls", 20, 1, 100_000),
-                settings.integer("learnbridge.delivery.breaker.window", 100, 1, 100_000),
-                settings.duration("learnbridge.delivery.breaker.openSeconds", "30s"));
+        return new TargetBreakers(settings.integer("learnbridge.delivery.breaker.failureRatePercent"),
+                settings.integer("learnbridge.delivery.breaker.minimumCalls"),
+                settings.integer("learnbridge.delivery.breaker.window"),
+                settings.duration("learnbridge.delivery.breaker.openSeconds"));
     }
 
     /** How long an open breaker leaves its target alone. */

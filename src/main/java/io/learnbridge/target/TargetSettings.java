@@ -1,21 +1,26 @@
 package io.learnbridge.target;
 
+import io.learnbridge.ops.SettingValues;
 import io.learnbridge.ops.SettingsException;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.Optional;
 import java.util.function.Function;
 
 /**
  * Reads a target's settings ({@code learnbridge.targets.<t>.*} and the shared delivery policy)
- * for the store-driven targets (LRS, SCIM, Moodle), failing with the key's name.
+ * for the target adapters, failing with the key's name. A declared key is read through the typed
+ * view ({@link SettingValues}: its type, limits and default are declared once in
+ * {@link io.learnbridge.ops.SettingsTree}); the adapter-specific fallbacks and limits of
+ * {@link #integer(String, int, int, int)} are the adapters' own.
  */
 public final class TargetSettings {
 
     private final Function<String, Optional<String>> properties;
+    private final SettingValues values;
 
     public TargetSettings(Function<String, Optional<String>> properties) {
         this.properties = properties;
+        this.values = SettingValues.of(properties);
     }
 
     /** The value, stripped; empty when missing or blank. */
@@ -43,8 +48,29 @@ public final class TargetSettings {
         }
     }
 
-    public Duration duration(String key, String fallback) {
-        return io.learnbridge.ops.Durations.parse(key, text(key).orElse(fallback));
+    /** A declared integer setting: as set, else its declared default, within its declared limits. */
+    public int integer(String key) {
+        return values.integer(key);
+    }
+
+    /** A declared text setting: as set, else its declared default. */
+    public String declaredText(String key) {
+        return values.text(key);
+    }
+
+    /** A declared choice, spelled as declared: as set, else its declared default. */
+    public String choice(String key) {
+        return values.choice(key);
+    }
+
+    /** A declared boolean setting: as set, else its declared default. */
+    public boolean bool(String key) {
+        return values.bool(key);
+    }
+
+    /** A declared duration setting: as set, else its declared default. */
+    public Duration duration(String key) {
+        return values.duration(key);
     }
 
     /** Connect timeout of the targets' HTTP clients ({@code camel.component.http.connectTimeout}, ms). */
@@ -59,7 +85,7 @@ public final class TargetSettings {
 
     /** The target's rate limit ({@code learnbridge.targets.<t>.rateLimit}, requests per second; 0 or missing: none), or null. */
     public io.github.resilience4j.ratelimiter.RateLimiter rateLimit(String target) {
-        return TargetHttp.rateLimit(target, integer("learnbridge.targets." + target + ".rateLimit", 0, 0, 1_000_000));
+        return TargetHttp.rateLimit(target, values.target(target).integer("rateLimit"));
     }
 
     /**

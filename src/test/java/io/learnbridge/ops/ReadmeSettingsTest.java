@@ -12,8 +12,20 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
-/** The README's settings table and application.properties name the same keys (one source of truth, checked). */
+/**
+ * The README's settings table is the one generated from the declaration ({@link SettingsTree}),
+ * and it and application.properties name the same keys (one source of truth, checked).
+ */
 class ReadmeSettingsTest {
+
+    @Test
+    void theReadmeTableIsTheOneGeneratedFromTheDeclaration() throws Exception {
+        String readme = Files.readString(Path.of("README.md"));
+        assertThat(SettingsTable.tableOf(readme))
+                .as("README.md's settings table is generated from io.learnbridge.ops.SettingsTree; after changing it, run: "
+                        + "mvn -q -o compile && java -cp target/classes io.learnbridge.ops.SettingsTable README.md")
+                .isEqualTo(SettingsTable.markdown());
+    }
 
     private static final Pattern ROW_KEY = Pattern.compile("^\\| `(learnbridge\\.[^`]+)`", Pattern.MULTILINE);
 

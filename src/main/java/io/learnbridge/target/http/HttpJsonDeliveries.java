@@ -282,16 +282,13 @@ public final class HttpJsonDeliveries extends io.learnbridge.target.TargetAdapte
         if (uri.getScheme() == null || !uri.getScheme().matches("(?i)https?") || uri.getHost() == null) {
             throw new SettingsException(prefix + "url", "must be the target's http(s) URL; the worker id is appended as the last path segment");
         }
-        String method = settings.text(prefix + "method").orElse("PUT").toUpperCase(java.util.Locale.ROOT);
-        if (!List.of("PUT", "POST", "PATCH").contains(method)) {
-            throw new SettingsException(prefix + "method", "must be PUT, POST or PATCH, found '" + method + "'");
-        }
+        String method = settings.choice(prefix + "method");
         OAuth2ClientCredentials oauth2 = settings.text(prefix + "oauth2.clientId").isPresent() ? settings.oauth2(prefix + "oauth2.") : null;
         String bearer = settings.text(prefix + "token").map(token -> "Bearer " + token).orElse(null);
-        int batchSize = settings.integer(prefix + "batchSize", settings.integer("learnbridge.delivery.batchSize", 100, 1, 10_000), 1, 10_000);
-        int parallelism = settings.integer(prefix + "parallelism", settings.integer("learnbridge.delivery.parallelism", 8, 1, 256), 1, 256);
-        Duration retryBudget = settings.duration("learnbridge.delivery.retryBudget", "PT10M");
-        Duration maxRetryAfter = settings.duration("learnbridge.delivery.maxRetryAfter", "PT2M");
+        int batchSize = settings.integer(prefix + "batchSize", settings.integer("learnbridge.delivery.batchSize"), 1, 10_000);
+        int parallelism = settings.integer(prefix + "parallelism", settings.integer("learnbridge.delivery.parallelism"), 1, 256);
+        Duration retryBudget = settings.duration("learnbridge.delivery.retryBudget");
+        Duration maxRetryAfter = settings.duration("learnbridge.delivery.maxRetryAfter");
         CloseableHttpClient http = TargetHttp.client(settings.connectTimeout(), settings.responseTimeout(), parallelism, settings.rateLimit(name),
                 breaker(name));
         AtomicInteger thread = new AtomicInteger();

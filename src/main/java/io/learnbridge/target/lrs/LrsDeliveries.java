@@ -164,15 +164,12 @@ public final class LrsDeliveries extends io.learnbridge.target.TargetAdapterSupp
         String prefix = "learnbridge.targets." + name + ".";
         String url = settings.required(prefix + "url");
         String homePage = settings.required(prefix + "homePage");
-        String vocabulary = settings.text(prefix + "vocabulary").orElse("https://learnbridge.io/xapi");
-        String version = settings.text(prefix + "xapiVersion").orElse("1.0.3");
-        if (!version.equals("1.0.3") && !version.equals("2.0.0")) {
-            throw new SettingsException(prefix + "xapiVersion", "must be 1.0.3 or 2.0.0, found '" + version + "'");
-        }
+        String vocabulary = settings.declaredText(prefix + "vocabulary");
+        String version = settings.choice(prefix + "xapiVersion");
         String authorization = settings.text(prefix + "username").map(user -> "Basic " + Base64.getEncoder().encodeToString(
                 (user + ":" + settings.text(prefix + "password").orElse("")).getBytes(StandardCharsets.UTF_8))).orElse(null);
         int batchSize = settings.integer(prefix + "batchSize", 50, 1, 1000);
-        Duration retryBudget = settings.duration("learnbridge.delivery.retryBudget", "PT10M");
+        Duration retryBudget = settings.duration("learnbridge.delivery.retryBudget");
         XapiStatements statements;
         try {
             statements = new XapiStatements(new XapiStatements.Config(homePage, vocabulary));
@@ -182,7 +179,7 @@ public final class LrsDeliveries extends io.learnbridge.target.TargetAdapterSupp
         URI statementsUrl = URI.create((url.endsWith("/") ? url : url + "/") + "statements");
         return new Target(name, statements, new XapiClient(new XapiClient.Config(statementsUrl, version, authorization, Duration.ofSeconds(30)),
                 settings.rateLimit(name), breaker(name)),
-                batchSize, retryBudget, settings.duration("learnbridge.delivery.maxRetryAfter", "PT2M"));
+                batchSize, retryBudget, settings.duration("learnbridge.delivery.maxRetryAfter"));
     }
 
 }

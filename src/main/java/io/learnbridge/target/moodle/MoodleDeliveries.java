@@ -38,8 +38,6 @@ public final class MoodleDeliveries extends io.learnbridge.target.TargetAdapterS
 
     private static final Logger LOG = LoggerFactory.getLogger(MoodleDeliveries.class);
     private static final Pattern AUTH_PLUGIN = Pattern.compile("[a-z0-9_]+");
-    /** How long a target whose preflight found something missing waits before it is checked again. */
-    static final Duration PREFLIGHT_AGAIN = Duration.ofMinutes(1);
 
     /** A target's preflight found the token lacking: its deliveries wait (pending) until it is checked again. */
     static final class PreflightRefused extends RuntimeException {
@@ -82,7 +80,7 @@ public final class MoodleDeliveries extends io.learnbridge.target.TargetAdapterS
         try {
             target(target);
         } catch (PreflightRefused e) {
-            Duration wait = settings.duration("learnbridge.targets." + target + ".preflightAgain", PREFLIGHT_AGAIN.toString());
+            Duration wait = settings.duration("learnbridge.targets." + target + ".preflightAgain");
             refused.put(target, java.time.Instant.now().plus(wait));
             LOG.error("{}; its deliveries wait in the store, checked again in {} s", e.getMessage(), wait.toSeconds());
             return false;
@@ -249,15 +247,15 @@ public final class MoodleDeliveries extends io.learnbridge.target.TargetAdapterS
         String prefix = "learnbridge.targets." + name + ".";
         URI site = site(settings, prefix);
         String token = token(settings, prefix);
-        String auth = settings.text(prefix + "auth").orElse("manual");
+        String auth = settings.declaredText(prefix + "auth");
         if (!AUTH_PLUGIN.matcher(auth).matches()) {
             throw new SettingsException(prefix + "auth", "must name a Moodle authentication plugin such as manual or oauth2, found '" + auth + "'");
         }
         int batchSize = settings.integer(prefix + "batchSize", 50, 1, 500);
-        Duration retryBudget = settings.duration("learnbridge.delivery.retryBudget", "PT10M");
+        Duration retryBudget = settings.duration("learnbridge.delivery.retryBudget");
         MoodleClient client = new MoodleClient(new MoodleClient.Config(site, token, Duration.ofSeconds(30)), settings.rateLimit(name), breaker(name));
-        int roleId = settings.integer(prefix + "enrolRoleId", MoodleEnrolments.DEFAULT_ROLE_ID, 1, Integer.MAX_VALUE);
-        if (!settings.text(prefix + "preflight").map(v -> v.strip().equalsIgnoreCase("false")).orElse(false)) {
+        int roleId = settings.integer(prefix + "enrolRoleId");
+        if (settings.bool(prefix + "preflight")) {
             MoodlePreflight.Report report = MoodlePreflight.check(client, site.toString(), enrols(name));
             if (report.unchecked() != null) {
                 LOG.warn("Target {}: {}", name, report.describe());
@@ -272,13 +270,8 @@ public final class MoodleDeliveries extends io.learnbridge.target.TargetAdapterS
                 LOG.info("Target {}: {}", name, report.describe());
             }
         }
-        String leaverCohort = settings.text(prefix + "leaverCohort").map(String::strip).orElse("remove");
-        if (!leaverCohort.equals("remove") && !leaverCohort.equals("keep")) {
-            throw new SettingsException(prefix + "leaverCohort", "must be remove (a suspended leaver leaves their org-unit cohort) or keep, found '"
-                    + leaverCohort + "'");
-        }
-        boolean duplicateEmails = settings.text(prefix + "duplicateEmails").map(v -> v.strip().equalsIgnoreCase("true")).orElse(false);
-        MoodleUserSync.Options options = new MoodleUserSync.Options(leaverCohort.equals("remove"), duplicateEmails);
+        MoodleUserSync.Options options = new MoodleUserSync.Options(settings.choice(prefix + "leaverCohort").equals("remove"),
+                settings.bool(prefix + "duplicateEmails"));
         return new Target(name, client, new MoodleUserSync(client, auth, options), new MoodleEnrolments(client, roleId), batchSize, retryBudget);
     }
 

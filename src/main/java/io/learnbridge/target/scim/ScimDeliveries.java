@@ -339,8 +339,8 @@ public final class ScimDeliveries extends io.learnbridge.target.TargetAdapterSup
                     + "credentials in " + prefix + "oauth2.clientId, .clientSecret and .tokenEndpoint");
         }
         int batchSize = settings.integer(prefix + "batchSize", 50, 1, Integer.MAX_VALUE);
-        Duration retryBudget = settings.duration("learnbridge.delivery.retryBudget", "PT10M");
-        Duration maxRetryAfter = settings.duration("learnbridge.delivery.maxRetryAfter", "PT2M");
+        Duration retryBudget = settings.duration("learnbridge.delivery.retryBudget");
+        Duration maxRetryAfter = settings.duration("learnbridge.delivery.maxRetryAfter");
         ScimClient client = new ScimClient(new ScimClient.Config(baseUrl, token == null ? null : "Bearer " + token, settings.connectTimeout(),
                 settings.responseTimeout()), settings.rateLimit(name), oauth2, breaker(name));
         String groupPattern = settings.text(prefix + "groups").orElse(null);
