@@ -127,7 +127,7 @@ public final class SettingsTree {
                     "Requests per second; over it, 429 with `Retry-After`"),
             row(text(SOURCE + "webhook.eventIdPointer"),
                     "JSON pointer (e.g. `/id`) of the event id, for senders whose signature carries none; without one, the body's checksum de-duplicates"),
-            row("Kafka sources (template `kafka-source` in `routes/ingest-kafka.camel.yaml`)",
+            row("Kafka sources (Kamelet `learnbridge-kafka-source`; the route example is in `routes/ingest-kafka.camel.yaml`)",
                     text(SOURCE + "kafka.topic"),
                     text(SOURCE + "kafka.brokers"),
                     text(SOURCE + "kafka.groupId")),
@@ -148,7 +148,7 @@ public final class SettingsTree {
                     "Changed workers per transaction"),
             row(integer("learnbridge.enrolments.maxBatches", 1, 1_000_000).def("20"),
                     "Batches per poll at most (a million joiners are worked off over several polls)"),
-            row("Kafka dead-letter topic the exception queue is also published to (template `exceptions-to-kafka` in `routes/exceptions-kafka.camel.yaml`; off unless an instance is added)",
+            row("Kafka dead-letter topic the exception queue is also published to (Kamelet `learnbridge-exception-feed-source`, the route example in it; off unless such a route is added)",
                     text("learnbridge.exceptions.kafka.topic"),
                     text("learnbridge.exceptions.kafka.brokers")),
             // Targets
