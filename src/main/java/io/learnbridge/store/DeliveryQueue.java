@@ -22,7 +22,7 @@ import java.util.List;
  * every row has one is deleted. Readers of the outbox count a range's rows as PENDING or SENDING
  * with its status ({@link #RANGE_ROWS}).
  */
-public final class DeliveryQueue {
+public final class DeliveryQueue implements Outbox<Delivery> {
 
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DeliveryQueue.class);
 
@@ -857,6 +857,7 @@ public final class DeliveryQueue {
     }
 
     /** A transient failure: the delivery goes back to pending and is claimed again from {@code notBefore}. */
+    @Override
     public void retryLater(long deliveryId, Instant notBefore) {
         if (ofRange(deliveryId)) {
             store.tx(c -> settleRangeRows(c, java.util.Collections.singletonMap(deliveryId, null), "PENDING", notBefore, 1));
@@ -924,6 +925,11 @@ public final class DeliveryQueue {
         settled(ofRanges.keySet());
     }
 
+    @Override
+    public void delivered(Delivery delivery, int httpStatus) {
+        delivered(delivery.id(), httpStatus);
+    }
+
     public void delivered(long deliveryId, int httpStatus) {
         if (ofRange(deliveryId)) {
             deliveredAll(java.util.Map.of(deliveryId, httpStatus));
@@ -944,6 +950,7 @@ public final class DeliveryQueue {
      * A delivery that cannot succeed (permanent) or ran out of retries: FAILED, and into the
      * exception queue with its context, in one transaction. Returns the exception id.
      */
+    @Override
     public long failed(Delivery delivery, ExceptionEntry context) {
         boolean ofRange = ofRange(delivery.id());
         long exception = store.tx(c -> {

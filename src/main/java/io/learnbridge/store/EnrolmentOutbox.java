@@ -18,14 +18,24 @@ import java.util.List;
  * sent, so an unenrol never overtakes the enrol it undoes. A claim whose lease runs out (the
  * instance died) is claimed again: targets treat an enrol of an enrolled worker as done.
  */
-public final class EnrolmentOutbox {
+public final class EnrolmentOutbox implements Outbox<EnrolmentOutbox.Change> {
 
     /** What a change asks of the target. */
     public enum Action { ENROL, UNENROL }
 
-    /** One enrolment change, as the ledger keeps it. */
+    /** One enrolment change, as the ledger keeps it; a claimed one's {@code attempts} include the claim. */
     public record Change(long id, String workerId, String target, String curriculum, Action action, String reason, String changeKind,
-                         String status, int attempts, Instant createdAt) {
+                         String status, int attempts, Instant createdAt) implements Outbox.Item {
+
+        @Override
+        public int attempt() {
+            return attempts;
+        }
+
+        @Override
+        public String describe() {
+            return "Enrolment change " + id + " (" + action + " " + curriculum + ") of worker " + workerId + " to " + target;
+        }
     }
 
     private final Store store;
@@ -87,7 +97,14 @@ public final class EnrolmentOutbox {
         queue.settle(id, "DELIVERED", null);
     }
 
+    /** The target took the change; the ledger keeps no HTTP status. */
+    @Override
+    public void delivered(Change change, int httpStatus) {
+        delivered(change.id());
+    }
+
     /** A transient failure: the change goes back to pending and is claimed again from {@code notBefore}. */
+    @Override
     public void retryLater(long id, Instant notBefore) {
         queue.settle(id, "PENDING", notBefore);
     }
@@ -97,6 +114,7 @@ public final class EnrolmentOutbox {
      * exception queue (stage {@code enrol}) with the worker, target, curriculum and the context's
      * reason, error class, attempts and target answer, in one transaction. Returns the exception id.
      */
+    @Override
     public long failed(Change change, ExceptionEntry context) {
         return store.tx(c -> {
             try (PreparedStatement ps = c.prepareStatement(
