@@ -192,24 +192,21 @@ final class LeasedQueue {
     }
 
     /**
-     * Settles a claimed row of a retried queue: {@code status} (DELIVERED; the waiting status with {@code notBefore}
-     * to be claimed again from then), its lease ended. A row no longer claimed (settled already, or claimed again by
-     * another instance after its lease ran out) is left as it is.
+     * Settles a claimed row of a retried queue, in a transaction of its own: {@code status} (DELIVERED; the waiting
+     * status with {@code notBefore} to be claimed again from then), its lease ended. A row no longer claimed (settled
+     * already) is left as it is.
      */
-    int settle(Connection c, long id, String status, Instant notBefore) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("update " + table.name()
-                + " set status = ?, lease_until = null, not_before = ?, updated_at = ? where id = ? and status = '" + table.claimed() + "'")) {
-            ps.setString(1, status);
-            Sql.setTime(ps, 2, notBefore);
-            Sql.setTime(ps, 3, Instant.now());
-            ps.setLong(4, id);
-            return ps.executeUpdate();
-        }
-    }
-
-    /** {@link #settle(Connection, long, String, Instant)} in a transaction of its own. */
     int settle(long id, String status, Instant notBefore) {
-        return store.tx(c -> settle(c, id, status, notBefore));
+        return store.tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("update " + table.name()
+                    + " set status = ?, lease_until = null, not_before = ?, updated_at = ? where id = ? and status = '" + table.claimed() + "'")) {
+                ps.setString(1, status);
+                Sql.setTime(ps, 2, notBefore);
+                Sql.setTime(ps, 3, Instant.now());
+                ps.setLong(4, id);
+                return ps.executeUpdate();
+            }
+        });
     }
 
     /** Rows of one partition (a target, a source) by status. */
