@@ -22,13 +22,17 @@ import java.util.List;
  * every row has one is deleted. Readers of the outbox count a range's rows as PENDING or SENDING
  * with its status ({@link #RANGE_ROWS}).
  */
-public final class DeliveryQueue {
+public final class DeliveryQueue implements Outbox<Delivery> {
 
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DeliveryQueue.class);
+
+    /** The outbox's rows (ranges have their own claim): a leased queue per target, retried later. */
+    private static final LeasedQueue.Table TABLE = new LeasedQueue.Table("delivery", "d", "target", "PENDING", "SENDING", true);
 
     private final Store store;
     private final String instanceId;
     private final Duration lease;
+    private final LeasedQueue rows;
     /** The rows of ranges this instance claimed and has not settled, by the id each was handed out with. */
     private final java.util.Map<Long, RangeRow> claimedRows = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -69,6 +73,7 @@ public final class DeliveryQueue {
         this.instanceId = instanceId;
         this.lease = lease;
         this.handOffWindow = handOffWindow;
+        this.rows = new LeasedQueue(store, instanceId, lease, TABLE);
     }
 
     /** At startup: this instance's claims from before a crash or stop go back to pending. */
@@ -76,12 +81,7 @@ public final class DeliveryQueue {
         claimedRows.clear();
         handedOff.clear();
         return store.tx(c -> {
-            int released;
-            try (PreparedStatement ps = c.prepareStatement(
-                    "update delivery set status = 'PENDING', lease_until = null where status = 'SENDING' and claimed_by = ?")) {
-                ps.setString(1, instanceId);
-                released = ps.executeUpdate();
-            }
+            int released = rows.releaseOwnClaims(c);
             // counted in the rows they carry, as deliveries
             try (PreparedStatement ps = c.prepareStatement("select count(*) from delivery_range g join drop_row r on " + RANGE_ROWS
                     + " where g.status = 'SENDING' and g.claimed_by = ?")) {
@@ -351,14 +351,7 @@ public final class DeliveryQueue {
             return 0;
         }
         try {
-            return store.tx(c -> {
-                try (PreparedStatement ps = c.prepareStatement("update delivery set status = 'PENDING', lease_until = null where id "
-                        + Sql.inIds(c) + " and status = 'SENDING' and claimed_by = ?")) {
-                    ps.setArray(1, Sql.ids(c, taken.stream().map(t -> t.delivery().id()).toList()));
-                    ps.setString(2, instanceId);
-                    return ps.executeUpdate();
-                }
-            });
+            return store.tx(c -> rows.release(c, taken.stream().map(t -> t.delivery().id()).toList()));
         } catch (RuntimeException e) {
             giveBack(target, taken);
             throw e;
@@ -485,14 +478,15 @@ public final class DeliveryQueue {
             // worst, as when the server dies between a claim and its acknowledgement today): half the
             // flushes of a large drop's deliveries
             Sql.commitWithoutFlushWait(c, store.postgres());
-            List<Delivery> rows = claimRows(c, target, outboxMax, latestState, now);
+            List<Delivery> due = rows.due(c, (tx, condition, time, limit) -> candidates(tx, target, condition, time, limit, latestState),
+                    outboxMax, now, Delivery::id);
             // a drop's ranges fill what the rows leave, and at least half a claim while rows wait: neither starves the other
-            rangeRows.addAll(claimRanges(c, target, outboxMax - Math.min(rows.size(), outboxMax / 2), latestState, now));
+            rangeRows.addAll(claimRanges(c, target, outboxMax - Math.min(due.size(), outboxMax / 2), latestState, now));
             int room = outboxMax - rangeRows.size();
-            if (rows.size() > room) {
-                rows = new ArrayList<>(rows.subList(0, room));
+            if (due.size() > room) {
+                due = new ArrayList<>(due.subList(0, room));
             }
-            List<Delivery> all = new ArrayList<>(wonRows(c, rows, now));
+            List<Delivery> all = new ArrayList<>(rows.won(c, due, now, Delivery::id));
             rangeRows.forEach(row -> all.add(row.delivery()));
             // what the outbox leaves of the claim, the hand-off fills
             taken.addAll(takeHandedOff(target, outboxMax - all.size(), now));
@@ -505,37 +499,6 @@ public final class DeliveryQueue {
         });
         rangeRows.forEach(row -> claimedRows.put(row.delivery().id(), row));
         return claimed;
-    }
-
-    /** Up to {@code max} due delivery rows of a target, oldest first, read (not yet claimed: {@link #wonRows}). */
-    private static List<Delivery> claimRows(Connection c, String target, int max, boolean latestState, Instant now) throws SQLException {
-        // two index range scans on (target, status, id) instead of one OR: with an OR, H2 reads every
-        // delivery of the target, delivered ones included, on every claim (found by benchmark-delivery)
-        List<Delivery> candidates = new ArrayList<>(candidates(c, target, PENDING_DUE, now, max, latestState));
-        candidates.addAll(candidates(c, target, Sql.rangeIs("d.status", "'SENDING'") + " and d.lease_until < ?", now, max, latestState));
-        candidates.sort(java.util.Comparator.comparingLong(Delivery::id));
-        if (candidates.size() > max) {
-            candidates.subList(max, candidates.size()).clear();
-        }
-        return candidates;
-    }
-
-    /** Claims the delivery rows read by {@link #claimRows}: those another instance has not claimed since. */
-    private List<Delivery> wonRows(Connection c, List<Delivery> candidates, Instant now) throws SQLException {
-        if (candidates.isEmpty()) {
-            return candidates;
-        }
-        // one statement for the whole batch; another instance may have claimed some since the read
-        java.util.Set<Long> won = Sql.updateReturningIds(c,
-                "update delivery set status = 'SENDING', lease_until = ?, claimed_by = ?, attempts = attempts + 1, updated_at = ? where id "
-                + Sql.inIds(c) + " and (status = 'PENDING' or (status = 'SENDING' and lease_until < ?))", ps -> {
-            Sql.setTime(ps, 1, now.plus(lease));
-            ps.setString(2, instanceId);
-            Sql.setTime(ps, 3, now);
-            ps.setArray(4, Sql.ids(c, candidates.stream().map(Delivery::id).toList()));
-            Sql.setTime(ps, 5, now);
-        });
-        return Sql.won(candidates, won, Delivery::id);
     }
 
     /** A range of a drop's lines queued for a target, as a claim reads it. */
@@ -877,7 +840,7 @@ public final class DeliveryQueue {
     }
 
     /** A claim's first scan: the pending deliveries due (one time parameter, now). */
-    static final String PENDING_DUE = Sql.rangeIs("d.status", "'PENDING'") + " and (d.not_before is null or d.not_before <= ?)";
+    static final String PENDING_DUE = TABLE.waitingDue();
 
     /** The query of {@link #candidates}: {@code condition} on the delivery {@code d}, one time parameter, then the target and a limit. */
     static String candidatesSql(String condition, boolean latestState) {
@@ -894,21 +857,14 @@ public final class DeliveryQueue {
     }
 
     /** A transient failure: the delivery goes back to pending and is claimed again from {@code notBefore}. */
+    @Override
     public void retryLater(long deliveryId, Instant notBefore) {
         if (ofRange(deliveryId)) {
             store.tx(c -> settleRangeRows(c, java.util.Collections.singletonMap(deliveryId, null), "PENDING", notBefore, 1));
             settled(List.of(deliveryId));
             return;
         }
-        store.tx(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "update delivery set status = 'PENDING', lease_until = null, not_before = ?, updated_at = ? where id = ? and status = 'SENDING'")) {
-                Sql.setTime(ps, 1, notBefore);
-                Sql.setTime(ps, 2, Instant.now());
-                ps.setLong(3, deliveryId);
-                return ps.executeUpdate();
-            }
-        });
+        rows.settle(deliveryId, "PENDING", notBefore);
     }
 
     /**
@@ -923,30 +879,8 @@ public final class DeliveryQueue {
         java.util.Map<Long, Integer> ofRanges = new java.util.HashMap<>();
         deliveryIds.stream().filter(this::ofRange).forEach(id -> ofRanges.put(id, null));
         int heldRows = store.tx(c -> {
-            int held = settleRangeRows(c, ofRanges, "PENDING", notBefore, 0).size();
-            try (PreparedStatement ps = c.prepareStatement("""
-                    update delivery set status = 'PENDING', lease_until = null, not_before = ?, attempts = attempts - 1, updated_at = ?
-                    where id = ? and status = 'SENDING' and claimed_by = ?""")) {
-                Instant now = Instant.now();
-                boolean any = false;
-                for (long id : deliveryIds) {
-                    if (ofRange(id)) {
-                        continue;
-                    }
-                    any = true;
-                    Sql.setTime(ps, 1, notBefore);
-                    Sql.setTime(ps, 2, now);
-                    ps.setLong(3, id);
-                    ps.setString(4, instanceId);
-                    ps.addBatch();
-                }
-                if (any) {
-                    for (int n : ps.executeBatch()) {
-                        held += Math.max(0, n);
-                    }
-                }
-                return held;
-            }
+            return settleRangeRows(c, ofRanges, "PENDING", notBefore, 0).size()
+                    + rows.holdBack(c, deliveryIds.stream().filter(id -> !ofRange(id)).toList(), notBefore);
         });
         settled(ofRanges.keySet());
         return heldRows;
@@ -991,6 +925,11 @@ public final class DeliveryQueue {
         settled(ofRanges.keySet());
     }
 
+    @Override
+    public void delivered(Delivery delivery, int httpStatus) {
+        delivered(delivery.id(), httpStatus);
+    }
+
     public void delivered(long deliveryId, int httpStatus) {
         if (ofRange(deliveryId)) {
             deliveredAll(java.util.Map.of(deliveryId, httpStatus));
@@ -1011,6 +950,7 @@ public final class DeliveryQueue {
      * A delivery that cannot succeed (permanent) or ran out of retries: FAILED, and into the
      * exception queue with its context, in one transaction. Returns the exception id.
      */
+    @Override
     public long failed(Delivery delivery, ExceptionEntry context) {
         boolean ofRange = ofRange(delivery.id());
         long exception = store.tx(c -> {
@@ -1097,24 +1037,14 @@ public final class DeliveryQueue {
 
     /** {@link #count(String, String)} in the caller's transaction. */
     public static int count(Connection c, String target, String status) throws SQLException {
-        {
-            int n;
-            try (PreparedStatement ps = c.prepareStatement("select count(*) from delivery where target = ? and status = ?")) {
-                ps.setString(1, target);
-                ps.setString(2, status);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    n = rs.getInt(1);
-                }
-            }
-            try (PreparedStatement ps = c.prepareStatement("select count(*) from delivery_range g join drop_row r on " + RANGE_ROWS
-                    + " where g.target = ? and g.status = ?")) {
-                ps.setString(1, target);
-                ps.setString(2, status);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    return n + rs.getInt(1);
-                }
+        int n = TABLE.count(c, target, status);
+        try (PreparedStatement ps = c.prepareStatement("select count(*) from delivery_range g join drop_row r on " + RANGE_ROWS
+                + " where g.target = ? and g.status = ?")) {
+            ps.setString(1, target);
+            ps.setString(2, status);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return n + rs.getInt(1);
             }
         }
     }

@@ -18,73 +18,46 @@ import java.util.List;
  * sent, so an unenrol never overtakes the enrol it undoes. A claim whose lease runs out (the
  * instance died) is claimed again: targets treat an enrol of an enrolled worker as done.
  */
-public final class EnrolmentOutbox {
+public final class EnrolmentOutbox implements Outbox<EnrolmentOutbox.Change> {
 
     /** What a change asks of the target. */
     public enum Action { ENROL, UNENROL }
 
-    /** One enrolment change, as the ledger keeps it. */
+    /** One enrolment change, as the ledger keeps it; a claimed one's {@code attempts} include the claim. */
     public record Change(long id, String workerId, String target, String curriculum, Action action, String reason, String changeKind,
-                         String status, int attempts, Instant createdAt) {
+                         String status, int attempts, Instant createdAt) implements Outbox.Item {
+
+        @Override
+        public int attempt() {
+            return attempts;
+        }
+
+        @Override
+        public String describe() {
+            return "Enrolment change " + id + " (" + action + " " + curriculum + ") of worker " + workerId + " to " + target;
+        }
     }
 
     private final Store store;
-    private final String instanceId;
-    private final Duration lease;
+    private final LeasedQueue queue;
 
     /** @param lease longer than the longest retry budget of one batch */
     public EnrolmentOutbox(Store store, String instanceId, Duration lease) {
         this.store = store;
-        this.instanceId = instanceId;
-        this.lease = lease;
+        this.queue = new LeasedQueue(store, instanceId, lease, new LeasedQueue.Table("enrolment_change", "e", "target", "PENDING", "SENDING", true));
     }
 
     /** At startup: this instance's claims from before a crash or stop go back to pending. */
     public int releaseOwnClaims() {
-        return store.tx(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "update enrolment_change set status = 'PENDING', lease_until = null where status = 'SENDING' and claimed_by = ?")) {
-                ps.setString(1, instanceId);
-                return ps.executeUpdate();
-            }
-        });
+        return queue.releaseOwnClaims();
     }
 
-    /** Claims up to {@code max} changes for a target, oldest first. */
+    /** Claims up to {@code max} changes for a target, oldest first; each carries its attempts with this one. */
     public List<Change> claim(String target, int max) {
-        Instant now = Instant.now();
-        return store.tx(c -> {
-            Sql.commitWithoutFlushWait(c, store.postgres()); // lost in a server crash, the changes are claimed again
-            // two index range scans on (target, status, id), ordered as the index is: an OR, or ordering by id
-            // alone, makes H2 read the whole ledger of the target on every claim
-            List<Change> candidates = new ArrayList<>(candidates(c, target, Sql.rangeIs("e.status", "'PENDING'") + " and (e.not_before is null or e.not_before <= ?)",
-                    now, max));
-            candidates.addAll(candidates(c, target, Sql.rangeIs("e.status", "'SENDING'") + " and e.lease_until < ?", now, max));
-            candidates.sort(java.util.Comparator.comparingLong(Change::id));
-            if (candidates.size() > max) {
-                candidates.subList(max, candidates.size()).clear();
-            }
-            if (candidates.isEmpty()) {
-                return candidates;
-            }
-            List<Change> claimed = new ArrayList<>(candidates.size());
-            try (PreparedStatement ps = c.prepareStatement("""
-                    update enrolment_change set status = 'SENDING', lease_until = ?, claimed_by = ?, attempts = attempts + 1, updated_at = ?
-                    where id = ? and (status = 'PENDING' or (status = 'SENDING' and lease_until < ?))""")) {
-                for (Change e : candidates) {
-                    Sql.setTime(ps, 1, now.plus(lease));
-                    ps.setString(2, instanceId);
-                    Sql.setTime(ps, 3, now);
-                    ps.setLong(4, e.id());
-                    Sql.setTime(ps, 5, now);
-                    if (ps.executeUpdate() == 1) {
-                        claimed.add(new Change(e.id(), e.workerId(), e.target(), e.curriculum(), e.action(), e.reason(), e.changeKind(),
-                                "SENDING", e.attempts() + 1, e.createdAt()));
-                    }
-                }
-            }
-            return claimed;
-        });
+        return queue.claim((c, condition, now, limit) -> candidates(c, target, condition, now, limit), max, Change::id).stream()
+                .map(e -> new Change(e.id(), e.workerId(), e.target(), e.curriculum(), e.action(), e.reason(), e.changeKind(),
+                        "SENDING", e.attempts() + 1, e.createdAt()))
+                .toList();
     }
 
     /**
@@ -93,27 +66,14 @@ public final class EnrolmentOutbox {
      * unavailable for the deliveries claimed with them). Settled changes are left as they are.
      */
     public int holdBack(List<Long> ids, Instant notBefore) {
-        if (ids.isEmpty()) {
-            return 0;
-        }
-        return store.tx(c -> {
-            int held = 0;
-            try (PreparedStatement ps = c.prepareStatement("""
-                    update enrolment_change set status = 'PENDING', lease_until = null, not_before = ?, attempts = attempts - 1, updated_at = ?
-                    where id = ? and status = 'SENDING' and claimed_by = ?""")) {
-                Instant now = Instant.now();
-                for (long id : ids) {
-                    Sql.setTime(ps, 1, notBefore);
-                    Sql.setTime(ps, 2, now);
-                    ps.setLong(3, id);
-                    ps.setString(4, instanceId);
-                    held += ps.executeUpdate();
-                }
-            }
-            return held;
-        });
+        return ids.isEmpty() ? 0 : store.tx(c -> queue.holdBack(c, ids, notBefore));
     }
 
+    /**
+     * A target's changes matching {@code condition}, oldest first, each only when no older change for the same
+     * worker and curriculum is pending or being sent. An index range scan on (target, status, id), ordered as the
+     * index is: ordering by id alone makes H2 read the whole ledger of the target on every claim.
+     */
     private static List<Change> candidates(Connection c, String target, String condition, Instant now, int max) throws SQLException {
         List<Change> candidates = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("select e.* from enrolment_change e where e.target = ? and " + condition
@@ -134,25 +94,19 @@ public final class EnrolmentOutbox {
 
     /** The target took the change. */
     public void delivered(long id) {
-        settle(id, "DELIVERED", null);
+        queue.settle(id, "DELIVERED", null);
+    }
+
+    /** The target took the change; the ledger keeps no HTTP status. */
+    @Override
+    public void delivered(Change change, int httpStatus) {
+        delivered(change.id());
     }
 
     /** A transient failure: the change goes back to pending and is claimed again from {@code notBefore}. */
+    @Override
     public void retryLater(long id, Instant notBefore) {
-        settle(id, "PENDING", notBefore);
-    }
-
-    private void settle(long id, String status, Instant notBefore) {
-        store.tx(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "update enrolment_change set status = ?, lease_until = null, not_before = ?, updated_at = ? where id = ? and status = 'SENDING'")) {
-                ps.setString(1, status);
-                Sql.setTime(ps, 2, notBefore);
-                Sql.setTime(ps, 3, Instant.now());
-                ps.setLong(4, id);
-                return ps.executeUpdate();
-            }
-        });
+        queue.settle(id, "PENDING", notBefore);
     }
 
     /**
@@ -160,6 +114,7 @@ public final class EnrolmentOutbox {
      * exception queue (stage {@code enrol}) with the worker, target, curriculum and the context's
      * reason, error class, attempts and target answer, in one transaction. Returns the exception id.
      */
+    @Override
     public long failed(Change change, ExceptionEntry context) {
         return store.tx(c -> {
             try (PreparedStatement ps = c.prepareStatement(
@@ -201,16 +156,7 @@ public final class EnrolmentOutbox {
 
     /** Changes of a target by status (PENDING, SENDING, DELIVERED, FAILED). */
     public int count(String target, String status) {
-        return store.tx(c -> {
-            try (PreparedStatement ps = c.prepareStatement("select count(*) from enrolment_change where target = ? and status = ?")) {
-                ps.setString(1, target);
-                ps.setString(2, status);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    return rs.getInt(1);
-                }
-            }
-        });
+        return queue.count(target, status);
     }
 
     static List<Change> ledger(Connection c, String workerId) throws SQLException {

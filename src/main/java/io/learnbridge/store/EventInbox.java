@@ -55,7 +55,10 @@ public final class EventInbox {
         this.lease = lease;
         this.kindsOf = kindsOf;
         this.outbox = deliveries;
+        this.queue = new LeasedQueue(store, instanceId, lease, new LeasedQueue.Table("inbound_event", "", "source", "RECEIVED", "PROCESSING", false));
     }
+
+    private final LeasedQueue queue;
 
     private final DeliveryQueue outbox;
 
@@ -385,41 +388,12 @@ public final class EventInbox {
 
     /** At startup: this instance's claims from before a crash or stop are processed again. */
     public int releaseOwnClaims() {
-        return store.tx(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "update inbound_event set status = 'RECEIVED', lease_until = null where status = 'PROCESSING' and claimed_by = ?")) {
-                ps.setString(1, instanceId);
-                return ps.executeUpdate();
-            }
-        });
+        return queue.releaseOwnClaims();
     }
 
     /** Claims up to {@code max} received events, oldest first. */
     public List<Event> claim(int max) {
-        Instant now = Instant.now();
-        return store.tx(c -> {
-            Sql.commitWithoutFlushWait(c, store.postgres()); // lost in a server crash, the events are claimed again
-            // two range scans of the index (status, id) instead of one OR: with the OR, H2 read every
-            // stored event on every claim (two thirds of a Kafka benchmark's processing at 50k events)
-            List<Event> candidates = new ArrayList<>(candidates(c, Sql.rangeIs("status", "'RECEIVED'"), null, max));
-            candidates.addAll(candidates(c, Sql.rangeIs("status", "'PROCESSING'") + " and lease_until < ?", now, max));
-            candidates.sort(java.util.Comparator.comparingLong(Event::id));
-            if (candidates.size() > max) {
-                candidates.subList(max, candidates.size()).clear();
-            }
-            if (candidates.isEmpty()) {
-                return candidates;
-            }
-            // one statement for the whole batch; another instance may have claimed some since the read
-            java.util.Set<Long> won = Sql.updateReturningIds(c, "update inbound_event set status = 'PROCESSING', lease_until = ?, claimed_by = ? where id "
-                    + Sql.inIds(c) + " and (status = 'RECEIVED' or (status = 'PROCESSING' and lease_until < ?))", ps -> {
-                Sql.setTime(ps, 1, now.plus(lease));
-                ps.setString(2, instanceId);
-                ps.setArray(3, Sql.ids(c, candidates.stream().map(Event::id).toList()));
-                Sql.setTime(ps, 4, now);
-            });
-            return Sql.won(candidates, won, Event::id);
-        });
+        return queue.claim(EventInbox::candidates, max, Event::id);
     }
 
     /** Up to {@code max} events matching {@code condition} (with one time parameter, or none when {@code now} is null), oldest first. */
@@ -758,15 +732,6 @@ public final class EventInbox {
 
     /** Events of a source by status (RECEIVED, PROCESSING, APPLIED, SUPERSEDED, REJECTED). */
     public int count(String source, String status) {
-        return store.tx(c -> {
-            try (PreparedStatement ps = c.prepareStatement("select count(*) from inbound_event where source = ? and status = ?")) {
-                ps.setString(1, source);
-                ps.setString(2, status);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    return rs.getInt(1);
-                }
-            }
-        });
+        return queue.count(source, status);
     }
 }

@@ -33,8 +33,8 @@ public abstract class TargetAdapterSupport<T extends TargetAdapterSupport.Config
     protected final Mappings mappings;
     protected final Metrics metrics;
     protected final TargetSettings settings;
-    protected final TargetOutcomes outcomes;
-    protected final EnrolmentOutcomes enrolmentOutcomes;
+    protected final TargetOutcomes<Delivery> outcomes;
+    protected final TargetOutcomes<EnrolmentOutbox.Change> enrolmentOutcomes;
     private final boolean latestState;
     private final Map<String, T> targets = new ConcurrentHashMap<>();
     /** Each target's circuit breaker, shared with its delivery route; null: requests are not recorded. */
@@ -52,10 +52,16 @@ public abstract class TargetAdapterSupport<T extends TargetAdapterSupport.Config
         this.mappings = mappings;
         this.metrics = metrics;
         this.settings = new TargetSettings(properties);
-        this.outcomes = new TargetOutcomes(queue, metrics, initialBackoff, maxBackoff);
-        this.enrolmentOutcomes = new EnrolmentOutcomes(enrolments, metrics, outcomes,
-                settings.duration("learnbridge.delivery.retryBudget"), settings.duration("learnbridge.delivery.maxRetryAfter"));
+        Duration retryBudget = settings.duration("learnbridge.delivery.retryBudget");
+        Duration maxRetryAfter = settings.duration("learnbridge.delivery.maxRetryAfter");
+        this.outcomes = new TargetOutcomes<>(queue, metrics, "", initialBackoff, maxBackoff, retryBudget, maxRetryAfter);
+        this.enrolmentOutcomes = new TargetOutcomes<>(enrolments, metrics, "enrolment-", initialBackoff, maxBackoff, retryBudget, maxRetryAfter);
         this.latestState = latestState;
+    }
+
+    /** The deliveries a batch of {@code target} gets acknowledged, to settle together when the batch ends. */
+    protected final Acknowledgements acknowledgements(String target) {
+        return new Acknowledgements(queue, metrics, target);
     }
 
     /** The targets' circuit breakers, whose HTTP clients record every request in them (set before the first claim). */

@@ -11,6 +11,7 @@ import io.learnbridge.store.DeliveryQueue;
 import io.learnbridge.store.EnrolmentOutbox;
 import io.learnbridge.target.OAuth2ClientCredentials;
 import io.learnbridge.target.OAuth2TokenException;
+import io.learnbridge.target.Sent;
 import io.learnbridge.target.TargetHttp;
 import io.learnbridge.worker.CanonicalRecord;
 import java.io.IOException;
@@ -53,8 +54,8 @@ public final class HttpJsonDeliveries extends io.learnbridge.target.TargetAdapte
     private static final ContentType JSON = ContentType.APPLICATION_JSON.withCharset(StandardCharsets.UTF_8);
 
     /** One target's settings and its own client and threads. */
-    record Target(String name, URI url, String method, String bearer, OAuth2ClientCredentials oauth2, int batchSize, Duration retryBudget,
-                  Duration maxRetryAfter, CloseableHttpClient http, ExecutorService threads, SendPipeline pipeline) implements Configured {
+    record Target(String name, URI url, String method, String bearer, OAuth2ClientCredentials oauth2, int batchSize,
+                  CloseableHttpClient http, ExecutorService threads, SendPipeline pipeline) implements Configured {
     }
 
     /** One answer: {@code status} null when there was none; {@code authorization} the header it was sent with. */
@@ -91,7 +92,7 @@ public final class HttpJsonDeliveries extends io.learnbridge.target.TargetAdapte
         AtomicInteger parked = new AtomicInteger();
         AtomicReference<String> lastReason = new AtomicReference<>();
         List<CompletableFuture<Void>> sends = new ArrayList<>(batch.size());
-        io.learnbridge.target.TargetOutcomes.Acknowledgements acknowledged = outcomes.acknowledgements(targetName);
+        io.learnbridge.target.Acknowledgements acknowledged = acknowledgements(targetName);
         for (Delivery delivery : batch) {
             sends.add(target.pipeline().send(delivery.workerId(), () -> {
                 if (!deliver(target, delivery, acknowledged)) {
@@ -152,72 +153,64 @@ public final class HttpJsonDeliveries extends io.learnbridge.target.TargetAdapte
         logParked(targetName, parked.get(), batch.size(), lastReason.get());
     }
 
+    /** Sends one enrolment change and settles it; false when the target was unavailable (parked or given up). */
     private boolean enrol(Target target, EnrolmentOutbox.Change change) {
         boolean unenrol = change.action() == EnrolmentOutbox.Action.UNENROL;
         String path = segment(change.workerId()) + "/enrolments/" + segment(change.curriculum());
         ObjectNode body = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode()
                 .put("curriculum", change.curriculum()).put("reason", change.reason());
-        Answer answer;
-        try {
-            answer = call(target, unenrol ? "DELETE" : "PUT", path, unenrol ? null : body.toString());
-        } catch (OAuth2TokenException e) {
-            if (!e.isTransient()) {
-                enrolmentOutcomes.fail(change, e.status(), e.getMessage(), "OAuth2TokenRefused", null);
-                return true;
-            }
-            answer = new Answer(null, null, null, e.getMessage(), null);
+        Sent sent = request(target, unenrol ? "DELETE" : "PUT", path, unenrol ? null : body.toString());
+        if (unenrol && sent instanceof Sent.Failed refused && Integer.valueOf(404).equals(refused.status())) {
+            sent = new Sent.Delivered(404); // unenrolled already
         }
-        if (answer.ok() || unenrol && answer.status() != null && answer.status() == 404) {
-            enrolmentOutcomes.delivered(change);
-            return true;
-        }
-        if (answer.isTransient()) {
-            enrolmentOutcomes.retryOrFail(change, answer.retryAfter(), answer.status(), answer.detail(), "TargetUnavailable",
-                    TargetHttp.excerpt(answer.body()));
-            return false;
-        }
-        enrolmentOutcomes.fail(change, answer.status(), answer.detail(), "TargetRefused", TargetHttp.excerpt(answer.body()));
-        return true;
+        enrolmentOutcomes.settle(change, sent);
+        return !(sent instanceof Sent.Retry);
     }
 
     /**
      * Sends one delivery and settles it (an acknowledged one with the rest of its batch); false when
      * the target was unavailable (parked or given up).
      */
-    private boolean deliver(Target target, Delivery delivery, io.learnbridge.target.TargetOutcomes.Acknowledgements acknowledged) {
+    private boolean deliver(Target target, Delivery delivery, io.learnbridge.target.Acknowledgements acknowledged) {
         TargetMapper mapper = mappings.get().target(target.name());
         MappingResult<ObjectNode> mapped = mapper.map(CanonicalRecord.fromJson(delivery.canonical()));
         if (mapped instanceof MappingResult.Rejected<ObjectNode> rejected) {
             outcomes.rejected(delivery, mapper.mapping().file(), rejected.rejection());
             return true;
         }
-        String payload = ((MappingResult.Accepted<ObjectNode>) mapped).value().toString();
+        Sent sent = request(target, target.method(), segment(delivery.workerId()), ((MappingResult.Accepted<ObjectNode>) mapped).value().toString());
+        if (sent instanceof Sent.Delivered delivered) {
+            acknowledged.delivered(delivery, delivered.status());
+            return true;
+        }
+        outcomes.settle(delivery, sent);
+        return !(sent instanceof Sent.Retry);
+    }
+
+    /**
+     * One request for an item, and what its answer means: 2xx taken; no answer, 408, 429 and 5xx transient; any
+     * other refused (401 and 403: the bridge's credentials). An OAuth 2.0 token the authorization server refuses
+     * fails the item; one it cannot issue for now counts as no answer.
+     */
+    private Sent request(Target target, String method, String path, String payload) {
         Answer answer;
         try {
-            answer = upsert(target, delivery.workerId(), payload);
+            answer = call(target, method, path, payload);
         } catch (OAuth2TokenException e) {
             if (!e.isTransient()) {
-                outcomes.fail(delivery, "deliver", e.status(), e.getMessage(), "OAuth2TokenRefused", null);
-                return true;
+                return new Sent.Failed(null, e.status(), e.getMessage(), "OAuth2TokenRefused", null);
             }
             answer = new Answer(null, null, null, e.getMessage(), null);
         }
         if (answer.ok()) {
-            acknowledged.delivered(delivery, answer.status());
-            return true;
+            return new Sent.Delivered(answer.status());
         }
         if (answer.isTransient()) {
-            outcomes.retryOrFail(delivery, target.retryBudget(), answer.retryAfter(), target.maxRetryAfter(), answer.status(),
-                    answer.detail(), "TargetUnavailable", TargetHttp.excerpt(answer.body()));
-            return false;
+            return new Sent.Retry(answer.status(), answer.retryAfter(), answer.detail(), "TargetUnavailable", TargetHttp.excerpt(answer.body()),
+                    answer.detail());
         }
-        outcomes.fail(delivery, "deliver", answer.status(), answer.detail(), io.learnbridge.target.TargetFailure.credentials(answer.status())
+        return new Sent.Failed(null, answer.status(), answer.detail(), io.learnbridge.target.TargetFailure.credentials(answer.status())
                 ? "TargetCredentialsRefused" : "TargetRefused", TargetHttp.excerpt(answer.body()));
-        return true;
-    }
-
-    private Answer upsert(Target target, String workerId, String payload) {
-        return call(target, target.method(), segment(workerId), payload);
     }
 
     private static String segment(String text) {
@@ -287,8 +280,6 @@ public final class HttpJsonDeliveries extends io.learnbridge.target.TargetAdapte
         String bearer = settings.text(prefix + "token").map(token -> "Bearer " + token).orElse(null);
         int batchSize = settings.integer(prefix + "batchSize", settings.integer("learnbridge.delivery.batchSize"), 1, 10_000);
         int parallelism = settings.integer(prefix + "parallelism", settings.integer("learnbridge.delivery.parallelism"), 1, 256);
-        Duration retryBudget = settings.duration("learnbridge.delivery.retryBudget");
-        Duration maxRetryAfter = settings.duration("learnbridge.delivery.maxRetryAfter");
         CloseableHttpClient http = TargetHttp.client(settings.connectTimeout(), settings.responseTimeout(), parallelism, settings.rateLimit(name),
                 breaker(name));
         AtomicInteger thread = new AtomicInteger();
@@ -298,7 +289,7 @@ public final class HttpJsonDeliveries extends io.learnbridge.target.TargetAdapte
             return t;
         });
         LOG.info("REST JSON target {}: {} {}/<worker id> (batches of {}, {} at once)", name, method, uri, batchSize, parallelism);
-        return new Target(name, uri, method, bearer, oauth2, batchSize, retryBudget, maxRetryAfter, http, threads,
+        return new Target(name, uri, method, bearer, oauth2, batchSize, http, threads,
                 new SendPipeline(BATCHES_IN_FLIGHT));
     }
 

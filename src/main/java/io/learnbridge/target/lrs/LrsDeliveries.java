@@ -8,6 +8,7 @@ import io.learnbridge.mapping.Mappings;
 import io.learnbridge.ops.SettingsException;
 import io.learnbridge.store.Delivery;
 import io.learnbridge.store.DeliveryQueue;
+import io.learnbridge.target.Sent;
 import io.learnbridge.worker.CanonicalRecord;
 import io.learnbridge.worker.ChangeKind;
 import java.net.URI;
@@ -33,8 +34,7 @@ import java.util.function.Function;
 public final class LrsDeliveries extends io.learnbridge.target.TargetAdapterSupport<LrsDeliveries.Target> {
 
     /** One target's settings ({@code learnbridge.targets.<t>.*}) and its client. */
-    record Target(String name, XapiStatements statements, XapiClient client, int batchSize, Duration retryBudget,
-                  Duration maxRetryAfter) implements Configured {
+    record Target(String name, XapiStatements statements, XapiClient client, int batchSize) implements Configured {
     }
 
     /** @param enrolments the enrolment outbox, or null when this bridge sends no enrolments */
@@ -48,67 +48,43 @@ public final class LrsDeliveries extends io.learnbridge.target.TargetAdapterSupp
     @Override
     public void sendEnrolments(String targetName, List<io.learnbridge.store.EnrolmentOutbox.Change> batch) {
         Target target = target(targetName);
-        Map<String, io.learnbridge.store.EnrolmentOutbox.Change> byStatement = new LinkedHashMap<>();
-        List<ObjectNode> statements = new ArrayList<>();
-        for (io.learnbridge.store.EnrolmentOutbox.Change change : batch) {
-            ObjectNode statement = target.statements().enrolment(targetName, change.workerId(), change.curriculum(),
-                    change.action() == io.learnbridge.store.EnrolmentOutbox.Action.ENROL, change.createdAt(), change.reason());
-            byStatement.put(statement.path("id").asText(), change);
-            statements.add(statement);
-        }
-        int unavailable = 0;
-        String last = null;
-        for (Map.Entry<String, XapiClient.Outcome> answer : target.client().send(statements).entrySet()) {
-            io.learnbridge.store.EnrolmentOutbox.Change change = byStatement.get(answer.getKey());
-            XapiClient.Outcome outcome = answer.getValue();
-            if (outcome instanceof XapiClient.Stored) {
-                enrolmentOutcomes.delivered(change);
-            } else if (outcome instanceof XapiClient.Refused refused) {
-                enrolmentOutcomes.fail(change, refused.status(), refused.reason(), refusedType(refused), null);
-            } else if (outcome instanceof XapiClient.Drift drift) {
-                enrolmentOutcomes.fail(change, 409, drift.reason(), "StatementDrift", null);
-            } else if (outcome instanceof XapiClient.Transient transientFailure) {
-                enrolmentOutcomes.retryOrFail(change, transientFailure.retryAfter(), transientFailure.status(), transientFailure.reason(),
-                        "LrsUnavailable", null);
-                unavailable++;
-                last = transientFailure.reason();
-            }
-        }
-        if (unavailable > 0) {
-            throw new io.learnbridge.target.TargetUnavailableException(targetName, unavailable, batch.size(), last);
-        }
+        send(target, batch, change -> target.statements().enrolment(targetName, change.workerId(), change.curriculum(),
+                change.action() == io.learnbridge.store.EnrolmentOutbox.Action.ENROL, change.createdAt(), change.reason()), enrolmentOutcomes);
     }
 
     @Override
     public void sendDeliveries(String targetName, List<Delivery> batch) {
         Target target = target(targetName);
-        Map<String, Delivery> byStatement = new LinkedHashMap<>();
-        List<ObjectNode> statements = new ArrayList<>();
-        for (Delivery delivery : batch) {
+        send(target, batch, delivery -> {
             try {
-                ObjectNode statement = statement(target, delivery);
-                if (statement == null) {
-                    continue; // the target mapping refused the worker: already in the exception queue
-                }
-                byStatement.put(statement.path("id").asText(), delivery);
-                statements.add(statement);
+                return statement(target, delivery);
             } catch (IllegalArgumentException e) {
-                fail(delivery, "map", null, e.getMessage(), null);
+                outcomes.fail(delivery, "map", null, e.getMessage(), null, null);
+                return null;
+            }
+        }, outcomes);
+    }
+
+    /**
+     * Each item as its statement ({@code statement}: null for an item it settled already, one its mapping refused),
+     * the statements in one batch, and each item settled by the LRS's answer to its own.
+     */
+    private <I extends io.learnbridge.store.Outbox.Item> void send(Target target, List<I> batch, Function<I, ObjectNode> statement,
+                                                                 io.learnbridge.target.TargetOutcomes<I> outcomes) {
+        Map<String, I> byStatement = new LinkedHashMap<>();
+        List<ObjectNode> statements = new ArrayList<>();
+        for (I item : batch) {
+            ObjectNode made = statement.apply(item);
+            if (made != null) {
+                byStatement.put(made.path("id").asText(), item);
+                statements.add(made);
             }
         }
-        Map<String, XapiClient.Outcome> answers = statements.isEmpty() ? Map.of() : target.client().send(statements);
-        int unavailable = 0;
-        String last = null;
-        for (Map.Entry<String, XapiClient.Outcome> answer : answers.entrySet()) {
-            settle(target, byStatement.get(answer.getKey()), answer.getValue());
-            if (answer.getValue() instanceof XapiClient.Transient transientFailure) {
-                unavailable++;
-                last = transientFailure.reason();
-            }
+        io.learnbridge.target.TargetOutcomes<I>.Batch settling = outcomes.batch(target.name(), batch.size());
+        if (!statements.isEmpty()) {
+            target.client().send(statements).forEach((id, outcome) -> settling.settle(byStatement.get(id), sent(outcome)));
         }
-        if (unavailable > 0) {
-            throw new io.learnbridge.target.TargetUnavailableException(targetName, unavailable, batch.size(), last);
-        }
+        settling.end();
     }
 
     /** The delivery's statement; null when the target mapping refuses the worker (failed into the exception queue, naming file and field). */
@@ -142,21 +118,18 @@ public final class LrsDeliveries extends io.learnbridge.target.TargetAdapterSupp
         return io.learnbridge.target.TargetFailure.credentials(refused.status()) ? "LrsCredentialsRefused" : "StatementRefused";
     }
 
-    private void settle(Target target, Delivery delivery, XapiClient.Outcome outcome) {
+    /** What the LRS's answer to a statement means for its item. */
+    private static Sent sent(XapiClient.Outcome outcome) {
         if (outcome instanceof XapiClient.Stored stored) {
-            outcomes.delivered(delivery, stored.status());
+            return new Sent.Delivered(stored.status());
         } else if (outcome instanceof XapiClient.Refused refused) {
-            fail(delivery, "deliver", refused.status(), refused.reason(), refusedType(refused));
+            return new Sent.Failed(null, refused.status(), refused.reason(), refusedType(refused), null);
         } else if (outcome instanceof XapiClient.Drift drift) {
-            fail(delivery, "deliver", 409, drift.reason(), "StatementDrift");
-        } else if (outcome instanceof XapiClient.Transient transientFailure) {
-            outcomes.retryOrFail(delivery, target.retryBudget(), transientFailure.retryAfter(), target.maxRetryAfter(), transientFailure.status(),
-                    transientFailure.reason(), "LrsUnavailable", null);
+            return new Sent.Failed(null, 409, drift.reason(), "StatementDrift", null);
         }
-    }
-
-    private void fail(Delivery delivery, String stage, Integer status, String reason, String errorClass) {
-        outcomes.fail(delivery, stage, status, reason, errorClass, null);
+        XapiClient.Transient transientFailure = (XapiClient.Transient) outcome;
+        return new Sent.Retry(transientFailure.status(), transientFailure.retryAfter(), transientFailure.reason(), "LrsUnavailable", null,
+                transientFailure.reason());
     }
 
     @Override
@@ -169,7 +142,6 @@ public final class LrsDeliveries extends io.learnbridge.target.TargetAdapterSupp
         String authorization = settings.text(prefix + "username").map(user -> "Basic " + Base64.getEncoder().encodeToString(
                 (user + ":" + settings.text(prefix + "password").orElse("")).getBytes(StandardCharsets.UTF_8))).orElse(null);
         int batchSize = settings.integer(prefix + "batchSize", 50, 1, 1000);
-        Duration retryBudget = settings.duration("learnbridge.delivery.retryBudget");
         XapiStatements statements;
         try {
             statements = new XapiStatements(new XapiStatements.Config(homePage, vocabulary));
@@ -179,7 +151,7 @@ public final class LrsDeliveries extends io.learnbridge.target.TargetAdapterSupp
         URI statementsUrl = URI.create((url.endsWith("/") ? url : url + "/") + "statements");
         return new Target(name, statements, new XapiClient(new XapiClient.Config(statementsUrl, version, authorization, Duration.ofSeconds(30)),
                 settings.rateLimit(name), breaker(name)),
-                batchSize, retryBudget, settings.duration("learnbridge.delivery.maxRetryAfter"));
+                batchSize);
     }
 
 }

@@ -7,6 +7,7 @@ import io.learnbridge.mapping.Mappings;
 import io.learnbridge.ops.SettingsException;
 import io.learnbridge.store.Delivery;
 import io.learnbridge.store.DeliveryQueue;
+import io.learnbridge.target.Sent;
 import io.learnbridge.target.moodle.MoodleResponses.Failure;
 import io.learnbridge.worker.CanonicalRecord;
 import io.learnbridge.worker.ChangeKind;
@@ -50,8 +51,7 @@ public final class MoodleDeliveries extends io.learnbridge.target.TargetAdapterS
     private final Map<String, java.time.Instant> refused = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** One target's settings ({@code learnbridge.targets.<t>.*}) and its connection. */
-    record Target(String name, MoodleClient client, MoodleUserSync sync, MoodleEnrolments enrolments, int batchSize,
-                  Duration retryBudget) implements Configured {
+    record Target(String name, MoodleClient client, MoodleUserSync sync, MoodleEnrolments enrolments, int batchSize) implements Configured {
     }
 
     public MoodleDeliveries(DeliveryQueue queue, Mappings mappings, Metrics metrics, Function<String, Optional<String>> properties,
@@ -138,13 +138,11 @@ public final class MoodleDeliveries extends io.learnbridge.target.TargetAdapterS
             params.put("values[" + i++ + "]", workerId);
         }
         MoodleResponses.Answer answer = target.client().call("core_user_get_users_by_field", params);
-        int unavailable = 0;
-        String last = null;
+        io.learnbridge.target.TargetOutcomes<io.learnbridge.store.EnrolmentOutbox.Change>.Batch settling = enrolmentOutcomes.batch(targetName,
+                batch.size());
         if (answer instanceof Failure failure) {
-            batch.forEach(change -> settleEnrolment(change, failure));
-            if (failure.severity().retryable()) {
-                throw new io.learnbridge.target.TargetUnavailableException(targetName, batch.size(), batch.size(), failure.errorcode());
-            }
+            batch.forEach(change -> settling.settle(change, sent(failure)));
+            settling.end();
             return;
         }
         Map<String, Long> accounts = new HashMap<>();
@@ -154,31 +152,30 @@ public final class MoodleDeliveries extends io.learnbridge.target.TargetAdapterS
         for (Map.Entry<String, List<io.learnbridge.store.EnrolmentOutbox.Change>> worker : byWorker.entrySet()) {
             Long account = accounts.get(worker.getKey());
             if (account == null) {
-                worker.getValue().forEach(change -> enrolmentOutcomes.retryOrFail(change, null, null, "worker " + change.workerId()
-                        + " has no Moodle account (idnumber) in " + targetName + " yet", "MoodleUserMissing", null));
+                // only this worker waits: not the target unavailable
+                worker.getValue().forEach(change -> settling.settle(change, new Sent.Retry(null, null, "worker " + change.workerId()
+                        + " has no Moodle account (idnumber) in " + targetName + " yet", "MoodleUserMissing", null, null)));
                 continue;
             }
             for (MoodleEnrolments.Outcome outcome : target.enrolments().apply(account, worker.getValue())) {
-                settleEnrolment(outcome.change(), outcome.failure());
-                if (outcome.failure() != null && outcome.failure().severity().retryable()) {
-                    unavailable++;
-                    last = outcome.failure().errorcode();
-                }
+                settling.settle(outcome.change(), sent(outcome.failure()));
             }
         }
-        if (unavailable > 0) {
-            throw new io.learnbridge.target.TargetUnavailableException(targetName, unavailable, batch.size(), last);
-        }
+        settling.end();
     }
 
-    private void settleEnrolment(io.learnbridge.store.EnrolmentOutbox.Change change, Failure failure) {
+    /**
+     * What Moodle's answer means for an item: delivered without a failure; a retryable failure waits (Moodle sends no
+     * Retry-After, its errors come as HTTP 200: exponential backoff within the retry budget), the others fail at once.
+     * The log gets the error code, the exception queue the message (Moodle's messages quote names and emails).
+     */
+    private static Sent sent(Failure failure) {
         if (failure == null) {
-            enrolmentOutcomes.delivered(change);
-        } else if (failure.severity().retryable()) {
-            enrolmentOutcomes.retryOrFail(change, null, failure.httpStatus(), failure.reason(), failure.errorcode(), failure.excerpt());
-        } else {
-            enrolmentOutcomes.fail(change, failure.httpStatus(), failure.reason(), failure.errorcode(), failure.excerpt());
+            return new Sent.Delivered(200);
         }
+        return failure.severity().retryable()
+                ? new Sent.Retry(failure.httpStatus(), null, failure.reason(), failure.errorcode(), failure.excerpt(), failure.errorcode())
+                : new Sent.Failed(null, failure.httpStatus(), failure.reason(), failure.errorcode(), failure.excerpt());
     }
 
     /** Settings are checked when the route first claims, so a wrong setting fails loudly and names its key. */
@@ -201,45 +198,20 @@ public final class MoodleDeliveries extends io.learnbridge.target.TargetAdapterS
                     ((MappingResult.Accepted<ObjectNode>) mapped).value()));
         }
         Map<String, MoodleUserSync.Outcome> results = changes.isEmpty() ? Map.of() : target.sync().apply(new ArrayList<>(changes.values()));
-        int unavailable = 0;
-        String last = null;
+        io.learnbridge.target.TargetOutcomes<Delivery>.Batch settling = outcomes.batch(targetName, batch.size());
         for (Map.Entry<String, List<Delivery>> worker : byWorker.entrySet()) {
             MoodleUserSync.Outcome outcome = results.get(worker.getKey());
-            worker.getValue().forEach(d -> settle(target, d, outcome));
-            if (outcome instanceof MoodleUserSync.Failed failed && failed.failure().severity().retryable()) {
-                unavailable += worker.getValue().size();
-                last = failed.failure().errorcode();
+            Sent sent = sent(outcome instanceof MoodleUserSync.Failed failed ? failed.failure()
+                    : outcome instanceof MoodleUserSync.Done ? null
+                    : new Failure(MoodleResponses.Severity.RECORD, "nooutcome", "no outcome for this worker (a bug)", null, null));
+            for (Delivery delivery : worker.getValue()) {
+                settling.settle(delivery, sent);
+                if (outcome instanceof MoodleUserSync.Done done) {
+                    LOG.debug("Delivery {} of worker {} to {}: {}", delivery.id(), delivery.workerId(), targetName, done.action());
+                }
             }
         }
-        if (unavailable > 0) {
-            throw new io.learnbridge.target.TargetUnavailableException(targetName, unavailable, batch.size(), last);
-        }
-    }
-
-    private void settle(Target target, Delivery delivery, MoodleUserSync.Outcome outcome) {
-        if (outcome instanceof MoodleUserSync.Done done) {
-            outcomes.delivered(delivery, 200);
-            LOG.debug("Delivery {} of worker {} to {}: {}", delivery.id(), delivery.workerId(), target.name(), done.action());
-            return;
-        }
-        Failure failure = outcome instanceof MoodleUserSync.Failed failed ? failed.failure()
-                : new Failure(MoodleResponses.Severity.RECORD, "nooutcome", "no outcome for this worker (a bug)", null, null);
-        if (!failure.severity().retryable()) {
-            fail(delivery, "deliver", failure.httpStatus(), failure.reason(), failure.errorcode(), failure.excerpt());
-        } else {
-            // Moodle sends no Retry-After (its errors come as HTTP 200): exponential backoff within the retry budget
-            outcomes.retryOrFail(delivery, target.retryBudget(), null, Duration.ZERO, failure.httpStatus(), failure.reason(),
-                    failure.errorcode(), failure.excerpt());
-        }
-    }
-
-    private void fail(Delivery delivery, String stage, Integer status, String reason, String errorClass) {
-        fail(delivery, stage, status, reason, errorClass, null);
-    }
-
-    private void fail(Delivery delivery, String stage, Integer status, String reason, String errorClass, String excerpt) {
-        // Moodle's messages quote names and emails: the log gets the error code, the exception queue the message
-        outcomes.fail(delivery, stage, status, reason, errorClass, excerpt);
+        settling.end();
     }
 
     @Override
@@ -252,7 +224,6 @@ public final class MoodleDeliveries extends io.learnbridge.target.TargetAdapterS
             throw new SettingsException(prefix + "auth", "must name a Moodle authentication plugin such as manual or oauth2, found '" + auth + "'");
         }
         int batchSize = settings.integer(prefix + "batchSize", 50, 1, 500);
-        Duration retryBudget = settings.duration("learnbridge.delivery.retryBudget");
         MoodleClient client = new MoodleClient(new MoodleClient.Config(site, token, Duration.ofSeconds(30)), settings.rateLimit(name), breaker(name));
         int roleId = settings.integer(prefix + "enrolRoleId");
         if (settings.bool(prefix + "preflight")) {
@@ -272,7 +243,7 @@ public final class MoodleDeliveries extends io.learnbridge.target.TargetAdapterS
         }
         MoodleUserSync.Options options = new MoodleUserSync.Options(settings.choice(prefix + "leaverCohort").equals("remove"),
                 settings.bool(prefix + "duplicateEmails"));
-        return new Target(name, client, new MoodleUserSync(client, auth, options), new MoodleEnrolments(client, roleId), batchSize, retryBudget);
+        return new Target(name, client, new MoodleUserSync(client, auth, options), new MoodleEnrolments(client, roleId), batchSize);
     }
 
     private static URI site(io.learnbridge.target.TargetSettings settings, String prefix) {

@@ -8,6 +8,7 @@ import io.learnbridge.mapping.Mappings;
 import io.learnbridge.ops.SettingsException;
 import io.learnbridge.store.Delivery;
 import io.learnbridge.store.DeliveryQueue;
+import io.learnbridge.target.Sent;
 import io.learnbridge.worker.CanonicalRecord;
 import java.io.IOException;
 import java.net.URI;
@@ -43,8 +44,7 @@ public final class ScimDeliveries extends io.learnbridge.target.TargetAdapterSup
     private static final Logger LOG = LoggerFactory.getLogger(ScimDeliveries.class);
 
     /** One target's settings ({@code learnbridge.targets.<t>.*}) and its client. */
-    record Target(String name, ScimClient client, ScimGroups groups, String groupPattern, int batchSize, Duration retryBudget,
-                  Duration maxRetryAfter) implements Configured {
+    record Target(String name, ScimClient client, ScimGroups groups, String groupPattern, int batchSize) implements Configured {
     }
 
     /** What became of one delivery. */
@@ -97,8 +97,7 @@ public final class ScimDeliveries extends io.learnbridge.target.TargetAdapterSup
         Target target = target(targetName);
         // worker id -> SCIM id of users seen in this batch: managers are looked up once
         Map<String, String> scimIds = new HashMap<>();
-        int unavailable = 0;
-        String last = null;
+        io.learnbridge.target.TargetOutcomes<Delivery>.Batch settling = outcomes.batch(targetName, batch.size());
         for (int i = 0; i < batch.size(); i++) {
             Delivery delivery = batch.get(i);
             Outcome outcome;
@@ -107,24 +106,20 @@ public final class ScimDeliveries extends io.learnbridge.target.TargetAdapterSup
             } catch (IllegalArgumentException e) {
                 outcome = new Failed("map", null, e.getMessage(), "TargetMappingRejected", null, false);
             }
-            settle(target, delivery, outcome);
+            settle(settling, target, delivery, outcome);
             if (outcome instanceof Failed failed && failed.haltBatch()) {
                 for (Delivery rest : batch.subList(i + 1, batch.size())) {
-                    settle(target, rest, new Failed(failed.stage(), failed.status(), failed.reason()
+                    settle(settling, target, rest, new Failed(failed.stage(), failed.status(), failed.reason()
                             + " (not sent: the credentials were refused for an earlier record of the batch)", failed.errorClass(), failed.excerpt(), false));
                 }
                 break;
             }
             if (outcome instanceof Retry retry && retry.haltBatch()) {
-                batch.subList(i + 1, batch.size()).forEach(rest -> settle(target, rest, retry));
-                unavailable += batch.size() - i;
-                last = retry.reason();
+                batch.subList(i + 1, batch.size()).forEach(rest -> settle(settling, target, rest, retry));
                 break;
             }
         }
-        if (unavailable > 0) {
-            throw new io.learnbridge.target.TargetUnavailableException(targetName, unavailable, batch.size(), last);
-        }
+        settling.end();
     }
 
     private Outcome deliverOne(Target target, Delivery delivery, Map<String, String> scimIds) {
@@ -292,30 +287,25 @@ public final class ScimDeliveries extends io.learnbridge.target.TargetAdapterSup
                 errorClass, excerpt, false);
     }
 
-    private void settle(Target target, Delivery delivery, Outcome outcome) {
+    /**
+     * Settles a delivery as its outcome says; a retry that halted the batch (the service is unavailable) counts as the
+     * target unavailable. The reason of a failure may quote personal data (a taken userName): it goes to the exception
+     * queue, not the log.
+     */
+    private void settle(io.learnbridge.target.TargetOutcomes<Delivery>.Batch settling, Target target, Delivery delivery, Outcome outcome) {
         if (outcome instanceof Written written && written.pendingManager() == null) {
-            queue.delivered(delivery.id(), written.status());
-            metrics.delivery(target.name(), "delivered");
+            settling.settle(delivery, new Sent.Delivered(written.status()));
             LOG.debug("Delivery {} of worker {} to {}: {}", delivery.id(), delivery.workerId(), target.name(),
                     written.wrote() ? "written (HTTP " + written.status() + ")" : "already up to date");
         } else if (outcome instanceof Written written) {
-            retry(target, delivery, new Retry(written.status(), "the user is written without its manager link: " + written.pendingManager(),
-                    null, false), "ScimManagerMissing");
+            settling.settle(delivery, new Sent.Retry(written.status(), null, "the user is written without its manager link: "
+                    + written.pendingManager(), "ScimManagerMissing", null, null));
         } else if (outcome instanceof Retry retry) {
-            retry(target, delivery, retry, "ScimUnavailable");
+            settling.settle(delivery, new Sent.Retry(retry.status(), retry.retryAfter(), retry.reason(), "ScimUnavailable", null,
+                    retry.haltBatch() ? retry.reason() : null));
         } else if (outcome instanceof Failed failed) {
-            fail(delivery, failed);
+            settling.settle(delivery, new Sent.Failed(failed.stage(), failed.status(), failed.reason(), failed.errorClass(), failed.excerpt()));
         }
-    }
-
-    private void retry(Target target, Delivery delivery, Retry retry, String errorClassWhenSpent) {
-        outcomes.retryOrFail(delivery, target.retryBudget(), retry.retryAfter(), target.maxRetryAfter(), retry.status(), retry.reason(),
-                errorClassWhenSpent, null);
-    }
-
-    private void fail(Delivery delivery, Failed failed) {
-        // the reason may quote personal data (a taken userName): it is in the exception queue, not the log
-        outcomes.fail(delivery, failed.stage(), failed.status(), failed.reason(), failed.errorClass(), failed.excerpt());
     }
 
     @Override
@@ -339,8 +329,6 @@ public final class ScimDeliveries extends io.learnbridge.target.TargetAdapterSup
                     + "credentials in " + prefix + "oauth2.clientId, .clientSecret and .tokenEndpoint");
         }
         int batchSize = settings.integer(prefix + "batchSize", 50, 1, Integer.MAX_VALUE);
-        Duration retryBudget = settings.duration("learnbridge.delivery.retryBudget");
-        Duration maxRetryAfter = settings.duration("learnbridge.delivery.maxRetryAfter");
         ScimClient client = new ScimClient(new ScimClient.Config(baseUrl, token == null ? null : "Bearer " + token, settings.connectTimeout(),
                 settings.responseTimeout()), settings.rateLimit(name), oauth2, breaker(name));
         String groupPattern = settings.text(prefix + "groups").orElse(null);
@@ -351,7 +339,7 @@ public final class ScimDeliveries extends io.learnbridge.target.TargetAdapterSup
             throw new SettingsException(prefix + "groups", e.getMessage());
         }
         LOG.info("SCIM target {}: {} (batches of {})", name, baseUrl, batchSize);
-        return new Target(name, client, groups, groupPattern, batchSize, retryBudget, maxRetryAfter);
+        return new Target(name, client, groups, groupPattern, batchSize);
     }
 
 
