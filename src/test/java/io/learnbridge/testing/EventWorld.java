@@ -111,4 +111,19 @@ public final class EventWorld implements AutoCloseable {
     public void close() {
         lms.stop();
     }
+
+    /** How many events of {@link #SOURCE} the store at {@code storeUrl} holds (a child bridge's store, opened beside it). */
+    public static int storedEvents(String storeUrl) {
+        try (io.learnbridge.store.Store store = io.learnbridge.store.Store.open(storeUrl, "sa", "", 2)) {
+            return store.tx(c -> {
+                try (java.sql.PreparedStatement ps = c.prepareStatement("select count(*) from inbound_event where source = ?")) {
+                    ps.setString(1, SOURCE);
+                    try (java.sql.ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        return rs.getInt(1);
+                    }
+                }
+            });
+        }
+    }
 }

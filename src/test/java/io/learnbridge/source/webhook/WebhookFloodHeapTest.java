@@ -10,7 +10,6 @@ import static io.learnbridge.testing.EventWorld.event;
 import static io.learnbridge.testing.EventWorld.signed;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.learnbridge.store.Store;
 import io.learnbridge.testing.BridgeProcess;
 import io.learnbridge.testing.EventWorld;
 import io.learnbridge.testing.ReliabilityScenario;
@@ -19,8 +18,6 @@ import io.learnbridge.testing.SftpLmsWorld;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -110,21 +107,7 @@ class WebhookFloodHeapTest {
             assertThat(acceptedMb).as("more bodies accepted than the bridge's heap").isGreaterThan(HEAP_MB);
             assertThat(bridge.healthStatus()).as("the bridge is alive and healthy after the flood; its log: %s",
                     Files.exists(bridge.log()) ? bridge.log() : "none").isEqualTo("UP");
-            try (Store store = Store.open(bridge.storeUrl(), "sa", "", 2)) {
-                assertThat(storedEvents(store)).as("accepted = stored").isEqualTo(accepted.get());
-            }
+            assertThat(EventWorld.storedEvents(bridge.storeUrl())).as("accepted = stored").isEqualTo(accepted.get());
         }
-    }
-
-    private static int storedEvents(Store store) {
-        return store.tx(c -> {
-            try (PreparedStatement ps = c.prepareStatement("select count(*) from inbound_event where source = ?")) {
-                ps.setString(1, SOURCE);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    return rs.getInt(1);
-                }
-            }
-        });
     }
 }

@@ -7,7 +7,6 @@ import static io.learnbridge.testing.EventWorld.event;
 import static io.learnbridge.testing.EventWorld.signed;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.learnbridge.store.Store;
 import io.learnbridge.testing.BridgeProcess;
 import io.learnbridge.testing.EventWorld;
 import io.learnbridge.testing.SftpLmsWorld;
@@ -15,8 +14,6 @@ import java.net.ConnectException;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -109,21 +106,7 @@ class WebhookStartupWindowTest {
             System.out.printf("startup window: %d events, answers %s, %d refused connections%n", sent.get(), answers, refusedConnections.get());
             assertThat(wrong).as("answers other than 202 and 503 with Retry-After (bridge log %s)", bridge.log()).isEmpty();
             assertThat(answers.get(202)).as("events accepted").isNotNull();
-            try (Store store = Store.open(bridge.storeUrl(), "sa", "", 2)) {
-                assertThat(storedEvents(store)).as("every event sent is stored once").isEqualTo(sent.get());
-            }
+            assertThat(EventWorld.storedEvents(bridge.storeUrl())).as("every event sent is stored once").isEqualTo(sent.get());
         }
-    }
-
-    private static int storedEvents(Store store) {
-        return store.tx(c -> {
-            try (PreparedStatement ps = c.prepareStatement("select count(*) from inbound_event where source = ?")) {
-                ps.setString(1, SOURCE);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    return rs.getInt(1);
-                }
-            }
-        });
     }
 }
