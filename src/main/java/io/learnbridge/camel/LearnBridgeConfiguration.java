@@ -1,21 +1,37 @@
 package io.learnbridge.camel;
 
+import io.learnbridge.api.ApiAuth;
+import io.learnbridge.api.DropsApi;
+import io.learnbridge.api.ExceptionsApi;
+import io.learnbridge.api.NotServingYet;
+import io.learnbridge.api.RequestBodyTimeout;
+import io.learnbridge.api.ResponseHeaders;
+import io.learnbridge.api.SandboxLms;
+import io.learnbridge.api.WorkersApi;
+import io.learnbridge.delivery.TargetKinds;
+import io.learnbridge.drop.DropIngest;
+import io.learnbridge.drop.DropPolicies;
+import io.learnbridge.drop.UnreadDropFiles;
+import io.learnbridge.enrolment.EnrolmentApplier;
+import io.learnbridge.exception.ExceptionPublisher;
+import io.learnbridge.store.StoreMaintenance;
+import io.learnbridge.support.Metrics;
 import io.learnbridge.mapping.MappingCatalog;
 import io.learnbridge.mapping.Mappings;
-import io.learnbridge.ops.KnownSettings;
-import io.learnbridge.ops.Replayer;
-import io.learnbridge.ops.SettingValues;
-import io.learnbridge.ops.Settings;
+import io.learnbridge.support.KnownSettings;
+import io.learnbridge.exception.Replayer;
+import io.learnbridge.support.SettingValues;
+import io.learnbridge.support.Settings;
 import io.learnbridge.store.DeliveryQueue;
 import io.learnbridge.store.DropLedger;
 import io.learnbridge.store.ExceptionQueue;
 import io.learnbridge.store.Reconciliation;
 import io.learnbridge.store.Replays;
 import io.learnbridge.store.Store;
-import io.learnbridge.source.EventProcessor;
-import io.learnbridge.source.kafka.KafkaIngest;
-import io.learnbridge.source.webhook.WebhookIngest;
-import io.learnbridge.source.webhook.WebhookSource;
+import io.learnbridge.event.EventProcessor;
+import io.learnbridge.event.kafka.KafkaIngest;
+import io.learnbridge.event.webhook.WebhookIngest;
+import io.learnbridge.event.webhook.WebhookSource;
 import io.learnbridge.store.EventInbox;
 import java.net.InetAddress;
 import java.time.Clock;
@@ -51,17 +67,17 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
                 .setHeaderFilterStrategy(new ResponseHeaders());
         Settings settings = Settings.read(values);
         // the time settings routes hand to Camel endpoints, in the milliseconds Camel takes (it reads PT2S as 0)
-        io.learnbridge.ops.Durations.forCamel(properties).forEach(context.getPropertiesComponent()::addOverrideProperty);
+        io.learnbridge.support.Durations.forCamel(properties).forEach(context.getPropertiesComponent()::addOverrideProperty);
         Mappings mappings = Mappings.load(settings.mappingsLocation());
         MappingCatalog catalog = mappings.get();
         Store store = Store.open(settings.store().url(), settings.store().user(), settings.store().password(), settings.store().poolSize());
         // commands reach the embedded store through the running bridge, not a network listener
-        Optional<io.learnbridge.ops.StoreControl> control = io.learnbridge.ops.StoreControl.serve(settings.store().url(), store);
+        Optional<io.learnbridge.cli.StoreControl> control = io.learnbridge.cli.StoreControl.serve(settings.store().url(), store);
         java.util.concurrent.atomic.AtomicReference<DeliveryQueue> outbox = new java.util.concurrent.atomic.AtomicReference<>();
         context.addService(new ServiceSupport() {
             @Override
             protected void doStop() {
-                control.ifPresent(io.learnbridge.ops.StoreControl::close);
+                control.ifPresent(io.learnbridge.cli.StoreControl::close);
                 if (outbox.get() != null) {
                     releaseHandedOff(outbox.get());
                 }
@@ -127,26 +143,26 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         // the protocol adapters of the target routes (Kamelets learnbridge-due-deliveries-source, learnbridge-target-send-action), and its circuit breakers' fallback
         Duration initialBackoff = values.duration("learnbridge.delivery.initialBackoff");
         Duration maxBackoff = values.duration("learnbridge.delivery.maxBackoff");
-        io.learnbridge.target.http.HttpJsonDeliveries httpJsonDeliveries = new io.learnbridge.target.http.HttpJsonDeliveries(deliveryQueue, enrolmentOutbox,
+        io.learnbridge.delivery.http.HttpJsonDeliveries httpJsonDeliveries = new io.learnbridge.delivery.http.HttpJsonDeliveries(deliveryQueue, enrolmentOutbox,
                 mappings, metrics, properties, initialBackoff, maxBackoff);
         registry.bind("httpJsonDeliveries", httpJsonDeliveries);
-        io.learnbridge.target.lrs.LrsDeliveries lrsDeliveries = new io.learnbridge.target.lrs.LrsDeliveries(deliveryQueue, enrolmentOutbox, mappings,
+        io.learnbridge.delivery.lrs.LrsDeliveries lrsDeliveries = new io.learnbridge.delivery.lrs.LrsDeliveries(deliveryQueue, enrolmentOutbox, mappings,
                 metrics, properties, initialBackoff, maxBackoff);
         registry.bind("lrsDeliveries", lrsDeliveries);
-        io.learnbridge.target.moodle.MoodleDeliveries moodleDeliveries = new io.learnbridge.target.moodle.MoodleDeliveries(deliveryQueue,
+        io.learnbridge.delivery.moodle.MoodleDeliveries moodleDeliveries = new io.learnbridge.delivery.moodle.MoodleDeliveries(deliveryQueue,
                 enrolmentOutbox, mappings, metrics, properties, initialBackoff, maxBackoff);
         moodleDeliveries.enrolmentTargets(rulesTargets);
         registry.bind("moodleDeliveries", moodleDeliveries);
-        io.learnbridge.target.scim.ScimDeliveries scimDeliveries = new io.learnbridge.target.scim.ScimDeliveries(deliveryQueue, enrolmentOutbox, mappings,
+        io.learnbridge.delivery.scim.ScimDeliveries scimDeliveries = new io.learnbridge.delivery.scim.ScimDeliveries(deliveryQueue, enrolmentOutbox, mappings,
                 metrics, properties, initialBackoff, maxBackoff);
         registry.bind("scimDeliveries", scimDeliveries);
         // each target's breaker, counted in requests: found by the route as targetBreaker-<target>, recorded by the adapters' clients
-        io.learnbridge.target.TargetBreakers breakers = io.learnbridge.target.TargetBreakers.read(new io.learnbridge.target.TargetSettings(properties));
+        io.learnbridge.delivery.TargetBreakers breakers = io.learnbridge.delivery.TargetBreakers.read(new io.learnbridge.delivery.TargetSettings(properties));
         ((org.apache.camel.support.DefaultRegistry) registry).addBeanRepository(breakers);
         for (Object adapter : List.of(httpJsonDeliveries, lrsDeliveries, moodleDeliveries, scimDeliveries)) {
-            ((io.learnbridge.target.TargetAdapterSupport<?>) adapter).breakers(breakers);
+            ((io.learnbridge.delivery.TargetAdapterSupport<?>) adapter).breakers(breakers);
         }
-        registry.bind("deliveryBreakers", new io.learnbridge.target.DeliveryBreakers(deliveryQueue, enrolmentOutbox, metrics, breakers.openFor(),
+        registry.bind("deliveryBreakers", new io.learnbridge.delivery.DeliveryBreakers(deliveryQueue, enrolmentOutbox, metrics, breakers.openFor(),
                 initialBackoff));
         context.addService(new ServiceSupport() {
             @Override
@@ -184,7 +200,7 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
                 properties.apply("camel.main.routesIncludePattern").orElse("classpath:routes/*.camel.yaml")));
         List<String> problems = known.problems(raw, System::getenv);
         if (!problems.isEmpty()) {
-            throw io.learnbridge.ops.SettingsException.of(problems);
+            throw io.learnbridge.support.SettingsException.of(problems);
         }
         for (String name : known.unknownEnvironment(System.getenv())) {
             org.slf4j.LoggerFactory.getLogger(LearnBridgeConfiguration.class).warn(
@@ -217,7 +233,7 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
             loopback = false;
         }
         if (!loopback) {
-            throw new io.learnbridge.ops.SettingsException("learnbridge.sandbox.enabled", "the sandbox LMS has no authentication and lists every"
+            throw new io.learnbridge.support.SettingsException("learnbridge.sandbox.enabled", "the sandbox LMS has no authentication and lists every"
                     + " payload it received: it is only served on a loopback camel.server.host, not on " + host
                     + "; set learnbridge.sandbox.enabled=false (and point learnbridge.targets.<t>.url at a real target)");
         }
@@ -241,7 +257,7 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
                 probe.setReuseAddress(true);
                 probe.bind(new java.net.InetSocketAddress(host, port));
             } catch (java.io.IOException e) {
-                throw new io.learnbridge.ops.SettingsException(server + ".port", host + ":" + port + " cannot be listened on ("
+                throw new io.learnbridge.support.SettingsException(server + ".port", host + ":" + port + " cannot be listened on ("
                         + e.getMessage() + "): another process holds it? Stop it or set " + server + ".port");
             }
         }

@@ -78,7 +78,7 @@ public final class EnrolmentRules {
 
     /** The sha256 of the file's text: which rules a store has applied ({@code EnrolmentRulesLedger}). */
     public String checksum() {
-        return io.learnbridge.source.DropChecksum.sha256(text);
+        return io.learnbridge.drop.DropChecksum.sha256(text);
     }
 
     /** Where the deployed rules file lives in a mappings location. */

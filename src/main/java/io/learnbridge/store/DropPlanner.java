@@ -385,7 +385,7 @@ final class DropPlanner {
                 ps.setLong(1, dropId);
                 ps.setInt(2, --line);
                 ps.setString(3, id);
-                ps.setString(4, io.learnbridge.source.DropChecksum.sha256(canonical));
+                ps.setString(4, io.learnbridge.drop.DropChecksum.sha256(canonical));
                 ps.setString(5, after.stateHash());
                 Sql.setTime(ps, 6, now);
                 ps.setString(7, change.reason());

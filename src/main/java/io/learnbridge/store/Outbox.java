@@ -5,7 +5,7 @@ import java.time.Instant;
 /**
  * An outbox a target's adapter claims from and settles into: the deliveries of workers' states ({@link DeliveryQueue})
  * and the enrolment changes ({@link EnrolmentOutbox}). One settle logic serves both
- * ({@code io.learnbridge.target.TargetOutcomes}): it needs only what this says.
+ * ({@code io.learnbridge.delivery.TargetOutcomes}): it needs only what this says.
  *
  * @param <I> a claimed item
  */

@@ -78,7 +78,7 @@ class DeliveryPolicyTest {
 
             // the LMS breaker opens: after two failed requests, nothing reaches the LMS for the open period
             await("LMS breaker open").atMost(Duration.ofSeconds(30))
-                    .until(() -> bridge.context().getRegistry().lookupByNameAndType("learnbridgeMetrics", io.learnbridge.camel.Metrics.class)
+                    .until(() -> bridge.context().getRegistry().lookupByNameAndType("learnbridgeMetrics", io.learnbridge.support.Metrics.class)
                             .deliveries("lms", "held") > 0);
             int seenWhenOpen = requests(lms, LMS_PATH).size();
             await("no request to the LMS while its breaker is open").during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3))
@@ -114,8 +114,8 @@ class DeliveryPolicyTest {
                 .property("learnbridge.delivery.initialBackoff", "200ms")
                 .property("learnbridge.delivery.maxBackoff", "400ms").start()) {
             bridge.drop("workers.csv", HrCsv.create().workers(1, workers).build());
-            io.learnbridge.camel.Metrics metrics = bridge.context().getRegistry()
-                    .lookupByNameAndType("learnbridgeMetrics", io.learnbridge.camel.Metrics.class);
+            io.learnbridge.support.Metrics metrics = bridge.context().getRegistry()
+                    .lookupByNameAndType("learnbridgeMetrics", io.learnbridge.support.Metrics.class);
 
             await("every other LMS delivery").atMost(Duration.ofSeconds(60))
                     .until(() -> successful(lms, LMS_PATH).size() == workers - failing.size());

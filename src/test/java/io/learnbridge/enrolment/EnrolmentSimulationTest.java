@@ -2,7 +2,7 @@ package io.learnbridge.enrolment;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.learnbridge.ops.LearnBridgeCli;
+import io.learnbridge.cli.LearnBridgeCli;
 import io.learnbridge.store.Enrolments;
 import io.learnbridge.testing.HrCsv;
 import io.learnbridge.testing.SnapshotWorld;

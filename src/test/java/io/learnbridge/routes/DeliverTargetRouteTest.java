@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.learnbridge.store.Delivery;
-import io.learnbridge.target.TargetBatch;
+import io.learnbridge.delivery.TargetBatch;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;

@@ -121,7 +121,7 @@ class IngestDropRouteTest extends RouteFileTestSupport {
         drops.batches = List.of("rows 1-500", "BAD");
         AdviceWith.adviceWith(context, "ingest-drop", a -> a.weaveById("stage-batch").before().process(e -> {
             if (e.getIn().getBody(String.class).endsWith("BAD")) {
-                throw new io.learnbridge.source.DropFormatException("workers.csv", 501, "bytes invalid in UTF-8");
+                throw new io.learnbridge.drop.DropFormatException("workers.csv", 501, "bytes invalid in UTF-8");
             }
         }));
 

@@ -2,7 +2,7 @@ package io.learnbridge.routes;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.learnbridge.source.EventProcessor;
+import io.learnbridge.event.EventProcessor;
 import io.learnbridge.store.EventInbox;
 import java.time.Instant;
 import java.util.ArrayDeque;

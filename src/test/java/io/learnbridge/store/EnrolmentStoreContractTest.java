@@ -323,7 +323,7 @@ class EnrolmentStoreContractTest {
         List<StagedRow> rows = new java.util.ArrayList<>();
         for (int i = 0; i < canonicals.length; i++) {
             String id = canonicals[i].replaceAll(".*\"workerId\":\"([^\"]+)\".*", "$1");
-            rows.add(new StagedRow(i + 2, id, true, io.learnbridge.source.DropChecksum.sha256(canonicals[i]), "{}", canonicals[i], null, null, null));
+            rows.add(new StagedRow(i + 2, id, true, io.learnbridge.drop.DropChecksum.sha256(canonicals[i]), "{}", canonicals[i], null, null, null));
         }
         ledger.stage(claim, rows);
         ledger.finish(claim, List.of());

@@ -81,7 +81,7 @@ public final class BridgeProcess implements AutoCloseable {
                 .collect(Collectors.joining(File.pathSeparator));
         // a bridge that runs out of heap exits at once (and the test fails on it) rather than limping on
         process = new ProcessBuilder(java, "-Xmx" + heapMegabytes + "m", "-XX:+ExitOnOutOfMemoryError", "-XX:TieredStopAtLevel=1", "-cp", classpath,
-                "io.learnbridge.ops.LearnBridgeCli", "run", "--settings", settings.toString())
+                "io.learnbridge.cli.LearnBridgeCli", "run", "--settings", settings.toString())
                 .directory(home.toFile()).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         process.getOutputStream().close();
@@ -113,7 +113,7 @@ public final class BridgeProcess implements AutoCloseable {
         Path drops = Files.createDirectories(home.resolve("drops/hris"));
         Path partial = drops.resolve("." + name + ".part");
         try (java.io.Writer out = Files.newBufferedWriter(partial, StandardCharsets.UTF_8)) {
-            io.learnbridge.ops.bench.HrisCsvGenerator.writeActive(out, workers);
+            io.learnbridge.bench.HrisCsvGenerator.writeActive(out, workers);
         }
         Files.move(partial, drops.resolve(name));
         return drops;

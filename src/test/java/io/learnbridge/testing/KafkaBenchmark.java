@@ -1,6 +1,6 @@
 package io.learnbridge.testing;
 
-import io.learnbridge.ops.LearnBridgeCli;
+import io.learnbridge.cli.LearnBridgeCli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,7 +26,7 @@ public final class KafkaBenchmark {
             command.addAll(List.of(args));
             exit = LearnBridgeCli.execute(command.toArray(String[]::new));
         } finally {
-            io.learnbridge.ops.bench.sync.Folders.deleteTree(data);
+            io.learnbridge.bench.sync.Folders.deleteTree(data);
         }
         System.exit(exit);
     }

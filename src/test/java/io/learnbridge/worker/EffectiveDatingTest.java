@@ -7,7 +7,7 @@ import io.learnbridge.store.ExceptionEntry;
 import io.learnbridge.store.ExceptionQueue;
 import io.learnbridge.mapping.MappingCatalog;
 import io.learnbridge.mapping.MappingFiles;
-import io.learnbridge.ops.Replayer;
+import io.learnbridge.exception.Replayer;
 import io.learnbridge.store.Plans;
 import io.learnbridge.store.Reconciliation;
 import io.learnbridge.store.Replays;

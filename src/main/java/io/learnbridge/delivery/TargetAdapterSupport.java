@@ -1,0 +1,123 @@
+package io.learnbridge.delivery;
+
+import io.learnbridge.support.Metrics;
+import io.learnbridge.mapping.Mappings;
+import io.learnbridge.store.Delivery;
+import io.learnbridge.store.DeliveryQueue;
+import io.learnbridge.store.EnrolmentOutbox;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+/**
+ * What every protocol adapter shares: the store it claims from, the settle logic, and each
+ * target's settings read once ({@link #configure}, on the first claim, so a wrong setting fails
+ * the route naming its key).
+ *
+ * @param <T> one target's settings and connection
+ */
+public abstract class TargetAdapterSupport<T extends TargetAdapterSupport.Configured> implements TargetAdapter {
+
+    /** A configured target: how many deliveries (and enrolment changes) one claim takes. */
+    public interface Configured {
+        int batchSize();
+    }
+
+    protected final DeliveryQueue queue;
+    /** Null when this bridge sends no enrolments. */
+    protected final EnrolmentOutbox enrolments;
+    protected final Mappings mappings;
+    protected final Metrics metrics;
+    protected final TargetSettings settings;
+    protected final TargetOutcomes<Delivery> outcomes;
+    protected final TargetOutcomes<EnrolmentOutbox.Change> enrolmentOutcomes;
+    private final boolean latestState;
+    private final Map<String, T> targets = new ConcurrentHashMap<>();
+    /** Each target's circuit breaker, shared with its delivery route; null: requests are not recorded. */
+    private volatile TargetBreakers breakers;
+
+    /**
+     * @param latestState claim each delivery with the worker's newest state (state targets) rather than the
+     *                    state of the change itself (an LRS records each change as an event)
+     */
+    protected TargetAdapterSupport(DeliveryQueue queue, EnrolmentOutbox enrolments, Mappings mappings, Metrics metrics,
+                                   Function<String, Optional<String>> properties, Duration initialBackoff, Duration maxBackoff,
+                                   boolean latestState) {
+        this.queue = queue;
+        this.enrolments = enrolments;
+        this.mappings = mappings;
+        this.metrics = metrics;
+        this.settings = new TargetSettings(properties);
+        Duration retryBudget = settings.duration("learnbridge.delivery.retryBudget");
+        Duration maxRetryAfter = settings.duration("learnbridge.delivery.maxRetryAfter");
+        this.outcomes = new TargetOutcomes<>(queue, metrics, "", initialBackoff, maxBackoff, retryBudget, maxRetryAfter);
+        this.enrolmentOutcomes = new TargetOutcomes<>(enrolments, metrics, "enrolment-", initialBackoff, maxBackoff, retryBudget, maxRetryAfter);
+        this.latestState = latestState;
+    }
+
+    /** The deliveries a batch of {@code target} gets acknowledged, to settle together when the batch ends. */
+    protected final Acknowledgements acknowledgements(String target) {
+        return new Acknowledgements(queue, metrics, target);
+    }
+
+    /** The targets' circuit breakers, whose HTTP clients record every request in them (set before the first claim). */
+    public final void breakers(TargetBreakers breakers) {
+        this.breakers = breakers;
+    }
+
+    /** The target's circuit breaker, or null when none is set. */
+    protected final io.github.resilience4j.circuitbreaker.CircuitBreaker breaker(String target) {
+        TargetBreakers all = breakers;
+        return all == null ? null : all.of(target);
+    }
+
+    /** Reads a target's settings ({@code learnbridge.targets.<name>.*}) and opens its connection. */
+    protected abstract T configure(String name);
+
+    protected final T target(String name) {
+        return targets.computeIfAbsent(name, this::configure);
+    }
+
+    /** The targets configured so far. */
+    protected final Collection<T> configured() {
+        return targets.values();
+    }
+
+    /** Forgets the configured targets (after closing their connections). */
+    protected final void forget() {
+        targets.clear();
+    }
+
+    /**
+     * Whether the target may be claimed for now (default: always). An adapter that checks its
+     * target first (Moodle's preflight) answers false while the check fails: nothing is claimed,
+     * everything waits in the store.
+     */
+    protected boolean ready(String target) {
+        return true;
+    }
+
+    @Override
+    public TargetBatch claim(String target) {
+        return ready(target) ? TargetAdapter.super.claim(target) : new TargetBatch(List.of(), List.of(), false);
+    }
+
+    @Override
+    public int claimSize(String target) {
+        return target(target).batchSize();
+    }
+
+    @Override
+    public List<Delivery> claimDeliveries(String target) {
+        return queue.claim(target, claimSize(target), latestState);
+    }
+
+    @Override
+    public List<EnrolmentOutbox.Change> claimEnrolments(String target) {
+        return enrolments == null ? List.of() : enrolments.claim(target, claimSize(target));
+    }
+}
