@@ -1,10 +1,5 @@
 package io.learnbridge.cli;
 
-import io.learnbridge.bench.BenchmarkCommand;
-import io.learnbridge.bench.DeliveryBenchmarkCommand;
-import io.learnbridge.bench.KafkaBenchmarkCommand;
-import io.learnbridge.bench.SyncBenchmarkCommand;
-import io.learnbridge.bench.WebhookBenchmarkCommand;
 import io.learnbridge.support.Home;
 import io.learnbridge.support.SettingsException;
 import picocli.CommandLine;
@@ -12,13 +7,13 @@ import picocli.CommandLine.Command;
 
 /**
  * The runnable jar's commands: {@code run} (default), {@code validate}, {@code preview},
- * {@code exceptions ...}, {@code drops ...} and {@code benchmark}.
+ * {@code exceptions ...}, {@code drops ...}, {@code plan}, {@code workers}, {@code simulate},
+ * {@code rules}. The benchmarks are in their own jar (bench/, {@code io.learnbridge.bench.BenchCli}).
  */
 @Command(name = "learnbridge", mixinStandardHelpOptions = true, version = "LearnBridge 0.1.0",
         description = "Keeps learning systems in step with HR.",
         subcommands = {RunCommand.class, ValidateCommand.class, PreviewCommand.class, ExceptionsCommand.class,
-                DropsCommand.class, PlanCommand.class, WorkersCommand.class, SimulateCommand.class, RulesCommand.class, BenchmarkCommand.class, WebhookBenchmarkCommand.class, DeliveryBenchmarkCommand.class,
-                SyncBenchmarkCommand.class, KafkaBenchmarkCommand.class})
+                DropsCommand.class, PlanCommand.class, WorkersCommand.class, SimulateCommand.class, RulesCommand.class})
 public final class LearnBridgeCli implements java.util.concurrent.Callable<Integer> {
 
     public static void main(String[] args) {

@@ -112,9 +112,7 @@ public final class BridgeProcess implements AutoCloseable {
     public Path dropActiveWorkers(String name, int workers) throws IOException {
         Path drops = Files.createDirectories(home.resolve("drops/hris"));
         Path partial = drops.resolve("." + name + ".part");
-        try (java.io.Writer out = Files.newBufferedWriter(partial, StandardCharsets.UTF_8)) {
-            io.learnbridge.bench.HrisCsvGenerator.writeActive(out, workers);
-        }
+        Files.writeString(partial, HrCsv.create().workers(1, workers).build(), StandardCharsets.UTF_8);
         Files.move(partial, drops.resolve(name));
         return drops;
     }

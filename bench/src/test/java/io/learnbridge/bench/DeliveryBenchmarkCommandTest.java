@@ -1,6 +1,5 @@
 package io.learnbridge.bench;
 
-import io.learnbridge.cli.LearnBridgeCli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
@@ -61,7 +60,7 @@ final class DeliveryBenchmarkCommandTest {
 
     @Test
     void aBatchSizeOutOfRangeIsAUsageError() {
-        assertThat(LearnBridgeCli.execute("benchmark-delivery", "--batch-sizes", "1,0", "--dir", dir.toString())).isEqualTo(2);
+        assertThat(BenchCli.execute("benchmark-delivery", "--batch-sizes", "1,0", "--dir", dir.toString())).isEqualTo(2);
     }
 
     private record Row(String config, long deliveries, double seconds, double perSecond, long requests, double perRequest) {
@@ -84,7 +83,7 @@ final class DeliveryBenchmarkCommandTest {
         int exit;
         try (PrintStream capture = new PrintStream(buffer, true, StandardCharsets.UTF_8)) {
             System.setOut(capture);
-            exit = LearnBridgeCli.execute(args);
+            exit = BenchCli.execute(args);
         } finally {
             System.setOut(original);
         }

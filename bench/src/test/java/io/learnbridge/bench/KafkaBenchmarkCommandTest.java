@@ -1,6 +1,5 @@
 package io.learnbridge.bench;
 
-import io.learnbridge.cli.LearnBridgeCli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.learnbridge.testing.KafkaBroker;
@@ -44,7 +43,7 @@ class KafkaBenchmarkCommandTest {
         int exit;
         try (PrintStream capture = new PrintStream(buffer, true, StandardCharsets.UTF_8)) {
             System.setOut(capture);
-            exit = LearnBridgeCli.execute("benchmark-kafka", "--brokers", broker.bootstrapServers(), "--records", "3000", "--partitions", "3",
+            exit = BenchCli.execute("benchmark-kafka", "--brokers", broker.bootstrapServers(), "--records", "3000", "--partitions", "3",
                     "--dir", dir.toString(), "--timeout-minutes", "3");
         } finally {
             System.setOut(original);

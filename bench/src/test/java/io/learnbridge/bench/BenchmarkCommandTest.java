@@ -1,6 +1,5 @@
 package io.learnbridge.bench;
 
-import io.learnbridge.cli.LearnBridgeCli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.learnbridge.bench.BenchStores;
@@ -70,7 +69,7 @@ final class BenchmarkCommandTest {
 
     @Test
     void nonPositiveRowCountIsAUsageError() throws Exception {
-        assertThat(LearnBridgeCli.execute("benchmark", "--rows", "0", "--dir", dir.toString())).isEqualTo(2);
+        assertThat(BenchCli.execute("benchmark", "--rows", "0", "--dir", dir.toString())).isEqualTo(2);
     }
 
     @Test
@@ -124,8 +123,8 @@ final class BenchmarkCommandTest {
 
     @Test
     void diffPercentOutOfRangeIsAUsageError() throws Exception {
-        assertThat(LearnBridgeCli.execute("benchmark", "--rows", "50", "--diff", "-1", "--dir", dir.toString())).isEqualTo(2);
-        assertThat(LearnBridgeCli.execute("benchmark", "--rows", "50", "--diff", "95", "--dir", dir.toString())).isEqualTo(2);
+        assertThat(BenchCli.execute("benchmark", "--rows", "50", "--diff", "-1", "--dir", dir.toString())).isEqualTo(2);
+        assertThat(BenchCli.execute("benchmark", "--rows", "50", "--diff", "95", "--dir", dir.toString())).isEqualTo(2);
     }
 
     /** The plan counts printed for one pipeline (or the generator) in the diff report. */
@@ -142,7 +141,7 @@ final class BenchmarkCommandTest {
         int exit;
         try (PrintStream capture = new PrintStream(buffer, true, StandardCharsets.UTF_8)) {
             System.setOut(capture);
-            exit = LearnBridgeCli.execute(args);
+            exit = BenchCli.execute(args);
         } finally {
             System.setOut(original);
         }

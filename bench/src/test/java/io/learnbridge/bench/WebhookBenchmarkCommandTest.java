@@ -1,6 +1,5 @@
 package io.learnbridge.bench;
 
-import io.learnbridge.cli.LearnBridgeCli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.learnbridge.bench.webhook.FloorWebhookServer;
@@ -70,7 +69,7 @@ final class WebhookBenchmarkCommandTest {
 
     @Test
     void zeroRateIsAUsageError() {
-        assertThat(LearnBridgeCli.execute("benchmark-webhooks", "--rate", "0", "--dir", dir.toString())).isEqualTo(2);
+        assertThat(BenchCli.execute("benchmark-webhooks", "--rate", "0", "--dir", dir.toString())).isEqualTo(2);
     }
 
     private static String runCli(String... args) {
@@ -79,7 +78,7 @@ final class WebhookBenchmarkCommandTest {
         int exit;
         try (PrintStream capture = new PrintStream(buffer, true, StandardCharsets.UTF_8)) {
             System.setOut(capture);
-            exit = LearnBridgeCli.execute(args);
+            exit = BenchCli.execute(args);
         } finally {
             System.setOut(original);
         }

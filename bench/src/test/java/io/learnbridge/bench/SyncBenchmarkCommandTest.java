@@ -1,6 +1,5 @@
 package io.learnbridge.bench;
 
-import io.learnbridge.cli.LearnBridgeCli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -98,7 +97,7 @@ final class SyncBenchmarkCommandTest {
 
     @Test
     void aStoreUrlWithH2IsAUsageError() {
-        assertThat(LearnBridgeCli.execute("benchmark-sync", "--store", "h2", "--store-url", "jdbc:postgresql://127.0.0.1:1/x", "--dir",
+        assertThat(BenchCli.execute("benchmark-sync", "--store", "h2", "--store-url", "jdbc:postgresql://127.0.0.1:1/x", "--dir",
                 dir.toString())).isEqualTo(2);
     }
 
@@ -138,7 +137,7 @@ final class SyncBenchmarkCommandTest {
         int exit;
         try (PrintStream capture = new PrintStream(buffer, true, StandardCharsets.UTF_8)) {
             System.setOut(capture);
-            exit = LearnBridgeCli.execute(args);
+            exit = BenchCli.execute(args);
         } finally {
             System.setOut(original);
         }

@@ -1,6 +1,7 @@
-package io.learnbridge.testing;
+package io.learnbridge.bench;
 
-import io.learnbridge.cli.LearnBridgeCli;
+import io.learnbridge.testing.KafkaBroker;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -10,8 +11,8 @@ import java.util.List;
  * {@code benchmark-kafka} with a broker of its own: starts the tests' KRaft broker (Kafka 3.9.1) in a
  * child JVM, so its CPU is not counted as the pipelines', and runs the command against it with the
  * arguments given. From a checkout (see the README):
- * <pre>mvn -q -B -ntp test-compile exec:java -Dexec.classpathScope=test \
- *     -Dexec.mainClass=io.learnbridge.testing.KafkaBenchmark -Dexec.args="--records 1000000"</pre>
+ * <pre>mvn -q -B -ntp -f bench/pom.xml test-compile exec:java -Dexec.classpathScope=test \
+ *     -Dexec.mainClass=io.learnbridge.bench.KafkaBenchmark -Dexec.args="--records 1000000"</pre>
  */
 public final class KafkaBenchmark {
 
@@ -24,7 +25,7 @@ public final class KafkaBenchmark {
         try (KafkaBroker broker = KafkaBroker.childJvm(data.resolve("kafka"))) {
             List<String> command = new ArrayList<>(List.of("benchmark-kafka", "--brokers", broker.bootstrapServers()));
             command.addAll(List.of(args));
-            exit = LearnBridgeCli.execute(command.toArray(String[]::new));
+            exit = BenchCli.execute(command.toArray(String[]::new));
         } finally {
             io.learnbridge.bench.sync.Folders.deleteTree(data);
         }
