@@ -104,10 +104,10 @@ class RealMoodleCheck {
     }
 
     @Test
-    void aCohortBehind250SimilarlyNamedOnesIsFound() {
+    void aCohortBehind300SimilarlyNamedOnesIsFound() {
         String unit = "Sales" + RUN;
-        // 250 cohorts whose idnumber contains the unit's, all sorted by name before the unit's own
-        for (int from = 0; from < 250; from += 100) {
+        // 300 cohorts (3 calls of 100) whose idnumber contains the unit's, all sorted by name before the unit's own
+        for (int from = 0; from < 300; from += 100) {
             MoodleClient.Params params = new MoodleClient.Params();
             for (int i = 0; i < 100; i++) {
                 String p = "cohorts[" + i + "]";
@@ -122,7 +122,7 @@ class RealMoodleCheck {
         String d = "R" + RUN + "D";
         Map<String, MoodleUserSync.Outcome> outcome = new MoodleUserSync(client, "manual")
                 .apply(List.of(new Change(d, ChangeKind.JOIN, fields(d, "d." + RUN + "@example.com", unit, 0))));
-        System.out.println("250 similar cohorts: " + outcome);
+        System.out.println("300 similar cohorts: " + outcome);
         assertThat(outcome).containsEntry(d, new Done("created"));
         assertThat(members(MoodleCohorts.idnumber(unit))).contains(user(d).path("id").asLong());
     }
