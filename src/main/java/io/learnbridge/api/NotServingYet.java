@@ -20,7 +20,7 @@ public final class NotServingYet implements StartupListener {
     private final int port;
     private volatile boolean installed;
 
-  public   NotServingYet(int port) {
+    public NotServingYet(int port) {
         this.port = port;
     }
 

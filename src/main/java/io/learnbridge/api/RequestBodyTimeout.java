@@ -22,7 +22,7 @@ public final class RequestBodyTimeout implements StartupListener {
     private final int port;
     private final Duration timeout;
 
-  public   RequestBodyTimeout(int port, Duration timeout) {
+    public RequestBodyTimeout(int port, Duration timeout) {
         this.port = port;
         this.timeout = timeout;
     }
