@@ -21,8 +21,9 @@ import org.apache.camel.support.DefaultProducer;
 
 /**
  * Applies one mapping. A source mapping takes a {@link RowBatch} and gives the rows to stage; a
- * target mapping takes a {@link Delivery} (or a {@link CanonicalRecord}) and gives the JSON
- * payload, or throws {@link RecordRejectedException} when the record cannot be sent.
+ * target mapping takes a claimed {@link io.learnbridge.delivery.TargetBatch} and maps each delivery in it (its
+ * payload, or its rejection, settled with the batch), or takes a {@link Delivery} (or a {@link CanonicalRecord})
+ * and gives the JSON payload, or throws {@link RecordRejectedException} when the record cannot be sent.
  */
 final class FieldMapEndpoint extends DefaultEndpoint {
 
@@ -54,8 +55,29 @@ final class FieldMapEndpoint extends DefaultEndpoint {
                 if (source) {
                     RowBatch batch = exchange.getIn().getMandatoryBody(RowBatch.class);
                     exchange.getIn().setBody(DropRows.map(mapperFor(batch), batch));
+                } else if (exchange.getIn().getBody() instanceof io.learnbridge.delivery.TargetBatch batch) {
+                    map(batch);
                 } else {
                     exchange.getIn().setBody(payload(exchange));
+                }
+            }
+
+            /** Each delivery of a claimed batch: its payload, or the mapping's rejection (settled with the batch). */
+            private void map(io.learnbridge.delivery.TargetBatch batch) {
+                if (batch.deliveries().isEmpty()) {
+                    return;
+                }
+                TargetMapper target = mappings.get().target(name);
+                for (Delivery delivery : batch.deliveries()) {
+                    if (!batch.needsMapping(delivery)) {
+                        continue;
+                    }
+                    MappingResult<com.fasterxml.jackson.databind.node.ObjectNode> result = target.map(CanonicalRecord.fromJson(delivery.canonical()));
+                    if (result instanceof MappingResult.Rejected<com.fasterxml.jackson.databind.node.ObjectNode> rejected) {
+                        batch.rejected(delivery, target.mapping().file(), rejected.rejection());
+                    } else {
+                        batch.mapped(delivery, ((MappingResult.Accepted<com.fasterxml.jackson.databind.node.ObjectNode>) result).value());
+                    }
                 }
             }
 

@@ -16,8 +16,8 @@ import org.slf4j.LoggerFactory;
  * Bean {@code deliveryBreakers}: the fallback of every delivery route's circuit breaker
  * (Kamelet {@code learnbridge-target-send-action}). When the breaker is open the claimed batch was never sent:
  * it goes back to the store untouched, due again when the breaker lets a call through, and the
- * claim does not count as an attempt. When the adapter threw, the deliveries it settled stay
- * settled and any it had not settled yet go back after the initial backoff.
+ * claim does not count as an attempt. When the send or the settle step threw, what was sent is settled and the
+ * items not sent go back after the initial backoff.
  */
 public final class DeliveryBreakers {
 
@@ -47,10 +47,19 @@ public final class DeliveryBreakers {
         this.afterFailure = afterFailure;
     }
 
-    public void fallback(String target, TargetBatch batch, Exchange exchange) {
+    /**
+     * @param adapter the bean name of the target's protocol adapter, which settles what it sent (or the mapping
+     *                refused) before the failure; the rest of the batch goes back to the store
+     */
+    public void fallback(String target, String adapter, TargetBatch batch, Exchange exchange) {
         Throwable failure = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         // no more claims this poll: the target is left alone until the next one
         exchange.setVariable(DRAIN, false);
+        TargetAdapter sender = exchange.getContext().getRegistry().lookupByNameAndType(adapter, TargetAdapter.class);
+        if (sender instanceof TargetAdapterSupport<?> support) {
+            // settled once: after a TargetUnavailableException the settle step has settled them already
+            support.settleSent(batch);
+        }
         List<Long> deliveries = batch.deliveries().stream().map(Delivery::id).toList();
         List<Long> changes = batch.enrolments().stream().map(io.learnbridge.store.EnrolmentOutbox.Change::id).toList();
         if (failure == null) {

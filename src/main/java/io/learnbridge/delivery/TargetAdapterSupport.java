@@ -59,11 +59,6 @@ public abstract class TargetAdapterSupport<T extends TargetAdapterSupport.Config
         this.latestState = latestState;
     }
 
-    /** The deliveries a batch of {@code target} gets acknowledged, to settle together when the batch ends. */
-    protected final Acknowledgements acknowledgements(String target) {
-        return new Acknowledgements(queue, metrics, target);
-    }
-
     /** The targets' circuit breakers, whose HTTP clients record every request in them (set before the first claim). */
     public final void breakers(TargetBreakers breakers) {
         this.breakers = breakers;
@@ -101,23 +96,52 @@ public abstract class TargetAdapterSupport<T extends TargetAdapterSupport.Config
         return true;
     }
 
+    /**
+     * The target's next due deliveries and enrolment changes, as many of each as one claim takes; none while the
+     * target may not be claimed ({@link #ready}).
+     */
     @Override
     public TargetBatch claim(String target) {
-        return ready(target) ? TargetAdapter.super.claim(target) : new TargetBatch(List.of(), List.of(), false);
+        if (!ready(target)) {
+            return TargetBatch.empty(target);
+        }
+        List<Delivery> deliveries = claimDeliveries(target);
+        List<EnrolmentOutbox.Change> changes = claimEnrolments(target);
+        int size = claimSize(target);
+        return new TargetBatch(target, deliveries, changes, deliveries.size() >= size || changes.size() >= size, !latestState);
     }
 
-    @Override
+    /** How many deliveries (and, separately, enrolment changes) one claim takes. */
     public int claimSize(String target) {
         return target(target).batchSize();
     }
 
-    @Override
+    /** The target's next due deliveries (none when none is due). */
     public List<Delivery> claimDeliveries(String target) {
         return queue.claim(target, claimSize(target), latestState);
     }
 
-    @Override
+    /** The target's next due enrolment changes (none when none is due or this bridge sends no enrolments). */
     public List<EnrolmentOutbox.Change> claimEnrolments(String target) {
         return enrolments == null ? List.of() : enrolments.claim(target, claimSize(target));
+    }
+
+    /**
+     * Settles what came of each item of the batch sent so far (once: a batch settled already is left alone); the
+     * items not sent stay claimed. Returns how many the target was unavailable for.
+     */
+    public final TargetOutcomes.Unavailable settleSent(TargetBatch batch) {
+        if (!batch.settling()) {
+            return new TargetOutcomes.Unavailable(0, null);
+        }
+        return outcomes.settleAll(batch.deliveries(), batch::outcome).plus(enrolmentOutcomes.settleAll(batch.enrolments(), batch::outcome));
+    }
+
+    @Override
+    public final void settle(String target, TargetBatch batch) {
+        TargetOutcomes.Unavailable unavailable = settleSent(batch);
+        if (unavailable.count() > 0) {
+            throw new TargetUnavailableException(target, unavailable.count(), batch.size(), unavailable.last());
+        }
     }
 }

@@ -125,41 +125,41 @@ public final class TargetOutcomes<I extends Outbox.Item> {
         }
     }
 
-    /** A batch of {@code size} items claimed for {@code target}, to settle as they are sent. */
-    public Batch batch(String target, int size) {
-        return new Batch(target, size);
-    }
-
-    /** Settles the items of one batch as they are sent, and counts those the target was unavailable for. */
-    public final class Batch {
-
-        private final String target;
-        private final int size;
-        private int unavailable;
-        private String last;
-
-        private Batch(String target, int size) {
-            this.target = target;
-            this.size = size;
-        }
-
-        /** {@link TargetOutcomes#settle}, counting a {@link Sent.Retry} the target was unavailable for. */
-        public void settle(I item, Sent sent) {
-            TargetOutcomes.this.settle(item, sent);
+    /**
+     * Settles what came of each of {@code items} that has an outcome ({@code outcome} null: not sent, left claimed), in
+     * claim order; those the target took in one transaction. Returns how many the target was unavailable for, and
+     * the last reason.
+     */
+    public Unavailable settleAll(java.util.List<I> items, java.util.function.Function<I, Sent> outcome) {
+        java.util.Map<I, Integer> taken = new java.util.LinkedHashMap<>();
+        int unavailable = 0;
+        String last = null;
+        for (I item : items) {
+            Sent sent = outcome.apply(item);
+            if (sent instanceof Sent.Delivered delivered) {
+                taken.put(item, delivered.status());
+                continue;
+            }
+            if (sent != null) {
+                settle(item, sent);
+            }
             if (sent instanceof Sent.Retry retry && retry.unavailable() != null) {
                 unavailable++;
                 last = retry.unavailable();
             }
         }
+        if (!taken.isEmpty()) {
+            outbox.deliveredTogether(taken);
+            taken.keySet().forEach(item -> metrics.delivery(item.target(), metric + "delivered"));
+        }
+        return new Unavailable(unavailable, last);
+    }
 
-        /**
-         * Once every item is settled: when the target was unavailable for some, throws {@link TargetUnavailableException}
-         * naming how many and the last reason, so that the route stops claiming for this poll.
-         */
-        public void end() {
-            if (unavailable > 0) {
-                throw new TargetUnavailableException(target, unavailable, size, last);
-            }
+    /** How many items of a batch the target was unavailable for, and the last reason (an error code or status). */
+    public record Unavailable(int count, String last) {
+
+        public Unavailable plus(Unavailable other) {
+            return new Unavailable(count + other.count, other.last != null ? other.last : last);
         }
     }
 

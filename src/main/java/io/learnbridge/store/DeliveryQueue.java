@@ -925,6 +925,14 @@ public final class DeliveryQueue implements Outbox<Delivery> {
         settled(ofRanges.keySet());
     }
 
+    /** {@link #deliveredAll} in one transaction. */
+    @Override
+    public void deliveredTogether(java.util.Map<Delivery, Integer> taken) {
+        java.util.Map<Long, Integer> byId = new java.util.HashMap<>();
+        taken.forEach((delivery, status) -> byId.put(delivery.id(), status));
+        deliveredAll(byId);
+    }
+
     @Override
     public void delivered(Delivery delivery, int httpStatus) {
         delivered(delivery.id(), httpStatus);

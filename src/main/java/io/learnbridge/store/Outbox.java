@@ -33,6 +33,11 @@ public interface Outbox<I extends Outbox.Item> {
     /** The target took the item ({@code httpStatus}, kept where the outbox keeps it). */
     void delivered(I item, int httpStatus);
 
+    /** Items the target took, with its answers, settled together (by default one by one). */
+    default void deliveredTogether(java.util.Map<I, Integer> taken) {
+        taken.forEach(this::delivered);
+    }
+
     /** A transient failure: the item goes back to pending and is claimed again from {@code notBefore}. */
     void retryLater(long id, Instant notBefore);
 

@@ -2,31 +2,29 @@ package io.learnbridge.delivery.http;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.learnbridge.support.Metrics;
-import io.learnbridge.mapping.MappingResult;
 import io.learnbridge.mapping.Mappings;
-import io.learnbridge.mapping.TargetMapper;
 import io.learnbridge.support.SettingsException;
-import io.learnbridge.store.Delivery;
 import io.learnbridge.store.DeliveryQueue;
 import io.learnbridge.store.EnrolmentOutbox;
 import io.learnbridge.delivery.OAuth2ClientCredentials;
 import io.learnbridge.delivery.OAuth2TokenException;
 import io.learnbridge.delivery.Sent;
+import io.learnbridge.delivery.TargetBatch;
 import io.learnbridge.delivery.TargetHttp;
-import io.learnbridge.worker.CanonicalRecord;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
@@ -49,13 +47,11 @@ import org.slf4j.LoggerFactory;
 public final class HttpJsonDeliveries extends io.learnbridge.delivery.TargetAdapterSupport<HttpJsonDeliveries.Target> implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(HttpJsonDeliveries.class);
-    /** Earlier batches that may still be on the wire while the route claims the next one. */
-    static final int BATCHES_IN_FLIGHT = 2;
     private static final ContentType JSON = ContentType.APPLICATION_JSON.withCharset(StandardCharsets.UTF_8);
 
     /** One target's settings and its own client and threads. */
     record Target(String name, URI url, String method, String bearer, OAuth2ClientCredentials oauth2, int batchSize,
-                  CloseableHttpClient http, ExecutorService threads, SendPipeline pipeline) implements Configured {
+                  CloseableHttpClient http, ExecutorService threads) implements Configured {
     }
 
     /** One answer: {@code status} null when there was none; {@code authorization} the header it was sent with. */
@@ -79,54 +75,11 @@ public final class HttpJsonDeliveries extends io.learnbridge.delivery.TargetAdap
         super(queue, enrolments, mappings, metrics, properties, initialBackoff, maxBackoff, true);
     }
 
-    /**
-     * Hands the batch to the target's threads and returns once at most {@link #BATCHES_IN_FLIGHT}
-     * earlier batches are still being sent, so the route claims the next batch while these are on
-     * the wire. A batch's acknowledged deliveries are settled together when its last send is done
-     * (also when one of the others threw); a failure of a batch is thrown to the route by the call
-     * that waits for it, and logged at once.
-     */
+    /** One PUT (by default) of the worker's mapped state to {@code <url>/<worker id>}. */
     @Override
-    public void sendDeliveries(String targetName, List<Delivery> batch) {
+    public Sent sendOne(String targetName, TargetBatch.Mapped delivery) {
         Target target = target(targetName);
-        AtomicInteger parked = new AtomicInteger();
-        AtomicReference<String> lastReason = new AtomicReference<>();
-        List<CompletableFuture<Void>> sends = new ArrayList<>(batch.size());
-        io.learnbridge.delivery.Acknowledgements acknowledged = acknowledgements(targetName);
-        for (Delivery delivery : batch) {
-            sends.add(target.pipeline().send(delivery.workerId(), () -> {
-                if (!deliver(target, delivery, acknowledged)) {
-                    parked.incrementAndGet();
-                    lastReason.set("worker " + delivery.workerId());
-                }
-            }, target.threads()));
-        }
-        CompletableFuture<Void> settled = CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new))
-                .handle((ignored, failure) -> {
-                    acknowledged.close();
-                    logParked(targetName, parked.get(), batch.size(), lastReason.get());
-                    if (failure != null) {
-                        throw failure instanceof java.util.concurrent.CompletionException c ? c : new java.util.concurrent.CompletionException(failure);
-                    }
-                    return (Void) null;
-                });
-        settled.whenComplete((ignored, failure) -> {
-            if (failure != null) {
-                LOG.error("target {}: a batch of {} deliveries could not be settled in full; those not settled stay claimed until their "
-                        + "lease runs out and are sent again then", targetName, batch.size(), failure);
-            }
-        });
-        target.pipeline().submitted(settled);
-    }
-
-    /**
-     * The breaker counted each parked request on its own, so a batch holding a few is not a failure:
-     * the route goes on claiming (the parked deliveries are due again after their backoff).
-     */
-    private static void logParked(String targetName, int parked, int batch, String lastReason) {
-        if (parked > 0) {
-            LOG.info("target {}: {} of {} deliveries parked for a later attempt (last: {})", targetName, parked, batch, lastReason);
-        }
+        return request(target, target.method(), segment(delivery.delivery().workerId()), delivery.payload().toString());
     }
 
     /**
@@ -134,27 +87,8 @@ public final class HttpJsonDeliveries extends io.learnbridge.delivery.TargetAdap
      * reason), {@code DELETE} of the same path unenrols; a 404 to a DELETE means already unenrolled.
      */
     @Override
-    public void sendEnrolments(String targetName, List<EnrolmentOutbox.Change> batch) {
+    public Sent sendOne(String targetName, EnrolmentOutbox.Change change) {
         Target target = target(targetName);
-        // an enrolment needs its worker at the target: every delivery handed over before it is sent first
-        target.pipeline().drain();
-        AtomicInteger parked = new AtomicInteger();
-        AtomicReference<String> lastReason = new AtomicReference<>();
-        List<CompletableFuture<Void>> sends = new ArrayList<>(batch.size());
-        for (EnrolmentOutbox.Change change : batch) {
-            sends.add(CompletableFuture.runAsync(() -> {
-                if (!enrol(target, change)) {
-                    parked.incrementAndGet();
-                    lastReason.set("worker " + change.workerId() + ", " + change.curriculum());
-                }
-            }, target.threads()));
-        }
-        CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).join();
-        logParked(targetName, parked.get(), batch.size(), lastReason.get());
-    }
-
-    /** Sends one enrolment change and settles it; false when the target was unavailable (parked or given up). */
-    private boolean enrol(Target target, EnrolmentOutbox.Change change) {
         boolean unenrol = change.action() == EnrolmentOutbox.Action.UNENROL;
         String path = segment(change.workerId()) + "/enrolments/" + segment(change.curriculum());
         ObjectNode body = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode()
@@ -163,28 +97,44 @@ public final class HttpJsonDeliveries extends io.learnbridge.delivery.TargetAdap
         if (unenrol && sent instanceof Sent.Failed refused && Integer.valueOf(404).equals(refused.status())) {
             sent = new Sent.Delivered(404); // unenrolled already
         }
-        enrolmentOutcomes.settle(change, sent);
-        return !(sent instanceof Sent.Retry);
+        return sent;
     }
 
     /**
-     * Sends one delivery and settles it (an acknowledged one with the rest of its batch); false when
-     * the target was unavailable (parked or given up).
+     * The batch's deliveries, up to {@code parallelism} at once on the target's threads and connections, a
+     * worker's one at a time in claim order (the newer state reaches the target last); then its enrolment changes
+     * the same way, once every delivery is done (an enrolment needs its worker at the target). Returns when every
+     * item has its outcome.
      */
-    private boolean deliver(Target target, Delivery delivery, io.learnbridge.delivery.Acknowledgements acknowledged) {
-        TargetMapper mapper = mappings.get().target(target.name());
-        MappingResult<ObjectNode> mapped = mapper.map(CanonicalRecord.fromJson(delivery.canonical()));
-        if (mapped instanceof MappingResult.Rejected<ObjectNode> rejected) {
-            outcomes.rejected(delivery, mapper.mapping().file(), rejected.rejection());
-            return true;
+    @Override
+    public void send(String targetName, TargetBatch batch) {
+        Target target = target(targetName);
+        Map<String, List<TargetBatch.Mapped>> deliveries = new LinkedHashMap<>();
+        for (TargetBatch.Mapped delivery : batch.toSend()) {
+            deliveries.computeIfAbsent(delivery.delivery().workerId(), worker -> new ArrayList<>(1)).add(delivery);
         }
-        Sent sent = request(target, target.method(), segment(delivery.workerId()), ((MappingResult.Accepted<ObjectNode>) mapped).value().toString());
-        if (sent instanceof Sent.Delivered delivered) {
-            acknowledged.delivered(delivery, delivered.status());
-            return true;
+        inParallel(target, deliveries.values(), delivery -> batch.sent(delivery.delivery(), sendOne(targetName, delivery)));
+        Map<String, List<EnrolmentOutbox.Change>> changes = new LinkedHashMap<>();
+        for (EnrolmentOutbox.Change change : batch.enrolments()) {
+            changes.computeIfAbsent(change.workerId(), worker -> new ArrayList<>(1)).add(change);
         }
-        outcomes.settle(delivery, sent);
-        return !(sent instanceof Sent.Retry);
+        inParallel(target, changes.values(), change -> batch.sent(change, sendOne(targetName, change)));
+    }
+
+    /** Each group on the target's threads, its items one after another; returns once all are done (throws the first failure). */
+    private static <I> void inParallel(Target target, java.util.Collection<List<I>> groups, java.util.function.Consumer<I> send) {
+        if (groups.isEmpty()) {
+            return;
+        }
+        List<CompletableFuture<Void>> sends = new ArrayList<>(groups.size());
+        for (List<I> group : groups) {
+            sends.add(CompletableFuture.runAsync(() -> group.forEach(send), target.threads()));
+        }
+        try {
+            CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof RuntimeException cause ? cause : e;
+        }
     }
 
     /**
@@ -289,11 +239,10 @@ public final class HttpJsonDeliveries extends io.learnbridge.delivery.TargetAdap
             return t;
         });
         LOG.info("REST JSON target {}: {} {}/<worker id> (batches of {}, {} at once)", name, method, uri, batchSize, parallelism);
-        return new Target(name, uri, method, bearer, oauth2, batchSize, http, threads,
-                new SendPipeline(BATCHES_IN_FLIGHT));
+        return new Target(name, uri, method, bearer, oauth2, batchSize, http, threads);
     }
 
-    /** Lets the batches in flight finish and settle (up to 30 s), then closes each target's threads and connections. */
+    /** Lets the sends in flight finish (up to 30 s), then closes each target's threads and connections. */
     @Override
     public void close() throws IOException {
         for (Target target : configured()) {

@@ -3,12 +3,12 @@ package io.learnbridge.delivery.lrs;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.learnbridge.support.Metrics;
-import io.learnbridge.mapping.MappingResult;
 import io.learnbridge.mapping.Mappings;
 import io.learnbridge.support.SettingsException;
 import io.learnbridge.store.Delivery;
 import io.learnbridge.store.DeliveryQueue;
 import io.learnbridge.delivery.Sent;
+import io.learnbridge.delivery.TargetBatch;
 import io.learnbridge.worker.CanonicalRecord;
 import io.learnbridge.worker.ChangeKind;
 import java.net.URI;
@@ -23,10 +23,10 @@ import java.util.Optional;
 import java.util.function.Function;
 
 /**
- * Bean {@code lrsDeliveries}: delivers one xAPI target's pending changes (route template
+ * Bean {@code lrsDeliveries}: delivers one xAPI target's pending changes (Kamelet
  * {@code learnbridge-target-send-action}). Each change becomes its statement (the change's own state, not the
- * worker's latest: statements are events) with the target mapping's fields as context
- * extensions; statements go out in batches; a statement the LRS refuses or holds with other
+ * worker's latest: statements are events) with the fields the route's map step gave as context
+ * extensions; a batch's statements go out in one POST; a statement the LRS refuses or holds with other
  * content (drift) goes to the exception queue with the LRS's answer, the others are delivered; a
  * transient failure puts the batch back with exponential backoff until the retry budget is spent
  * ({@link io.learnbridge.delivery.TargetOutcomes}).
@@ -44,51 +44,62 @@ public final class LrsDeliveries extends io.learnbridge.delivery.TargetAdapterSu
         super(queue, enrolments, mappings, metrics, properties, initialBackoff, maxBackoff, false);
     }
 
-    /** Each enrolment change as its statement ({@link XapiStatements#enrolment}), in one batch. */
+    /** The delivery's statement, POSTed on its own. */
     @Override
-    public void sendEnrolments(String targetName, List<io.learnbridge.store.EnrolmentOutbox.Change> batch) {
+    public Sent sendOne(String targetName, TargetBatch.Mapped delivery) {
         Target target = target(targetName);
-        send(target, batch, change -> target.statements().enrolment(targetName, change.workerId(), change.curriculum(),
-                change.action() == io.learnbridge.store.EnrolmentOutbox.Action.ENROL, change.createdAt(), change.reason()), enrolmentOutcomes);
+        return post(target, List.of(delivery), m -> statement(target, m)).get(delivery);
     }
 
+    /** The enrolment change's statement ({@link XapiStatements#enrolment}), POSTed on its own. */
     @Override
-    public void sendDeliveries(String targetName, List<Delivery> batch) {
+    public Sent sendOne(String targetName, io.learnbridge.store.EnrolmentOutbox.Change change) {
         Target target = target(targetName);
-        send(target, batch, delivery -> {
-            try {
-                return statement(target, delivery);
-            } catch (IllegalArgumentException e) {
-                outcomes.fail(delivery, "map", null, e.getMessage(), null, null);
-                return null;
-            }
-        }, outcomes);
+        return post(target, List.of(change), c -> enrolment(target, c)).get(change);
+    }
+
+    /** The batch's deliveries as statements in one POST, then its enrolment changes' statements in another. */
+    @Override
+    public void send(String targetName, TargetBatch batch) {
+        Target target = target(targetName);
+        post(target, batch.toSend(), m -> statement(target, m)).forEach((m, sent) -> batch.sent(m.delivery(), sent));
+        if (batch.unavailable()) {
+            return; // the enrolment changes go back to the store untried
+        }
+        post(target, batch.enrolments(), c -> enrolment(target, c)).forEach(batch::sent);
+    }
+
+    private ObjectNode enrolment(Target target, io.learnbridge.store.EnrolmentOutbox.Change change) {
+        return target.statements().enrolment(target.name(), change.workerId(), change.curriculum(),
+                change.action() == io.learnbridge.store.EnrolmentOutbox.Action.ENROL, change.createdAt(), change.reason());
     }
 
     /**
-     * Each item as its statement ({@code statement}: null for an item it settled already, one its mapping refused),
-     * the statements in one batch, and each item settled by the LRS's answer to its own.
+     * Each item as its statement, the statements in one POST, and what the LRS's answer to each statement means for
+     * its item. An item whose statement cannot be made (a vocabulary that does not fit it) fails at stage map.
      */
-    private <I extends io.learnbridge.store.Outbox.Item> void send(Target target, List<I> batch, Function<I, ObjectNode> statement,
-                                                                 io.learnbridge.delivery.TargetOutcomes<I> outcomes) {
+    private <I> Map<I, Sent> post(Target target, List<I> items, Function<I, ObjectNode> statement) {
+        Map<I, Sent> outcomes = new LinkedHashMap<>();
         Map<String, I> byStatement = new LinkedHashMap<>();
         List<ObjectNode> statements = new ArrayList<>();
-        for (I item : batch) {
-            ObjectNode made = statement.apply(item);
-            if (made != null) {
+        for (I item : items) {
+            try {
+                ObjectNode made = statement.apply(item);
                 byStatement.put(made.path("id").asText(), item);
                 statements.add(made);
+            } catch (IllegalArgumentException e) {
+                outcomes.put(item, new Sent.Failed("map", null, e.getMessage(), null, null));
             }
         }
-        io.learnbridge.delivery.TargetOutcomes<I>.Batch settling = outcomes.batch(target.name(), batch.size());
         if (!statements.isEmpty()) {
-            target.client().send(statements).forEach((id, outcome) -> settling.settle(byStatement.get(id), sent(outcome)));
+            target.client().send(statements).forEach((id, outcome) -> outcomes.put(byStatement.get(id), sent(outcome)));
         }
-        settling.end();
+        return outcomes;
     }
 
-    /** The delivery's statement; null when the target mapping refuses the worker (failed into the exception queue, naming file and field). */
-    private ObjectNode statement(Target target, Delivery delivery) {
+    /** The delivery's statement: its void when HR rescinded the change, else the change with the mapped fields as extensions. */
+    private ObjectNode statement(Target target, TargetBatch.Mapped mapped) {
+        Delivery delivery = mapped.delivery();
         CanonicalRecord worker = CanonicalRecord.fromJson(delivery.canonical());
         // the change as HR sent it, not where this store keeps it: another installation (or a rebuilt
         // store) sending the same change makes the same statement, never a colliding one
@@ -99,14 +110,8 @@ public final class LrsDeliveries extends io.learnbridge.delivery.TargetAdapterSu
                     delivery.createdAt());
         }
         ChangeKind kind = ChangeKind.valueOf(delivery.changeKind() == null ? "UPDATE" : delivery.changeKind());
-        io.learnbridge.mapping.TargetMapper mapper = mappings.get().target(target.name());
-        MappingResult<ObjectNode> mapped = mapper.map(worker);
-        if (mapped instanceof MappingResult.Rejected<ObjectNode> rejected) {
-            outcomes.rejected(delivery, mapper.mapping().file(), rejected.rejection());
-            return null;
-        }
         Map<String, String> extensions = new LinkedHashMap<>();
-        ((MappingResult.Accepted<ObjectNode>) mapped).value().fields().forEachRemaining(e -> {
+        mapped.payload().fields().forEachRemaining(e -> {
             JsonNode value = e.getValue();
             extensions.put(e.getKey(), value == null || value.isNull() ? null : value.isTextual() ? value.asText() : value.toString());
         });

@@ -1,15 +1,13 @@
 package io.learnbridge.delivery.moodle;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.learnbridge.support.Metrics;
-import io.learnbridge.mapping.MappingResult;
 import io.learnbridge.mapping.Mappings;
 import io.learnbridge.support.SettingsException;
 import io.learnbridge.store.Delivery;
 import io.learnbridge.store.DeliveryQueue;
 import io.learnbridge.delivery.Sent;
+import io.learnbridge.delivery.TargetBatch;
 import io.learnbridge.delivery.moodle.MoodleResponses.Failure;
-import io.learnbridge.worker.CanonicalRecord;
 import io.learnbridge.worker.ChangeKind;
 import java.net.URI;
 import java.time.Duration;
@@ -25,10 +23,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Bean {@code moodleDeliveries}: delivers one Moodle target's pending changes (route template
+ * Bean {@code moodleDeliveries}: delivers one Moodle target's pending changes (Kamelet
  * {@code learnbridge-target-send-action}) through Moodle's web services. State, not events: each delivery is
  * claimed with the worker's newest canonical state, mapped through
- * {@code mappings/targets/<target>.mapping.yaml}, and the worker's Moodle account is made to match
+ * {@code mappings/targets/<target>.mapping.yaml} by the route's map step, and the worker's Moodle account is made to match
  * it ({@link MoodleUserSync}). Outcomes follow {@link MoodleResponses}: a refused record goes to the
  * exception queue with Moodle's answer while the others are delivered; a configuration error
  * (wrong token, missing capability) sends the batch there at once, with no retry; a transient
@@ -128,8 +126,34 @@ public final class MoodleDeliveries extends io.learnbridge.delivery.TargetAdapte
      * own delivery has not created it) is tried again later, within the retry budget.
      */
     @Override
-    public void sendEnrolments(String targetName, List<io.learnbridge.store.EnrolmentOutbox.Change> batch) {
+    public Sent sendOne(String targetName, io.learnbridge.store.EnrolmentOutbox.Change change) {
+        return enrol(target(targetName), List.of(change)).get(change);
+    }
+
+    @Override
+    public Sent sendOne(String targetName, TargetBatch.Mapped delivery) {
+        return deliver(target(targetName), List.of(delivery)).get(delivery.delivery());
+    }
+
+    /**
+     * The batch's workers made to match their deliveries in a few calls for all of them ({@link MoodleUserSync}),
+     * then its enrolment changes, also together; when Moodle was unavailable for the users, the enrolment changes
+     * go back to the store untried.
+     */
+    @Override
+    public void send(String targetName, TargetBatch batch) {
         Target target = target(targetName);
+        List<TargetBatch.Mapped> deliveries = batch.toSend();
+        if (!deliveries.isEmpty()) {
+            deliver(target, deliveries).forEach(batch::sent);
+        }
+        if (!batch.enrolments().isEmpty() && !batch.unavailable()) {
+            enrol(target, batch.enrolments()).forEach(batch::sent);
+        }
+    }
+
+    private Map<io.learnbridge.store.EnrolmentOutbox.Change, Sent> enrol(Target target, List<io.learnbridge.store.EnrolmentOutbox.Change> batch) {
+        Map<io.learnbridge.store.EnrolmentOutbox.Change, Sent> sent = new LinkedHashMap<>();
         Map<String, List<io.learnbridge.store.EnrolmentOutbox.Change>> byWorker = new LinkedHashMap<>();
         batch.forEach(c -> byWorker.computeIfAbsent(c.workerId(), k -> new ArrayList<>()).add(c));
         MoodleClient.Params params = new MoodleClient.Params().put("field", "idnumber");
@@ -138,12 +162,9 @@ public final class MoodleDeliveries extends io.learnbridge.delivery.TargetAdapte
             params.put("values[" + i++ + "]", workerId);
         }
         MoodleResponses.Answer answer = target.client().call("core_user_get_users_by_field", params);
-        io.learnbridge.delivery.TargetOutcomes<io.learnbridge.store.EnrolmentOutbox.Change>.Batch settling = enrolmentOutcomes.batch(targetName,
-                batch.size());
         if (answer instanceof Failure failure) {
-            batch.forEach(change -> settling.settle(change, sent(failure)));
-            settling.end();
-            return;
+            batch.forEach(change -> sent.put(change, sent(failure)));
+            return sent;
         }
         Map<String, Long> accounts = new HashMap<>();
         for (com.fasterxml.jackson.databind.JsonNode user : ((MoodleResponses.Result) answer).value()) {
@@ -153,15 +174,15 @@ public final class MoodleDeliveries extends io.learnbridge.delivery.TargetAdapte
             Long account = accounts.get(worker.getKey());
             if (account == null) {
                 // only this worker waits: not the target unavailable
-                worker.getValue().forEach(change -> settling.settle(change, new Sent.Retry(null, null, "worker " + change.workerId()
-                        + " has no Moodle account (idnumber) in " + targetName + " yet", "MoodleUserMissing", null, null)));
+                worker.getValue().forEach(change -> sent.put(change, new Sent.Retry(null, null, "worker " + change.workerId()
+                        + " has no Moodle account (idnumber) in " + target.name() + " yet", "MoodleUserMissing", null, null)));
                 continue;
             }
             for (MoodleEnrolments.Outcome outcome : target.enrolments().apply(account, worker.getValue())) {
-                settling.settle(outcome.change(), sent(outcome.failure()));
+                sent.put(outcome.change(), sent(outcome.failure()));
             }
         }
-        settling.end();
+        return sent;
     }
 
     /**
@@ -178,40 +199,31 @@ public final class MoodleDeliveries extends io.learnbridge.delivery.TargetAdapte
                 : new Sent.Failed(null, failure.httpStatus(), failure.reason(), failure.errorcode(), failure.excerpt());
     }
 
-    /** Settings are checked when the route first claims, so a wrong setting fails loudly and names its key. */
-    @Override
-    public void sendDeliveries(String targetName, List<Delivery> batch) {
-        Target target = target(targetName);
-        // deliveries of one worker carry the same (newest) state: one change per worker, the newest kind
+    /** Deliveries of one worker carry the same (newest) state: one change per worker, the newest kind, for all of them at once. */
+    private Map<Delivery, Sent> deliver(Target target, List<TargetBatch.Mapped> batch) {
         Map<String, List<Delivery>> byWorker = new LinkedHashMap<>();
         Map<String, MoodleUserSync.Change> changes = new LinkedHashMap<>();
-        for (Delivery delivery : batch) {
-            CanonicalRecord worker = CanonicalRecord.fromJson(delivery.canonical());
-            MappingResult<ObjectNode> mapped = mappings.get().target(target.name()).map(worker);
-            if (mapped instanceof MappingResult.Rejected<ObjectNode> rejected) {
-                outcomes.rejected(delivery, mappings.get().target(target.name()).mapping().file(), rejected.rejection());
-                continue;
-            }
+        for (TargetBatch.Mapped mapped : batch) {
+            Delivery delivery = mapped.delivery();
             ChangeKind kind = delivery.kindOrUpdate();
             byWorker.computeIfAbsent(delivery.workerId(), k -> new ArrayList<>()).add(delivery);
-            changes.put(delivery.workerId(), new MoodleUserSync.Change(delivery.workerId(), kind,
-                    ((MappingResult.Accepted<ObjectNode>) mapped).value()));
+            changes.put(delivery.workerId(), new MoodleUserSync.Change(delivery.workerId(), kind, mapped.payload()));
         }
         Map<String, MoodleUserSync.Outcome> results = changes.isEmpty() ? Map.of() : target.sync().apply(new ArrayList<>(changes.values()));
-        io.learnbridge.delivery.TargetOutcomes<Delivery>.Batch settling = outcomes.batch(targetName, batch.size());
+        Map<Delivery, Sent> sent = new LinkedHashMap<>();
         for (Map.Entry<String, List<Delivery>> worker : byWorker.entrySet()) {
             MoodleUserSync.Outcome outcome = results.get(worker.getKey());
-            Sent sent = sent(outcome instanceof MoodleUserSync.Failed failed ? failed.failure()
+            Sent answer = sent(outcome instanceof MoodleUserSync.Failed failed ? failed.failure()
                     : outcome instanceof MoodleUserSync.Done ? null
                     : new Failure(MoodleResponses.Severity.RECORD, "nooutcome", "no outcome for this worker (a bug)", null, null));
             for (Delivery delivery : worker.getValue()) {
-                settling.settle(delivery, sent);
+                sent.put(delivery, answer);
                 if (outcome instanceof MoodleUserSync.Done done) {
-                    LOG.debug("Delivery {} of worker {} to {}: {}", delivery.id(), delivery.workerId(), targetName, done.action());
+                    LOG.debug("Delivery {} of worker {} to {}: {}", delivery.id(), delivery.workerId(), target.name(), done.action());
                 }
             }
         }
-        settling.end();
+        return sent;
     }
 
     @Override

@@ -3,12 +3,12 @@ package io.learnbridge.delivery.scim;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.learnbridge.support.Metrics;
-import io.learnbridge.mapping.MappingResult;
 import io.learnbridge.mapping.Mappings;
 import io.learnbridge.support.SettingsException;
 import io.learnbridge.store.Delivery;
 import io.learnbridge.store.DeliveryQueue;
 import io.learnbridge.delivery.Sent;
+import io.learnbridge.delivery.TargetBatch;
 import io.learnbridge.worker.CanonicalRecord;
 import java.io.IOException;
 import java.net.URI;
@@ -23,9 +23,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Bean {@code scimDeliveries}: delivers one SCIM 2.0 target's pending deliveries (route template
+ * Bean {@code scimDeliveries}: delivers one SCIM 2.0 target's pending deliveries (Kamelet
  * {@code learnbridge-target-send-action}). Each delivery sends the worker's newest state (deliver state, not events)
- * through the target mapping: the user is found by {@code externalId} (the worker id); not found,
+ * as the route's map step gave it: the user is found by {@code externalId} (the worker id); not found,
  * it is created (POST), found, it is replaced (PUT) with the state written over what the service
  * holds, so attributes the mapping does not list are kept, and nothing is sent when nothing
  * changed. A leaver is {@code active: false}, never deleted; a leaver the service never had is not
@@ -48,15 +48,11 @@ public final class ScimDeliveries extends io.learnbridge.delivery.TargetAdapterS
     }
 
     /** What became of one delivery. */
-    private sealed interface Outcome permits Written, Retry, Failed, Refused {
+    private sealed interface Outcome permits Written, Retry, Failed {
     }
 
     /** The service holds the state: {@code wrote} false when nothing had to be sent. */
     private record Written(int status, boolean wrote, String pendingManager) implements Outcome {
-    }
-
-    /** The target mapping refused the worker: failed into the exception queue already, naming the mapping file and field. */
-    private record Refused() implements Outcome {
     }
 
     /** Try again later; {@code haltBatch}: the service is unavailable, the rest of the batch would fail alike. */
@@ -84,53 +80,60 @@ public final class ScimDeliveries extends io.learnbridge.delivery.TargetAdapterS
      * exception queue, saying so, rather than a queue that never drains.
      */
     @Override
-    public void sendEnrolments(String targetName, List<io.learnbridge.store.EnrolmentOutbox.Change> batch) {
-        for (io.learnbridge.store.EnrolmentOutbox.Change change : batch) {
-            enrolmentOutcomes.fail(change, null, targetName + " is a SCIM 2.0 target, which has no enrolments: take " + targetName
-                    + " out of mappings/enrolment/rules.yaml (org-unit Groups: learnbridge.targets." + targetName + ".groups)",
-                    "EnrolmentNotSupported", null);
-        }
+    public Sent sendOne(String targetName, io.learnbridge.store.EnrolmentOutbox.Change change) {
+        return new Sent.Failed(null, null, targetName + " is a SCIM 2.0 target, which has no enrolments: take " + targetName
+                + " out of mappings/enrolment/rules.yaml (org-unit Groups: learnbridge.targets." + targetName + ".groups)",
+                "EnrolmentNotSupported", null);
     }
 
     @Override
-    public void sendDeliveries(String targetName, List<Delivery> batch) {
+    public Sent sendOne(String targetName, TargetBatch.Mapped delivery) {
+        Target target = target(targetName);
+        return sent(target, delivery.delivery(), deliver(target, delivery, new HashMap<>()));
+    }
+
+    /**
+     * The batch's deliveries one after another, managers looked up once per batch. Credentials refused fail the rest
+     * of the batch alike; the service unavailable parks the rest of the batch unsent.
+     */
+    @Override
+    public void send(String targetName, TargetBatch batch) {
         Target target = target(targetName);
         // worker id -> SCIM id of users seen in this batch: managers are looked up once
         Map<String, String> scimIds = new HashMap<>();
-        io.learnbridge.delivery.TargetOutcomes<Delivery>.Batch settling = outcomes.batch(targetName, batch.size());
-        for (int i = 0; i < batch.size(); i++) {
-            Delivery delivery = batch.get(i);
-            Outcome outcome;
-            try {
-                outcome = deliverOne(target, delivery, scimIds);
-            } catch (IllegalArgumentException e) {
-                outcome = new Failed("map", null, e.getMessage(), "TargetMappingRejected", null, false);
-            }
-            settle(settling, target, delivery, outcome);
+        List<TargetBatch.Mapped> deliveries = batch.toSend();
+        for (int i = 0; i < deliveries.size(); i++) {
+            Delivery delivery = deliveries.get(i).delivery();
+            Outcome outcome = deliver(target, deliveries.get(i), scimIds);
+            batch.sent(delivery, sent(target, delivery, outcome));
             if (outcome instanceof Failed failed && failed.haltBatch()) {
-                for (Delivery rest : batch.subList(i + 1, batch.size())) {
-                    settle(settling, target, rest, new Failed(failed.stage(), failed.status(), failed.reason()
-                            + " (not sent: the credentials were refused for an earlier record of the batch)", failed.errorClass(), failed.excerpt(), false));
+                for (TargetBatch.Mapped rest : deliveries.subList(i + 1, deliveries.size())) {
+                    batch.sent(rest.delivery(), sent(target, rest.delivery(), new Failed(failed.stage(), failed.status(), failed.reason()
+                            + " (not sent: the credentials were refused for an earlier record of the batch)", failed.errorClass(), failed.excerpt(), false)));
                 }
                 break;
             }
             if (outcome instanceof Retry retry && retry.haltBatch()) {
-                batch.subList(i + 1, batch.size()).forEach(rest -> settle(settling, target, rest, retry));
+                deliveries.subList(i + 1, deliveries.size()).forEach(rest -> batch.sent(rest.delivery(), sent(target, rest.delivery(), retry)));
                 break;
             }
         }
-        settling.end();
+        if (!batch.unavailable()) {
+            batch.enrolments().forEach(change -> batch.sent(change, sendOne(targetName, change)));
+        }
     }
 
-    private Outcome deliverOne(Target target, Delivery delivery, Map<String, String> scimIds) {
-        CanonicalRecord worker = CanonicalRecord.fromJson(delivery.canonical());
-        io.learnbridge.mapping.TargetMapper mapper = mappings.get().target(target.name());
-        MappingResult<ObjectNode> mapped = mapper.map(worker);
-        if (mapped instanceof MappingResult.Rejected<ObjectNode> rejected) {
-            outcomes.rejected(delivery, mapper.mapping().file(), rejected.rejection());
-            return new Refused();
+    private Outcome deliver(Target target, TargetBatch.Mapped mapped, Map<String, String> scimIds) {
+        try {
+            return deliverOne(target, mapped, scimIds);
+        } catch (IllegalArgumentException e) {
+            return new Failed("map", null, e.getMessage(), "TargetMappingRejected", null, false);
         }
-        ScimUser user = ScimUser.fromMapping(((MappingResult.Accepted<ObjectNode>) mapped).value());
+    }
+
+    private Outcome deliverOne(Target target, TargetBatch.Mapped mapped, Map<String, String> scimIds) {
+        CanonicalRecord worker = CanonicalRecord.fromJson(mapped.delivery().canonical());
+        ScimUser user = ScimUser.fromMapping(mapped.payload());
         String externalId = user.externalId();
         if (externalId == null) {
             return new Failed("map", null, "the target mapping gives no externalId: the SCIM user cannot be found again",
@@ -288,24 +291,24 @@ public final class ScimDeliveries extends io.learnbridge.delivery.TargetAdapterS
     }
 
     /**
-     * Settles a delivery as its outcome says; a retry that halted the batch (the service is unavailable) counts as the
+     * What a delivery's outcome means; a retry that halted the batch (the service is unavailable) counts as the
      * target unavailable. The reason of a failure may quote personal data (a taken userName): it goes to the exception
      * queue, not the log.
      */
-    private void settle(io.learnbridge.delivery.TargetOutcomes<Delivery>.Batch settling, Target target, Delivery delivery, Outcome outcome) {
+    private static Sent sent(Target target, Delivery delivery, Outcome outcome) {
         if (outcome instanceof Written written && written.pendingManager() == null) {
-            settling.settle(delivery, new Sent.Delivered(written.status()));
             LOG.debug("Delivery {} of worker {} to {}: {}", delivery.id(), delivery.workerId(), target.name(),
                     written.wrote() ? "written (HTTP " + written.status() + ")" : "already up to date");
+            return new Sent.Delivered(written.status());
         } else if (outcome instanceof Written written) {
-            settling.settle(delivery, new Sent.Retry(written.status(), null, "the user is written without its manager link: "
-                    + written.pendingManager(), "ScimManagerMissing", null, null));
+            return new Sent.Retry(written.status(), null, "the user is written without its manager link: "
+                    + written.pendingManager(), "ScimManagerMissing", null, null);
         } else if (outcome instanceof Retry retry) {
-            settling.settle(delivery, new Sent.Retry(retry.status(), retry.retryAfter(), retry.reason(), "ScimUnavailable", null,
-                    retry.haltBatch() ? retry.reason() : null));
-        } else if (outcome instanceof Failed failed) {
-            settling.settle(delivery, new Sent.Failed(failed.stage(), failed.status(), failed.reason(), failed.errorClass(), failed.excerpt()));
+            return new Sent.Retry(retry.status(), retry.retryAfter(), retry.reason(), "ScimUnavailable", null,
+                    retry.haltBatch() ? retry.reason() : null);
         }
+        Failed failed = (Failed) outcome;
+        return new Sent.Failed(failed.stage(), failed.status(), failed.reason(), failed.errorClass(), failed.excerpt());
     }
 
     @Override
