@@ -143,21 +143,23 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         // the protocol adapters of the target routes (Kamelets learnbridge-due-deliveries-source, learnbridge-target-send-action), and its circuit breakers' fallback
         Duration initialBackoff = values.duration("learnbridge.delivery.initialBackoff");
         Duration maxBackoff = values.duration("learnbridge.delivery.maxBackoff");
+        // the targets' settings as read above, shared by every adapter
+        io.learnbridge.delivery.TargetSettings targetSettings = new io.learnbridge.delivery.TargetSettings(values);
         io.learnbridge.delivery.http.HttpJsonDeliveries httpJsonDeliveries = new io.learnbridge.delivery.http.HttpJsonDeliveries(deliveryQueue, enrolmentOutbox,
-                mappings, metrics, properties, initialBackoff, maxBackoff);
+                mappings, metrics, targetSettings, initialBackoff, maxBackoff);
         registry.bind("httpJsonDeliveries", httpJsonDeliveries);
         io.learnbridge.delivery.lrs.LrsDeliveries lrsDeliveries = new io.learnbridge.delivery.lrs.LrsDeliveries(deliveryQueue, enrolmentOutbox, mappings,
-                metrics, properties, initialBackoff, maxBackoff);
+                metrics, targetSettings, initialBackoff, maxBackoff);
         registry.bind("lrsDeliveries", lrsDeliveries);
         io.learnbridge.delivery.moodle.MoodleDeliveries moodleDeliveries = new io.learnbridge.delivery.moodle.MoodleDeliveries(deliveryQueue,
-                enrolmentOutbox, mappings, metrics, properties, initialBackoff, maxBackoff);
+                enrolmentOutbox, mappings, metrics, targetSettings, initialBackoff, maxBackoff);
         moodleDeliveries.enrolmentTargets(rulesTargets);
         registry.bind("moodleDeliveries", moodleDeliveries);
         io.learnbridge.delivery.scim.ScimDeliveries scimDeliveries = new io.learnbridge.delivery.scim.ScimDeliveries(deliveryQueue, enrolmentOutbox, mappings,
-                metrics, properties, initialBackoff, maxBackoff);
+                metrics, targetSettings, initialBackoff, maxBackoff);
         registry.bind("scimDeliveries", scimDeliveries);
         // each target's breaker, counted in requests: found by the route as targetBreaker-<target>, recorded by the adapters' clients
-        io.learnbridge.delivery.TargetBreakers breakers = io.learnbridge.delivery.TargetBreakers.read(new io.learnbridge.delivery.TargetSettings(properties));
+        io.learnbridge.delivery.TargetBreakers breakers = io.learnbridge.delivery.TargetBreakers.read(targetSettings);
         ((org.apache.camel.support.DefaultRegistry) registry).addBeanRepository(breakers);
         for (Object adapter : List.of(httpJsonDeliveries, lrsDeliveries, moodleDeliveries, scimDeliveries)) {
             ((io.learnbridge.delivery.TargetAdapterSupport<?>) adapter).breakers(breakers);

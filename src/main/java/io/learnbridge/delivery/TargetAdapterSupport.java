@@ -9,9 +9,7 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Function;
 
 /**
  * What every protocol adapter shares: the store it claims from, the settle logic, and each
@@ -45,13 +43,13 @@ public abstract class TargetAdapterSupport<T extends TargetAdapterSupport.Config
      *                    state of the change itself (an LRS records each change as an event)
      */
     protected TargetAdapterSupport(DeliveryQueue queue, EnrolmentOutbox enrolments, Mappings mappings, Metrics metrics,
-                                   Function<String, Optional<String>> properties, Duration initialBackoff, Duration maxBackoff,
+                                   TargetSettings settings, Duration initialBackoff, Duration maxBackoff,
                                    boolean latestState) {
         this.queue = queue;
         this.enrolments = enrolments;
         this.mappings = mappings;
         this.metrics = metrics;
-        this.settings = new TargetSettings(properties);
+        this.settings = settings;
         Duration retryBudget = settings.duration("learnbridge.delivery.retryBudget");
         Duration maxRetryAfter = settings.duration("learnbridge.delivery.maxRetryAfter");
         this.outcomes = new TargetOutcomes<>(queue, metrics, "", initialBackoff, maxBackoff, retryBudget, maxRetryAfter);

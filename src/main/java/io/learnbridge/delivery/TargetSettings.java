@@ -18,9 +18,15 @@ public final class TargetSettings {
     private final Function<String, Optional<String>> properties;
     private final SettingValues values;
 
+    /** The settings as read at startup, shared by every adapter (each value typed once). */
+    public TargetSettings(SettingValues values) {
+        this.properties = values::raw;
+        this.values = values;
+    }
+
+    /** The settings behind {@code properties} (a command that checks one target, a test). */
     public TargetSettings(Function<String, Optional<String>> properties) {
-        this.properties = properties;
-        this.values = SettingValues.of(properties);
+        this(SettingValues.of(properties));
     }
 
     /** The value, stripped; empty when missing or blank. */

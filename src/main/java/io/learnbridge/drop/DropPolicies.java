@@ -42,10 +42,7 @@ public final class DropPolicies {
     }
 
     private GatePolicy global() {
-        return new GatePolicy(values.integer("learnbridge.gate.maxDeactivations"), values.integer("learnbridge.gate.maxDeactivationPercent"),
-                values.integer("learnbridge.gate.maxChanges"), values.integer("learnbridge.gate.maxChangePercent"),
-                values.integer("learnbridge.gate.maxShrinkPercent"), values.integer("learnbridge.gate.minPopulation"),
-                values.bool("learnbridge.gate.requireApproval"));
+        return GatePolicy.of(values);
     }
 
     /** A source's or target's own gate limits ({@code gate.*}), each in place of {@code fallback}'s where set. */

@@ -15,8 +15,32 @@ package io.learnbridge.gate;
 public record GatePolicy(int maxDeactivations, int maxDeactivationPercent, int maxChanges, int maxChangePercent,
                          int maxShrinkPercent, int minPopulation, boolean requireApproval) {
 
-    /** Entra stops at 500 deletes, Okta pauses imports unassigning more than 20%: at least as safe. */
-    public static final GatePolicy DEFAULT = new GatePolicy(500, 20, 0, 50, 30, 50, false);
+    /**
+     * The gate as {@code learnbridge.gate.*} set it, each limit unset at its declared default
+     * ({@link io.learnbridge.support.SettingsTree}).
+     */
+    public static GatePolicy of(io.learnbridge.support.SettingValues values) {
+        return new GatePolicy(values.integer("learnbridge.gate.maxDeactivations"), values.integer("learnbridge.gate.maxDeactivationPercent"),
+                values.integer("learnbridge.gate.maxChanges"), values.integer("learnbridge.gate.maxChangePercent"),
+                values.integer("learnbridge.gate.maxShrinkPercent"), values.integer("learnbridge.gate.minPopulation"),
+                values.bool("learnbridge.gate.requireApproval"));
+    }
+
+    /**
+     * The declared defaults of {@code learnbridge.gate.*}, nothing set: Entra stops at 500 deletes, Okta pauses
+     * imports unassigning more than 20%, at least as safe.
+     */
+    public static final GatePolicy DEFAULT = of(io.learnbridge.support.SettingValues.of(key -> java.util.Optional.empty()));
+
+    /** Why this gate quarantines a drop's plan ({@link SafetyGate#reasons}); none: it may be applied unattended. */
+    public java.util.List<String> reasons(PlanCounts plan) {
+        return SafetyGate.reasons(plan, this);
+    }
+
+    /** Why this gate stops a plan of enrolment changes ({@link SafetyGate#enrolmentReasons}), or null. */
+    public String enrolmentReasons(int enrolments, int unenrolments, int losing, int changing, int population) {
+        return SafetyGate.enrolmentReasons(enrolments, unenrolments, losing, changing, population, this);
+    }
 
     /** The stricter of two policies, field by field (a drop goes to every target of its source). */
     public GatePolicy strictest(GatePolicy other) {

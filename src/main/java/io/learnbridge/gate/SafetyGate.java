@@ -47,4 +47,34 @@ public final class SafetyGate {
     private static String percent(long part, long whole) {
         return String.format(java.util.Locale.ROOT, "%.1f%%", part * 100.0 / whole);
     }
+
+    /**
+     * Why the gate stops a plan of enrolment changes (a changed rules file applied to every stored worker), or null.
+     * The thresholds are the drops' ({@code learnbridge.gate.*}, the strictest of the rules' targets): unenrolments
+     * count as deactivations, workers losing an enrolment against {@code maxDeactivationPercent}, workers changing
+     * against {@code maxChangePercent}.
+     */
+    public static String enrolmentReasons(int enrolments, int unenrolments, int losing, int changing, int population, GatePolicy gate) {
+        List<String> reasons = new ArrayList<>();
+        if (unenrolments > gate.maxDeactivations()) {
+            reasons.add(unenrolments + " unenrolments exceed the limit of " + gate.maxDeactivations() + " (maxDeactivations)");
+        }
+        if (gate.maxChanges() > 0 && enrolments + unenrolments > gate.maxChanges()) {
+            reasons.add((enrolments + unenrolments) + " enrolment changes exceed the limit of " + gate.maxChanges() + " (maxChanges)");
+        }
+        if (population >= gate.minPopulation() && population > 0) {
+            if (losing * 100L > (long) gate.maxDeactivationPercent() * population) {
+                reasons.add(losing + " of " + population + " active workers would lose enrolments, over " + gate.maxDeactivationPercent()
+                        + "% (maxDeactivationPercent)");
+            }
+            if (changing * 100L > (long) gate.maxChangePercent() * population) {
+                reasons.add(changing + " of " + population + " active workers would change, over " + gate.maxChangePercent()
+                        + "% (maxChangePercent)");
+            }
+        }
+        if (gate.requireApproval() && changing > 0) {
+            reasons.add("every change waits for an operator (requireApproval)");
+        }
+        return reasons.isEmpty() ? null : String.join("; ", reasons);
+    }
 }

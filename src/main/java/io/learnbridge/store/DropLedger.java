@@ -2,7 +2,6 @@ package io.learnbridge.store;
 
 import io.learnbridge.gate.GatePolicy;
 import io.learnbridge.gate.PlanCounts;
-import io.learnbridge.gate.SafetyGate;
 import io.learnbridge.worker.ChangeDetector;
 
 import java.sql.Connection;
@@ -270,7 +269,7 @@ public final class DropLedger {
                     // refused where an operator sees it, instead of held in silence until then
                     keep.add(new DropPlanner.Planned(row, "REJECTED", null, row.effectiveAt(), null));
                     rejections.add(ExceptionEntry.rejected("plan", claim.source(), claim.dropId(), claim.fileName(), row.line(),
-                            row.workerId(), DropPlanner.datedBy(planned.change()), DropPlanner.tooFarAhead(planned.change(), planned.effectiveAt(), maxHold, holdLimit), row.sourceRecord()));
+                            row.workerId(), io.learnbridge.worker.ChangeTiming.datedBy(planned.change()), io.learnbridge.worker.ChangeTiming.tooFarAhead(planned.change(), planned.effectiveAt(), maxHold, holdLimit), row.sourceRecord()));
                     seen.rejected(row.workerId());
                     continue;
                 }
@@ -379,7 +378,7 @@ public final class DropLedger {
         DropPlanner.warnUnknownManagers(c, store.postgres(), dropId, seen);
         DropPlanner.recordKind(c, dropId, policy.fullSnapshot());
         PlanCounts plan = DropPlanner.counts(c, dropId, claim.source());
-        List<String> reasons = SafetyGate.reasons(plan, policy.gate());
+        List<String> reasons = policy.gate().reasons(plan);
         if (!reasons.isEmpty()) {
             setStatus(c, dropId, "QUARANTINED", null);
             setGateReasons(c, dropId, reasons);

@@ -9,13 +9,12 @@ import io.learnbridge.worker.CanonicalRecord;
 import io.learnbridge.worker.Change;
 import io.learnbridge.worker.ChangeDetector;
 import io.learnbridge.worker.ChangeKind;
+import io.learnbridge.worker.ChangeTiming;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -112,7 +111,7 @@ final class DropPlanner {
             CanonicalRecord after = row.record();
             Change change = detector.detect(stored == null ? null : CanonicalRecord.fromJson(stored), after);
             Instant effectiveAt = row.effectiveAt() == null ? now : row.effectiveAt();
-            planned.set(i, new Planned(row, change.isNoop() ? "UNCHANGED" : "PLANNED", change, effectiveTime(change, effectiveAt, now),
+            planned.set(i, new Planned(row, change.isNoop() ? "UNCHANGED" : "PLANNED", change, ChangeTiming.effectiveTime(change, effectiveAt, now),
                     row.stateHashOrDerived()));
         }
         return planned;
@@ -484,45 +483,6 @@ final class DropPlanner {
         return new PlanCounts(fullSnapshot, population(c, source), rows, previous, counts[ChangeKind.JOIN.ordinal()],
                 counts[ChangeKind.MOVE.ordinal()], counts[ChangeKind.UPDATE.ordinal()], counts[ChangeKind.LEAVE.ordinal()],
                 counts[ChangeKind.NOOP.ordinal()]);
-    }
-
-    /** Why a change dated beyond {@code learnbridge.changes.maxHold} is refused instead of held (a drop's row, or its replay). */
-    static String tooFarAhead(Change change, Instant dated, java.time.Duration maxHold, Instant holdLimit) {
-        return change.kind().name() + " dated " + dated.toString().replace("T00:00:00Z", "")
-                + " would be held beyond learnbridge.changes.maxHold (" + maxHold.toDays() + " days, until "
-                + holdLimit.toString().substring(0, 10) + "): check the date (a two-digit year read in the wrong century?), "
-                + "fix the mapping or the source, and replay this line";
-    }
-
-    /** The canonical field that dates a change: what {@link #effectiveTime} reads for its kind. */
-    static String datedBy(Change change) {
-        return switch (change.kind()) {
-            case JOIN -> change.after().get(CanonicalField.HIRE_DATE.fieldName()) != null ? CanonicalField.HIRE_DATE.fieldName()
-                    : CanonicalField.EFFECTIVE_AT.fieldName();
-            case LEAVE -> change.after().get(CanonicalField.TERMINATION_DATE.fieldName()) != null ? CanonicalField.TERMINATION_DATE.fieldName()
-                    : CanonicalField.EFFECTIVE_AT.fieldName();
-            default -> CanonicalField.EFFECTIVE_AT.fieldName();
-        };
-    }
-
-    /**
-     * When a change takes effect: a hire dated in the future on its hire date, a termination dated
-     * in the future the day after the last day worked; otherwise its {@code effectiveAt}.
-     */
-    static Instant effectiveTime(Change change, Instant effectiveAt, Instant now) {
-        String date = null;
-        int plusDays = 0;
-        if (change.kind() == ChangeKind.JOIN) {
-            date = change.after().get(CanonicalField.HIRE_DATE.fieldName());
-        } else if (change.kind() == ChangeKind.LEAVE) {
-            date = change.after().get(CanonicalField.TERMINATION_DATE.fieldName());
-            plusDays = 1;
-        }
-        if (date == null) {
-            return effectiveAt;
-        }
-        Instant dated = LocalDate.parse(date).plusDays(plusDays).atStartOfDay(ZoneOffset.UTC).toInstant();
-        return dated.isAfter(now) && dated.isAfter(effectiveAt) ? dated : effectiveAt;
     }
 
     /** Lines per page when a drop is applied (default of learnbridge.drops.applyPage): each page is one transaction. */

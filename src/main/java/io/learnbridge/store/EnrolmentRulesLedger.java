@@ -222,29 +222,9 @@ public final class EnrolmentRulesLedger {
         return new Plan(workers, changes, enrolments, unenrolments, losing, population);
     }
 
-    /** Why the gate stops this plan, or null. The thresholds are the drops' (learnbridge.gate.*, strictest of the rules' targets). */
+    /** Why the gate stops this plan, or null ({@link GatePolicy#enrolmentReasons}). */
     static String gateReason(Plan plan, GatePolicy gate) {
-        List<String> reasons = new ArrayList<>();
-        if (plan.unenrolments > gate.maxDeactivations()) {
-            reasons.add(plan.unenrolments + " unenrolments exceed the limit of " + gate.maxDeactivations() + " (maxDeactivations)");
-        }
-        if (gate.maxChanges() > 0 && plan.enrolments + plan.unenrolments > gate.maxChanges()) {
-            reasons.add((plan.enrolments + plan.unenrolments) + " enrolment changes exceed the limit of " + gate.maxChanges() + " (maxChanges)");
-        }
-        if (plan.population >= gate.minPopulation() && plan.population > 0) {
-            if (plan.losing * 100L > (long) gate.maxDeactivationPercent() * plan.population) {
-                reasons.add(plan.losing + " of " + plan.population + " active workers would lose enrolments, over " + gate.maxDeactivationPercent()
-                        + "% (maxDeactivationPercent)");
-            }
-            if (plan.workers.size() * 100L > (long) gate.maxChangePercent() * plan.population) {
-                reasons.add(plan.workers.size() + " of " + plan.population + " active workers would change, over " + gate.maxChangePercent()
-                        + "% (maxChangePercent)");
-            }
-        }
-        if (gate.requireApproval() && !plan.workers.isEmpty()) {
-            reasons.add("every change waits for an operator (requireApproval)");
-        }
-        return reasons.isEmpty() ? null : String.join("; ", reasons);
+        return gate.enrolmentReasons(plan.enrolments, plan.unenrolments, plan.losing, plan.workers.size(), plan.population);
     }
 
     private static void apply(Connection c, Plan plan, Instant now) throws SQLException {

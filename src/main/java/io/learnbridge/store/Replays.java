@@ -48,10 +48,10 @@ public final class Replays {
             String stored = WorkerStates.canonicals(c, List.of(workerId)).get(workerId);
             Change change = DropLedger.Policy.DELTA.detector()
                     .detect(stored == null ? null : CanonicalRecord.fromJson(stored), after);
-            Instant dated = change.isNoop() ? now : DropPlanner.effectiveTime(change, effectiveAt, now);
+            Instant dated = change.isNoop() ? now : io.learnbridge.worker.ChangeTiming.effectiveTime(change, effectiveAt, now);
             if (dated.isAfter(now.plus(maxHold))) {
-                String reason = DropPlanner.tooFarAhead(change, dated, maxHold, now.plus(maxHold));
-                ExceptionQueue.stillFailing(c, entry.id(), DropPlanner.datedBy(change), reason);
+                String reason = io.learnbridge.worker.ChangeTiming.tooFarAhead(change, dated, maxHold, now.plus(maxHold));
+                ExceptionQueue.stillFailing(c, entry.id(), io.learnbridge.worker.ChangeTiming.datedBy(change), reason);
                 return new RowReplay(null, reason);
             }
             if (dated.isAfter(now)) {

@@ -33,6 +33,11 @@ public final class KnownSettings {
 
     /** Settings whose values are secrets: an unset variable behind one is never let through as an empty value. */
     static boolean isSecret(String key) {
+        java.util.Optional<Setting> declared = SettingsTree.definition(key);
+        if (declared.isPresent()) {
+            return declared.get().type() == Setting.Type.SECRET;
+        }
+        // a key only a route of the operator's names: by its name
         String last = key.substring(key.lastIndexOf('.') + 1).toLowerCase(Locale.ROOT);
         return last.contains("token") || last.contains("secret") || last.contains("password");
     }

@@ -32,6 +32,11 @@ public final class SettingValues {
         this.lookup = lookup;
     }
 
+    /** The value behind {@code key} as set, untyped (a key not declared here, such as a {@code camel.*} one); empty when unset. */
+    public Optional<String> raw(String key) {
+        return lookup.apply(key);
+    }
+
     /** The settings behind {@code lookup}, each checked when first asked for. */
     public static SettingValues of(Function<String, Optional<String>> lookup) {
         return new SettingValues(lookup);

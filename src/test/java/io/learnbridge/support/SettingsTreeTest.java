@@ -88,6 +88,20 @@ class SettingsTreeTest {
     }
 
     @Test
+    void aSettingIsSecretByItsDeclaredTypeAndAKeyOnlyARouteNamesByItsName() {
+        assertThat(KnownSettings.isSecret("learnbridge.targets.lms.oauth2.clientSecret")).isTrue();
+        assertThat(KnownSettings.isSecret("learnbridge.targets.moodle.token")).isTrue();
+        assertThat(KnownSettings.isSecret("learnbridge.sources.hris.webhook.secrets")).isTrue();
+        assertThat(KnownSettings.isSecret("learnbridge.store.password")).isTrue();
+        // a URL whose name says "token", declared as a URL: not masked, shown where it is wrong
+        assertThat(KnownSettings.isSecret("learnbridge.targets.lms.oauth2.tokenEndpoint")).isFalse();
+        assertThat(KnownSettings.isSecret("learnbridge.targets.lms.url")).isFalse();
+        // not declared: a route of the operator's own names it
+        assertThat(KnownSettings.isSecret("learnbridge.partner.apiToken")).isTrue();
+        assertThat(KnownSettings.isSecret("learnbridge.partner.region")).isFalse();
+    }
+
+    @Test
     void aBadValueRefusesStartupNamingTheKeyTheValueAndWhatWasExpected() {
         assertThatThrownBy(() -> values(Map.of("learnbridge.store.poolSize", "ten")))
                 .isInstanceOf(SettingsException.class).hasMessage("setting learnbridge.store.poolSize: must be a whole number, found 'ten'");

@@ -20,12 +20,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
 import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.core5.http.ContentType;
@@ -71,8 +69,8 @@ public final class HttpJsonDeliveries extends io.learnbridge.delivery.TargetAdap
 
     /** @param enrolments the enrolment outbox, or null when this bridge sends no enrolments */
     public HttpJsonDeliveries(DeliveryQueue queue, EnrolmentOutbox enrolments, Mappings mappings, Metrics metrics,
-                              Function<String, Optional<String>> properties, Duration initialBackoff, Duration maxBackoff) {
-        super(queue, enrolments, mappings, metrics, properties, initialBackoff, maxBackoff, true);
+                              io.learnbridge.delivery.TargetSettings settings, Duration initialBackoff, Duration maxBackoff) {
+        super(queue, enrolments, mappings, metrics, settings, initialBackoff, maxBackoff, true);
     }
 
     /** One PUT (by default) of the worker's mapped state to {@code <url>/<worker id>}. */

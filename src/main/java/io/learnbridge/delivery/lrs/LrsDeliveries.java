@@ -19,7 +19,6 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.function.Function;
 
 /**
@@ -39,9 +38,9 @@ public final class LrsDeliveries extends io.learnbridge.delivery.TargetAdapterSu
 
     /** @param enrolments the enrolment outbox, or null when this bridge sends no enrolments */
     public LrsDeliveries(DeliveryQueue queue, io.learnbridge.store.EnrolmentOutbox enrolments, Mappings mappings, Metrics metrics,
-                         Function<String, Optional<String>> properties, Duration initialBackoff, Duration maxBackoff) {
+                         io.learnbridge.delivery.TargetSettings settings, Duration initialBackoff, Duration maxBackoff) {
         // the change's own state, not the worker's newest: statements are events
-        super(queue, enrolments, mappings, metrics, properties, initialBackoff, maxBackoff, false);
+        super(queue, enrolments, mappings, metrics, settings, initialBackoff, maxBackoff, false);
     }
 
     /** The delivery's statement, POSTed on its own. */

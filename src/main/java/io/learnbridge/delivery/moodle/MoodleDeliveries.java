@@ -52,15 +52,15 @@ public final class MoodleDeliveries extends io.learnbridge.delivery.TargetAdapte
     record Target(String name, MoodleClient client, MoodleUserSync sync, MoodleEnrolments enrolments, int batchSize) implements Configured {
     }
 
-    public MoodleDeliveries(DeliveryQueue queue, Mappings mappings, Metrics metrics, Function<String, Optional<String>> properties,
+    public MoodleDeliveries(DeliveryQueue queue, Mappings mappings, Metrics metrics, io.learnbridge.delivery.TargetSettings settings,
                             Duration initialBackoff, Duration maxBackoff) {
-        this(queue, null, mappings, metrics, properties, initialBackoff, maxBackoff);
+        this(queue, null, mappings, metrics, settings, initialBackoff, maxBackoff);
     }
 
     /** @param enrolments the enrolment outbox, or null when this bridge sends no enrolments */
     public MoodleDeliveries(DeliveryQueue queue, io.learnbridge.store.EnrolmentOutbox enrolments, Mappings mappings, Metrics metrics,
-                            Function<String, Optional<String>> properties, Duration initialBackoff, Duration maxBackoff) {
-        super(queue, enrolments, mappings, metrics, properties, initialBackoff, maxBackoff, true);
+                            io.learnbridge.delivery.TargetSettings settings, Duration initialBackoff, Duration maxBackoff) {
+        super(queue, enrolments, mappings, metrics, settings, initialBackoff, maxBackoff, true);
     }
 
     /**

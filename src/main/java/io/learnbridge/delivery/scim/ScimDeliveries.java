@@ -17,8 +17,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,15 +62,15 @@ public final class ScimDeliveries extends io.learnbridge.delivery.TargetAdapterS
             implements Outcome {
     }
 
-    public ScimDeliveries(DeliveryQueue queue, Mappings mappings, Metrics metrics, Function<String, Optional<String>> properties,
+    public ScimDeliveries(DeliveryQueue queue, Mappings mappings, Metrics metrics, io.learnbridge.delivery.TargetSettings settings,
                           Duration initialBackoff, Duration maxBackoff) {
-        this(queue, null, mappings, metrics, properties, initialBackoff, maxBackoff);
+        this(queue, null, mappings, metrics, settings, initialBackoff, maxBackoff);
     }
 
     /** @param enrolments the enrolment outbox, or null when this bridge sends no enrolments */
     public ScimDeliveries(DeliveryQueue queue, io.learnbridge.store.EnrolmentOutbox enrolments, Mappings mappings, Metrics metrics,
-                          Function<String, Optional<String>> properties, Duration initialBackoff, Duration maxBackoff) {
-        super(queue, enrolments, mappings, metrics, properties, initialBackoff, maxBackoff, true);
+                          io.learnbridge.delivery.TargetSettings settings, Duration initialBackoff, Duration maxBackoff) {
+        super(queue, enrolments, mappings, metrics, settings, initialBackoff, maxBackoff, true);
     }
 
     /**

@@ -46,7 +46,7 @@ class MoodleSettingsTest {
 
     private void deliver() {
         // the settings are read before anything is claimed: no queue, mapping or metrics needed
-        new MoodleDeliveries(null, null, null, key -> Optional.ofNullable(settings.get(key)), Duration.ofMillis(100), Duration.ofSeconds(1))
+        new MoodleDeliveries(null, null, null, new io.learnbridge.delivery.TargetSettings(key -> Optional.ofNullable(settings.get(key))), Duration.ofMillis(100), Duration.ofSeconds(1))
                 .claimDeliveries("moodle");
     }
 }

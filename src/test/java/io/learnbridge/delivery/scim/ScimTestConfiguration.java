@@ -31,7 +31,7 @@ public final class ScimTestConfiguration implements CamelConfiguration {
         String instanceId = properties.apply("learnbridge.instanceId").filter(s -> !s.isBlank()).orElse("learnbridge");
         DeliveryQueue deliveryQueue = new DeliveryQueue(store, instanceId, settings.delivery().lease());
         registry.bind("scimDeliveries", new ScimDeliveries(deliveryQueue, registry.lookupByNameAndType("mappings", Mappings.class),
-                registry.lookupByNameAndType("learnbridgeMetrics", Metrics.class), properties,
+                registry.lookupByNameAndType("learnbridgeMetrics", Metrics.class), new io.learnbridge.delivery.TargetSettings(properties),
                 Duration.ofMillis(properties.apply("learnbridge.delivery.initialBackoff").map(Long::parseLong).orElse(1000L)),
                 Duration.ofMillis(properties.apply("learnbridge.delivery.maxBackoff").map(Long::parseLong).orElse(60000L))));
     }
