@@ -6,12 +6,24 @@ import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
 
 /**
- * Readiness and liveness: DOWN while the store cannot be reached or cannot be written (a full
- * disk: reads still answer, every write fails). The write probe runs at most once a second.
+ * Readiness only: DOWN while the store cannot be reached or cannot be written (a full disk: reads
+ * still answer, every write fails). The write probe runs at most once a second. Not a liveness check:
+ * a restart would not bring the database back, so an outage makes the bridge not ready (no webhooks,
+ * no API calls) and it is never restarted for it ({@code /observe/health/live} leaves it out).
  */
 public final class StoreHealthCheck extends AbstractHealthCheck {
 
     private static final long PROBE_NANOS = 1_000_000_000L;
+
+    @Override
+    public boolean isReadiness() {
+        return true;
+    }
+
+    @Override
+    public boolean isLiveness() {
+        return false;
+    }
 
     private final Store store;
     private volatile long probedAt;

@@ -42,6 +42,32 @@ public final class KnownSettings {
         return last.contains("token") || last.contains("secret") || last.contains("password");
     }
 
+    /**
+     * Whether environment variable {@code name} ({@code LEARNBRIDGE_...}) sets a secret: by the declared type of the
+     * setting it names (for a source's or target's setting, the longest declared key it ends with), by its name when
+     * it names none.
+     */
+    static boolean isSecretVariable(String name) {
+        Setting named = null;
+        int longest = -1;
+        for (Setting setting : SettingsTree.all()) {
+            if (!setting.perName()) {
+                if (envName(setting.key()).equals(name)) {
+                    return setting.type() == Setting.Type.SECRET;
+                }
+                continue;
+            }
+            String family = setting.key().startsWith(Setting.SOURCE) ? Setting.SOURCE : Setting.TARGET;
+            String prefix = envName(family.substring(0, family.indexOf('<')));
+            String tail = "_" + envName(setting.key().substring(family.length()));
+            if (name.startsWith(prefix) && name.endsWith(tail) && name.length() > prefix.length() + tail.length() && tail.length() > longest) {
+                named = setting;
+                longest = tail.length();
+            }
+        }
+        return named != null ? named.type() == Setting.Type.SECRET : isSecret(name.toLowerCase(Locale.ROOT).replace('_', '.'));
+    }
+
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{\\{(learnbridge\\.[A-Za-z0-9_.\\-]+)(?::[^}]*)?}}");
     private static final Pattern ENV = Pattern.compile("\\{\\{env:([A-Za-z_][A-Za-z0-9_]*)(:[^}]*)?}}");
 

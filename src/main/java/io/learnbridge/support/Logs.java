@@ -74,7 +74,7 @@ public final class Logs {
     /**
      * Every secret setting's value ({@link KnownSettings#isSecret}), each item of a list of secrets,
      * the variable behind a {@code {{env:NAME}}}, and every {@code LEARNBRIDGE_*} environment variable
-     * named like a secret.
+     * that sets a secret setting ({@link KnownSettings#isSecretVariable}).
      */
     public static void registerSecrets(Map<String, String> raw, Function<String, Optional<String>> lookup, Map<String, String> environment) {
         for (String key : raw.keySet()) {
@@ -83,7 +83,7 @@ public final class Logs {
             }
         }
         environment.forEach((name, value) -> {
-            if (name.startsWith("LEARNBRIDGE_") && KnownSettings.isSecret(name.replace('_', '.'))) {
+            if (name.startsWith("LEARNBRIDGE_") && KnownSettings.isSecretVariable(name)) {
                 secretValue(value, environment);
             }
         });

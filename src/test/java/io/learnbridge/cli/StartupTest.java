@@ -103,8 +103,12 @@ class StartupTest {
         int port = h2.getPort();
         try (Bridge bridge = Bridge.builder(home).property("learnbridge.store.url", "jdbc:h2:tcp://127.0.0.1:" + port + "/learnbridge").start()) {
             await().atMost(Duration.ofSeconds(20)).until(() -> bridge.healthCheckStatus("store").equals("UP"));
+            await().atMost(Duration.ofSeconds(20)).until(() -> bridge.get(bridge.managementPort(), "/observe/health/ready").statusCode() == 200);
             h2.stop();
             await().atMost(Duration.ofSeconds(30)).until(() -> bridge.healthCheckStatus("store"), "DOWN"::equals);
+            // what Kubernetes probes see (deploy/kubernetes): not ready, so no webhooks come in; alive, so not restarted
+            assertThat(bridge.get(bridge.managementPort(), "/observe/health/ready").statusCode()).as("readiness while the store is down").isEqualTo(503);
+            assertThat(bridge.get(bridge.managementPort(), "/observe/health/live").statusCode()).as("liveness while the store is down").isEqualTo(200);
             h2 = Server.createTcpServer("-tcpPort", String.valueOf(port), "-ifNotExists", "-baseDir", home.resolve("h2").toString()).start();
             await().atMost(Duration.ofSeconds(30)).until(() -> bridge.healthCheckStatus("store"), "UP"::equals);
         } finally {

@@ -99,6 +99,14 @@ class SettingsTreeTest {
         // not declared: a route of the operator's own names it
         assertThat(KnownSettings.isSecret("learnbridge.partner.apiToken")).isTrue();
         assertThat(KnownSettings.isSecret("learnbridge.partner.region")).isFalse();
+        // environment variables, by the setting they name
+        assertThat(KnownSettings.isSecretVariable("LEARNBRIDGE_TARGETS_LMS_OAUTH2_CLIENTSECRET")).isTrue();
+        assertThat(KnownSettings.isSecretVariable("LEARNBRIDGE_TARGETS_LMS_OAUTH2_TOKENENDPOINT")).isFalse();
+        assertThat(KnownSettings.isSecretVariable("LEARNBRIDGE_TARGETS_MOODLE_TOKEN")).isTrue();
+        assertThat(KnownSettings.isSecretVariable("LEARNBRIDGE_SOURCES_HR_EVENTS_WEBHOOK_SECRETS")).isTrue();
+        assertThat(KnownSettings.isSecretVariable("LEARNBRIDGE_STORE_PASSWORD")).isTrue();
+        assertThat(KnownSettings.isSecretVariable("LEARNBRIDGE_STORE_URL")).isFalse();
+        assertThat(KnownSettings.isSecretVariable("LEARNBRIDGE_PARTNER_APITOKEN")).as("named by no declaration: by its name").isTrue();
     }
 
     @Test
