@@ -1,0 +1,140 @@
+package io.learnbridge.cluster;
+
+import static io.learnbridge.testing.EventWorld.NEW_SECRET;
+import static io.learnbridge.testing.EventWorld.OLD_SECRET;
+import static io.learnbridge.testing.EventWorld.SOURCE;
+import static io.learnbridge.testing.EventWorld.event;
+import static io.learnbridge.testing.EventWorld.signed;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.learnbridge.testing.BridgeProcess;
+import io.learnbridge.testing.EventWorld;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Several instances, one store: two bridges in child JVMs on one PostgreSQL database, the same webhook source and
+ * LMS target, webhooks sent to both in turn (as a load balancer would). Every event is stored once, whichever
+ * instance took it; the events and their deliveries are claimed by both instances without overlap, so every worker
+ * reaches the LMS exactly once.
+ */
+class TwoInstancesTest {
+
+    private static final int EVENTS = 600;
+
+    @TempDir
+    Path home;
+    private EmbeddedPostgres postgres;
+    private EventWorld world;
+
+    @BeforeEach
+    void start() throws Exception {
+        postgres = EmbeddedPostgres.builder().setServerConfig("fsync", "off").setServerConfig("synchronous_commit", "off").start();
+        try (Connection c = postgres.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+            s.execute("create database shared_store");
+        }
+        world = new EventWorld(home);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (world != null) {
+            world.close();
+        }
+        if (postgres != null) {
+            postgres.close();
+        }
+    }
+
+    private Map<String, String> settings(String instance) {
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("learnbridge.store.url", postgres.getJdbcUrl("postgres", "shared_store"));
+        settings.put("learnbridge.store.user", "postgres");
+        settings.put("learnbridge.instanceId", instance);
+        settings.put("learnbridge.targets.lms.url", world.lms.baseUrl() + "/lms/users");
+        settings.put("learnbridge.sources." + SOURCE + ".targets", "lms");
+        settings.put("learnbridge.sources." + SOURCE + ".webhook.verifier", "standard-webhooks");
+        settings.put("learnbridge.sources." + SOURCE + ".webhook.secrets", OLD_SECRET + "," + NEW_SECRET);
+        return settings;
+    }
+
+    @Test
+    void webhooksSentToTwoInstancesAreStoredOnceAndEachWorkerIsDeliveredOnce() throws Exception {
+        try (BridgeProcess a = new BridgeProcess(home.resolve("a"), settings("bridge-a"));
+             BridgeProcess b = new BridgeProcess(home.resolve("b"), settings("bridge-b"))) {
+            a.start();
+            b.start();
+            Instant at = Instant.parse("2026-11-03T08:00:00Z");
+            ExecutorService senders = Executors.newFixedThreadPool(8);
+            List<Future<HttpResponse<String>>> answers = new ArrayList<>();
+            try {
+                for (int i = 0; i < EVENTS; i++) {
+                    String worker = "W" + i;
+                    int port = (i % 2 == 0 ? a : b).port();
+                    byte[] body = event(worker, "Engineer", at).getBytes(StandardCharsets.UTF_8);
+                    answers.add(senders.submit(() -> world.post(port, SOURCE, body, signed(NEW_SECRET, "evt-" + worker, Instant.now(), body))));
+                }
+                for (Future<HttpResponse<String>> answer : answers) {
+                    assertThat(answer.get().statusCode()).as("each webhook accepted by the instance it was sent to").isEqualTo(202);
+                }
+            } finally {
+                senders.shutdownNow();
+            }
+
+            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> world.journal().countByWorker(200).size() == EVENTS);
+            // a moment for anything that would arrive twice
+            Thread.sleep(1_000);
+
+            Map<String, Long> delivered = world.journal().countByWorker(200);
+            assertThat(delivered).as("every worker reached the LMS").hasSize(EVENTS);
+            assertThat(delivered.values()).as("no worker sent twice: the instances' claims never overlapped").allMatch(n -> n == 1);
+            assertThat(world.journal().resends().conflicting()).isEmpty();
+            try (Connection c = postgres.getDatabase("postgres", "shared_store").getConnection()) {
+                assertThat(count(c, "select count(*) from inbound_event")).as("events stored once each").isEqualTo(EVENTS);
+                assertThat(count(c, "select count(*) from delivery")).as("deliveries queued once each").isEqualTo(EVENTS);
+                assertThat(count(c, "select count(*) from delivery where status = 'DELIVERED'")).isEqualTo(EVENTS);
+                Map<String, Integer> byInstance = byInstance(c);
+                System.out.printf("two instances, one store: %d webhooks, deliveries settled by instance %s%n", EVENTS, byInstance);
+                assertThat(byInstance.keySet()).as("deliveries claimed by these instances only").isSubsetOf("bridge-a", "bridge-b");
+            }
+        }
+    }
+
+    private static Map<String, Integer> byInstance(Connection c) throws java.sql.SQLException {
+        Map<String, Integer> counts = new java.util.TreeMap<>();
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
+                "select coalesce(claimed_by, '-'), count(*) from delivery group by claimed_by")) {
+            while (rs.next()) {
+                counts.put(rs.getString(1), rs.getInt(2));
+            }
+        }
+        return counts;
+    }
+
+    private static int count(Connection c, String sql) throws java.sql.SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+}
