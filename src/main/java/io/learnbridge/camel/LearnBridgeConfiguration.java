@@ -85,6 +85,9 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
             }
         });
         String instanceId = values.optionalText("learnbridge.instanceId").orElseGet(LearnBridgeConfiguration::hostName);
+        // several instances on one store: each names itself in its log lines and on its metrics
+        io.learnbridge.support.Logs.instance(instanceId);
+        Metrics.instance(context, instanceId);
         Metrics metrics = new Metrics(context);
         DeliveryQueue deliveryQueue = new DeliveryQueue(store, instanceId, settings.delivery().lease());
         deliveryQueue.releaseOwnClaims();

@@ -58,6 +58,16 @@ public final class Logs {
         return override;
     }
 
+    /**
+     * Names this instance in every log line from now on: logback's context property {@code instance}, which the
+     * text format prints after the time and the JSON format carries in its {@code context}.
+     */
+    public static void instance(String instanceId) {
+        if (org.slf4j.LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+            context.putProperty("instance", instanceId);
+        }
+    }
+
     /** {@code logback.xml} beside the settings file, else in the home folder. */
     static Optional<Path> overrideFile(Home home, Path settings) {
         Optional<Path> file = home.settingsFile(settings);

@@ -29,6 +29,20 @@ public final class Metrics {
     /** Per source: held count and first release (epoch seconds), read by the gauges. */
     private final Map<String, AtomicLong[]> held = new ConcurrentHashMap<>();
 
+    /**
+     * Tags every meter registered from now on (LearnBridge's and Camel's routes') with {@code instance_id}: the
+     * Prometheus registry the management server exposes ({@code metricsRegistry}), created here when Camel has not
+     * made it yet. Not {@code instance}: Prometheus sets that label itself, to the address it scraped.
+     */
+    public static void instance(CamelContext context, String instanceId) {
+        MeterRegistry registry = context.getRegistry().lookupByNameAndType("metricsRegistry", MeterRegistry.class);
+        if (registry == null) {
+            registry = new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+            context.getRegistry().bind("metricsRegistry", registry);
+        }
+        registry.config().commonTags("instance_id", instanceId);
+    }
+
     public Metrics(CamelContext context) {
         this.context = context;
     }

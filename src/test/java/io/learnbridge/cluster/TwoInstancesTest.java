@@ -35,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Several instances, one store: two bridges in child JVMs on one PostgreSQL database, the same webhook source and
  * LMS target, webhooks sent to both in turn (as a load balancer would). Every event is stored once, whichever
  * instance took it; the events and their deliveries are claimed by both instances without overlap, so every worker
- * reaches the LMS exactly once.
+ * reaches the LMS exactly once. Each instance names itself in its log lines and on its metrics.
  */
 class TwoInstancesTest {
 
@@ -83,6 +83,10 @@ class TwoInstancesTest {
              BridgeProcess b = new BridgeProcess(home.resolve("b"), settings("bridge-b"))) {
             a.start();
             b.start();
+            // webhooks go to an instance once it is ready (a load balancer's readiness probe); before, it answers 503
+            for (BridgeProcess bridge : List.of(a, b)) {
+                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> ready(bridge.managementPort()));
+            }
             Instant at = Instant.parse("2026-11-03T08:00:00Z");
             ExecutorService senders = Executors.newFixedThreadPool(8);
             List<Future<HttpResponse<String>>> answers = new ArrayList<>();
@@ -94,7 +98,8 @@ class TwoInstancesTest {
                     answers.add(senders.submit(() -> world.post(port, SOURCE, body, signed(NEW_SECRET, "evt-" + worker, Instant.now(), body))));
                 }
                 for (Future<HttpResponse<String>> answer : answers) {
-                    assertThat(answer.get().statusCode()).as("each webhook accepted by the instance it was sent to").isEqualTo(202);
+                    HttpResponse<String> answered = answer.get();
+                    assertThat(answered.statusCode()).as("each webhook accepted by the instance it was sent to: %s", answered.body()).isEqualTo(202);
                 }
             } finally {
                 senders.shutdownNow();
@@ -117,7 +122,26 @@ class TwoInstancesTest {
                 System.out.printf("two instances, one store: %d webhooks, deliveries settled by instance %s%n", EVENTS, byInstance);
                 assertThat(byInstance.keySet()).as("deliveries claimed by these instances only").isSubsetOf("bridge-a", "bridge-b");
             }
+            for (BridgeProcess bridge : List.of(a, b)) {
+                String id = bridge == a ? "bridge-a" : "bridge-b";
+                String metrics = metrics(bridge.managementPort());
+                assertThat(metrics).as("each instance's metrics carry its id").contains("learnbridge_records_total{instance_id=\"" + id + "\"")
+                        .doesNotContain("instance_id=\"" + (bridge == a ? "bridge-b" : "bridge-a") + "\"");
+                assertThat(java.nio.file.Files.readString(bridge.log())).as("each instance's log lines carry its id")
+                        .containsPattern("\\+0000 " + id + " \\[[^]]+\\] INFO io\\.learnbridge");
+            }
         }
+    }
+
+    private static boolean ready(int port) throws Exception {
+        return io.learnbridge.testing.TestHttp.client().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port
+                + "/observe/health/ready")).timeout(io.learnbridge.testing.TestHttp.REQUEST_TIMEOUT).build(), HttpResponse.BodyHandlers.ofString())
+                .statusCode() == 200;
+    }
+
+    private static String metrics(int port) throws Exception {
+        return io.learnbridge.testing.TestHttp.client().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port
+                + "/observe/metrics")).timeout(io.learnbridge.testing.TestHttp.REQUEST_TIMEOUT).build(), HttpResponse.BodyHandlers.ofString()).body();
     }
 
     private static Map<String, Integer> byInstance(Connection c) throws java.sql.SQLException {

@@ -126,6 +126,11 @@ public final class BridgeProcess implements AutoCloseable {
         return process.waitFor(wait.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : null;
     }
 
+    /** The management port (health, metrics). */
+    public int managementPort() {
+        return managementPort;
+    }
+
     /** The health report, or null while the process does not answer. */
     public JsonNode health() {
         try {
