@@ -153,9 +153,10 @@ class EffectiveDatingTest {
         assertThat(world.journal().puts()).extracting(LmsJournal.Put::workerId).containsExactly(HrCsv.id(3));
         await("held-change gauges").atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
             HttpResponse<String> metrics = world.bridge().get(world.bridge().managementPort(), "/observe/metrics");
-            assertThat(metrics.body()).contains("learnbridge_changes_held{source=\"hris\"} 2.0")
-                    .contains("learnbridge_changes_held_first_release_seconds{source=\"hris\"} "
-                            + (double) today.plusDays(30).atStartOfDay(ZoneOffset.UTC).toEpochSecond());
+            // other labels (instance_id) may sit beside source
+            assertThat(metrics.body()).containsPattern("(?m)^learnbridge_changes_held\\{[^}]*source=\"hris\"[^}]*} 2\\.0$")
+                    .containsPattern("(?m)^learnbridge_changes_held_first_release_seconds\\{[^}]*source=\"hris\"[^}]*} "
+                            + java.util.regex.Pattern.quote(String.valueOf((double) today.plusDays(30).atStartOfDay(ZoneOffset.UTC).toEpochSecond())) + "$");
         });
     }
 
