@@ -47,7 +47,7 @@ public final class KnownSettings {
      * setting it names (for a source's or target's setting, the longest declared key it ends with), by its name when
      * it names none.
      */
-    static boolean isSecretVariable(String name) {
+    public static boolean isSecretVariable(String name) {
         Setting named = null;
         int longest = -1;
         for (Setting setting : SettingsTree.all()) {

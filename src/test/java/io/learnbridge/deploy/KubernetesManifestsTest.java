@@ -609,37 +609,9 @@ class KubernetesManifestsTest {
         }
     }
 
-    /**
-     * Whether a {@code LEARNBRIDGE_*} variable sets a secret setting: the declared setting whose
-     * variable it is ({@code learnbridge.targets.<target>.token} is {@code LEARNBRIDGE_TARGETS_<T>_TOKEN}),
-     * else the project's own mapping ({@code Logs}: underscores to dots).
-     */
+    /** Whether a {@code LEARNBRIDGE_*} variable sets a secret setting, as the bridge decides it when it masks logs. */
     static boolean secretVariable(String name) {
-        if (!name.startsWith("LEARNBRIDGE_")) {
-            return false;
-        }
-        for (Setting s : SettingsTree.all()) {
-            if (!s.perName()) {
-                if (envName(s.key()).equals(name)) {
-                    return s.type() == Setting.Type.SECRET;
-                }
-                continue;
-            }
-            String family = s.key().startsWith(Setting.SOURCE) ? Setting.SOURCE : Setting.TARGET;
-            String prefix = envName(family.substring(0, family.indexOf('<')));
-            String tail = "_" + envName(s.key().substring(family.length()));
-            if (name.startsWith(prefix) && name.endsWith(tail) && name.length() > prefix.length() + tail.length()
-                    && s.type() == Setting.Type.SECRET) {
-                return true;
-            }
-        }
-        return SettingsTree.definition(name.toLowerCase(Locale.ROOT).replace('_', '.')).map(s -> s.type() == Setting.Type.SECRET)
-                .orElse(false);
-    }
-
-    /** As KnownSettings.envName: {@code learnbridge.api.token} is {@code LEARNBRIDGE_API_TOKEN}. */
-    private static String envName(String key) {
-        return key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+        return name.startsWith("LEARNBRIDGE_") && io.learnbridge.support.KnownSettings.isSecretVariable(name);
     }
 
     private static boolean notEmpty(Map<?, ?> map) {
