@@ -89,6 +89,13 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         io.learnbridge.support.Logs.instance(instanceId);
         Metrics.instance(context, instanceId);
         Metrics metrics = new Metrics(context);
+        if (values.choice("learnbridge.cluster.service").equals("store")) {
+            // one poller per drop folder, elected on the store's PostgreSQL
+            io.learnbridge.cluster.StoreClusterService cluster = new io.learnbridge.cluster.StoreClusterService(instanceId,
+                    settings.store().url(), settings.store().user(), settings.store().password());
+            context.addService(cluster);
+            context.addRoutePolicyFactory(new io.learnbridge.cluster.DropPollerElection(cluster));
+        }
         DeliveryQueue deliveryQueue = new DeliveryQueue(store, instanceId, settings.delivery().lease());
         deliveryQueue.releaseOwnClaims();
         outbox.set(deliveryQueue);

@@ -47,6 +47,8 @@ public final class SettingsTree {
                     "`json` writes one JSON object per log line (logback's JSON encoder); secret values and e-mail addresses are masked in both formats; a `logback.xml` beside the settings file (or in the home folder) replaces the packaged logging configuration"),
             row(text("learnbridge.instanceId").def("").shown("host name"),
                     "This instance's stable id: its own unfinished claims are taken back at once after a restart; every log line names it (text: after the time; JSON: `context.properties.instance`) and every metric carries it as label `instance_id`"),
+            row(choice("learnbridge.cluster.service", "none", "store").def("none"),
+                    "Who elects the one instance that polls each drop folder when several share a store: `none` (one instance, or every instance polls); `store`: the store's PostgreSQL (an advisory lock per drop folder, `io.learnbridge.cluster.StoreClusterService`)"),
             row(text("learnbridge.mappings.location").def("classpath:mappings"),
                     "Folder of mapping files (`classpath:` for the copy in the jar)"),
             // Drops and store maintenance
