@@ -6,8 +6,6 @@ import static org.awaitility.Awaitility.await;
 import io.learnbridge.testing.BridgeProcess;
 import io.learnbridge.testing.EventWorld;
 import io.learnbridge.testing.HrCsv;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +14,6 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -33,16 +30,13 @@ class DropPollerElectionTest {
 
     @TempDir
     Path home;
-    private EmbeddedPostgres postgres;
+    private SharedStore store;
     private EventWorld world;
     private Path folder;
 
     @BeforeEach
     void start() throws Exception {
-        postgres = EmbeddedPostgres.builder().setServerConfig("fsync", "off").setServerConfig("synchronous_commit", "off").start();
-        try (Connection c = postgres.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
-            s.execute("create database shared_store");
-        }
+        store = new SharedStore();
         world = new EventWorld(home);
         folder = Files.createDirectories(home.resolve("shared/drops/hris"));
     }
@@ -52,16 +46,13 @@ class DropPollerElectionTest {
         if (world != null) {
             world.close();
         }
-        if (postgres != null) {
-            postgres.close();
+        if (store != null) {
+            store.close();
         }
     }
 
     private Map<String, String> settings(String instance) {
-        Map<String, String> settings = new LinkedHashMap<>();
-        settings.put("learnbridge.store.url", postgres.getJdbcUrl("postgres", "shared_store"));
-        settings.put("learnbridge.store.user", "postgres");
-        settings.put("learnbridge.instanceId", instance);
+        Map<String, String> settings = store.settings(instance);
         settings.put("learnbridge.cluster.service", "store");
         settings.put("learnbridge.sources.hris.directory", folder.toString());
         settings.put("learnbridge.targets.lms.url", world.lms.baseUrl() + "/lms/users");
@@ -81,7 +72,7 @@ class DropPollerElectionTest {
             a.start();
             b.start();
             for (BridgeProcess bridge : List.of(a, b)) {
-                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> ready(bridge.managementPort()));
+                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> SharedStore.ready(bridge.managementPort()));
             }
 
             drop("day1.csv", 1, 1000);
@@ -89,7 +80,7 @@ class DropPollerElectionTest {
             List<String> claimers = claimers();
             assertThat(claimers).as("one drop, read by one instance").hasSize(1);
             String leader = claimers.get(0);
-            assertThat(ready(a.managementPort()) && ready(b.managementPort())).as("the instance that does not poll stays ready").isTrue();
+            assertThat(SharedStore.ready(a.managementPort()) && SharedStore.ready(b.managementPort())).as("the instance that does not poll stays ready").isTrue();
             BridgeProcess leading = leader.equals("bridge-a") ? a : b;
             BridgeProcess following = leading == a ? b : a;
             String elected = " is now the leader of namespace " + DropPollerElection.namespace("source-hris");
@@ -113,7 +104,7 @@ class DropPollerElectionTest {
 
     private List<String> claimers() throws Exception {
         List<String> claimers = new ArrayList<>();
-        try (Connection c = postgres.getDatabase("postgres", "shared_store").getConnection(); Statement s = c.createStatement();
+        try (Connection c = store.connection(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("select claimed_by from drop_file order by id")) {
             while (rs.next()) {
                 claimers.add(rs.getString(1));
@@ -122,9 +113,4 @@ class DropPollerElectionTest {
         return claimers;
     }
 
-    private static boolean ready(int port) throws Exception {
-        return io.learnbridge.testing.TestHttp.client().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port
-                + "/observe/health/ready")).timeout(io.learnbridge.testing.TestHttp.REQUEST_TIMEOUT).build(), HttpResponse.BodyHandlers.ofString())
-                .statusCode() == 200;
-    }
 }

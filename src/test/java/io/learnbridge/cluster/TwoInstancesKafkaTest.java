@@ -9,15 +9,10 @@ import io.learnbridge.testing.BridgeProcess;
 import io.learnbridge.testing.EventWorld;
 import io.learnbridge.testing.KafkaBroker;
 import io.learnbridge.testing.LmsJournal;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -38,16 +33,13 @@ class TwoInstancesKafkaTest {
 
     @TempDir
     Path home;
-    private EmbeddedPostgres postgres;
+    private SharedStore store;
     private KafkaBroker broker;
     private EventWorld world;
 
     @BeforeEach
     void start() throws Exception {
-        postgres = EmbeddedPostgres.builder().setServerConfig("fsync", "off").setServerConfig("synchronous_commit", "off").start();
-        try (Connection c = postgres.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
-            s.execute("create database shared_store");
-        }
+        store = new SharedStore();
         broker = KafkaBroker.inJvm();
         world = new EventWorld(home);
     }
@@ -60,16 +52,13 @@ class TwoInstancesKafkaTest {
         if (broker != null) {
             broker.close();
         }
-        if (postgres != null) {
-            postgres.close();
+        if (store != null) {
+            store.close();
         }
     }
 
     private Map<String, String> settings(String instance) {
-        Map<String, String> settings = new LinkedHashMap<>();
-        settings.put("learnbridge.store.url", postgres.getJdbcUrl("postgres", "shared_store"));
-        settings.put("learnbridge.store.user", "postgres");
-        settings.put("learnbridge.instanceId", instance);
+        Map<String, String> settings = store.settings(instance);
         settings.put("camel.main.routesIncludePattern", "classpath:routes/*.camel.yaml,classpath:test-routes/source-hr-events-kafka.camel.yaml");
         settings.put("learnbridge.targets.lms.url", world.lms.baseUrl() + "/lms/users");
         settings.put("learnbridge.sources." + SOURCE + ".targets", "lms");
@@ -109,13 +98,11 @@ class TwoInstancesKafkaTest {
             LmsJournal.Resends resends = world.journal().resends();
             assertThat(world.journal().countByWorker(200)).as("lost").hasSize(RECORDS);
             assertThat(resends.conflicting()).as("workers sent two different states").isEmpty();
-            try (Connection c = postgres.getDatabase("postgres", "shared_store").getConnection()) {
-                assertThat(count(c, "select count(*) from inbound_event")).as("records stored once each").isEqualTo(RECORDS);
-                assertThat(count(c, "select count(*) from delivery")).as("deliveries queued once each").isEqualTo(RECORDS);
-                assertThat(count(c, "select count(*) from delivery where status = 'DELIVERED'")).isEqualTo(RECORDS);
-                System.out.printf("two instances, one consumer group, a rebalance mid-stream: %d records, deliveries settled by instance %s, "
-                        + "%d identical upserts sent again%n", RECORDS, byInstance(c), resends.identical());
-            }
+            assertThat(store.count("select count(*) from inbound_event")).as("records stored once each").isEqualTo(RECORDS);
+            assertThat(store.count("select count(*) from delivery")).as("deliveries queued once each").isEqualTo(RECORDS);
+            assertThat(store.count("select count(*) from delivery where status = 'DELIVERED'")).isEqualTo(RECORDS);
+            System.out.printf("two instances, one consumer group, a rebalance mid-stream: %d records, deliveries settled by instance %s, "
+                    + "%d identical upserts sent again%n", RECORDS, store.deliveriesByInstance(), resends.identical());
         }
     }
 
@@ -127,22 +114,5 @@ class TwoInstancesKafkaTest {
         return partitions;
     }
 
-    /** Which instance settled each delivery. */
-    private static Map<String, Integer> byInstance(Connection c) throws java.sql.SQLException {
-        Map<String, Integer> counts = new java.util.TreeMap<>();
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
-                "select coalesce(claimed_by, '-'), count(*) from delivery group by claimed_by")) {
-            while (rs.next()) {
-                counts.put(rs.getString(1), rs.getInt(2));
-            }
-        }
-        return counts;
-    }
 
-    private static int count(Connection c, String sql) throws java.sql.SQLException {
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            rs.next();
-            return rs.getInt(1);
-        }
-    }
 }

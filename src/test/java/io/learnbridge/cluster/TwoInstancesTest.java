@@ -10,17 +10,12 @@ import static org.awaitility.Awaitility.await;
 
 import io.learnbridge.testing.BridgeProcess;
 import io.learnbridge.testing.EventWorld;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -43,15 +38,12 @@ class TwoInstancesTest {
 
     @TempDir
     Path home;
-    private EmbeddedPostgres postgres;
+    private SharedStore store;
     private EventWorld world;
 
     @BeforeEach
     void start() throws Exception {
-        postgres = EmbeddedPostgres.builder().setServerConfig("fsync", "off").setServerConfig("synchronous_commit", "off").start();
-        try (Connection c = postgres.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
-            s.execute("create database shared_store");
-        }
+        store = new SharedStore();
         world = new EventWorld(home);
     }
 
@@ -60,16 +52,13 @@ class TwoInstancesTest {
         if (world != null) {
             world.close();
         }
-        if (postgres != null) {
-            postgres.close();
+        if (store != null) {
+            store.close();
         }
     }
 
     private Map<String, String> settings(String instance) {
-        Map<String, String> settings = new LinkedHashMap<>();
-        settings.put("learnbridge.store.url", postgres.getJdbcUrl("postgres", "shared_store"));
-        settings.put("learnbridge.store.user", "postgres");
-        settings.put("learnbridge.instanceId", instance);
+        Map<String, String> settings = store.settings(instance);
         settings.put("learnbridge.targets.lms.url", world.lms.baseUrl() + "/lms/users");
         settings.put("learnbridge.sources." + SOURCE + ".targets", "lms");
         settings.put("learnbridge.sources." + SOURCE + ".webhook.verifier", "standard-webhooks");
@@ -85,7 +74,7 @@ class TwoInstancesTest {
             b.start();
             // webhooks go to an instance once it is ready (a load balancer's readiness probe); before, it answers 503
             for (BridgeProcess bridge : List.of(a, b)) {
-                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> ready(bridge.managementPort()));
+                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> SharedStore.ready(bridge.managementPort()));
             }
             Instant at = Instant.parse("2026-11-03T08:00:00Z");
             ExecutorService senders = Executors.newFixedThreadPool(8);
@@ -114,14 +103,12 @@ class TwoInstancesTest {
             assertThat(delivered).as("every worker reached the LMS").hasSize(EVENTS);
             assertThat(delivered.values()).as("no worker sent twice: the instances' claims never overlapped").allMatch(n -> n == 1);
             assertThat(world.journal().resends().conflicting()).isEmpty();
-            try (Connection c = postgres.getDatabase("postgres", "shared_store").getConnection()) {
-                assertThat(count(c, "select count(*) from inbound_event")).as("events stored once each").isEqualTo(EVENTS);
-                assertThat(count(c, "select count(*) from delivery")).as("deliveries queued once each").isEqualTo(EVENTS);
-                assertThat(count(c, "select count(*) from delivery where status = 'DELIVERED'")).isEqualTo(EVENTS);
-                Map<String, Integer> byInstance = byInstance(c);
-                System.out.printf("two instances, one store: %d webhooks, deliveries settled by instance %s%n", EVENTS, byInstance);
-                assertThat(byInstance.keySet()).as("deliveries claimed by these instances only").isSubsetOf("bridge-a", "bridge-b");
-            }
+            assertThat(store.count("select count(*) from inbound_event")).as("events stored once each").isEqualTo(EVENTS);
+            assertThat(store.count("select count(*) from delivery")).as("deliveries queued once each").isEqualTo(EVENTS);
+            assertThat(store.count("select count(*) from delivery where status = 'DELIVERED'")).isEqualTo(EVENTS);
+            Map<String, Integer> byInstance = store.deliveriesByInstance();
+            System.out.printf("two instances, one store: %d webhooks, deliveries settled by instance %s%n", EVENTS, byInstance);
+            assertThat(byInstance.keySet()).as("deliveries claimed by these instances only").isSubsetOf("bridge-a", "bridge-b");
             for (BridgeProcess bridge : List.of(a, b)) {
                 String id = bridge == a ? "bridge-a" : "bridge-b";
                 String metrics = metrics(bridge.managementPort());
@@ -133,32 +120,11 @@ class TwoInstancesTest {
         }
     }
 
-    private static boolean ready(int port) throws Exception {
-        return io.learnbridge.testing.TestHttp.client().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port
-                + "/observe/health/ready")).timeout(io.learnbridge.testing.TestHttp.REQUEST_TIMEOUT).build(), HttpResponse.BodyHandlers.ofString())
-                .statusCode() == 200;
-    }
 
     private static String metrics(int port) throws Exception {
         return io.learnbridge.testing.TestHttp.client().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port
                 + "/observe/metrics")).timeout(io.learnbridge.testing.TestHttp.REQUEST_TIMEOUT).build(), HttpResponse.BodyHandlers.ofString()).body();
     }
 
-    private static Map<String, Integer> byInstance(Connection c) throws java.sql.SQLException {
-        Map<String, Integer> counts = new java.util.TreeMap<>();
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
-                "select coalesce(claimed_by, '-'), count(*) from delivery group by claimed_by")) {
-            while (rs.next()) {
-                counts.put(rs.getString(1), rs.getInt(2));
-            }
-        }
-        return counts;
-    }
 
-    private static int count(Connection c, String sql) throws java.sql.SQLException {
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            rs.next();
-            return rs.getInt(1);
-        }
-    }
 }
