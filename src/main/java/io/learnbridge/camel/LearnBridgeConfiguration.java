@@ -104,6 +104,16 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         TargetKinds kinds = new TargetKinds(values);
         EventInbox inbox = new EventInbox(store, instanceId, values.duration("learnbridge.events.lease"), kinds, deliveryQueue);
         inbox.releaseOwnClaims();
+        // the instances sharing the store: one that stops beating is marked departed and its claims are taken at once
+        java.time.Duration heartbeat = values.duration("learnbridge.cluster.heartbeat");
+        java.time.Duration departedAfter = values.duration("learnbridge.cluster.departedAfter");
+        if (departedAfter.compareTo(heartbeat.multipliedBy(3)) < 0) {
+            throw new io.learnbridge.support.SettingsException("learnbridge.cluster.departedAfter", departedAfter
+                    + " is less than three heartbeats (learnbridge.cluster.heartbeat = " + heartbeat + "): a running instance would be taken for departed");
+        }
+        io.learnbridge.store.Instances instances = new io.learnbridge.store.Instances(store, instanceId, departedAfter,
+                List.of(deliveryQueue::releaseClaimsOf, enrolmentOutbox::releaseClaimsOf, inbox::releaseClaimsOf));
+        instances.beat();
         ExceptionQueue exceptions = new ExceptionQueue(store);
         Replayer replayer = new Replayer(mappings::reload, exceptions, new Replays(store, settings.drops().maxHold()),
                 source -> Settings.targetsOf(values, source));
@@ -111,6 +121,7 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         Registry registry = context.getRegistry();
         registry.bind("learnbridgeSettings", settings);
         registry.bind("learnbridgeStore", store);
+        registry.bind("instances", instances);
         registry.bind("mappings", mappings);
         registry.bind("learnbridgeMetrics", metrics);
         registry.bind("fieldmap", new FieldMapComponent(mappings));

@@ -80,24 +80,30 @@ public final class DeliveryQueue implements Outbox<Delivery> {
     public int releaseOwnClaims() {
         claimedRows.clear();
         handedOff.clear();
-        return store.tx(c -> {
-            int released = rows.releaseOwnClaims(c);
-            // counted in the rows they carry, as deliveries
-            try (PreparedStatement ps = c.prepareStatement("select count(*) from delivery_range g join drop_row r on " + RANGE_ROWS
-                    + " where g.status = 'SENDING' and g.claimed_by = ?")) {
-                ps.setString(1, instanceId);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    released += rs.getInt(1);
-                }
+        return store.tx(c -> releaseClaimsOf(c, instanceId));
+    }
+
+    /**
+     * The deliveries and delivery ranges instance {@code instance} holds claimed go back to pending, in the caller's
+     * transaction; returns how many deliveries (a range counted in the rows it carries).
+     */
+    public int releaseClaimsOf(Connection c, String instance) throws SQLException {
+        int released = rows.releaseClaimsOf(c, instance);
+        // counted in the rows they carry, as deliveries
+        try (PreparedStatement ps = c.prepareStatement("select count(*) from delivery_range g join drop_row r on " + RANGE_ROWS
+                + " where g.status = 'SENDING' and g.claimed_by = ?")) {
+            ps.setString(1, instance);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                released += rs.getInt(1);
             }
-            try (PreparedStatement ps = c.prepareStatement(
-                    "update delivery_range set status = 'PENDING', lease_until = null where status = 'SENDING' and claimed_by = ?")) {
-                ps.setString(1, instanceId);
-                ps.executeUpdate();
-            }
-            return released;
-        });
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+                "update delivery_range set status = 'PENDING', lease_until = null where status = 'SENDING' and claimed_by = ?")) {
+            ps.setString(1, instance);
+            ps.executeUpdate();
+        }
+        return released;
     }
 
     /**

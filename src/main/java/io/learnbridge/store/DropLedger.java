@@ -150,7 +150,8 @@ public final class DropLedger {
             // settled, waiting for an operator, or rejected by one: the same content is never planned again
             return new DropClaim(id, source, fileName, checksum, claimedAt, id);
         }
-        if ((status.equals("STAGING") || status.equals("APPLYING")) && !claimedBy.equals(instanceId) && claimedAt.plus(lease).isAfter(now)) {
+        if ((status.equals("STAGING") || status.equals("APPLYING")) && !claimedBy.equals(instanceId) && claimedAt.plus(lease).isAfter(now)
+                && !Instances.departed(c, claimedBy)) {
             throw new DropBusyException("drop " + fileName + " (same content as drop " + id + ") is being " + status.toLowerCase(java.util.Locale.ROOT)
                     + " since " + claimedAt + "; will retry");
         }
@@ -189,6 +190,27 @@ public final class DropLedger {
         }
         staging.put(id, new SeenWorkers());
         return new DropClaim(id, source, fileName, checksum, now, null);
+    }
+
+    /**
+     * Locks the drop's row until the caller's transaction ends and checks that this instance still holds its claim with
+     * the drop in {@code status}: an instance taken for departed ({@link Instances}) whose drop another instance
+     * claimed again must not write into the rows that instance stages afresh. Throws {@link DropBusyException} (the
+     * file is read again at a later poll, and found busy) when the claim was lost.
+     */
+    private void holdsClaim(Connection c, DropClaim claim, String status) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select status, claimed_by from drop_file where id = ? for update")) {
+            ps.setLong(1, claim.dropId());
+            try (ResultSet rs = ps.executeQuery()) {
+                String now = rs.next() ? rs.getString(1) : "gone";
+                String holder = now.equals("gone") ? null : rs.getString(2);
+                if (!status.equals(now) || !instanceId.equals(holder)) {
+                    throw new DropBusyException("drop " + claim.dropId() + " (" + claim.fileName() + ") is now " + now + ", claimed by instance "
+                            + holder + ", while this instance (" + instanceId + ") was " + status.toLowerCase(java.util.Locale.ROOT)
+                            + " it (it was claimed again when this instance was taken for departed): this instance stops here");
+                }
+            }
+        }
     }
 
     private static void deleteRows(Connection c, long dropId) throws SQLException {
@@ -243,6 +265,7 @@ public final class DropLedger {
         StoredStates snapshot = seen.storedStates();
         Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
         store.tx(c -> {
+            holdsClaim(c, claim, "STAGING");
             // staging is not resumable (a drop claimed again is staged afresh, its partial rows deleted),
             // so a batch need not wait for its WAL flush: the synchronous commit that plans the drop
             // flushes every batch before it. Saves a flush per batch, about a fifth of a 100k delta's staging.
@@ -355,6 +378,7 @@ public final class DropLedger {
     private Summary plan(Connection c, DropClaim claim, Policy policy, SeenWorkers seen) throws SQLException {
         long dropId = claim.dropId();
         Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+        holdsClaim(c, claim, "STAGING");
         try (PreparedStatement ps = c.prepareStatement("update drop_file set staged_at = ? where id = ?")) {
             Sql.setTime(ps, 1, now);
             ps.setLong(2, dropId);
@@ -651,12 +675,23 @@ public final class DropLedger {
         List<Object[]> abandoned = store.tx(c -> {
             List<Object[]> out = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement(
-                    "select id, source from drop_file where status = 'APPLYING' and apply_lease is not null and apply_lease < ?")) {
+                    "select id, source from drop_file where status = 'APPLYING' and ((apply_lease is not null and apply_lease < ?) or "
+                            + Instances.departedIn("claimed_by") + ")")) {
                 Sql.setTime(ps, 1, Instant.now());
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         out.add(new Object[] {rs.getLong(1), rs.getString(2)});
                     }
+                }
+            }
+            // taken by this instance, so that the next run does not find the same drops abandoned while it applies them
+            for (Object[] drop : out) {
+                try (PreparedStatement ps = c.prepareStatement("update drop_file set claimed_by = ?, claimed_at = ?, apply_lease = ? where id = ?")) {
+                    ps.setString(1, instanceId);
+                    Sql.setTime(ps, 2, Instant.now());
+                    Sql.setTime(ps, 3, Instant.now().plus(lease));
+                    ps.setLong(4, (Long) drop[0]);
+                    ps.executeUpdate();
                 }
             }
             return out;

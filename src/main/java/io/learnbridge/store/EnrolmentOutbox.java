@@ -52,6 +52,11 @@ public final class EnrolmentOutbox implements Outbox<EnrolmentOutbox.Change> {
         return queue.releaseOwnClaims();
     }
 
+    /** The changes instance {@code instance} holds claimed go back to waiting, in the caller's transaction. */
+    public int releaseClaimsOf(Connection c, String instance) throws SQLException {
+        return queue.releaseClaimsOf(c, instance);
+    }
+
     /** Claims up to {@code max} changes for a target, oldest first; each carries its attempts with this one. */
     public List<Change> claim(String target, int max) {
         return queue.claim((c, condition, now, limit) -> candidates(c, target, condition, now, limit), max, Change::id).stream()

@@ -391,6 +391,11 @@ public final class EventInbox {
         return queue.releaseOwnClaims();
     }
 
+    /** The events instance {@code instance} holds claimed go back to waiting, in the caller's transaction. */
+    public int releaseClaimsOf(Connection c, String instance) throws SQLException {
+        return queue.releaseClaimsOf(c, instance);
+    }
+
     /** Claims up to {@code max} received events, oldest first. */
     public List<Event> claim(int max) {
         return queue.claim(EventInbox::candidates, max, Event::id);

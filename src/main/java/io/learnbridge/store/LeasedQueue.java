@@ -90,9 +90,17 @@ final class LeasedQueue {
 
     /** At startup: this instance's claims from before a crash or stop go back to waiting, in the caller's transaction. */
     int releaseOwnClaims(Connection c) throws SQLException {
+        return releaseClaimsOf(c, instanceId);
+    }
+
+    /**
+     * The claims of instance {@code instance} go back to waiting, in the caller's transaction: this instance's own at
+     * startup, or those of an instance that departed ({@link Instances}).
+     */
+    int releaseClaimsOf(Connection c, String instance) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("update " + table.name() + " set status = '" + table.waiting()
                 + "', lease_until = null where status = '" + table.claimed() + "' and claimed_by = ?")) {
-            ps.setString(1, instanceId);
+            ps.setString(1, instance);
             return ps.executeUpdate();
         }
     }

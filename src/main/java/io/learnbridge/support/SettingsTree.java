@@ -49,6 +49,10 @@ public final class SettingsTree {
                     "This instance's stable id: its own unfinished claims are taken back at once after a restart; every log line names it (text: after the time; JSON: `context.properties.instance`) and every metric carries it as label `instance_id`"),
             row(choice("learnbridge.cluster.service", "none", "store").def("none"),
                     "Who elects the one instance that polls each drop folder when several share a store: `none` (one instance, or every instance polls); `store`: the store's PostgreSQL (an advisory lock per drop folder, `io.learnbridge.cluster.StoreClusterService`)"),
+            row(duration("learnbridge.cluster.heartbeat").def("5s").forCamel(),
+                    "How often each instance records in the store that it is running (route `instance-heartbeat`), and looks for instances that stopped beating"),
+            row(duration("learnbridge.cluster.departedAfter").def("PT30S"),
+                    "An instance not seen for this long (by the database's clock) is marked departed by another instance, which puts what it held claimed (deliveries, enrolment changes, events) back to waiting and lets its drops be claimed again, instead of waiting for their leases; at least three heartbeats. Logged at WARN with the instance's id"),
             row(text("learnbridge.mappings.location").def("classpath:mappings"),
                     "Folder of mapping files (`classpath:` for the copy in the jar)"),
             // Drops and store maintenance

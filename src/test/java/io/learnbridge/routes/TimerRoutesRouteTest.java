@@ -14,8 +14,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The timer routes of {@code routes/apply-enrolments.camel.yaml}, {@code routes/store-maintenance.camel.yaml} and
- * {@code routes/drops-housekeeping.camel.yaml} (routes release-held-changes and watch-drop-folders). Each route calls
+ * The timer routes of {@code routes/apply-enrolments.camel.yaml}, {@code routes/store-maintenance.camel.yaml} (routes
+ * store-maintenance and instance-heartbeat) and {@code routes/drops-housekeeping.camel.yaml} (routes release-held-changes
+ * and watch-drop-folders). Each route calls
  * one bean method per tick and nothing else; each opts in to the {@code event-errors} configuration of
  * {@code routes/errors.camel.yaml}. That policy handles nothing and redelivers nothing: a tick whose bean throws
  * fails (the exception is logged by the timer, the bean is called once, not again in the same tick), the route
@@ -24,7 +25,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class TimerRoutesRouteTest extends RouteFileTestSupport {
 
-    private static final List<String> ROUTES = List.of("apply-enrolments", "store-maintenance", "release-held-changes", "watch-drop-folders");
+    private static final List<String> ROUTES = List.of("apply-enrolments", "store-maintenance", "instance-heartbeat", "release-held-changes",
+            "watch-drop-folders");
 
     /** The bean calls of all the routes, in order, as {@code bean.method}. */
     private final List<String> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -56,6 +58,14 @@ class TimerRoutesRouteTest extends RouteFileTestSupport {
         }
     }
 
+    /** Stands in for bean {@code instances} (Instances). */
+    public final class Instances {
+        public List<Object> heartbeat() {
+            call("instances", "heartbeat");
+            return List.of();
+        }
+    }
+
     /** Stands in for bean {@code drops} (DropIngest): only what drops-housekeeping calls. */
     public final class Drops {
         public int releaseDue() {
@@ -79,7 +89,7 @@ class TimerRoutesRouteTest extends RouteFileTestSupport {
     @Override
     protected Map<String, Object> beans() {
         return Map.of("enrolmentApplier", new EnrolmentApplier(), "storeMaintenance", new StoreMaintenance(),
-                "drops", new Drops(), "unreadDrops", new UnreadDrops());
+                "instances", new Instances(), "drops", new Drops(), "unreadDrops", new UnreadDrops());
     }
 
     /** The timers that stay real tick once and then not again during a test, except apply-enrolments' (see the last test). */
@@ -89,6 +99,7 @@ class TimerRoutesRouteTest extends RouteFileTestSupport {
         settings.setProperty("learnbridge.enrolments.pollPeriod", "200ms");
         settings.setProperty("learnbridge.store.compactPeriod", "1h");
         settings.setProperty("learnbridge.changes.releasePeriod", "1h");
+        settings.setProperty("learnbridge.cluster.heartbeat", "1h");
         return settings;
     }
 
@@ -107,10 +118,11 @@ class TimerRoutesRouteTest extends RouteFileTestSupport {
     }
 
     @Test
-    void theFilesHoldTheseFourTimerRoutes() throws Exception {
+    void theFilesHoldTheseFiveTimerRoutes() throws Exception {
         var model = context.getCamelContextExtension().getContextPlugin(org.apache.camel.model.Model.class);
         assertThat(model.getRouteDefinition("apply-enrolments").getInput().getEndpointUri()).startsWith("timer:apply-enrolments");
         assertThat(model.getRouteDefinition("store-maintenance").getInput().getEndpointUri()).startsWith("timer:store-maintenance");
+        assertThat(model.getRouteDefinition("instance-heartbeat").getInput().getEndpointUri()).startsWith("timer:instance-heartbeat");
         assertThat(model.getRouteDefinition("release-held-changes").getInput().getEndpointUri()).startsWith("timer:release-held-changes");
         assertThat(model.getRouteDefinition("watch-drop-folders").getInput().getEndpointUri()).startsWith("timer:watch-drop-folders");
         adviseTimersExcept(null);
@@ -121,6 +133,7 @@ class TimerRoutesRouteTest extends RouteFileTestSupport {
     @CsvSource({
         "apply-enrolments,     enrolmentApplier.apply,  apply-due-enrolments",
         "store-maintenance,    storeMaintenance.compact, compact-store",
+        "instance-heartbeat,   instances.heartbeat,     beat-and-release-departed",
         "release-held-changes, drops.releaseDue,        release-due-changes",
         "watch-drop-folders,   unreadDrops.look,        report-unread-drop-files",
     })
@@ -140,6 +153,7 @@ class TimerRoutesRouteTest extends RouteFileTestSupport {
     @CsvSource({
         "apply-enrolments,     enrolmentApplier, enrolmentApplier.apply",
         "store-maintenance,    storeMaintenance, storeMaintenance.compact",
+        "instance-heartbeat,   instances,        instances.heartbeat",
         "release-held-changes, drops,            drops.releaseDue",
         "watch-drop-folders,   unreadDrops,      unreadDrops.look",
     })

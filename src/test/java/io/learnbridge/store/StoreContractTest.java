@@ -39,7 +39,7 @@ class StoreContractTest {
 
         Store first = db.open();
         List<String> applied = appliedMigrations(db);
-        assertThat(applied).hasSize(21);
+        assertThat(applied).hasSize(22);
         assertThat(applied.get(0)).startsWith("1 spine: Success");
         assertThat(applied.get(1)).startsWith("2 events: Success");
         assertThat(applied.get(2)).startsWith("3 exception feed: Success");
@@ -61,6 +61,7 @@ class StoreContractTest {
         assertThat(applied.get(18)).startsWith("19 delivery ids from a sequence: Success");
         assertThat(applied.get(19)).startsWith("20 enrolment rules versions: Success");
         assertThat(applied.get(20)).startsWith("21 store probe: Success");
+        assertThat(applied.get(21)).startsWith("22 instances: Success");
         assertThat(flyway(db).info().pending()).isEmpty();
         // H2 takes delivery ids a thousand at a time (it writes its store when a cache runs out); PostgreSQL keeps one
         long expectedCache = first.postgres() ? 1 : 1000;
@@ -99,7 +100,7 @@ class StoreContractTest {
         }
 
         Store store = db.open();
-        assertThat(appliedMigrations(db)).hasSize(21);
+        assertThat(appliedMigrations(db)).hasSize(22);
         assertThat(new WorkerStates(store).get("E1")).hasValueSatisfying(state -> {
             assertThat(state.canonical()).isEqualTo("{\"workerId\":\"E1\",\"givenName\":\"Ada\"}");
             assertThat(state.effectiveAt()).isEqualTo(java.time.Instant.parse("2026-01-02T03:04:05Z"));
@@ -130,7 +131,7 @@ class StoreContractTest {
                     ('hr', 8, 2, 'E1', 'lms', 'DELIVERED', 1, 200, current_timestamp, current_timestamp, 'MOVE')""");
 
         Store store = db.open();
-        assertThat(appliedMigrations(db)).hasSize(21);
+        assertThat(appliedMigrations(db)).hasSize(22);
         DeliveryQueue queue = new DeliveryQueue(store, "a", LONG_LEASE);
         assertThat(queue.count("lms", "DELIVERED")).as("only the drop not yet compacted keeps its delivered one in the outbox").isEqualTo(1);
         assertThat(queue.count("lms", "FAILED")).isEqualTo(1);
@@ -166,7 +167,7 @@ class StoreContractTest {
                     (7, 3, null, 'REJECTED', null, null, '{"Id":""}', null, null)""");
 
         Store store = db.open();
-        assertThat(appliedMigrations(db)).hasSize(21);
+        assertThat(appliedMigrations(db)).hasSize(22);
         WorkerHistory.Trail trail = new WorkerHistory(store).of("E1").orElseThrow();
         assertThat(trail.changes()).extracting(WorkerHistory.ChangeEntry::kind, WorkerHistory.ChangeEntry::diff)
                 .containsExactly(tuple("MOVE", "{\"orgUnit\":[\"Finance\",\"Sales\"]}"));
@@ -307,12 +308,15 @@ class StoreContractTest {
                 .singleElement()
                 .satisfies(e -> assertThat(e.reason()).isEqualTo("column email is missing from the header"));
 
-        DropClaim again = new DropLedger(store, "b", LONG_LEASE).claim("hr", "workers.csv", "sum-1", 10);
+        DropLedger other = new DropLedger(store, "b", LONG_LEASE);
+        DropClaim again = other.claim("hr", "workers.csv", "sum-1", 10);
 
         assertThat(again.isDuplicate()).isFalse();
         assertThat(again.dropId()).isEqualTo(failed.dropId());
-        ledger.stage(again, List.of(accepted(2, "E1", "h1")));
-        assertThat(ledger.finish(again, TARGETS).deliveries()).isEqualTo(2);
+        assertThatThrownBy(() -> ledger.stage(again, List.of(accepted(2, "E1", "h1"))))
+                .as("the instance whose claim failed no longer stages the drop").isInstanceOf(DropBusyException.class);
+        other.stage(again, List.of(accepted(2, "E1", "h1")));
+        assertThat(other.finish(again, TARGETS).deliveries()).isEqualTo(2);
     }
 
     @OnEveryDatabase

@@ -1,0 +1,114 @@
+package io.learnbridge.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The instances sharing a store ({@link Instances}), on every database the store supports: an instance that stops
+ * beating is marked departed by another, which puts its claimed events and deliveries back to waiting at once (long
+ * before their leases end) and may claim its drop again; the departed one, should it come back, can no longer write
+ * into that drop; nobody judges the others before its own beats have run for the departure time.
+ */
+class InstancesTest {
+
+    private static final Duration LONG_LEASE = Duration.ofMinutes(10);
+    private static final Duration DEPARTED_AFTER = Duration.ofMillis(600);
+
+    private static Instances instances(Store store, String id, EventInbox inbox, DeliveryQueue deliveries) {
+        return new Instances(store, id, DEPARTED_AFTER, List.of(inbox::releaseClaimsOf, deliveries::releaseClaimsOf));
+    }
+
+    @OnEveryDatabase
+    @io.learnbridge.testing.ReliabilityScenario(16)
+    void anInstanceThatStopsBeatingIsMarkedDepartedAndItsClaimsAreTakenAtOnce(Store store) throws Exception {
+        EventInbox inboxA = new EventInbox(store, "a", LONG_LEASE);
+        EventInbox inboxB = new EventInbox(store, "b", LONG_LEASE);
+        Instances a = instances(store, "a", inboxA, new DeliveryQueue(store, "a", LONG_LEASE));
+        Instances b = instances(store, "b", inboxB, new DeliveryQueue(store, "b", LONG_LEASE));
+        a.beat();
+        b.beat();
+        inboxA.receive("hook", EventInbox.Channel.WEBHOOK, "id:1", "webhook id:1", "{\"n\":1}");
+        inboxA.receive("hook", EventInbox.Channel.WEBHOOK, "id:2", "webhook id:2", "{\"n\":2}");
+        assertThat(inboxA.claim(10)).hasSize(2);
+        assertThat(inboxB.claim(10)).as("a's claims, inside their lease").isEmpty();
+        assertThat(b.heartbeat()).as("a beat moments ago").isEmpty();
+
+        // a stops beating (killed); b goes on
+        long until = System.nanoTime() + DEPARTED_AFTER.multipliedBy(2).toNanos();
+        List<Instances.Departed> departed = List.of();
+        while (departed.isEmpty() && System.nanoTime() < until + DEPARTED_AFTER.toNanos()) {
+            Thread.sleep(100);
+            departed = b.heartbeat();
+        }
+
+        assertThat(departed).singleElement().satisfies(d -> {
+            assertThat(d.instance()).isEqualTo("a");
+            assertThat(d.released()).isEqualTo(2);
+        });
+        assertThat(inboxB.claim(10)).as("taken at once, 10 minutes before the lease ends").hasSize(2);
+        assertThat(b.heartbeat()).as("marked once").isEmpty();
+        assertThat(departedAt(store, "a")).isTrue();
+
+        a.beat();
+        assertThat(departedAt(store, "a")).as("a beat again: running").isFalse();
+    }
+
+    @OnEveryDatabase
+    void anInstanceJudgesNoOtherBeforeItsOwnBeatsHaveRunForTheDepartureTime(Store store) throws Exception {
+        Instances a = instances(store, "a", new EventInbox(store, "a", LONG_LEASE), new DeliveryQueue(store, "a", LONG_LEASE));
+        a.beat();
+        Thread.sleep(DEPARTED_AFTER.multipliedBy(2).toMillis());
+        // b starts (or comes back from a store outage) after a's last beat is old: a may be about to beat again
+        Instances b = instances(store, "b", new EventInbox(store, "b", LONG_LEASE), new DeliveryQueue(store, "b", LONG_LEASE));
+
+        assertThat(b.heartbeat()).isEmpty();
+        assertThat(departedAt(store, "a")).isFalse();
+    }
+
+    @OnEveryDatabase
+    @io.learnbridge.testing.ReliabilityScenario(16)
+    void theDropOfADepartedInstanceIsClaimedAgainAndTheDepartedOneCanNoLongerStageIt(Store store) throws Exception {
+        DropLedger ledgerA = new DropLedger(store, "a", LONG_LEASE);
+        DropLedger ledgerB = new DropLedger(store, "b", LONG_LEASE);
+        Instances a = instances(store, "a", new EventInbox(store, "a", LONG_LEASE), new DeliveryQueue(store, "a", LONG_LEASE));
+        Instances b = instances(store, "b", new EventInbox(store, "b", LONG_LEASE), new DeliveryQueue(store, "b", LONG_LEASE));
+        a.beat();
+        b.beat();
+        DropClaim claimA = ledgerA.claim("hr", "workers.csv", "sum-1", 10);
+        ledgerA.stage(claimA, List.of(row(2, "E1")));
+        assertThatThrownBy(() -> ledgerB.claim("hr", "workers.csv", "sum-1", 10)).as("a is running: its claim holds")
+                .isInstanceOf(DropBusyException.class);
+
+        Thread.sleep(DEPARTED_AFTER.toMillis() + 200);
+        assertThat(b.heartbeat()).extracting(Instances.Departed::instance).containsExactly("a");
+        DropClaim claimB = ledgerB.claim("hr", "workers.csv", "sum-1", 10);
+
+        assertThat(claimB.dropId()).isEqualTo(claimA.dropId());
+        assertThatThrownBy(() -> ledgerA.stage(claimA, List.of(row(3, "E2"))))
+                .as("a was only slow: it must not write into the drop b stages afresh").isInstanceOf(DropBusyException.class)
+                .hasMessageContaining("claimed by instance b");
+        ledgerB.stage(claimB, List.of(row(2, "E1"), row(3, "E2")));
+        assertThat(ledgerB.finish(claimB, List.of("lms")).deliveries()).isEqualTo(2);
+    }
+
+    private static StagedRow row(int line, String workerId) {
+        return new StagedRow(line, workerId, true, "h-" + workerId, "{\"line\":" + line + "}", "{\"workerId\":\"" + workerId + "\"}", null, null, null);
+    }
+
+    private static boolean departedAt(Store store, String instance) {
+        return store.tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("select departed_at from bridge_instance where instance_id = ?")) {
+                ps.setString(1, instance);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getObject(1) != null;
+                }
+            }
+        });
+    }
+}
