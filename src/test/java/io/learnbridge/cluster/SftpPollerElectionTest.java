@@ -169,10 +169,11 @@ class SftpPollerElectionTest {
     @ReliabilityScenario(16)
     void aLeaderKilledWhileStagingAnSftpDropIsReplacedAndTheDropIsProcessedOnce() throws Exception {
         int workers = 5_000;
-        // small batches so that staging runs long enough to be killed in the middle of the rows; the other instance
-        // can reclaim the dead leader's drop once its claim lease runs out: this case depends on
-        // learnbridge.drops.claimLease (default PT10M, which would hold the drop for ten minutes)
-        Map<String, String> extra = Map.of("learnbridge.drops.batchSize", "20", "learnbridge.drops.claimLease", "PT5S");
+        // small batches so that staging runs long enough to be killed in the middle of the rows. The drop's claim lease
+        // stays at its default (PT10M): the other instance takes the dead leader's drop once it has marked it departed
+        // (no beat for learnbridge.cluster.departedAfter, here 4 s)
+        Map<String, String> extra = Map.of("learnbridge.drops.batchSize", "20", "learnbridge.cluster.heartbeat", "1s",
+                "learnbridge.cluster.departedAfter", "PT4S");
         Map<String, String> settingsA = settings("bridge-a");
         settingsA.putAll(extra);
         Map<String, String> settingsB = settings("bridge-b");
@@ -206,6 +207,8 @@ class SftpPollerElectionTest {
             System.out.printf("SFTP leader killed while staging: %s killed after %d of %d rows staged; %s led %d ms later, all delivered %d ms after"
                     + " the kill; %s waited for the dead claim: %s%n", leader, stagedAtKill, workers, other, leadsAfter, deliveredAfter, other,
                     Files.readString(following.log()).contains("is being staging since"));
+            assertThat(Files.readString(following.log())).as("the dead leader was marked departed, which freed its drop")
+                    .contains("Instance " + leader + " was last seen at");
 
             assertThat(claimers()).as("the same drop, reclaimed by the other instance").containsExactly(other);
             assertThat(store.count("select count(*) from drop_file where status = 'STAGED'")).isEqualTo(1);
