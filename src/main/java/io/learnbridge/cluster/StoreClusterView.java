@@ -158,7 +158,7 @@ public final class StoreClusterView extends AbstractCamelClusterView {
      * A connection of its own, with TCP keepalive on and a socket timeout, so that a dead network fails the leader's
      * check instead of hanging it.
      */
-    private Connection open() throws SQLException {
+    Connection open() throws SQLException {
         Properties properties = new Properties();
         if (service.user() != null && !service.user().isEmpty()) {
             properties.setProperty("user", service.user());
@@ -170,8 +170,32 @@ public final class StoreClusterView extends AbstractCamelClusterView {
         properties.setProperty("socketTimeout", String.valueOf(timeoutSeconds()));
         properties.setProperty("connectTimeout", String.valueOf(timeoutSeconds()));
         properties.setProperty("ApplicationName", "learnbridge-cluster " + service.getId());
-        return DriverManager.getConnection(service.url(), properties);
+        Connection opened = DriverManager.getConnection(service.url(), properties);
+        serverKeepalive(opened);
+        return opened;
     }
+
+    /**
+     * The server's side of this session's TCP keepalive: PostgreSQL ends the session of a leader whose host vanished
+     * (and frees its lock) after about {@link #KEEPALIVE_IDLE_SECONDS} + {@link #KEEPALIVE_INTERVAL_SECONDS} x
+     * {@link #KEEPALIVE_COUNT} = 16 s instead of the system default (often two hours), longer than the
+     * {@code retryPeriod + socketTimeout} within which a cut-off leader steps down by itself. Settable by any user;
+     * ignored on a Unix-socket connection. A server that refuses them keeps its own defaults (logged).
+     */
+    private void serverKeepalive(Connection opened) {
+        try (java.sql.Statement s = opened.createStatement()) {
+            s.execute("set tcp_keepalives_idle = " + KEEPALIVE_IDLE_SECONDS);
+            s.execute("set tcp_keepalives_interval = " + KEEPALIVE_INTERVAL_SECONDS);
+            s.execute("set tcp_keepalives_count = " + KEEPALIVE_COUNT);
+        } catch (SQLException e) {
+            LOG.warn("The store did not take this election session's TCP keepalive settings; a vanished leader's lock is freed only by the"
+                    + " server's own keepalive: {}", e.toString());
+        }
+    }
+
+    static final int KEEPALIVE_IDLE_SECONDS = 10;
+    static final int KEEPALIVE_INTERVAL_SECONDS = 2;
+    static final int KEEPALIVE_COUNT = 3;
 
     private int timeoutSeconds() {
         return (int) Math.max(1, service.getSocketTimeout().toSeconds());

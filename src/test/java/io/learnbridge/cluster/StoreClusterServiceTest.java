@@ -129,6 +129,22 @@ class StoreClusterServiceTest {
     }
 
     @Test
+    void theElectionSessionAsksTheServerForAShortKeepaliveSoThatAVanishedLeadersLockIsFreed() throws Exception {
+        StoreClusterService service = new StoreClusterService("a", postgres.getJdbcUrl("postgres", "postgres"), "postgres", "");
+        try (java.sql.Connection session = new StoreClusterView(service, "keepalive").open(); java.sql.Statement s = session.createStatement()) {
+            java.util.List<String> shown = new java.util.ArrayList<>();
+            for (String setting : java.util.List.of("tcp_keepalives_idle", "tcp_keepalives_interval", "tcp_keepalives_count")) {
+                try (java.sql.ResultSet r = s.executeQuery("show " + setting)) {
+                    r.next();
+                    shown.add(r.getString(1));
+                }
+            }
+            // the server's default on Linux is the kernel's (7200 s idle, 75 s interval, 9 probes): over two hours
+            assertThat(shown).containsExactly("10", "2", "3");
+        }
+    }
+
+    @Test
     void refusesToStartOnH2NamingTheSetting() {
         StoreClusterService service = new StoreClusterService("a", "jdbc:h2:mem:cluster", "sa", "");
 
