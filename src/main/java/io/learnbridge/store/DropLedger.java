@@ -151,7 +151,7 @@ public final class DropLedger {
             return new DropClaim(id, source, fileName, checksum, claimedAt, id);
         }
         if ((status.equals("STAGING") || status.equals("APPLYING")) && !claimedBy.equals(instanceId) && claimedAt.plus(lease).isAfter(now)
-                && !Instances.departed(c, claimedBy)) {
+                && !Instances.abandoned(c, claimedBy, claimedAt)) {
             throw new DropBusyException("drop " + fileName + " (same content as drop " + id + ") is being " + status.toLowerCase(java.util.Locale.ROOT)
                     + " since " + claimedAt + "; will retry");
         }
@@ -676,7 +676,7 @@ public final class DropLedger {
             List<Object[]> out = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement(
                     "select id, source from drop_file where status = 'APPLYING' and ((apply_lease is not null and apply_lease < ?) or "
-                            + Instances.departedIn("claimed_by") + ")")) {
+                            + Instances.abandonedClaim("drop_file.claimed_by", "drop_file.claimed_at") + ")")) {
                 Sql.setTime(ps, 1, Instant.now());
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {

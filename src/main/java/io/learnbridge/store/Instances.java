@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * for {@code departedAfter} (killed, its host gone, cut off from the store) is marked departed by one of the others,
  * which in the same transaction puts what it held claimed (deliveries, enrolment changes, events) back to waiting, so
  * that the instances still running take it at once instead of after each claim's lease (15 minutes for deliveries).
- * Its drops, staging or applying, become claimable too ({@link #departed(Connection, String)}). Seen and departed
+ * Its drops, staging or applying, become claimable too ({@link #abandoned}), as do those an instance claimed before it
+ * started again. Seen and departed
  * times are the database's clock, so instances whose clocks differ never judge each other by them.
  * <p>
  * An instance judges the others only after its own beats have succeeded for {@code departedAfter} without a failure:
@@ -48,6 +49,11 @@ public final class Instances {
     private final Store store;
     private final String instanceId;
     private final String process = UUID.randomUUID().toString();
+    /**
+     * When this process started, by this host's clock: the same clock as the claims it makes ({@code drop_file.claimed_at}),
+     * so that a claim made before the instance's latest start is known to be abandoned ({@link #abandoned}).
+     */
+    private final Instant startedAt = Instant.now();
     private final Duration departedAfter;
     private final List<Claims> claims;
     /** System.nanoTime() of the first beat of the current unbroken run of successful beats; -1 after a failure. */
@@ -87,18 +93,23 @@ public final class Instances {
                 }
                 if (!found) {
                     try (PreparedStatement ps = c.prepareStatement("insert into bridge_instance (instance_id, process, started_at, seen_at, departed_at)"
-                            + " values (?, ?, current_timestamp, current_timestamp, null)")) {
+                            + " values (?, ?, ?, current_timestamp, null)")) {
                         ps.setString(1, instanceId);
                         ps.setString(2, process);
+                        Sql.setTime(ps, 3, startedAt);
                         ps.executeUpdate();
                     }
                     return null;
                 }
-                boolean restarted = !process.equals(previous) && beatingSince < 0 && !warnedSharedId;
+                boolean restarted = !process.equals(previous) && beatingSince < 0;
                 try (PreparedStatement ps = c.prepareStatement("update bridge_instance set process = ?, seen_at = current_timestamp, departed_at = null"
-                        + (restarted ? ", started_at = current_timestamp" : "") + " where instance_id = ?")) {
-                    ps.setString(1, process);
-                    ps.setString(2, instanceId);
+                        + (restarted ? ", started_at = ?" : "") + " where instance_id = ?")) {
+                    int i = 1;
+                    ps.setString(i++, process);
+                    if (restarted) {
+                        Sql.setTime(ps, i++, startedAt);
+                    }
+                    ps.setString(i, instanceId);
                     ps.executeUpdate();
                 }
                 // at its first beat the row may be this id's previous process (killed and started again); later, only
@@ -186,18 +197,29 @@ public final class Instances {
         return overdue;
     }
 
-    /** Whether {@code instance} was marked departed (and has not beaten since), in the caller's transaction. */
-    static boolean departed(Connection c, String instance) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("select 1 from bridge_instance where instance_id = ? and departed_at is not null")) {
+    /**
+     * Whether a claim that {@code instance} made at {@code claimedAt} is abandoned, in the caller's transaction: the
+     * instance was marked departed (and has not beaten since), or it started again after the claim (its work on it
+     * died with the process before). An instance that never beat (a command, a test's ledger) abandons nothing: its
+     * claims last their lease.
+     */
+    static boolean abandoned(Connection c, String instance, Instant claimedAt) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "select 1 from bridge_instance where instance_id = ? and (departed_at is not null or started_at > ?)")) {
             ps.setString(1, instance);
+            Sql.setTime(ps, 2, claimedAt);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next();
             }
         }
     }
 
-    /** The condition that {@code column} names a departed instance, for a query's where clause. */
-    static String departedIn(String column) {
-        return column + " in (select instance_id from bridge_instance where departed_at is not null)";
+    /**
+     * The condition of {@link #abandoned} for a query's where clause, on the claim's instance column {@code claimedBy}
+     * and time column {@code claimedAt}.
+     */
+    static String abandonedClaim(String claimedBy, String claimedAt) {
+        return "exists (select 1 from bridge_instance i where i.instance_id = " + claimedBy + " and (i.departed_at is not null or i.started_at > "
+                + claimedAt + "))";
     }
 }

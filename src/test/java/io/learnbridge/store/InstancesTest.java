@@ -12,7 +12,8 @@ import java.util.List;
  * The instances sharing a store ({@link Instances}), on every database the store supports: an instance that stops
  * beating is marked departed by another, which puts its claimed events and deliveries back to waiting at once (long
  * before their leases end) and may claim its drop again; the departed one, should it come back, can no longer write
- * into that drop; nobody judges the others before its own beats have run for the departure time.
+ * into that drop; nobody judges the others before its own beats have run for the departure time; a drop claimed
+ * before its instance started again is claimed by another at once.
  */
 class InstancesTest {
 
@@ -94,6 +95,25 @@ class InstancesTest {
                 .hasMessageContaining("claimed by instance b");
         ledgerB.stage(claimB, List.of(row(2, "E1"), row(3, "E2")));
         assertThat(ledgerB.finish(claimB, List.of("lms")).deliveries()).isEqualTo(2);
+    }
+
+    @OnEveryDatabase
+    void aDropClaimedBeforeItsInstanceStartedAgainIsClaimedByAnotherAtOnce(Store store) throws Exception {
+        Instances a = instances(store, "a", new EventInbox(store, "a", LONG_LEASE), new DeliveryQueue(store, "a", LONG_LEASE));
+        a.beat();
+        DropLedger ledgerA = new DropLedger(store, "a", LONG_LEASE);
+        DropClaim claimA = ledgerA.claim("hr", "workers.csv", "sum-1", 10);
+        ledgerA.stage(claimA, List.of(row(2, "E1")));
+        DropLedger ledgerB = new DropLedger(store, "b", LONG_LEASE);
+        assertThatThrownBy(() -> ledgerB.claim("hr", "workers.csv", "sum-1", 10)).isInstanceOf(DropBusyException.class);
+
+        Thread.sleep(5); // a's process is killed and started again (same instance id), and is not the one polling the folder now
+        instances(store, "a", new EventInbox(store, "a", LONG_LEASE), new DeliveryQueue(store, "a", LONG_LEASE)).beat();
+
+        DropClaim claimB = ledgerB.claim("hr", "workers.csv", "sum-1", 10);
+        assertThat(claimB.dropId()).as("the claim died with a's earlier process").isEqualTo(claimA.dropId());
+        ledgerB.stage(claimB, List.of(row(2, "E1")));
+        assertThat(ledgerB.finish(claimB, List.of("lms")).deliveries()).isEqualTo(1);
     }
 
     private static StagedRow row(int line, String workerId) {
