@@ -10,3 +10,6 @@ create table bridge_instance (
     seen_at      timestamp with time zone not null,
     departed_at  timestamp with time zone  -- set by another instance when seen_at grew too old; cleared by the next beat
 );
+
+-- The audit trail names the instance that sent each delivery: a compacted drop's delivered changes keep it.
+alter table delivered_change add column delivered_by varchar(200);

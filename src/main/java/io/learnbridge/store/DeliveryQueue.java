@@ -765,8 +765,8 @@ public final class DeliveryQueue implements Outbox<Delivery> {
         // one JDBC batch: a claim's acknowledgements settle together
         try (PreparedStatement ps = c.prepareStatement("""
                 insert into delivery (id, source, drop_id, line, worker_id, target, status, attempts, http_status, not_before, created_at,
-                    updated_at, change_kind)
-                select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? from (select 1 as one) o
+                    updated_at, change_kind, claimed_by)
+                select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? from (select 1 as one) o
                 where not exists (select 1 from delivery x where x.drop_id = ? and x.line = ? and x.target = ?)""")) {
             for (java.util.Map.Entry<Long, Integer> e : new java.util.TreeMap<>(rows).entrySet()) {
                 RangeRow row = claimedRows.get(e.getKey());
@@ -789,9 +789,11 @@ public final class DeliveryQueue implements Outbox<Delivery> {
                 Sql.setTime(ps, 11, d.createdAt());
                 Sql.setTime(ps, 12, now);
                 ps.setString(13, d.changeKind());
-                ps.setLong(14, d.dropId());
-                ps.setInt(15, d.line());
-                ps.setString(16, d.target());
+                // the instance that sent it, for the worker's audit trail
+                ps.setString(14, instanceId);
+                ps.setLong(15, d.dropId());
+                ps.setInt(16, d.line());
+                ps.setString(17, d.target());
                 ps.addBatch();
                 batched.add(d.id());
             }

@@ -588,8 +588,8 @@ public final class DropLedger {
         // a delivered delivery leaves the outbox for its narrow record (V15); a failed one stays
         // where the exception queue finds and replays it
         try (PreparedStatement ps = c.prepareStatement("""
-                insert into delivered_change (drop_id, line, target, attempts, http_status, queued_at, delivered_at)
-                select drop_id, line, target, attempts, http_status, created_at, updated_at from delivery
+                insert into delivered_change (drop_id, line, target, attempts, http_status, queued_at, delivered_at, delivered_by)
+                select drop_id, line, target, attempts, http_status, created_at, updated_at, claimed_by from delivery
                 where drop_id = ? and line between ? and ? and status = 'DELIVERED'""")) {
             setPage(ps, dropId, fromLine, toLine);
             ps.executeUpdate();

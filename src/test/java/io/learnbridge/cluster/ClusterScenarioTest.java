@@ -180,6 +180,11 @@ class ClusterScenarioTest {
                 firstLeader.start();
                 awaitReady(firstLeader);
                 phase("first killed restarted");
+                // the group shares the four partitions out again between the two
+                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> partitionsByMember().size() == 2
+                        && partitionsByMember().values().stream().allMatch(n -> n > 0));
+                Map<String, Integer> partitions = partitionsByMember();
+                phase("consumer group rebalanced " + partitions.values());
 
                 // 3. the other is killed while deliveries are in flight
                 int total = DROP_ROWS + RECORDS + WEBHOOKS;
@@ -262,6 +267,25 @@ class ClusterScenarioTest {
                 assertThat(Files.readString(secondLeader.log())).as("the dead leader was marked departed by the other")
                         .contains("Instance " + first + " was last seen at");
 
+                // each instance names itself on its metrics and in its log lines
+                for (Map.Entry<String, BridgeProcess> bridge : bridges.entrySet()) {
+                    String id = bridge.getKey();
+                    String other = id.equals("bridge-a") ? "bridge-b" : "bridge-a";
+                    assertThat(metrics(bridge.getValue().managementPort())).as("each instance's metrics carry its id")
+                            .contains("instance_id=\"" + id + "\"").doesNotContain("instance_id=\"" + other + "\"");
+                    assertThat(Files.readString(bridge.getValue().log())).as("each instance's log lines carry its id")
+                            .containsPattern("\\+0000 " + id + " \\[[^]]+\\] INFO io\\.learnbridge");
+                }
+
+                // a worker's audit trail names the instance that staged its change and the one that sent it, from either instance
+                for (String worker : List.of("E000001", String.format("E%06d", DROP_ROWS), "K00000", "W00001")) {
+                    JsonNode trail = api(a, "/api/workers/" + worker + "/history");
+                    assertThat(trail).as("the same trail from both instances").isEqualTo(api(b, "/api/workers/" + worker + "/history"));
+                    assertThat(trail.path("changes").get(0).path("instance").asText()).as(worker + "'s change: " + trail).isIn("bridge-a", "bridge-b");
+                    assertThat(trail.path("deliveries")).as(worker + "'s deliveries: " + trail).hasSize(1);
+                    assertThat(trail.path("deliveries").get(0).path("instance").asText()).as(worker + "'s delivery: " + trail).isIn("bridge-a", "bridge-b");
+                }
+
                 // the drop's reconciliation, from each instance's API: the same, balanced and settled
                 JsonNode fromA = dropReport(a);
                 JsonNode fromB = dropReport(b);
@@ -304,6 +328,19 @@ class ClusterScenarioTest {
         throw new AssertionError("webhook of " + worker + " not accepted by either instance within 2 minutes; last answer: " + last);
     }
 
+    /** How many partitions of the topic each member of the group is assigned, by member id. */
+    private Map<String, Integer> partitionsByMember() throws Exception {
+        Map<String, Integer> partitions = new java.util.TreeMap<>();
+        broker.admin().describeConsumerGroups(List.of(GROUP)).all().get().get(GROUP).members()
+                .forEach(m -> partitions.put(m.consumerId(), m.assignment().topicPartitions().size()));
+        return partitions;
+    }
+
+    private static String metrics(int port) throws Exception {
+        return TestHttp.client().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/observe/metrics"))
+                .timeout(TestHttp.REQUEST_TIMEOUT).build(), HttpResponse.BodyHandlers.ofString()).body();
+    }
+
     private void drop(String name, int from, int to) throws Exception {
         Path partial = folder.resolve("." + name + ".part");
         Files.writeString(partial, HrCsv.create().workers(from, to).build(), StandardCharsets.UTF_8);
@@ -321,7 +358,11 @@ class ClusterScenarioTest {
     }
 
     private static JsonNode dropReport(BridgeProcess bridge) throws Exception {
-        HttpResponse<String> answer = TestHttp.client().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + bridge.port() + "/api/drops/1"))
+        return api(bridge, "/api/drops/1");
+    }
+
+    private static JsonNode api(BridgeProcess bridge, String path) throws Exception {
+        HttpResponse<String> answer = TestHttp.client().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + bridge.port() + path))
                 .header("Authorization", "Bearer test-token").timeout(TestHttp.REQUEST_TIMEOUT).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
         return JSON.readTree(answer.body());

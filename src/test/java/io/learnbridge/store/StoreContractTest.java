@@ -837,10 +837,11 @@ class StoreContractTest {
         WorkerHistory.Trail e1 = new WorkerHistory(store).of("E1").orElseThrow();
         assertThat(e1.deliveries()).extracting(WorkerHistory.DeliveryEntry::target, WorkerHistory.DeliveryEntry::status,
                         WorkerHistory.DeliveryEntry::attempts, WorkerHistory.DeliveryEntry::httpStatus, WorkerHistory.DeliveryEntry::line,
-                        WorkerHistory.DeliveryEntry::queuedAt, WorkerHistory.DeliveryEntry::updatedAt)
-                .as("the trail keeps target, outcome, attempts, status, line and times")
+                        WorkerHistory.DeliveryEntry::queuedAt, WorkerHistory.DeliveryEntry::updatedAt, WorkerHistory.DeliveryEntry::instance)
+                .as("the trail keeps target, outcome, attempts, status, line, times and the instance that sent it")
                 .containsExactlyInAnyOrderElementsOf(e1Before.deliveries().stream().map(d -> tuple(d.target(), d.status(), d.attempts(),
-                        d.httpStatus(), d.line(), d.queuedAt(), d.updatedAt())).toList());
+                        d.httpStatus(), d.line(), d.queuedAt(), d.updatedAt(), d.instance())).toList());
+        assertThat(e1Before.deliveries()).extracting(WorkerHistory.DeliveryEntry::instance).as("sent by this store's one instance").containsOnly("a");
         assertThat(e1.deliveries()).extracting(WorkerHistory.DeliveryEntry::id).containsOnlyNulls();
         assertThat(new WorkerHistory(store).of("E2").orElseThrow().deliveries()).extracting(WorkerHistory.DeliveryEntry::target,
                 WorkerHistory.DeliveryEntry::status, WorkerHistory.DeliveryEntry::id).containsExactly(tuple("lms", "DELIVERED", null),
