@@ -76,6 +76,11 @@ public final class Instances {
         return releaseDeparted();
     }
 
+    /** Whether another running process was found beating under this instance's id (logged at ERROR once). */
+    public boolean sharesItsId() {
+        return warnedSharedId;
+    }
+
     /** Records that this instance is running (at startup, and every heartbeat); clears a departed mark. */
     public void beat() {
         try {

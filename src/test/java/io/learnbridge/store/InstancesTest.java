@@ -116,6 +116,23 @@ class InstancesTest {
         assertThat(ledgerB.finish(claimB, List.of("lms")).deliveries()).isEqualTo(1);
     }
 
+    @OnEveryDatabase
+    void twoRunningProcessesWithOneInstanceIdAreFoundAtTheirNextBeat(Store store) {
+        Instances first = instances(store, "a", new EventInbox(store, "a", LONG_LEASE), new DeliveryQueue(store, "a", LONG_LEASE));
+        Instances second = instances(store, "a", new EventInbox(store, "a", LONG_LEASE), new DeliveryQueue(store, "a", LONG_LEASE));
+        first.beat();
+        second.beat();
+        assertThat(second.sharesItsId()).as("at its first beat the row may be its own earlier, killed process").isFalse();
+        Instances alone = instances(store, "b", new EventInbox(store, "b", LONG_LEASE), new DeliveryQueue(store, "b", LONG_LEASE));
+        alone.beat();
+        alone.beat();
+
+        first.beat();
+
+        assertThat(first.sharesItsId()).as("another process wrote its id since this one's last beat").isTrue();
+        assertThat(alone.sharesItsId()).isFalse();
+    }
+
     private static StagedRow row(int line, String workerId) {
         return new StagedRow(line, workerId, true, "h-" + workerId, "{\"line\":" + line + "}", "{\"workerId\":\"" + workerId + "\"}", null, null, null);
     }
