@@ -4,7 +4,6 @@ import static io.learnbridge.testing.EventWorld.NEW_SECRET;
 import static io.learnbridge.testing.EventWorld.OLD_SECRET;
 import static io.learnbridge.testing.EventWorld.SOURCE;
 import static io.learnbridge.testing.EventWorld.event;
-import static io.learnbridge.testing.EventWorld.signed;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -131,6 +130,7 @@ class ClusterScenarioTest {
             Map<String, BridgeProcess> bridges = Map.of("bridge-a", a, "bridge-b", b);
 
             ExecutorService senders = Executors.newFixedThreadPool(5);
+            LoadBalancer balancer = new LoadBalancer(world);
             AtomicInteger accepted = new AtomicInteger();
             List<Future<?>> sending = new ArrayList<>();
             try {
@@ -150,7 +150,7 @@ class ClusterScenarioTest {
                     int thread = t;
                     sending.add(senders.submit(() -> {
                         for (int i = thread; i < WEBHOOKS; i += 4) {
-                            sendWebhook(String.format("W%05d", i), i % 2 == 0 ? a : b, i % 2 == 0 ? b : a, at);
+                            balancer.send(String.format("W%05d", i), i % 2 == 0 ? a : b, i % 2 == 0 ? b : a, at);
                             accepted.incrementAndGet();
                             TimeUnit.MILLISECONDS.sleep(5);
                         }
@@ -304,28 +304,6 @@ class ClusterScenarioTest {
 
     private void phase(String name) {
         System.out.printf("cluster scenario: %s at %d ms%n", name, (System.nanoTime() - started) / 1_000_000);
-    }
-
-    /** Sends one signed webhook to {@code first}; when it is down or not ready, to {@code other}, and so on, for up to 2 minutes. */
-    private void sendWebhook(String worker, BridgeProcess first, BridgeProcess other, Instant at) throws Exception {
-        byte[] body = event(worker, "Engineer", at).getBytes(StandardCharsets.UTF_8);
-        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-        BridgeProcess to = first;
-        String last = "";
-        while (System.nanoTime() < deadline) {
-            try {
-                HttpResponse<String> answer = world.post(to.port(), SOURCE, body, signed(NEW_SECRET, "evt-" + worker, Instant.now(), body));
-                if (answer.statusCode() == 202) {
-                    return;
-                }
-                last = answer.statusCode() + " " + answer.body();
-            } catch (java.io.IOException e) {
-                last = e.toString();
-            }
-            to = to == first ? other : first;
-            TimeUnit.MILLISECONDS.sleep(100);
-        }
-        throw new AssertionError("webhook of " + worker + " not accepted by either instance within 2 minutes; last answer: " + last);
     }
 
     /** How many partitions of the topic each member of the group is assigned, by member id. */

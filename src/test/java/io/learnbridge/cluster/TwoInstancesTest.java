@@ -28,14 +28,15 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Several instances, one store: two bridges in child JVMs on one PostgreSQL database, the same webhook source and
- * LMS target, webhooks sent to both in turn (as a load balancer would). Every event is stored once, whichever
- * instance took it; the events and their deliveries are claimed by both instances without overlap, so every worker
- * reaches the LMS exactly once. (ClusterScenarioTest does the same with kills, Kafka and a drop, and checks that each
+ * LMS target, webhooks sent to both in turn (as a load balancer would) while they are restarted one after the other
+ * (SIGTERM, start, ready: a rolling restart). Every event is stored once, whichever instance took it; the events and
+ * their deliveries are claimed by both instances without overlap, and a stopping instance finishes or hands back
+ * what it holds, so every worker reaches the LMS exactly once. (ClusterScenarioTest does the same with kills, Kafka and a drop, and checks that each
  * instance names itself in its log lines and on its metrics.)
  */
 class TwoInstancesTest {
 
-    private static final int EVENTS = 600;
+    private static final int EVENTS = 1000;
 
     @TempDir
     Path home;
@@ -58,6 +59,10 @@ class TwoInstancesTest {
         }
     }
 
+    private static void awaitReady(BridgeProcess bridge) {
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> SharedStore.ready(bridge.managementPort()));
+    }
+
     private Map<String, String> settings(String instance) {
         Map<String, String> settings = store.settings(instance);
         settings.put("learnbridge.targets.lms.url", world.lms.baseUrl() + "/lms/users");
@@ -68,32 +73,49 @@ class TwoInstancesTest {
     }
 
     @Test
-    void webhooksSentToTwoInstancesAreStoredOnceAndEachWorkerIsDeliveredOnce() throws Exception {
+    void webhooksSentToTwoInstancesThroughARollingRestartAreStoredOnceAndEachWorkerIsDeliveredOnce() throws Exception {
         try (BridgeProcess a = new BridgeProcess(home.resolve("a"), settings("bridge-a"));
              BridgeProcess b = new BridgeProcess(home.resolve("b"), settings("bridge-b"))) {
             a.start();
             b.start();
             // webhooks go to an instance once it is ready (a load balancer's readiness probe); before, it answers 503
             for (BridgeProcess bridge : List.of(a, b)) {
-                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> SharedStore.ready(bridge.managementPort()));
+                awaitReady(bridge);
             }
             Instant at = Instant.parse("2026-11-03T08:00:00Z");
-            ExecutorService senders = Executors.newFixedThreadPool(8);
-            List<Future<HttpResponse<String>>> answers = new ArrayList<>();
+            LoadBalancer balancer = new LoadBalancer(world);
+            java.util.concurrent.atomic.AtomicInteger accepted = new java.util.concurrent.atomic.AtomicInteger();
+            ExecutorService senders = Executors.newFixedThreadPool(4);
+            List<Future<?>> sending = new ArrayList<>();
+            List<Integer> exits = new ArrayList<>();
             try {
-                for (int i = 0; i < EVENTS; i++) {
-                    String worker = "W" + i;
-                    int port = (i % 2 == 0 ? a : b).port();
-                    byte[] body = event(worker, "Engineer", at).getBytes(StandardCharsets.UTF_8);
-                    answers.add(senders.submit(() -> world.post(port, SOURCE, body, signed(NEW_SECRET, "evt-" + worker, Instant.now(), body))));
+                for (int t = 0; t < 4; t++) {
+                    int thread = t;
+                    sending.add(senders.submit(() -> {
+                        for (int i = thread; i < EVENTS; i += 4) {
+                            balancer.send("W" + i, i % 2 == 0 ? a : b, i % 2 == 0 ? b : a, at);
+                            accepted.incrementAndGet();
+                            java.util.concurrent.TimeUnit.MILLISECONDS.sleep(10);
+                        }
+                        return null;
+                    }));
                 }
-                for (Future<HttpResponse<String>> answer : answers) {
-                    HttpResponse<String> answered = answer.get();
-                    assertThat(answered.statusCode()).as("each webhook accepted by the instance it was sent to: %s", answered.body()).isEqualTo(202);
+                // a rolling restart while webhooks arrive: one instance at a time is stopped (SIGTERM), started and ready again
+                for (BridgeProcess bridge : List.of(a, b)) {
+                    int before = accepted.get();
+                    await().atMost(Duration.ofSeconds(60)).until(() -> accepted.get() >= before + 100);
+                    exits.add(bridge.stop(Duration.ofSeconds(30)));
+                    bridge.start();
+                    awaitReady(bridge);
+                }
+                for (Future<?> sent : sending) {
+                    sent.get(120, java.util.concurrent.TimeUnit.SECONDS);
                 }
             } finally {
                 senders.shutdownNow();
             }
+            assertThat(exits).as("each instance stopped cleanly on SIGTERM").containsExactly(0, 0);
+            assertThat(accepted.get()).as("every webhook accepted by one instance or the other").isEqualTo(EVENTS);
 
             await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
                     .until(() -> world.journal().countByWorker(200).size() == EVENTS);
@@ -102,13 +124,14 @@ class TwoInstancesTest {
 
             Map<String, Long> delivered = world.journal().countByWorker(200);
             assertThat(delivered).as("every worker reached the LMS").hasSize(EVENTS);
-            assertThat(delivered.values()).as("no worker sent twice: the instances' claims never overlapped").allMatch(n -> n == 1);
+            assertThat(delivered.values()).as("no worker sent twice: the instances' claims never overlapped, and a stopping instance"
+                    + " finished or handed back what it held").allMatch(n -> n == 1);
             assertThat(world.journal().resends().conflicting()).isEmpty();
             assertThat(store.count("select count(*) from inbound_event")).as("events stored once each").isEqualTo(EVENTS);
             assertThat(store.count("select count(*) from delivery")).as("deliveries queued once each").isEqualTo(EVENTS);
             assertThat(store.count("select count(*) from delivery where status = 'DELIVERED'")).isEqualTo(EVENTS);
             Map<String, Integer> byInstance = store.deliveriesByInstance();
-            System.out.printf("two instances, one store: %d webhooks, deliveries settled by instance %s%n", EVENTS, byInstance);
+            System.out.printf("two instances, one store, a rolling restart: %d webhooks, deliveries settled by instance %s%n", EVENTS, byInstance);
             assertThat(byInstance.keySet()).as("deliveries claimed by these instances only").isSubsetOf("bridge-a", "bridge-b");
         }
     }
