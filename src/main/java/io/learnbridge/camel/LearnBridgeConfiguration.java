@@ -95,6 +95,12 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
                     settings.store().url(), settings.store().user(), settings.store().password());
             context.addService(cluster);
             context.addRoutePolicyFactory(new io.learnbridge.cluster.DropPollerElection(cluster));
+        } else if (values.choice("learnbridge.cluster.service").equals("kubernetes")) {
+            // one poller per drop folder, elected with a Kubernetes Lease; the member id is the pod's name
+            org.apache.camel.cluster.CamelClusterService cluster = io.learnbridge.cluster.KubernetesLeases.fromSettings(instanceId,
+                    settings.store().url(), values, System::getenv);
+            context.addService(cluster);
+            context.addRoutePolicyFactory(new io.learnbridge.cluster.DropPollerElection(cluster));
         }
         DeliveryQueue deliveryQueue = new DeliveryQueue(store, instanceId, settings.delivery().lease());
         deliveryQueue.releaseOwnClaims();
