@@ -81,6 +81,7 @@ class KubernetesDropPollerTest {
         assertThatThrownBy(() -> Bridge.builder(home).property("learnbridge.cluster.service", "kubernetes").start())
                 .satisfies(e -> assertThat(messages(e)).contains("learnbridge.cluster.service").contains("learnbridge.store.url")
                         .contains("PostgreSQL"));
+        assertThat(home.resolve("store/learnbridge.mv.db")).as("the H2 store, refused before it opens").doesNotExist();
     }
 
     @Test
