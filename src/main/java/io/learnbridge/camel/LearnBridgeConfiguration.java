@@ -66,6 +66,11 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         context.getComponent("platform-http", org.apache.camel.component.platform.http.PlatformHttpComponent.class)
                 .setHeaderFilterStrategy(new ResponseHeaders());
         Settings settings = Settings.read(values);
+        String instanceId = values.optionalText("learnbridge.instanceId").orElseGet(LearnBridgeConfiguration::hostName);
+        // the Lease election's settings are refused here, before the store opens
+        Optional<org.apache.camel.cluster.CamelClusterService> leases = values.choice("learnbridge.cluster.service").equals("kubernetes")
+                ? Optional.of(io.learnbridge.cluster.KubernetesLeases.fromSettings(instanceId, settings.store().url(), values, System::getenv))
+                : Optional.empty();
         // the time settings routes hand to Camel endpoints, in the milliseconds Camel takes (it reads PT2S as 0)
         io.learnbridge.support.Durations.forCamel(properties).forEach(context.getPropertiesComponent()::addOverrideProperty);
         Mappings mappings = Mappings.load(settings.mappingsLocation());
@@ -84,7 +89,6 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
                 store.close();
             }
         });
-        String instanceId = values.optionalText("learnbridge.instanceId").orElseGet(LearnBridgeConfiguration::hostName);
         // several instances on one store: each names itself in its log lines and on its metrics
         io.learnbridge.support.Logs.instance(instanceId);
         Metrics.instance(context, instanceId);
@@ -93,6 +97,11 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
             // one poller per drop folder, elected on the store's PostgreSQL
             io.learnbridge.cluster.StoreClusterService cluster = new io.learnbridge.cluster.StoreClusterService(instanceId,
                     settings.store().url(), settings.store().user(), settings.store().password());
+            context.addService(cluster);
+            context.addRoutePolicyFactory(new io.learnbridge.cluster.DropPollerElection(cluster));
+        } else if (leases.isPresent()) {
+            // one poller per drop folder, elected with a Kubernetes Lease; the member id is the pod's name
+            org.apache.camel.cluster.CamelClusterService cluster = leases.get();
             context.addService(cluster);
             context.addRoutePolicyFactory(new io.learnbridge.cluster.DropPollerElection(cluster));
         }

@@ -59,8 +59,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The Kubernetes manifests (deploy/kubernetes): every YAML file parsed with the fabric8 model that
  * camel-kubernetes uses, and checked for what the deployment relies on: hardening, probes on the
- * management port, the Lease RBAC of the coming leader election, selectors that select the pods,
- * and no secret value anywhere. {@link #aBrokenManifestIsReported} shows each check can fail.
+ * management port, the RBAC of the Lease election (learnbridge.cluster.service = kubernetes), the
+ * downward API variables and API server egress of the overlay that selects it, selectors that select
+ * the pods, and no secret value anywhere. {@link #aBrokenManifestIsReported} shows each check can fail.
  */
 class KubernetesManifestsTest {
 
@@ -69,6 +70,10 @@ class KubernetesManifestsTest {
     private static final String LIVE = "/observe/health/live";
     private static final String READY = "/observe/health/ready";
     private static final List<String> LEASE_VERBS = List.of("get", "list", "watch", "create", "update", "patch");
+    /** What camel-kubernetes' KubernetesLeadershipController calls on pods: a list of the namespace's, nothing else. */
+    private static final List<String> POD_VERBS = List.of("list");
+    /** The API server's ports a NetworkPolicy may see: the Service's 443, or kube-apiserver's default 6443 behind it. */
+    private static final Set<Integer> API_SERVER_PORTS = Set.of(443, 6443);
     private static final Set<Class<?>> KINDS = Set.of(Deployment.class, Service.class, ServiceAccount.class, Role.class,
             RoleBinding.class, PodDisruptionBudget.class, NetworkPolicy.class, ConfigMap.class, Secret.class);
 
@@ -77,6 +82,17 @@ class KubernetesManifestsTest {
         Map<String, String> files = readTree();
         assertThat(files).containsKeys("base/kustomization.yaml", "base/deployment.yaml", "overlays/example/kustomization.yaml");
         assertThat(check(files, applicationProperties())).isEmpty();
+    }
+
+    @Test
+    void theLeaseOverlayElectsWithLeasesAndTheOthersWithTheStore() {
+        Map<String, String> files = readTree();
+        assertThat(clusterService(files, "base")).as("the base").isEqualTo("store");
+        assertThat(clusterService(files, "overlays/example")).as("the example overlay").isEqualTo("store");
+        assertThat(clusterService(files, "overlays/lease")).as("the lease overlay").isEqualTo("kubernetes");
+        assertThat(chain(files, "overlays/lease")).as("what the lease overlay renders").containsExactly("overlays/lease", "overlays/example", "base");
+        assertThat(environment(files, "overlays/lease")).as("the lease overlay's variables")
+                .containsKeys("POD_NAME", "POD_NAMESPACE", "LEARNBRIDGE_INSTANCEID", "LEARNBRIDGE_STORE_URL");
     }
 
     static Stream<Arguments> breakages() {
@@ -111,6 +127,21 @@ class KubernetesManifestsTest {
                 Arguments.of("NetworkPolicy lets anyone in", "base/networkpolicy.yaml",
                         replace("    - from:\n        - namespaceSelector:\n            matchLabels:\n              kubernetes.io/metadata.name: ingress\n",
                                 "    - from: []\n"), "ingress"),
+                Arguments.of("Role cannot list pods", "base/role.yaml",
+                        replace("  - apiGroups: [\"\"]\n    resources: [\"pods\"]\n    verbs: [\"list\"]\n", ""), "list] on pods"),
+                Arguments.of("Role gets and watches pods", "base/role.yaml",
+                        replace("verbs: [\"list\"]", "verbs: [\"get\", \"list\", \"watch\"]"), "watch] on pods"),
+                Arguments.of("lease overlay without POD_NAMESPACE", "overlays/lease/deployment-patch.yaml",
+                        replace("name: POD_NAMESPACE", "name: MY_NAMESPACE"), "POD_NAMESPACE"),
+                Arguments.of("lease overlay's POD_NAME is the node", "overlays/lease/deployment-patch.yaml",
+                        replace("fieldPath: metadata.name", "fieldPath: spec.nodeName"), "POD_NAME"),
+                Arguments.of("lease overlay without egress to the API server", "overlays/lease/networkpolicy-patch.yaml",
+                        replace("port: 6443", "port: 8443"), "API server"),
+                Arguments.of("lease overlay reaches the API server only through 0.0.0.0/0", "overlays/lease/networkpolicy-patch.yaml",
+                        replace("cidr: 192.0.2.10/32", "cidr: 0.0.0.0/0"), "API server"),
+                Arguments.of("kubernetes selected in the example overlay without its variables", "overlays/example/deployment-patch.yaml",
+                        replace("          env:\n", "          env:\n            - name: LEARNBRIDGE_CLUSTER_SERVICE\n              value: kubernetes\n"),
+                        "overlays/example/kustomization.yaml: selects learnbridge.cluster.service = kubernetes but POD_NAME"),
                 Arguments.of("literal secret", "base/deployment.yaml",
                         replace("          env:\n", "          env:\n            - name: LEARNBRIDGE_API_TOKEN\n              value: hunter2\n"),
                         "LEARNBRIDGE_API_TOKEN"),
@@ -405,7 +436,17 @@ class KubernetesManifestsTest {
         for (Manifest m : manifests) {
             if (m.object() instanceof Role role) {
                 boolean leases = false;
+                boolean pods = false;
                 for (PolicyRule rule : role.getRules()) {
+                    if (rule.getApiGroups().contains("") && rule.getResources().contains("pods")) {
+                        // KubernetesLeadershipController lists the namespace's pods: the Ready ones are the members
+                        if (rule.getVerbs().equals(POD_VERBS)) {
+                            pods = true;
+                        } else {
+                            problems.add(m.file() + ": Role " + role.getMetadata().getName() + " grants " + rule.getVerbs()
+                                    + " on pods; the Lease election only lists them " + POD_VERBS);
+                        }
+                    }
                     if (rule.getResources().contains("secrets") || rule.getResources().contains("*") || rule.getApiGroups().contains("*")) {
                         problems.add(m.file() + ": Role " + role.getMetadata().getName() + " grants " + rule.getVerbs() + " on "
                                 + rule.getResources() + " (secrets or everything)");
@@ -422,6 +463,10 @@ class KubernetesManifestsTest {
                 if (!leases) {
                     problems.add(m.file() + ": Role " + role.getMetadata().getName() + " does not grant " + LEASE_VERBS
                             + " on coordination.k8s.io leases");
+                }
+                if (!pods) {
+                    problems.add(m.file() + ": Role " + role.getMetadata().getName() + " does not grant " + POD_VERBS
+                            + " on pods (the Lease election's members are the Ready pods)");
                 }
             }
         }
@@ -456,6 +501,36 @@ class KubernetesManifestsTest {
             problems.add("no RoleBinding gives ServiceAccount " + serviceAccount + " the Lease Role");
         }
 
+        // a kustomization whose pods elect with Leases (learnbridge.cluster.service = kubernetes): the downward API
+        // variables and egress to the API server
+        for (String file : files.keySet()) {
+            if (!file.endsWith("kustomization.yaml")) {
+                continue;
+            }
+            String dir = dir(file);
+            if (!clusterService(files, dir).equals("kubernetes")) {
+                continue;
+            }
+            Map<String, EnvVar> env = environment(files, dir);
+            for (Map.Entry<String, String> v : Map.of("POD_NAME", "metadata.name", "POD_NAMESPACE", "metadata.namespace").entrySet()) {
+                EnvVar var = env.get(v.getKey());
+                boolean fromPod = var != null && var.getValueFrom() != null && var.getValueFrom().getFieldRef() != null
+                        && v.getValue().equals(var.getValueFrom().getFieldRef().getFieldPath());
+                if (!fromPod) {
+                    problems.add(file + ": selects learnbridge.cluster.service = kubernetes but " + v.getKey()
+                            + " is not fieldRef " + v.getValue() + " (downward API)");
+                }
+            }
+            Optional<NetworkPolicy> policy = networkPolicy(files, dir);
+            boolean apiServer = policy.isPresent() && policy.get().getSpec().getEgress().stream().anyMatch(rule ->
+                    rule.getTo().stream().anyMatch(peer -> peer.getIpBlock() != null && !"0.0.0.0/0".equals(peer.getIpBlock().getCidr()))
+                            && rule.getPorts().stream().anyMatch(p -> p.getPort() != null && API_SERVER_PORTS.contains(p.getPort().getIntVal())));
+            if (!apiServer) {
+                problems.add(file + ": selects learnbridge.cluster.service = kubernetes but its NetworkPolicy has no egress to the "
+                        + "API server (an ipBlock narrower than 0.0.0.0/0 on port 443 or 6443)");
+            }
+        }
+
         // selectors: the PDB, the NetworkPolicy and the Service select the Deployment's pods
         boolean pdb = false;
         boolean policy = false;
@@ -479,6 +554,85 @@ class KubernetesManifestsTest {
             problems.add("no NetworkPolicy");
         }
         return problems;
+    }
+
+    /** The kustomization folders whose objects make up {@code dir}'s output, nearest first: itself, then its resource folders'. */
+    static List<String> chain(Map<String, String> files, String dir) {
+        List<String> chain = new ArrayList<>(List.of(dir));
+        String k = files.get(dir.isEmpty() ? "kustomization.yaml" : dir + "/kustomization.yaml");
+        if (k == null) {
+            return chain;
+        }
+        for (Object r : listOf(mapOf(SERIALIZATION.unmarshal(k, Map.class)).get("resources"))) {
+            String path = resolve(dir, String.valueOf(r));
+            if (!yaml(path) && files.containsKey(path + "/kustomization.yaml")) {
+                chain(files, path).stream().filter(d -> !chain.contains(d)).forEach(chain::add);
+            }
+        }
+        return chain;
+    }
+
+    /** The objects of kind {@code type} in folder {@code dir}'s own YAML files (kustomizations and broken files left out). */
+    private static <T> List<T> objects(Map<String, String> files, String dir, Class<T> type) {
+        List<T> objects = new ArrayList<>();
+        for (Map.Entry<String, String> e : files.entrySet()) {
+            if (dir(e.getKey()).equals(dir) && yaml(e.getKey()) && !e.getKey().endsWith("kustomization.yaml")) {
+                try {
+                    Object parsed = SERIALIZATION.unmarshal(e.getValue());
+                    if (type.isInstance(parsed)) {
+                        objects.add(type.cast(parsed));
+                    }
+                } catch (RuntimeException ignored) {
+                    // reported as a file that does not parse
+                }
+            }
+        }
+        return objects;
+    }
+
+    /** The Deployment's environment as kustomization {@code dir} renders it: a patch's variable wins over its base's. */
+    static Map<String, EnvVar> environment(Map<String, String> files, String dir) {
+        Map<String, EnvVar> env = new LinkedHashMap<>();
+        for (String d : chain(files, dir)) {
+            for (Deployment deployment : objects(files, d, Deployment.class)) {
+                deployment.getSpec().getTemplate().getSpec().getContainers().forEach(c -> c.getEnv().forEach(v -> env.putIfAbsent(v.getName(), v)));
+            }
+        }
+        return env;
+    }
+
+    /**
+     * {@code learnbridge.cluster.service} as kustomization {@code dir} sets it: its variable {@code LEARNBRIDGE_CLUSTER_SERVICE}
+     * (which overrides the settings file), else the settings file's key, else {@code none}.
+     */
+    static String clusterService(Map<String, String> files, String dir) {
+        EnvVar var = environment(files, dir).get("LEARNBRIDGE_CLUSTER_SERVICE");
+        if (var != null && var.getValue() != null) {
+            return var.getValue().strip();
+        }
+        for (String d : chain(files, dir)) {
+            for (Map.Entry<String, String> e : files.entrySet()) {
+                if (dir(e.getKey()).equals(d) && e.getKey().endsWith(".properties")) {
+                    String value = properties(e.getValue()).getProperty("learnbridge.cluster.service");
+                    if (value != null) {
+                        return value.strip();
+                    }
+                }
+            }
+        }
+        return "none";
+    }
+
+    /** The NetworkPolicy whose egress kustomization {@code dir} renders: the nearest one that lists egress (a patch replaces the list). */
+    private static Optional<NetworkPolicy> networkPolicy(Map<String, String> files, String dir) {
+        for (String d : chain(files, dir)) {
+            for (NetworkPolicy np : objects(files, d, NetworkPolicy.class)) {
+                if (np.getSpec() != null && !np.getSpec().getEgress().isEmpty()) {
+                    return Optional.of(np);
+                }
+            }
+        }
+        return Optional.empty();
     }
 
     /** Whether a selector's labels are all on the pods (an empty or missing selector selects nothing here). */
