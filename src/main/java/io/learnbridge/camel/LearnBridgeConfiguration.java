@@ -66,6 +66,12 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         context.getComponent("platform-http", org.apache.camel.component.platform.http.PlatformHttpComponent.class)
                 .setHeaderFilterStrategy(new ResponseHeaders());
         Settings settings = Settings.read(values);
+        java.time.Duration heartbeat = values.duration("learnbridge.cluster.heartbeat");
+        java.time.Duration departedAfter = values.duration("learnbridge.cluster.departedAfter");
+        if (departedAfter.compareTo(heartbeat.multipliedBy(3)) < 0) {
+            throw new io.learnbridge.support.SettingsException("learnbridge.cluster.departedAfter", departedAfter
+                    + " is less than three heartbeats (learnbridge.cluster.heartbeat = " + heartbeat + "): a running instance would be taken for departed");
+        }
         String instanceId = values.optionalText("learnbridge.instanceId").orElseGet(LearnBridgeConfiguration::hostName);
         // the Lease election's settings are refused here, before the store opens
         Optional<org.apache.camel.cluster.CamelClusterService> leases = values.choice("learnbridge.cluster.service").equals("kubernetes")
@@ -114,12 +120,6 @@ public final class LearnBridgeConfiguration implements CamelConfiguration {
         EventInbox inbox = new EventInbox(store, instanceId, values.duration("learnbridge.events.lease"), kinds, deliveryQueue);
         inbox.releaseOwnClaims();
         // the instances sharing the store: one that stops beating is marked departed and its claims are taken at once
-        java.time.Duration heartbeat = values.duration("learnbridge.cluster.heartbeat");
-        java.time.Duration departedAfter = values.duration("learnbridge.cluster.departedAfter");
-        if (departedAfter.compareTo(heartbeat.multipliedBy(3)) < 0) {
-            throw new io.learnbridge.support.SettingsException("learnbridge.cluster.departedAfter", departedAfter
-                    + " is less than three heartbeats (learnbridge.cluster.heartbeat = " + heartbeat + "): a running instance would be taken for departed");
-        }
         io.learnbridge.store.Instances instances = new io.learnbridge.store.Instances(store, instanceId, departedAfter,
                 List.of(deliveryQueue::releaseClaimsOf, enrolmentOutbox::releaseClaimsOf, inbox::releaseClaimsOf));
         instances.beat();

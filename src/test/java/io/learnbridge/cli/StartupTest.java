@@ -55,6 +55,15 @@ class StartupTest {
     }
 
     @Test
+    void refusesADepartureTimeOfFewerThanThreeHeartbeatsNamingBothSettings() {
+        assertThatThrownBy(() -> Bridge.builder(home).property("learnbridge.cluster.heartbeat", "5s")
+                .property("learnbridge.cluster.departedAfter", "PT10S").start().close())
+                .isInstanceOf(SettingsException.class)
+                .hasMessageContaining("learnbridge.cluster.departedAfter").hasMessageContaining("learnbridge.cluster.heartbeat = PT5S");
+        assertThat(home.resolve("store/learnbridge.mv.db")).as("refused before the store opens").doesNotExist();
+    }
+
+    @Test
     void refusesToStartOnAnUnknownLearnBridgeKeyNamingTheNearestOne() {
         assertThatThrownBy(() -> Bridge.builder(home).property("learnbridge.sources.hris.snapshott", "full").start().close())
                 .isInstanceOf(SettingsException.class)
