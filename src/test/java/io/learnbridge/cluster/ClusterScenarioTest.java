@@ -241,11 +241,7 @@ class ClusterScenarioTest {
                 }
                 Map<String, Long> delivered = world.journal().countByWorker(200);
                 List<String> lost = expected.stream().filter(w -> !delivered.containsKey(w)).toList();
-                Scorecard.measure("records in", total);
-                Scorecard.measure("delivered", byWorker.size());
-                Scorecard.measure("lost", lost.size());
-                Scorecard.measure("duplicate effects", resends.conflicting().size());
-                Scorecard.measure("re-sends", resends.identical());
+                Scorecard.measureJournal(total, world.journal());
                 Scorecard.measure("faults survived: kill -9", 2);
                 Scorecard.measure("faults survived: consumer-group rebalance", 2);
                 System.out.printf("cluster scenario: %s killed after %d of %d rows staged, %s took the drop %d ms after; %s killed with %d of %d"
@@ -326,9 +322,8 @@ class ClusterScenarioTest {
     }
 
     private String claimer() throws Exception {
-        try (var c = store.connection(); var s = c.createStatement(); var rs = s.executeQuery("select claimed_by from drop_file")) {
-            return rs.next() ? rs.getString(1) : null;
-        }
+        List<String> claimers = store.claimers();
+        return claimers.isEmpty() ? null : claimers.get(0);
     }
 
     private static void awaitReady(BridgeProcess bridge) {

@@ -9,11 +9,7 @@ import io.learnbridge.testing.HrCsv;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -103,14 +99,7 @@ class DropPollerElectionTest {
     }
 
     private List<String> claimers() throws Exception {
-        List<String> claimers = new ArrayList<>();
-        try (Connection c = store.connection(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("select claimed_by from drop_file order by id")) {
-            while (rs.next()) {
-                claimers.add(rs.getString(1));
-            }
-        }
-        return claimers;
+        return store.claimers();
     }
 
 }

@@ -14,11 +14,7 @@ import io.learnbridge.testing.SftpServer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -150,13 +146,7 @@ class SftpPollerElectionTest {
             assertThat(doneFiles()).as("each remote file moved once").containsExactlyInAnyOrder("day1.1.csv", "day2.2.csv");
             assertThat(inbox.resolve("day2.csv")).doesNotExist();
 
-            Map<String, List<LmsJournal.Put>> byWorker = world.journal().putsByWorker();
-            LmsJournal.Resends resends = world.journal().resends();
-            Scorecard.measure("records in", 1500);
-            Scorecard.measure("delivered", byWorker.size());
-            Scorecard.measure("lost", 1500 - byWorker.size());
-            Scorecard.measure("duplicate effects", resends.conflicting().size());
-            Scorecard.measure("re-sends", resends.identical());
+            LmsJournal.Resends resends = Scorecard.measureJournal(1500, world.journal());
             Scorecard.measure("faults survived: kill -9", 1);
             assertThat(world.journal().countByWorker(200)).as("every worker delivered").hasSize(1500)
                     .allSatisfy((worker, n) -> assertThat(n).as("deliveries of %s", worker).isEqualTo(1));
@@ -215,13 +205,7 @@ class SftpPollerElectionTest {
             assertThat(store.count("select count(*) from delivery")).as("deliveries queued once each").isEqualTo(workers);
             assertThat(doneFiles()).as("the remote file moved once").containsExactly("big.1.csv");
             assertThat(inbox.resolve("big.csv")).doesNotExist();
-            Map<String, List<LmsJournal.Put>> byWorker = world.journal().putsByWorker();
-            LmsJournal.Resends resends = world.journal().resends();
-            Scorecard.measure("records in", workers);
-            Scorecard.measure("delivered", byWorker.size());
-            Scorecard.measure("lost", workers - byWorker.size());
-            Scorecard.measure("duplicate effects", resends.conflicting().size());
-            Scorecard.measure("re-sends", resends.identical());
+            LmsJournal.Resends resends = Scorecard.measureJournal(workers, world.journal());
             Scorecard.measure("faults survived: kill -9", 1);
             assertThat(world.journal().countByWorker(200)).as("every worker delivered").hasSize(workers)
                     .allSatisfy((worker, n) -> assertThat(n).as("deliveries of %s", worker).isEqualTo(1));
@@ -257,13 +241,6 @@ class SftpPollerElectionTest {
     }
 
     private List<String> claimers() throws Exception {
-        List<String> claimers = new ArrayList<>();
-        try (Connection c = store.connection(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("select claimed_by from drop_file order by id")) {
-            while (rs.next()) {
-                claimers.add(rs.getString(1));
-            }
-        }
-        return claimers;
+        return store.claimers();
     }
 }

@@ -49,6 +49,17 @@ final class SharedStore implements AutoCloseable {
         }
     }
 
+    /** The instance that claimed each drop, oldest drop first. */
+    java.util.List<String> claimers() throws SQLException {
+        java.util.List<String> claimers = new java.util.ArrayList<>();
+        try (Connection c = connection(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("select claimed_by from drop_file order by id")) {
+            while (rs.next()) {
+                claimers.add(rs.getString(1));
+            }
+        }
+        return claimers;
+    }
+
     /** How many deliveries each instance settled (the instance id that claimed each last). */
     Map<String, Integer> deliveriesByInstance() throws SQLException {
         Map<String, Integer> counts = new TreeMap<>();

@@ -80,12 +80,7 @@ class GracefulShutdownTest {
             await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(500))
                     .until(() -> world.journal().countByWorker(200).size() == WORKERS);
             bridge.close();
-            LmsJournal.Resends resends = world.journal().resends();
-            Scorecard.measure("records in", WORKERS);
-            Scorecard.measure("delivered", world.journal().countByWorker(200).size());
-            Scorecard.measure("lost", WORKERS - world.journal().countByWorker(200).size());
-            Scorecard.measure("duplicate effects", resends.conflicting().size());
-            Scorecard.measure("re-sends", resends.identical());
+            LmsJournal.Resends resends = Scorecard.measureJournal(WORKERS, world.journal());
             Scorecard.measure("faults survived: SIGTERM", 1);
             assertThat(resends.conflicting()).as("duplicate effects: workers sent two different states").isEmpty();
             assertThat(resends.identical()).as("re-sends after a graceful stop").isZero();

@@ -87,12 +87,7 @@ class DropKilledDuringApplyTest {
             assertThat(settled.stagedAt()).as("the same plan, not staged again").isEqualTo(killed.stagedAt());
             Map<String, List<LmsJournal.Put>> byWorker = world.journal().putsByWorker();
             assertThat(byWorker).as("lost").hasSize(WORKERS);
-            LmsJournal.Resends resends = world.journal().resends();
-            Scorecard.measure("records in", WORKERS);
-            Scorecard.measure("delivered", byWorker.size());
-            Scorecard.measure("lost", WORKERS - byWorker.size());
-            Scorecard.measure("duplicate effects", resends.conflicting().size());
-            Scorecard.measure("re-sends", resends.identical());
+            LmsJournal.Resends resends = Scorecard.measureJournal(WORKERS, world.journal());
             Scorecard.measure("faults survived: kill -9", 1);
             assertThat(resends.conflicting()).as("workers sent two different states").isEmpty();
             int resent = resends.identical();
@@ -167,12 +162,7 @@ class DropKilledDuringApplyTest {
             bridge.close();
 
             Map<String, List<LmsJournal.Put>> byWorker = world.journal().putsByWorker();
-            LmsJournal.Resends resends = world.journal().resends();
-            Scorecard.measure("records in", workers);
-            Scorecard.measure("delivered", byWorker.size());
-            Scorecard.measure("lost", workers - byWorker.size());
-            Scorecard.measure("duplicate effects", resends.conflicting().size());
-            Scorecard.measure("re-sends", resends.identical());
+            LmsJournal.Resends resends = Scorecard.measureJournal(workers, world.journal());
             Scorecard.measure("faults survived: kill -9", killedAt.size());
             assertThat(byWorker).as("lost").hasSize(workers);
             assertThat(resends.conflicting()).as("workers sent two different states").isEmpty();

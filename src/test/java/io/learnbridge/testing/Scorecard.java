@@ -56,6 +56,22 @@ public final class Scorecard implements BeforeEachCallback, AfterEachCallback, T
         }
     }
 
+    /**
+     * The counts of a run read from the target's own journal: records in, delivered (workers with a 2xx), lost (records
+     * in less delivered), duplicate effects (workers sent two different states) and re-sends (identical upserts sent
+     * again). Returns the re-sends, for the test's own bound.
+     */
+    public static LmsJournal.Resends measureJournal(long recordsIn, LmsJournal journal) {
+        long delivered = journal.countByWorker(200).size();
+        LmsJournal.Resends resends = journal.resends();
+        measure("records in", recordsIn);
+        measure("delivered", delivered);
+        measure("lost", recordsIn - delivered);
+        measure("duplicate effects", resends.conflicting().size());
+        measure("re-sends", resends.identical());
+        return resends;
+    }
+
     @Override
     public void beforeEach(ExtensionContext context) {
         if (scenarios(context).isPresent()) {
