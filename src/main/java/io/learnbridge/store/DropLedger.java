@@ -818,7 +818,18 @@ public final class DropLedger {
                     }
                 }
             }
+            int released = 0;
             for (Held held : due) {
+                // taken by deleting it: another instance releasing the same change at once waits for this transaction,
+                // then deletes nothing and leaves it alone, so each held change is applied and queued once
+                try (PreparedStatement ps = c.prepareStatement("delete from held_change where drop_id = ? and line = ?")) {
+                    ps.setLong(1, held.dropId());
+                    ps.setInt(2, held.line());
+                    if (ps.executeUpdate() == 0) {
+                        continue;
+                    }
+                }
+                released++;
                 WorkerStates.Outcome outcome = WorkerStates.apply(c, held.workerId(), held.effectiveAt(), held.canonical(), held.source(), held.status(),
                         held.kind());
                 try (PreparedStatement ps = c.prepareStatement("update drop_row set status = ? where drop_id = ? and line = ?")) {
@@ -827,18 +838,13 @@ public final class DropLedger {
                     ps.setInt(3, held.line());
                     ps.executeUpdate();
                 }
-                try (PreparedStatement ps = c.prepareStatement("delete from held_change where drop_id = ? and line = ?")) {
-                    ps.setLong(1, held.dropId());
-                    ps.setInt(2, held.line());
-                    ps.executeUpdate();
-                }
                 if (outcome == WorkerStates.Outcome.APPLIED) {
                     for (String target : targetsOf.apply(held.source())) {
                         DeliveryQueue.enqueueApplied(c, held.source(), held.dropId(), target, held.line(), kindsOf.apply(target));
                     }
                 }
             }
-            return due.size();
+            return released;
         });
     }
 

@@ -133,6 +133,66 @@ class InstancesTest {
         assertThat(alone.sharesItsId()).isFalse();
     }
 
+    @OnEveryDatabase
+    @io.learnbridge.testing.ReliabilityScenario(16)
+    void heldChangesReleasedByTwoInstancesAtOnceAreAppliedAndQueuedOnce(Store store) throws Exception {
+        int workers = 200;
+        DropLedger a = new DropLedger(store, "a", LONG_LEASE);
+        DropLedger b = new DropLedger(store, "b", LONG_LEASE);
+        DropClaim claim = a.claim("hr", "hires.csv", "sum-held", 10);
+        List<StagedRow> rows = new java.util.ArrayList<>();
+        java.time.Instant nextWeek = java.time.Instant.now().plus(Duration.ofDays(7));
+        for (int i = 0; i < workers; i++) {
+            String worker = "H" + i;
+            rows.add(new StagedRow(i + 2, worker, true, "h-" + worker, "{\"line\":" + (i + 2) + "}", "{\"workerId\":\"" + worker + "\"}",
+                    nextWeek, null, null));
+        }
+        a.stage(claim, rows);
+        a.finish(claim, List.of("lms"));
+        assertThat(count(store, "select count(*) from held_change")).as("hires dated next week are held").isEqualTo(workers);
+        // next week comes
+        store.tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("update held_change set effective_at = current_timestamp");
+                 PreparedStatement rowsDue = c.prepareStatement("update drop_row set effective_at = current_timestamp where drop_id = ?")) {
+                rowsDue.setLong(1, claim.dropId());
+                rowsDue.executeUpdate();
+                return ps.executeUpdate();
+            }
+        });
+
+        java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(2);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            List<java.util.concurrent.Future<Integer>> released = new java.util.ArrayList<>();
+            for (DropLedger instance : List.of(a, b)) {
+                released.add(pool.submit(() -> {
+                    together.await();
+                    int n = 0;
+                    for (int got = instance.releaseDue(source -> List.of("lms"), 7); got > 0; got = instance.releaseDue(source -> List.of("lms"), 7)) {
+                        n += got;
+                    }
+                    return n;
+                }));
+            }
+            int total = released.get(0).get() + released.get(1).get();
+            assertThat(total).as("released once in all (a %d, b %d)", released.get(0).get(), released.get(1).get()).isEqualTo(workers);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(count(store, "select count(*) from held_change")).isZero();
+        assertThat(count(store, "select count(*) from delivery where drop_id = " + claim.dropId())).as("one delivery each").isEqualTo(workers);
+        assertThat(count(store, "select count(distinct worker_id) from delivery where drop_id = " + claim.dropId())).isEqualTo(workers);
+    }
+
+    private static int count(Store store, String sql) {
+        return store.tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        });
+    }
+
     private static StagedRow row(int line, String workerId) {
         return new StagedRow(line, workerId, true, "h-" + workerId, "{\"line\":" + line + "}", "{\"workerId\":\"" + workerId + "\"}", null, null, null);
     }
