@@ -31,6 +31,42 @@ class EnrolmentStoreContractTest {
     // --- applying the rules live ----------------------------------------------------------------
 
     @OnEveryDatabase
+    @io.learnbridge.testing.ReliabilityScenario(16)
+    void twoInstancesApplyingTheRulesAtOnceEnrolEachJoinerOnce(Store store) throws Exception {
+        int joiners = 200;
+        String[] workers = new String[joiners];
+        for (int i = 0; i < joiners; i++) {
+            workers[i] = worker("J" + i, "ENG-1", "London", "ACTIVE");
+        }
+        drop(new DropLedger(store, "a", LONG_LEASE), "joiners", workers);
+        java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(2);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            List<java.util.concurrent.Future<Integer>> applied = new java.util.ArrayList<>();
+            for (int instance = 0; instance < 2; instance++) {
+                Enrolments enrolments = new Enrolments(store);
+                applied.add(pool.submit(() -> {
+                    together.await();
+                    int n = 0;
+                    for (int got = enrolments.applyDue(RULES, 7).workers(); got > 0; got = enrolments.applyDue(RULES, 7).workers()) {
+                        n += got;
+                    }
+                    return n;
+                }));
+            }
+            assertThat(applied.get(0).get() + applied.get(1).get()).as("each joiner applied by one instance").isEqualTo(joiners);
+        } finally {
+            pool.shutdownNow();
+        }
+        Enrolments enrolments = new Enrolments(store);
+        assertThat(enrolments.due()).isZero();
+        for (int i = 0; i < joiners; i += 37) {
+            assertThat(enrolments.ledger("J" + i)).as("J%d's enrolments, once each", i).extracting(c -> c.target(), c -> c.curriculum())
+                    .containsExactlyInAnyOrder(tuple("lms", "FIRE-LDN"), tuple("lms", "SEC-101"), tuple("moodle", "INDUCT-LDN"));
+        }
+    }
+
+    @OnEveryDatabase
     void aJoinerMoverAndLeaverFromDropsAreEnrolledAndUnenrolledOnceEach(Store store) {
         DropLedger ledger = new DropLedger(store, "a", LONG_LEASE);
         Enrolments enrolments = new Enrolments(store);
