@@ -290,6 +290,10 @@ class ClusterScenarioTest {
                 assertThat(fromA.path("received").asInt()).isEqualTo(DROP_ROWS);
                 assertThat(balanced(fromA)).as("received = delivered + failed + pending + not taken + unchanged + ... at every target: " + fromA).isTrue();
                 assertThat(fromA.path("targets").get(0).path("delivered").asInt()).isEqualTo(DROP_ROWS);
+                // and the operator's command, with either instance's settings, says the same
+                String dropsFromA = reportLines(command("drops", "--settings", home.resolve("a/settings.properties").toString()));
+                assertThat(dropsFromA).contains("drop 1 ").contains("received " + DROP_ROWS).contains("-> lms: delivered " + DROP_ROWS + ", failed 0, pending 0");
+                assertThat(reportLines(command("drops", "--settings", home.resolve("b/settings.properties").toString()))).isEqualTo(dropsFromA);
             } finally {
                 senders.shutdownNow();
             }
@@ -324,6 +328,25 @@ class ClusterScenarioTest {
     private String claimer() throws Exception {
         List<String> claimers = store.claimers();
         return claimers.isEmpty() ? null : claimers.get(0);
+    }
+
+    /** A command of the runnable jar, run in this JVM as an operator would run it; its output. */
+    private static synchronized String command(String... args) {
+        java.io.PrintStream original = System.out;
+        java.io.ByteArrayOutputStream buffer = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(buffer, true, StandardCharsets.UTF_8));
+        try {
+            int code = io.learnbridge.cli.LearnBridgeCli.execute(args);
+            assertThat(code).as(String.join(" ", args) + ": " + buffer.toString(StandardCharsets.UTF_8)).isZero();
+            return buffer.toString(StandardCharsets.UTF_8);
+        } finally {
+            System.setOut(original);
+        }
+    }
+
+    /** The report's own lines (a drop's line and the lines under it), without what the command says about where it reads from. */
+    private static String reportLines(String output) {
+        return output.lines().filter(line -> line.startsWith("drop ") || line.startsWith("    ")).collect(java.util.stream.Collectors.joining("\n"));
     }
 
     private static void awaitReady(BridgeProcess bridge) {
