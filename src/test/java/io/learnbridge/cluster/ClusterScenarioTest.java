@@ -223,8 +223,9 @@ class ClusterScenarioTest {
                         && store.count("select count(*) from drop_file where status = 'STAGED'") == 1);
                 await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(folder.resolve(".done/day1.1.csv")));
                 phase("drop archived");
-                // a moment for anything that would arrive twice
-                Thread.sleep(1_000);
+                // nothing more arrives: a second without a request to the LMS
+                int requests = world.journal().puts().size();
+                await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5)).until(() -> world.journal().puts().size() == requests);
 
                 // the checker, from the LMS's own journal
                 Map<String, List<LmsJournal.Put>> byWorker = world.journal().putsByWorker();

@@ -85,7 +85,7 @@ class KubernetesClusterServiceTest {
                 .as("the leader as the follower sees it").contains(leader);
         Files.writeString(folder.resolve("workers.csv"), "id\n1\n");
         await("the drop read").atMost(Duration.ofSeconds(10)).until(() -> !reads.isEmpty());
-        Thread.sleep(1_000);
+        await("nobody else reads it").during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3)).until(() -> reads.size() == 1);
         assertThat(reads).as("who read the drop").containsExactly(leader);
         assertThat(routeStatus(follower)).as("the follower's drop route").isEqualTo(ServiceStatus.Stopped);
     }
@@ -104,8 +104,8 @@ class KubernetesClusterServiceTest {
         assertThat(api.holder(namespace, LEASE)).as("the Lease's holder after the leader died").contains(leader);
 
         // while the dead leader's pod is still Ready, camel-kubernetes counts it as a valid leader, however old its Lease
-        Thread.sleep(2 * TIMING.leaseDuration().toMillis());
-        assertThat(routeStatus(follower)).as("the follower's drop route while the dead leader's pod is Ready").isEqualTo(ServiceStatus.Stopped);
+        await("the follower stays stopped while the dead leader's pod is Ready").during(TIMING.leaseDuration().multipliedBy(2))
+                .atMost(TIMING.leaseDuration().multipliedBy(3)).until(() -> routeStatus(follower) == ServiceStatus.Stopped);
         assertThat(api.holder(namespace, LEASE)).as("the Lease's holder two lease durations after the leader died").contains(leader);
 
         // the kubelet reports the pod not Ready once its container has exited (or failed its readiness probe)
@@ -134,8 +134,8 @@ class KubernetesClusterServiceTest {
         api.pod(namespace, "bridge-a", false);
         start("bridge-a");
 
-        Thread.sleep(4 * TIMING.retryPeriod().toMillis());
-        assertThat(routeStatus("bridge-a")).as("the drop route of an instance whose pod is not Ready").isEqualTo(ServiceStatus.Stopped);
+        await("the drop route of an instance whose pod is not Ready stays stopped").during(TIMING.retryPeriod().multipliedBy(4))
+                .atMost(TIMING.retryPeriod().multipliedBy(6)).until(() -> routeStatus("bridge-a") == ServiceStatus.Stopped);
         assertThat(api.lease(namespace, LEASE)).as("the Lease").isEmpty();
 
         api.ready(namespace, "bridge-a", true);
@@ -171,7 +171,7 @@ class KubernetesClusterServiceTest {
     private String settledLeader() throws Exception {
         await("a leader polls").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
                 .until(() -> running().size() == 1);
-        Thread.sleep(1_000);
+        await("still one a second later").during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3)).until(() -> running().size() == 1);
         List<String> running = running();
         assertThat(running).as("the instances whose drop route runs").hasSize(1);
         String leader = running.get(0);

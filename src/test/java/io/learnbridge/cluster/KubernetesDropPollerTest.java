@@ -59,8 +59,8 @@ class KubernetesDropPollerTest {
                         .as("the policies of a route that does not read the folder").noneMatch(ClusteredRoutePolicy.class::isInstance);
 
                 // the pod is not Ready yet: not a member, so it does not lead and the folder is not polled
-                Thread.sleep(1_500);
-                assertThat(status(bridge)).as("the drop route before the pod is Ready").isEqualTo(ServiceStatus.Stopped);
+                await("the drop route stays stopped before the pod is Ready").during(Duration.ofMillis(1_500)).atMost(Duration.ofSeconds(3))
+                        .until(() -> status(bridge) == ServiceStatus.Stopped);
                 String lease = KubernetesLeases.leaseName(DropPollerElection.namespace(ROUTE));
                 assertThat(api.lease(NAMESPACE, lease)).as("the Lease before the pod is Ready").isEmpty();
 

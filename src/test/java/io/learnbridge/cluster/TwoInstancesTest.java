@@ -119,8 +119,9 @@ class TwoInstancesTest {
 
             await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
                     .until(() -> world.journal().countByWorker(200).size() == EVENTS);
-            // a moment for anything that would arrive twice
-            Thread.sleep(1_000);
+            // nothing more arrives: a second without a request to the LMS
+            int requests = world.journal().puts().size();
+            await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5)).until(() -> world.journal().puts().size() == requests);
 
             Map<String, Long> delivered = world.journal().countByWorker(200);
             assertThat(delivered).as("every worker reached the LMS").hasSize(EVENTS);

@@ -39,13 +39,11 @@ class InstancesTest {
         assertThat(inboxB.claim(10)).as("a's claims, inside their lease").isEmpty();
         assertThat(b.heartbeat()).as("a beat moments ago").isEmpty();
 
-        // a stops beating (killed); b goes on
-        long until = System.nanoTime() + DEPARTED_AFTER.multipliedBy(2).toNanos();
-        List<Instances.Departed> departed = List.of();
-        while (departed.isEmpty() && System.nanoTime() < until + DEPARTED_AFTER.toNanos()) {
-            Thread.sleep(100);
-            departed = b.heartbeat();
-        }
+        // a stops beating (killed); b goes on beating until it finds a departed
+        java.util.concurrent.atomic.AtomicReference<List<Instances.Departed>> found = new java.util.concurrent.atomic.AtomicReference<>(List.of());
+        org.awaitility.Awaitility.await().atMost(DEPARTED_AFTER.multipliedBy(4)).pollInterval(Duration.ofMillis(100))
+                .until(() -> !found.updateAndGet(none -> b.heartbeat()).isEmpty());
+        List<Instances.Departed> departed = found.get();
 
         assertThat(departed).singleElement().satisfies(d -> {
             assertThat(d.instance()).isEqualTo("a");
@@ -85,8 +83,10 @@ class InstancesTest {
         assertThatThrownBy(() -> ledgerB.claim("hr", "workers.csv", "sum-1", 10)).as("a is running: its claim holds")
                 .isInstanceOf(DropBusyException.class);
 
-        Thread.sleep(DEPARTED_AFTER.toMillis() + 200);
-        assertThat(b.heartbeat()).extracting(Instances.Departed::instance).containsExactly("a");
+        java.util.concurrent.atomic.AtomicReference<List<Instances.Departed>> found = new java.util.concurrent.atomic.AtomicReference<>(List.of());
+        org.awaitility.Awaitility.await().atMost(DEPARTED_AFTER.multipliedBy(4)).pollInterval(Duration.ofMillis(100))
+                .until(() -> !found.updateAndGet(none -> b.heartbeat()).isEmpty());
+        assertThat(found.get()).extracting(Instances.Departed::instance).containsExactly("a");
         DropClaim claimB = ledgerB.claim("hr", "workers.csv", "sum-1", 10);
 
         assertThat(claimB.dropId()).isEqualTo(claimA.dropId());
@@ -107,7 +107,9 @@ class InstancesTest {
         DropLedger ledgerB = new DropLedger(store, "b", LONG_LEASE);
         assertThatThrownBy(() -> ledgerB.claim("hr", "workers.csv", "sum-1", 10)).isInstanceOf(DropBusyException.class);
 
-        Thread.sleep(5); // a's process is killed and started again (same instance id), and is not the one polling the folder now
+        // a's process is killed and started again (same instance id), and is not the one polling the folder now
+        java.time.Instant claimed = java.time.Instant.now();
+        org.awaitility.Awaitility.await().pollInterval(Duration.ofMillis(1)).until(() -> java.time.Instant.now().isAfter(claimed.plusMillis(1)));
         instances(store, "a", new EventInbox(store, "a", LONG_LEASE), new DeliveryQueue(store, "a", LONG_LEASE)).beat();
 
         DropClaim claimB = ledgerB.claim("hr", "workers.csv", "sum-1", 10);
